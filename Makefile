@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make demo` (the whole hall) and `make test` (the suite).
+# Both bootstrap .venv; as root they also install the Debian packages the hall needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := xvfb xdotool espeak-ng libespeak-ng1 fonts-noto-cjk alsa-utils sox zbar-tools imagemagick
+DATA   ?= $(CURDIR)/data/demo
+
+.PHONY: all venv system test lint typecheck pytest demo bench clean
+
+all: test
+
+system:
+	@bash .ci/system-packages $(APT_PACKAGES)
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys, tkinter; assert sys.version_info >= (3, 11)' || \
+	  { echo "Need Python >= 3.11 with tkinter (Debian: apt-get install python3 python3-venv python3-tk)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+
+typecheck: venv
+	$(BIN)/mypy queue_server queue_common
+
+pytest: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: system venv lint typecheck pytest
+
+demo: system venv
+	@test -d "$(DATA)" || $(BIN)/queue-server init --demo --data "$(DATA)"
+	$(BIN)/queue-server demo --data "$(DATA)" $(DEMO_ARGS)
+
+bench: venv
+	$(BIN)/python bench/run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts
