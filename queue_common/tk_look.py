@@ -38,4 +38,4 @@ def pick_family(root: tk.Misc, preferences: tuple[str, ...] = CJK_FONTS) -> str:
     for family in preferences:
         if family in available:
             return family
-    return tkfont.nametofont("TkDefaultFont", root).actual("family")  # type: ignore[no-any-return]
+    return tkfont.nametofont("TkDefaultFont", root).actual("family")

@@ -26,3 +26,27 @@ def pytest_report_header(config: pytest.Config) -> str:
     url = postgres_url()
     return f"postgresql: {url}" if url else (
         "postgresql: QUEUE_TEST_PG_URL not set: PostgreSQL tests will be SKIPPED")
+
+
+@pytest.fixture
+def pg_url() -> object:
+    """A fresh PostgreSQL schema for one test (parallel runs never collide), else skip."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = postgres_url()
+    if not base:
+        pytest.skip("PostgreSQL not configured: set QUEUE_TEST_PG_URL to run this test")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # a configured but unreachable server is a failure, not a skip
+        raise RuntimeError(f"QUEUE_TEST_PG_URL={base} is set but unusable: {exc}") from exc
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
