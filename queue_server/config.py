@@ -1,0 +1,485 @@
+"""The hall's configuration (config.toml): typed, validated, and refused when wrong.
+
+Loading checks types and every cross-reference (a matter's department, a window's
+matters, prefixes, hours, ports, the timezone) and fails with the file, the key and the
+problem, so a bad config never starts a half-working server. Every section has a
+default, so a client PC's config.toml may hold only [client] (plus [printer] or
+[announce] overrides); the server additionally needs matters and windows
+(``require_hall``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+import zoneinfo
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+DEFAULT_CONFIG_NAME = "default_config.toml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+_HOTKEY_RE = re.compile(r"^(F([1-9]|1[0-2])|[A-Za-z0-9]|(Control|Alt|Shift)-[A-Za-z0-9F]+)$")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used: which file, which key, what is wrong."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+        self.file = file
+        self.key = key
+        self.problem = problem
+
+
+class _Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every section: a misspelt key is an error, not a silent default."""
+
+
+class HallSection(_Section):
+    name: str = "社区事务受理服务中心"
+    name_en: str = "Community Affairs Acceptance Centre"
+    notice: str = "请在休息区等候，留意大屏和语音叫号。"
+    timezone: str = "Asia/Shanghai"
+
+
+class HoursSection(_Section):
+    mon: str = "08:30-16:30"
+    tue: str = "08:30-16:30"
+    wed: str = "08:30-16:30"
+    thu: str = "08:30-16:30"
+    fri: str = "08:30-16:30"
+    sat: str = "08:30-11:30"
+    sun: str = "08:30-11:30"
+    holiday: str = "08:30-11:30"
+    holidays: list[dt.date] = msgspec.field(default_factory=list)
+    closed_dates: list[dt.date] = msgspec.field(default_factory=list)
+
+    def for_day(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
+        """Opening and closing time on day, or None when the hall stays shut."""
+        if day in self.closed_dates:
+            return None
+        spec = self.holiday if day in self.holidays else getattr(self, WEEKDAYS[day.weekday()])
+        return parse_hours(spec)
+
+
+def parse_hours(spec: str) -> tuple[dt.time, dt.time] | None:
+    """'08:30-16:30' -> (08:30, 16:30); 'closed' -> None; ValueError otherwise."""
+    if spec.strip().lower() == "closed":
+        return None
+    m = _HOURS_RE.match(spec.strip())
+    if not m:
+        raise ValueError(f"expected 'HH:MM-HH:MM' or 'closed', got {spec!r}")
+    start = dt.time(int(m[1]), int(m[2]))
+    end = dt.time(int(m[3]), int(m[4]))
+    if end <= start:
+        raise ValueError(f"closing time must be after opening time in {spec!r}")
+    return start, end
+
+
+class ServerSection(_Section):
+    host: str = "0.0.0.0"
+    request_port: int = 5555
+    event_port: int = 5556
+    status_port: int = 5580
+    status_base_url: str = ""
+
+
+class DatabaseSection(_Section):
+    url: str = ""
+    synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+
+
+class NumberingSection(_Section):
+    digits: int = 3
+    priority_prefix: str = ""
+    appointment_prefix: str = "Y"
+
+
+class PriorityClass(_Section):
+    name: str
+    name_en: str = ""
+    credit_minutes: float = 30.0
+
+
+def _default_classes() -> dict[str, PriorityClass]:
+    return {
+        "elderly": PriorityClass(name="70岁以上老人", name_en="Aged 70 and over"),
+        "disabled": PriorityClass(name="残疾人", name_en="Person with disabilities"),
+        "military": PriorityClass(name="军人（依法优先）", name_en="Military (priority by law)"),
+        "pregnant": PriorityClass(name="孕妇", name_en="Pregnant woman"),
+    }
+
+
+class PolicySection(_Section):
+    transfer_first: bool = True
+    appointment_credit_minutes: float = 15.0
+    priority_classes: dict[str, PriorityClass] = msgspec.field(default_factory=_default_classes)
+
+
+class NoShowSection(_Section):
+    mode: Literal["void", "requeue"] = "requeue"
+    requeue_after: int = 3
+    max_requeues: int = 1
+
+
+class QuotaSection(_Section):
+    enabled: bool = False  # Shanghai: 不得限号 during opening hours
+    daily_total: int = 0
+
+
+class LoginSection(_Section):
+    session_hours: float = 12.0
+    max_failures: int = 5
+    lockout_seconds: int = 300
+
+
+class DepartmentConfig(_Section):
+    code: str
+    name: str
+
+
+class ServiceConfig(_Section):
+    code: str
+    name: str
+    department: str
+    prefix: str
+    minutes: float
+    name_en: str = ""
+    general: bool = True
+    quota: int = 0  # per day, used only when [quota] enabled; 0 = no cap
+
+
+class CounterConfig(_Section):
+    number: int
+    name: str = ""
+    general: bool = True
+    services: list[str] = msgspec.field(default_factory=list)
+
+
+class AnnounceSection(_Section):
+    template: str = "请{number}号到{counter}号窗口办理"
+    template_en: str = "Number {number}, please go to window {counter}"
+    repeat: int = 2
+    chime: bool = True
+    voice_zh: str = ""
+    voice_en: str = ""
+    english: bool = False
+    max_age_seconds: int = 60
+
+
+class BoardSection(_Section):
+    notice: str = ""
+    recent_calls: int = 6
+    flash_seconds: int = 10
+
+
+class KioskSection(_Section):
+    idle_seconds: int = 30
+    max_services: int = 5
+    priority_classes: list[str] = msgspec.field(
+        default_factory=lambda: ["elderly", "disabled", "military", "pregnant"])
+    large_text: bool = False
+
+
+class EscposSection(_Section):
+    connection: Literal["network", "usb", "serial", "win32raw"] = "network"
+    host: str = "192.168.1.50"
+    port: int = 9100
+    usb_vendor: int = 0
+    usb_product: int = 0
+    serial_device: str = "COM3"
+    baudrate: int = 9600
+    printer_name: str = ""
+    profile: str = "default"
+
+
+class PrinterSection(_Section):
+    kind: Literal["file", "escpos", "system"] = "file"
+    width_mm: int = 80
+    escpos: EscposSection = msgspec.field(default_factory=EscposSection)
+
+
+def _default_reasons() -> list[str]:
+    return ["等候时间太长", "办理时间太长", "服务态度不好", "一次告知不清", "材料要求不合理", "其他"]
+
+
+class RatingSection(_Section):
+    timeout_seconds: int = 30
+    reasons: list[str] = msgspec.field(default_factory=_default_reasons)
+
+
+def _default_hotkeys() -> dict[str, str]:
+    return {"call_next": "F1", "recall": "F2", "rate": "F3", "no_show": "F4",
+            "pause": "F5", "transfer": "F6", "park": "F7", "unpark": "F8",
+            "start": "F9", "complete": "F10"}
+
+
+HOTKEY_ACTIONS = frozenset(_default_hotkeys())
+
+
+class CounterClientSection(_Section):
+    always_on_top: bool = True
+    hotkeys: dict[str, str] = msgspec.field(default_factory=_default_hotkeys)
+
+
+class AlertsSection(_Section):
+    queue_length: int = 10
+    wait_minutes: int = 30
+    pause_minutes: int = 30
+    rating_bad_per_day: int = 3
+
+
+class ClientSection(_Section):
+    server: str = "127.0.0.1"
+    request_port: int = 5555
+    event_port: int = 5556
+    status_port: int = 5580
+
+
+class HallConfig(_Section):
+    """The whole config.toml. ``path`` is where it was read from (not a TOML key)."""
+
+    hall: HallSection = msgspec.field(default_factory=HallSection)
+    hours: HoursSection = msgspec.field(default_factory=HoursSection)
+    server: ServerSection = msgspec.field(default_factory=ServerSection)
+    database: DatabaseSection = msgspec.field(default_factory=DatabaseSection)
+    numbering: NumberingSection = msgspec.field(default_factory=NumberingSection)
+    policy: PolicySection = msgspec.field(default_factory=PolicySection)
+    no_show: NoShowSection = msgspec.field(default_factory=NoShowSection)
+    quota: QuotaSection = msgspec.field(default_factory=QuotaSection)
+    login: LoginSection = msgspec.field(default_factory=LoginSection)
+    departments: list[DepartmentConfig] = msgspec.field(default_factory=list, name="department")
+    services: list[ServiceConfig] = msgspec.field(default_factory=list, name="service")
+    counters: list[CounterConfig] = msgspec.field(default_factory=list, name="counter")
+    announce: AnnounceSection = msgspec.field(default_factory=AnnounceSection)
+    board: BoardSection = msgspec.field(default_factory=BoardSection)
+    kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
+    printer: PrinterSection = msgspec.field(default_factory=PrinterSection)
+    rating: RatingSection = msgspec.field(default_factory=RatingSection)
+    counter_client: CounterClientSection = msgspec.field(default_factory=CounterClientSection)
+    alerts: AlertsSection = msgspec.field(default_factory=AlertsSection)
+    client: ClientSection = msgspec.field(default_factory=ClientSection)
+    path: str = msgspec.field(default="", name="__path__")
+
+    # -- derived views the hall and the apps use ------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory config.toml lives in (the data dir)."""
+        return Path(self.path).resolve().parent if self.path else Path.cwd()
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.hall.timezone)
+
+    def database_url(self) -> str:
+        """[database] url, or the SQLite file in the data dir."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.data_dir / 'queue.sqlite3').as_posix()}"
+
+    def service_codes_of(self, counter: CounterConfig) -> list[str]:
+        """Matters a window takes: every general matter if general, plus its own list."""
+        codes = [s.code for s in self.services if counter.general and s.general]
+        codes += [c for c in counter.services if c not in codes]
+        return codes
+
+    def settings(self) -> dict[str, Any]:
+        """Hall-wide settings the apps need (snapshot hall.settings), as plain data."""
+        out: dict[str, Any] = msgspec.to_builtins({
+            "announce": self.announce, "board": self.board, "kiosk": self.kiosk,
+            "rating": self.rating, "counter_client": self.counter_client,
+            "alerts": self.alerts})
+        out["priority_classes"] = {
+            code: {"name": pc.name, "name_en": pc.name_en}
+            for code, pc in self.policy.priority_classes.items()}
+        out["no_show"] = msgspec.to_builtins(self.no_show)
+        return out
+
+
+def default_config_text() -> str:
+    """The shipped realistic default (a Shanghai centre), as TOML text."""
+    return (resources.files("queue_server") / DEFAULT_CONFIG_NAME).read_text("utf-8")
+
+
+def load_config(path: str | Path, *, require_hall: bool = True) -> HallConfig:
+    """Read and validate config.toml; ConfigError names file, key and problem."""
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(p), "", "file not found (run `queue-server init`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), "", f"cannot read: {exc}") from None
+    return parse_config(text, str(p), require_hall=require_hall)
+
+
+def parse_config(text: str, file: str = "config.toml", *,
+                 require_hall: bool = True) -> HallConfig:
+    """Validate TOML text as a hall config (see load_config)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "", f"not valid TOML: {exc}") from None
+    if "__path__" in raw:
+        raise ConfigError(file, "__path__", "reserved key")
+    raw["__path__"] = str(Path(file).resolve()) if file else ""
+    try:
+        cfg = msgspec.convert(raw, HallConfig, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _from_validation(file, exc) from None
+    _check(cfg, file, require_hall)
+    return cfg
+
+
+def _from_validation(file: str, exc: msgspec.ValidationError) -> ConfigError:
+    """Turn msgspec's "problem - at `$.a.b[2]`" into (key 'a.b[2]', problem)."""
+    msg = str(exc)
+    key = ""
+    if " - at `$" in msg:
+        msg, _, at = msg.rpartition(" - at `$")
+        key = at.rstrip("`").lstrip(".")
+    if msg.startswith("Object contains unknown field "):
+        field = msg.removeprefix("Object contains unknown field ").strip("`")
+        key = f"{key}.{field}" if key else field
+        msg = "unknown key (misspelt?)"
+    if msg.startswith("Object missing required field "):
+        field = msg.removeprefix("Object missing required field ").strip("`")
+        msg = f"missing required key {field!r}"
+    return ConfigError(file, key, msg[0].lower() + msg[1:] if msg else "invalid")
+
+
+def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C901
+    """Cross-field rules msgspec types cannot express."""
+
+    def fail(key: str, problem: str) -> None:
+        raise ConfigError(file, key, problem)
+
+    try:
+        zoneinfo.ZoneInfo(cfg.hall.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        fail("hall.timezone", f"unknown timezone {cfg.hall.timezone!r}")
+    for day in (*WEEKDAYS, "holiday"):
+        try:
+            parse_hours(getattr(cfg.hours, day))
+        except ValueError as exc:
+            fail(f"hours.{day}", str(exc))
+    for section in ("server", "client"):
+        sec = getattr(cfg, section)
+        for key in ("request_port", "event_port", "status_port"):
+            port = getattr(sec, key)
+            if not 1 <= port <= 65535:
+                fail(f"{section}.{key}", f"port must be 1..65535, got {port}")
+        ports = [sec.request_port, sec.event_port, sec.status_port]
+        if len(set(ports)) != 3:
+            fail(f"{section}", f"request, event and status ports must differ, got {ports}")
+    if not 3 <= cfg.numbering.digits <= 5:
+        fail("numbering.digits", "must be 3..5")
+    for key in ("priority_prefix", "appointment_prefix"):
+        pre = getattr(cfg.numbering, key)
+        if pre and not _is_prefix(pre):
+            fail(f"numbering.{key}", f"must be one capital letter A-Z or empty, got {pre!r}")
+    if cfg.policy.appointment_credit_minutes < 0:
+        fail("policy.appointment_credit_minutes", "must not be negative")
+    for code, pc in cfg.policy.priority_classes.items():
+        if not _CODE_RE.match(code):
+            fail(f"policy.priority_classes.{code}", "class code must be a short identifier")
+        if not 0 <= pc.credit_minutes <= 240:
+            fail(f"policy.priority_classes.{code}.credit_minutes", "must be 0..240")
+    if cfg.no_show.requeue_after < 0:
+        fail("no_show.requeue_after", "must not be negative")
+    if cfg.no_show.max_requeues < 0:
+        fail("no_show.max_requeues", "must not be negative")
+    if cfg.quota.daily_total < 0:
+        fail("quota.daily_total", "must not be negative")
+    if cfg.login.session_hours <= 0:
+        fail("login.session_hours", "must be positive")
+    if cfg.login.max_failures < 1:
+        fail("login.max_failures", "must be at least 1")
+
+    dept_codes: set[str] = set()
+    for i, d in enumerate(cfg.departments):
+        if not _CODE_RE.match(d.code):
+            fail(f"department[{i}].code", f"must be a short code like 'RS', got {d.code!r}")
+        if d.code in dept_codes:
+            fail(f"department[{i}].code", f"duplicate department {d.code!r}")
+        if not d.name.strip():
+            fail(f"department[{i}].name", "must not be empty")
+        dept_codes.add(d.code)
+    svc_codes: set[str] = set()
+    for i, s in enumerate(cfg.services):
+        if not _CODE_RE.match(s.code):
+            fail(f"service[{i}].code", f"must be a short code like 'RS01', got {s.code!r}")
+        if s.code in svc_codes:
+            fail(f"service[{i}].code", f"duplicate matter {s.code!r}")
+        svc_codes.add(s.code)
+        if not s.name.strip():
+            fail(f"service[{i}].name", "must not be empty")
+        if s.department not in dept_codes:
+            fail(f"service[{i}].department", f"unknown department {s.department!r}")
+        if not _is_prefix(s.prefix):
+            fail(f"service[{i}].prefix", f"must be one capital letter A-Z, got {s.prefix!r}")
+        if not 0 < s.minutes <= 480:
+            fail(f"service[{i}].minutes", f"must be between 0 and 480, got {s.minutes}")
+        if s.quota < 0:
+            fail(f"service[{i}].quota", "must not be negative")
+    numbers: set[int] = set()
+    for i, c in enumerate(cfg.counters):
+        if not 1 <= c.number <= 999:
+            fail(f"counter[{i}].number", f"must be 1..999, got {c.number}")
+        if c.number in numbers:
+            fail(f"counter[{i}].number", f"duplicate window number {c.number}")
+        numbers.add(c.number)
+        for j, code in enumerate(c.services):
+            if code not in svc_codes:
+                fail(f"counter[{i}].services[{j}]", f"unknown matter {code!r}")
+        if not cfg.service_codes_of(c):
+            fail(f"counter[{i}]", "window takes no matter (general = false and no services)")
+    if require_hall:
+        if not cfg.services:
+            fail("service", "at least one [[service]] is needed")
+        if not cfg.counters:
+            fail("counter", "at least one [[counter]] is needed")
+        served = {code for c in cfg.counters for code in cfg.service_codes_of(c)}
+        for i, s in enumerate(cfg.services):
+            if s.code not in served:
+                fail(f"service[{i}]", f"no window takes matter {s.code!r}")
+    for i, code in enumerate(cfg.kiosk.priority_classes):
+        if code not in cfg.policy.priority_classes:
+            fail(f"kiosk.priority_classes[{i}]", f"unknown priority class {code!r}")
+    if cfg.kiosk.max_services < 1:
+        fail("kiosk.max_services", "must be at least 1")
+    if cfg.announce.repeat < 1 or cfg.announce.repeat > 5:
+        fail("announce.repeat", "must be 1..5")
+    for key in ("template", "template_en"):
+        tpl = getattr(cfg.announce, key)
+        try:
+            tpl.format(number="A001", counter=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            fail(f"announce.{key}", f"only {{number}} and {{counter}} may be used ({exc})")
+    if cfg.rating.timeout_seconds < 5:
+        fail("rating.timeout_seconds", "must be at least 5")
+    if not cfg.rating.reasons:
+        fail("rating.reasons", "at least one reason is needed for 差评")
+    seen_keys: dict[str, str] = {}
+    for action, key in cfg.counter_client.hotkeys.items():
+        if action not in HOTKEY_ACTIONS:
+            fail(f"counter_client.hotkeys.{action}",
+                 f"unknown action; known: {', '.join(sorted(HOTKEY_ACTIONS))}")
+        if not _HOTKEY_RE.match(key):
+            fail(f"counter_client.hotkeys.{action}", f"not a key name: {key!r}")
+        if key in seen_keys:
+            fail(f"counter_client.hotkeys.{action}", f"{key} is already used by {seen_keys[key]}")
+        seen_keys[key] = action
+    if cfg.printer.width_mm not in (58, 80):
+        fail("printer.width_mm", "must be 58 or 80")
+
+
+def _is_prefix(s: str) -> bool:
+    return len(s) == 1 and "A" <= s <= "Z"
