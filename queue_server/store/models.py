@@ -280,3 +280,18 @@ class ProcessedRequest(Base):
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     reply: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class StatDay(Base):
+    """Statistics facts of one finished business day, derived from the rows above.
+
+    A cache, not a source: queue_server.stats rebuilds it from tickets, items, periods
+    and ratings whenever it is missing or its `version` is older than the code's, so a
+    month's report reads ~30 rows instead of ~500,000 periods.
+    """
+
+    __tablename__ = "stat_day"
+    business_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[str] = mapped_column(Text)  # compact JSON, see queue_server.stats
+    built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
