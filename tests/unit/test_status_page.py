@@ -1,0 +1,139 @@
+"""The citizen's status page: the right ticket, nothing personal, nothing guessable."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from queue_common import i18n
+from queue_server.status_page import StatusServer, start_status_server
+
+TOKEN = "Q3kz9fWm2LpXa7RtVb0NcYe"
+
+
+def _ticket(state: str = "waiting", counter: int | None = None) -> dict[str, Any]:
+    return {"id": 12, "number": "A012", "token": TOKEN, "kind": "normal", "state": state,
+            "counter": counter, "items": [{"service": "RS01", "state": "pending"},
+                                          {"service": "YB02", "state": "pending"}]}
+
+
+class FakeHall:
+    """Stands in for the server's lookup: tokens -> ticket_status results."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, Mapping[str, Any]] = {}
+        self.calls: list[str] = []
+        self.fail = False
+        self.delay = 0.0
+
+    def lookup(self, token: str) -> Mapping[str, Any] | None:
+        self.calls.append(token)
+        if self.delay:
+            time.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("server loop did not answer")
+        return self.results.get(token)
+
+
+@pytest.fixture
+def hall() -> FakeHall:
+    i18n.set_language("zh")
+    return FakeHall()
+
+
+@pytest.fixture
+def page(hall: FakeHall) -> Iterator[StatusServer]:
+    server = start_status_server("127.0.0.1", 0, hall.lookup)
+    yield server
+    server.stop()
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8")
+
+
+def test_waiting_ticket_shows_number_people_ahead_and_wait(page: StatusServer,
+                                                           hall: FakeHall) -> None:
+    hall.results[TOKEN] = {"ticket": _ticket(), "ahead": 4, "estimated_wait": 610,
+                           "hall": {"name": "XX镇社区事务受理服务中心"},
+                           "services": {"RS01": "社保卡申领", "YB02": "医保报销"}}
+    status, body = _get(page.url(TOKEN))
+    assert status == 200
+    assert "A012" in body and "等候中" in body
+    assert "您前面还有 4 人在等待" in body and "预计等候约 11 分钟" in body
+    assert "社保卡申领、医保报销" in body
+    assert 'http-equiv="refresh"' in body
+
+
+def test_called_ticket_names_the_window_and_done_stops_refreshing(page: StatusServer,
+                                                                 hall: FakeHall) -> None:
+    hall.results[TOKEN] = {"ticket": _ticket("called", 3)}
+    assert "请到 3号窗口 办理" in _get(page.url(TOKEN))[1]
+    hall.results[TOKEN] = {"ticket": _ticket("done", 3)}
+    body = _get(page.url(TOKEN))[1]
+    assert "已办结" in body and 'http-equiv="refresh"' not in body
+
+
+def test_unknown_and_malformed_tokens_get_a_friendly_404(page: StatusServer,
+                                                         hall: FakeHall) -> None:
+    status, body = _get(page.url("N0tAT1cketTokenAtAllxx"))
+    assert status == 404 and "未找到该号票" in body
+    for bad in ("A012", "../../etc/passwd", "x" * 200, "%3Cscript%3E" * 3):
+        assert _get(page.url(bad))[0] == 404
+    assert _get(f"http://127.0.0.1:{page.port}/")[0] == 404
+    assert hall.calls == ["N0tAT1cketTokenAtAllxx"]  # short/odd tokens never reach the hall
+
+
+def test_a_failing_lookup_says_try_again_not_not_found(page: StatusServer,
+                                                       hall: FakeHall) -> None:
+    hall.fail = True
+    status, body = _get(page.url(TOKEN))
+    assert status == 503 and "稍后再试" in body
+
+
+def test_page_never_writes(page: StatusServer, hall: FakeHall) -> None:
+    hall.results[TOKEN] = {"ticket": _ticket()}
+    req = urllib.request.Request(page.url(TOKEN), data=b"state=done", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=5)
+    assert err.value.code == 405
+    assert hall.calls == []
+
+
+def test_names_from_config_are_escaped(page: StatusServer, hall: FakeHall) -> None:
+    hall.results[TOKEN] = {"ticket": _ticket(), "services": {"RS01": "<script>x</script>"}}
+    body = _get(page.url(TOKEN))[1]
+    assert "<script>x" not in body and "&lt;script&gt;" in body
+
+
+def test_a_slow_phone_does_not_hold_up_other_phones(page: StatusServer,
+                                                    hall: FakeHall) -> None:
+    """One lookup stuck for 1.5 s; another page still answers at once (own threads)."""
+    hall.results[TOKEN] = {"ticket": _ticket()}
+    hall.delay = 1.5
+    slow = threading.Thread(target=_get, args=(page.url(TOKEN),))
+    slow.start()
+    time.sleep(0.1)
+    hall.delay = 0.0
+    t0 = time.perf_counter()
+    assert _get(page.url(TOKEN))[0] == 200
+    assert time.perf_counter() - t0 < 1.0
+    slow.join()
+
+
+def test_stop_frees_the_port(hall: FakeHall) -> None:
+    server = start_status_server("127.0.0.1", 0, hall.lookup)
+    port = server.port
+    server.stop()
+    again = start_status_server("127.0.0.1", port, hall.lookup)
+    again.stop()
