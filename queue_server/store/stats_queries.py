@@ -1,0 +1,144 @@
+"""Read what statistics need from the stored tickets, items, periods and ratings.
+
+Only plain records leave this module; queue_server.stats turns them into figures.
+Everything is selected by the tickets' business day, because a visit belongs to the day
+its number was issued on, even when it is served after midnight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, insert, select
+
+from queue_server.store.models import (
+    Counter,
+    Period,
+    Rating,
+    Service,
+    Staff,
+    StatDay,
+    Ticket,
+    TicketItem,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRec:
+    id: int
+    business_day: dt.date
+    number: str
+    kind: str
+    state: str
+    issued_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRec:
+    id: int
+    ticket_id: int
+    service_id: int
+    state: str
+    counter_id: int | None
+    staff_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRec:
+    item_id: int
+    ticket_id: int
+    kind: str
+    start: dt.datetime
+    end: dt.datetime | None
+    counter_id: int | None
+    staff_id: int | None
+    overtime: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRec:
+    ticket_id: int
+    level: int | None
+    counter_id: int | None
+    staff_id: int | None
+
+
+@dataclass
+class DayRecords:
+    """Every stored row of the visits issued on some business days."""
+
+    tickets: list[TicketRec]
+    items: list[ItemRec]
+    periods: list[PeriodRec]
+    ratings: list[RatingRec]
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Codes and display names, keyed by database id."""
+
+    services: dict[int, tuple[str, str]]  # id -> (code, name)
+    counters: dict[int, tuple[int, str]]  # id -> (number, name)
+    staff: dict[int, tuple[str, str, str]]  # id -> (user, name, badge)
+
+
+def load_records(conn: Connection, day_from: dt.date, day_to: dt.date) -> DayRecords:
+    """The tickets issued on days day_from..day_to with their items, periods, ratings."""
+    t, i, p, r = (Ticket.__table__, TicketItem.__table__, Period.__table__,
+                  Rating.__table__)
+    in_range = t.c.business_day.between(day_from, day_to)
+    tickets = [TicketRec(*row) for row in conn.execute(
+        select(t.c.id, t.c.business_day, t.c.number, t.c.kind, t.c.state, t.c.issued_at)
+        .where(in_range).order_by(t.c.id))]
+    items = [ItemRec(*row) for row in conn.execute(
+        select(i.c.id, i.c.ticket_id, i.c.service_id, i.c.state, i.c.counter_id,
+               i.c.staff_id)
+        .join(t, t.c.id == i.c.ticket_id).where(in_range).order_by(i.c.id))]
+    periods = [PeriodRec(*row) for row in conn.execute(
+        select(p.c.item_id, p.c.ticket_id, p.c.kind, p.c.start, p.c.end, p.c.counter_id,
+               p.c.staff_id, p.c.overtime)
+        .join(t, t.c.id == p.c.ticket_id).where(in_range).order_by(p.c.start, p.c.id))]
+    ratings = [RatingRec(*row) for row in conn.execute(
+        select(r.c.ticket_id, r.c.level, r.c.counter_id, r.c.staff_id)
+        .join(t, t.c.id == r.c.ticket_id).where(in_range))]
+    return DayRecords(tickets, items, periods, ratings)
+
+
+def load_names(conn: Connection) -> Names:
+    """All matters, windows and staff (few rows), for labelling report rows."""
+    s, c, st = Service.__table__, Counter.__table__, Staff.__table__
+    return Names(
+        services={row.id: (row.code, row.name)
+                  for row in conn.execute(select(s.c.id, s.c.code, s.c.name))},
+        counters={row.id: (row.number, row.name)
+                  for row in conn.execute(select(c.c.id, c.c.number, c.c.name))},
+        staff={row.id: (row.user, row.name, row.badge)
+               for row in conn.execute(select(st.c.id, st.c.user, st.c.name, st.c.badge))},
+    )
+
+
+def load_cached_days(conn: Connection, day_from: dt.date, day_to: dt.date,
+                     version: int) -> dict[dt.date, str]:
+    """Stored facts (JSON text) of finished days in the range, built by `version`."""
+    sd = StatDay.__table__
+    rows = conn.execute(
+        select(sd.c.business_day, sd.c.facts)
+        .where(sd.c.business_day.between(day_from, day_to), sd.c.version == version))
+    return {day: facts for day, facts in rows}
+
+
+def store_cached_day(conn: Connection, day: dt.date, version: int, facts: str,
+                     built_at: dt.datetime) -> None:
+    """Replace the stored facts of one finished day."""
+    sd = StatDay.__table__
+    conn.execute(delete(StatDay).where(sd.c.business_day == day))
+    conn.execute(insert(StatDay).values(business_day=day, version=version, facts=facts,
+                                   built_at=built_at))
+
+
+def drop_cached_days(conn: Connection, day_from: dt.date, day_to: dt.date) -> int:
+    """Forget stored facts for a range (they are rebuilt from the rows on next use)."""
+    sd = StatDay.__table__
+    result = conn.execute(delete(StatDay).where(sd.c.business_day.between(day_from, day_to)))
+    return int(result.rowcount or 0)
