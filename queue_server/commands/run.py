@@ -1,17 +1,121 @@
-"""`queue-server run` (not yet built)."""
+"""`queue-server run [--data DIR] [--host] [--request-port] [--event-port] [--status-port]`.
+
+Opens the hall (database upgraded to head, state loaded), binds the CURVE sockets and
+the citizen status page, prints one READY line with the actual ports (port 0 = let the
+OS choose, which tests use), and serves until Ctrl-C, SIGTERM or, on Windows,
+CTRL_BREAK_EVENT: the batch in hand is finished and the sockets closed, so no committed
+operation is lost and no reply is sent for an uncommitted one.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import signal
 import sys
+from types import FrameType
 from typing import Any
+
+from queue_common import paths
+
+log = logging.getLogger("queue_server.run")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run (not yet built)")
+    p = sub.add_parser("run", help="serve the hall (运行服务器)")
+    p.add_argument("--data", help="data dir (default: $QUEUE_DATA or the platform's)")
+    p.add_argument("--host", help="address to listen on (config [server] host)")
+    p.add_argument("--request-port", type=int, help="ROUTER port for requests (0: any free)")
+    p.add_argument("--event-port", type=int, help="PUB port for events (0: any free)")
+    p.add_argument("--status-port", type=int,
+                   help="citizen status page port (0: any free, -1: off)")
+    p.add_argument("--no-group-commit", action="store_true",
+                   help="commit each request alone (for benchmarks)")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING ...")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("queue-server run: not yet built", file=sys.stderr)
-    return 2
+    from queue_server.config import ConfigError, load_config
+    from queue_server.hall import Hall
+    from queue_server.server import HallServer, ServerOptions
+
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    data = paths.data_dir(args.data)
+    try:
+        config = load_config(paths.config_file(data))
+    except (ConfigError, OSError) as exc:
+        print(f"queue-server run: {exc}", file=sys.stderr)
+        return 1
+    sec = config.server
+    options = ServerOptions(
+        host=args.host or sec.host,
+        request_port=sec.request_port if args.request_port is None else args.request_port,
+        event_port=sec.event_port if args.event_port is None else args.event_port,
+        group_commit=not args.no_group_commit,
+        timezone=config.tz,
+    )
+    status_port = sec.status_port if args.status_port is None else args.status_port
+    hall = Hall.open(config)
+    server = HallServer(hall, data, options)
+    status: Any = None
+    try:
+        try:
+            server.bind()
+        except Exception as exc:  # bad keys, port in use (zmq or OS errors)
+            print(f"queue-server run: cannot start: {exc}", file=sys.stderr)
+            return 1
+        if status_port >= 0:
+            status = _start_status_page(options.host, status_port, server)
+        _install_stop_handlers(server)
+        ready = {"request_port": server.request_port, "event_port": server.event_port,
+                 "status_port": status.port if status is not None else None,
+                 "epoch": server.epoch, "pid": _pid()}
+        print("READY " + json.dumps(ready), flush=True)
+        log.info("serving %s: requests :%d, events :%d", config.hall.name,
+                 server.request_port, server.event_port)
+        server.serve()
+        log.info("stopping: the batch in hand was finished; closing")
+    finally:
+        if status is not None:
+            status.stop()
+        server.close()
+        hall.close()
+    return 0
+
+
+def _start_status_page(host: str, port: int, server: Any) -> Any:
+    """The KIOSK engineer's status page, if present; it reads through the loop."""
+    try:
+        from queue_server.status_page import start_status_server
+    except ImportError:
+        log.warning("status page module missing: no citizen status page")
+        return None
+    try:
+        return start_status_server(host, port, server.status_lookup())
+    except OSError as exc:
+        log.error("status page not started on port %s: %s", port, exc)
+        return None
+
+
+def _install_stop_handlers(server: Any) -> None:
+    """Ctrl-C, SIGTERM and (Windows) CTRL_BREAK_EVENT ask the loop to stop cleanly."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the batch in hand", signum)
+        server.request_stop()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    sigbreak = getattr(signal, "SIGBREAK", None)  # Windows: CTRL_BREAK_EVENT
+    if sigbreak is not None:
+        signal.signal(sigbreak, stop)
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

@@ -1,17 +1,102 @@
-"""`queue-server staff` (not yet built)."""
+"""`queue-server staff add USER --role clerk|supervisor|admin --name NAME [--badge B]`,
+`staff list`, `staff disable USER`.
+
+The password is read from stdin (one line, for scripts) or asked twice at a prompt; it is
+never a command-line argument (argv is visible to every user of the PC and lands in shell
+history). It is stored as a salted scrypt hash (queue_server.passwords).
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import getpass
 import sys
 from typing import Any
 
+from sqlalchemy import select, update
+
+from queue_common import paths
+from queue_common.protocol import STAFF_ROLES
+
+MIN_PASSWORD = 8
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("staff", help="staff (not yet built)")
+    p = sub.add_parser("staff", help="staff accounts (人员管理)")
+    p.add_argument("--data", help="data dir (default: $QUEUE_DATA or the platform's)")
+    ssub = p.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    add = ssub.add_parser("add", help="add a staff account (password from stdin or prompt)")
+    add.add_argument("user")
+    add.add_argument("--role", required=True, choices=STAFF_ROLES)
+    add.add_argument("--name", required=True, help="full name shown at the window")
+    add.add_argument("--badge", default="", help="工号, shown on the window screen")
+    lst = ssub.add_parser("list", help="list staff accounts")
+    dis = ssub.add_parser("disable", help="disable an account and end its logins")
+    dis.add_argument("user")
+    for sp in (add, lst, dis):
+        sp.add_argument("--data", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("密码 / password: ")
+        if getpass.getpass("再输一次 / again: ") != first:
+            raise ValueError("两次密码不一致 / the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def run(args: argparse.Namespace) -> int:
-    print("queue-server staff: not yet built", file=sys.stderr)
-    return 2
+    from queue_server.config import ConfigError
+    from queue_server.devices import open_engine
+    from queue_server.passwords import hash_password
+    from queue_server.store import seed
+    from queue_server.store.models import LoginSession, Staff
+
+    data = paths.data_dir(args.data)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        engine = open_engine(data)
+    except (ConfigError, OSError) as exc:
+        print(f"queue-server staff: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if args.staff_command == "add":
+            user = args.user.strip()
+            if not user or len(user) > 32:
+                raise ValueError("用户名需 1-32 个字符 / user must be 1-32 characters")
+            password = _read_password()
+            if len(password) < MIN_PASSWORD:
+                raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password needs "
+                                 f"at least {MIN_PASSWORD} characters")
+            with engine.begin() as conn:
+                if conn.execute(select(Staff.id).where(Staff.user == user)).first():
+                    raise ValueError(f"用户已存在 / user {user} already exists")
+                seed.add_staff(conn, user, args.name, args.badge, args.role,
+                               hash_password(password), now)
+            print(f"已添加 / added {user} ({args.role}) {args.name}")
+        elif args.staff_command == "disable":
+            with engine.begin() as conn:
+                found = conn.execute(select(Staff.id).where(Staff.user == args.user)).first()
+                if found is None:
+                    raise ValueError(f"没有该用户 / no user {args.user}")
+                conn.execute(update(Staff).where(Staff.id == found[0]).values(active=False))
+                conn.execute(update(LoginSession).where(
+                    LoginSession.staff_id == found[0], LoginSession.ended_at.is_(None)
+                ).values(ended_at=now))
+            print(f"已停用 / disabled {args.user}")
+        else:
+            with engine.connect() as conn:
+                rows = conn.execute(select(Staff.user, Staff.name, Staff.badge, Staff.role,
+                                           Staff.active).order_by(Staff.user)).all()
+            print(f"{'user':<12} {'role':<11} {'badge':<6} {'active':<7} name")
+            for user, name, badge, role, active in rows:
+                print(f"{user:<12} {role:<11} {badge:<6} {'yes' if active else 'no':<7} {name}")
+    except ValueError as exc:
+        print(f"queue-server staff: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0

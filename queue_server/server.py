@@ -1,0 +1,433 @@
+"""The socket loop: ROUTER for requests, PUB for events, CURVE + ZAP on both.
+
+Thin by design (STYLE.md 1.4): decode the envelope, find the device from its CURVE key,
+check the role, hand the operation to the hall, reply, publish. One thread does all of
+it, in arrival order, so the hall is single-writer; each batch is committed by the hall
+before any of its replies or events leave (DESIGN.md section 2).
+
+Group commit: every request already waiting in the socket is applied in one database
+transaction (hall.apply_batch; each operation stays all-or-nothing), then all replies go
+out. Under load this divides the per-commit cost by the batch size; idle it is a batch
+of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+
+import zmq
+
+from queue_common import protocol as p
+from queue_common.protocol import Err, Op, ProtocolError
+from queue_server import keys, roles
+from queue_server.errors import HallError
+from queue_server.zap import ZapHandler, make_curve_server
+
+if TYPE_CHECKING:
+    from queue_server.hall import Actor, Outcome
+
+log = logging.getLogger(__name__)
+
+# Operations that change nothing: no idempotency row is written for them.
+READ_OPS = frozenset({Op.HELLO, Op.STATE, Op.TICKET_STATUS, Op.STATS})
+# Handled by the loop itself, not the hall.
+LOOP_OPS = frozenset({Op.HELLO, Op.STATE})
+MAX_ID_CHARS = 64
+MAX_TOKEN_CHARS = 128
+BATCH_MAX = 64
+STATUS_LOOKUP_ACTOR_DEVICE = "status-page"
+
+Command: TypeAlias = "tuple[str, dict[str, Any], Actor, tuple[str, str] | None]"
+
+
+class HallPort(Protocol):
+    """What the loop needs of queue_server.hall.Hall (a fake in unit tests)."""
+
+    def apply(self, op: str, args: dict[str, Any], actor: Actor,
+              request_key: tuple[str, str] | None = None) -> Outcome: ...
+
+    def apply_batch(self, commands: list[Command]) -> list[Outcome]: ...
+
+    def actor_for(self, token: str | None, device: str, device_role: str) -> Actor: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def tick(self) -> list[tuple[str, dict[str, Any]]]: ...
+
+
+@dataclass
+class ServerOptions:
+    """Where to listen and how often to beat; port 0 lets the OS choose."""
+
+    host: str = "0.0.0.0"
+    request_port: int = p.DEFAULT_REQUEST_PORT
+    event_port: int = p.DEFAULT_EVENT_PORT
+    heartbeat_seconds: float = 1.0
+    tick_seconds: float = 1.0
+    group_commit: bool = True
+    timezone: dt.tzinfo = field(default_factory=lambda: dt.UTC)
+
+
+@dataclass
+class _Pending:
+    """A decoded request waiting for the hall in the current batch."""
+
+    routing_id: bytes
+    request_id: str
+    op: str
+    command: Command
+
+
+class HallServer:
+    """Serves one hall until request_stop(); see module docstring."""
+
+    def __init__(self, hall: HallPort, data: Path, options: ServerOptions,
+                 ctx: zmq.Context[zmq.Socket[bytes]] | None = None) -> None:
+        self.hall = hall
+        self.data = data
+        self.options = options
+        self.ctx = ctx or zmq.Context()
+        self.epoch = secrets.token_hex(8)
+        self.seq = 0
+        self.zap = ZapHandler(self.ctx)
+        self._stop = threading.Event()
+        self._trusted_signature: tuple[tuple[str, int, int], ...] = ()
+        self._trusted_keys: frozenset[str] = frozenset()
+        self._router: zmq.Socket[bytes] | None = None
+        self._pub: zmq.Socket[bytes] | None = None
+        self._lookup: zmq.Socket[bytes] | None = None
+        self._lookup_url = f"inproc://status-lookup-{self.epoch}"
+        self._server_public = ""
+        self._server_secret = ""
+        self.request_port = 0
+        self.event_port = 0
+        self.stats = {"requests": 0, "batches": 0, "bad": 0}
+
+    # ---- start-up -------------------------------------------------------------------
+
+    def bind(self) -> tuple[int, int]:
+        """Start ZAP, load and check keys, bind both sockets; returns the actual ports."""
+        public, secret, _ = keys.read_cert(self._server_cert())
+        if secret is None:
+            raise keys.KeyFileError(f"{self._server_cert()} holds no secret key")
+        self._server_public, self._server_secret = public, secret
+        self.zap.start()  # BEFORE any bind: no handshake ever meets an absent handler
+        self.reload_trusted(startup=True)
+        router = self.ctx.socket(zmq.ROUTER)
+        router.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        router.maxmsgsize = p.MAX_FRAME_BYTES
+        router.linger = 0
+        router.sndhwm = router.rcvhwm = 10_000
+        make_curve_server(router, public, secret)
+        self.request_port = self._bind(router, self.options.request_port)
+        self._router = router
+        self._pub = self._make_pub(self.options.event_port)
+        lookup = self.ctx.socket(zmq.ROUTER)
+        lookup.linger = 0
+        lookup.bind(self._lookup_url)
+        self._lookup = lookup
+        return self.request_port, self.event_port
+
+    def _server_cert(self) -> Path:
+        from queue_common import paths
+
+        return paths.server_secret_key(self.data)
+
+    def _bind(self, sock: zmq.Socket[bytes], port: int) -> int:
+        host = self.options.host
+        if ":" in host:
+            sock.ipv6 = True
+            host = f"[{host}]"
+        if port == 0:
+            return int(sock.bind_to_random_port(f"tcp://{host}", 1024, 65535, 1000))
+        sock.bind(f"tcp://{host}:{port}")
+        return port
+
+    def _make_pub(self, port: int) -> zmq.Socket[bytes]:
+        pub = self.ctx.socket(zmq.PUB)
+        pub.linger = 0
+        pub.sndhwm = 100_000
+        make_curve_server(pub, self._server_public, self._server_secret)
+        deadline = time.monotonic() + 3
+        while True:  # a just-closed PUB may hold the port for a moment
+            try:
+                self.event_port = self._bind(pub, port)
+                return pub
+            except zmq.ZMQError:
+                if port == 0 or time.monotonic() > deadline:
+                    pub.close()
+                    raise
+                time.sleep(0.05)
+
+    def reload_trusted(self, *, startup: bool = False) -> bool:
+        """Re-read keys/trusted; True if a device lost its trust (revoked)."""
+        self._trusted_signature = keys.trusted_signature(self.data)
+        devices, problems = keys.load_trusted(self.data)
+        for problem in problems:
+            log.error("trusted keys: %s", problem)
+        if startup:
+            if not devices:
+                raise keys.KeyFileError(
+                    f"no trusted device keys loaded from {self.data / 'keys' / 'trusted'}: "
+                    "every device would be refused (run `queue-server device add`)")
+            names = ", ".join(sorted(d.name for d in devices.values()))
+            log.info("trusted %d devices: %s", len(devices), names)
+        before = self._trusted_keys
+        self.zap.set_trusted(devices)
+        self._trusted_keys = frozenset(devices)
+        return bool(before - self._trusted_keys)
+
+    # ---- the loop -------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Ask the loop to finish the batch in hand and return (signal-handler safe)."""
+        self._stop.set()
+
+    def serve(self) -> None:
+        """Run until request_stop(): requests, heartbeats, hall ticks, key reloads."""
+        assert self._router is not None and self._lookup is not None
+        poller = zmq.Poller()
+        poller.register(self._router, zmq.POLLIN)
+        poller.register(self._lookup, zmq.POLLIN)
+        next_beat = next_tick = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + self.options.tick_seconds
+                self._housekeeping()
+            if now >= next_beat:
+                next_beat = now + self.options.heartbeat_seconds
+                self._publish(p.Ev.HEARTBEAT, {}, advance=False)
+            wait_ms = max(0, int(1000 * (min(next_beat, next_tick) - time.monotonic())))
+            events = dict(poller.poll(min(wait_ms, 100)))
+            if self._router in events:
+                self._drain_requests()
+            if self._lookup in events:
+                self._answer_lookups()
+
+    def _housekeeping(self) -> None:
+        try:
+            for type_, data in self.hall.tick():
+                self._publish(type_, data)
+        except Exception:
+            log.exception("hall.tick failed; serving goes on")
+        changed = keys.trusted_signature(self.data) != self._trusted_signature
+        if changed and self.reload_trusted():
+            # Subscribers that already passed the handshake keep receiving on PUB
+            # until they reconnect: rebinding makes every one of them handshake
+            # again, and the revoked key is refused (the others resume by seq).
+            log.warning("a device was revoked: rebinding the event socket")
+            assert self._pub is not None
+            self._pub.close(linger=0)
+            self._pub = self._make_pub(self.event_port)
+
+    def _drain_requests(self) -> None:
+        """Take every waiting request (up to BATCH_MAX), apply, reply, publish."""
+        assert self._router is not None
+        pending: list[_Pending] = []
+        limit = BATCH_MAX if self.options.group_commit else 1
+        for _ in range(limit):
+            try:
+                frames = self._router.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                break
+            self.stats["requests"] += 1
+            item = self._decode(frames)
+            if item is None:
+                continue
+            if item.op in LOOP_OPS:
+                self._flush(pending)  # a snapshot must include what came before it
+                pending = []
+                self._answer_loop_op(item)
+            else:
+                pending.append(item)
+        self._flush(pending)
+
+    def _decode(self, frames: list[zmq.Frame]) -> _Pending | None:
+        """Validate one request; answers errors itself and returns None for them."""
+        routing_id = frames[0].bytes
+        body = frames[1:]
+        if len(body) == 2 and len(body[0].bytes) == 0:
+            body = body[1:]  # a REQ-style empty delimiter is tolerated
+        request_id: str | None = None
+        try:
+            if len(body) != p.MAX_FRAMES:
+                raise ProtocolError(Err.BAD_REQUEST,
+                                    f"一个请求只能有一帧 / expected 1 frame, got {len(body)}")
+            raw = body[0].bytes
+            if len(raw) > p.MAX_FRAME_BYTES:
+                raise ProtocolError(Err.TOO_LARGE, "请求过大 / request too large")
+            msg = p.decode(raw)
+            rid = msg.get("id")
+            if isinstance(rid, str) and 0 < len(rid) <= MAX_ID_CHARS:
+                request_id = rid
+            else:
+                raise ProtocolError(Err.BAD_REQUEST,
+                                    f"id 必须是 1-{MAX_ID_CHARS} 个字符 / "
+                                    f"id must be a string of 1-{MAX_ID_CHARS} characters")
+            version = msg.get("v")
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise ProtocolError(Err.BAD_REQUEST, "缺少版本 / v must be an integer")
+            if version != p.VERSION:
+                raise ProtocolError(Err.UNSUPPORTED_VERSION,
+                                    f"不支持的版本 / unsupported version {version}",
+                                    {"supported": [p.VERSION]})
+            op = msg.get("op")
+            if not isinstance(op, str):
+                raise ProtocolError(Err.BAD_REQUEST, "缺少操作 / op must be a string")
+            if op not in p.ALL_OPS:
+                raise ProtocolError(Err.UNKNOWN_OP, f"未知操作 / unknown op {op[:40]!r}")
+            token = msg.get("token")
+            if token is not None and (not isinstance(token, str)
+                                      or len(token) > MAX_TOKEN_CHARS):
+                raise ProtocolError(Err.BAD_REQUEST, "令牌格式错误 / token must be a string or null")
+            args = msg.get("args", {})
+            if not isinstance(args, dict):
+                raise ProtocolError(Err.BAD_REQUEST, "args 必须是对象 / args must be an object")
+            device_name = body[0].get("User-Id")
+            device = self.zap.device_for(device_name)
+            if device is None:
+                raise ProtocolError(Err.FORBIDDEN, "设备已停用 / this device is not trusted (revoked)")
+            actor = self.hall.actor_for(token or None, device.name, device.role)
+            refused = roles.refusal(op, device.role, actor.staff_role)
+            if refused is not None:
+                raise ProtocolError(refused[0], refused[1], {"op": op, "role": device.role})
+        except ProtocolError as exc:
+            self.stats["bad"] += 1
+            self._reply(routing_id, p.error_reply(request_id, exc.code, exc.message, exc.details))
+            return None
+        except HallError as exc:
+            self._reply(routing_id, p.error_reply(request_id, exc.code, exc.message, exc.details))
+            return None
+        except Exception:
+            log.exception("request could not be decoded")
+            self._reply(routing_id, p.error_reply(request_id, Err.INTERNAL,
+                                                  "服务器内部错误 / internal error"))
+            return None
+        key = None if op in READ_OPS else (device.name, request_id)
+        return _Pending(routing_id, request_id, op, (op, args, actor, key))
+
+    def _answer_loop_op(self, item: _Pending) -> None:
+        op, _args, actor, _key = item.command
+        if op == Op.STATE:
+            try:
+                snap = self.hall.snapshot()
+            except Exception:
+                log.exception("snapshot failed")
+                self._reply(item.routing_id, p.error_reply(
+                    item.request_id, Err.INTERNAL, "服务器内部错误 / internal error"))
+                return
+            result = dict(snap, epoch=self.epoch, seq=self.seq)
+        else:  # hello
+            result = {"server": "yichuang-queue", "version": p.VERSION, "epoch": self.epoch,
+                      "seq": self.seq, "device": actor.device, "role": actor.device_role,
+                      "staff_role": actor.staff_role, "counter": actor.counter,
+                      "now": self._now()}
+        self._reply(item.routing_id, p.ok_reply(item.request_id, result))
+
+    def _flush(self, pending: list[_Pending]) -> None:
+        """Apply the batch (one commit), then send every reply, then every event."""
+        if not pending:
+            return
+        self.stats["batches"] += 1
+        commands = [item.command for item in pending]
+        try:
+            if len(commands) == 1:
+                outcomes = [self.hall.apply(*commands[0])]
+            else:
+                outcomes = self.hall.apply_batch(commands)
+        except Exception:
+            log.exception("hall batch failed; nothing applied")
+            for item in pending:
+                self._reply(item.routing_id, p.error_reply(
+                    item.request_id, Err.STORE_UNAVAILABLE,
+                    "暂时无法保存，请重试 / the store is unavailable, nothing was applied"))
+            return
+        for item, outcome in zip(pending, outcomes, strict=True):
+            if outcome.error is not None:
+                err = outcome.error
+                reply = p.error_reply(item.request_id, err.code, err.message, err.details)
+            else:
+                reply = p.ok_reply(item.request_id, outcome.result or {})
+            self._reply(item.routing_id, reply)
+        for outcome in outcomes:
+            for type_, data in outcome.events:
+                self._publish(type_, data)
+
+    def _reply(self, routing_id: bytes, reply: dict[str, Any]) -> None:
+        assert self._router is not None
+        try:
+            self._router.send_multipart([routing_id, p.encode(reply)], zmq.NOBLOCK)
+        except zmq.ZMQError as exc:  # the peer left (ROUTER_MANDATORY) or is not reading
+            log.info("reply %s not delivered: %s", reply.get("id"), exc)
+
+    def _publish(self, type_: str, data: dict[str, Any], *, advance: bool = True) -> None:
+        """Send one event; state changes advance seq, heartbeats carry the current one."""
+        assert self._pub is not None
+        if advance:
+            self.seq += 1
+        body = p.event(self.seq, type_, self._now(), data, self.epoch)
+        try:
+            self._pub.send_multipart([type_.encode("utf-8"), p.encode(body)], zmq.NOBLOCK)
+        except zmq.ZMQError as exc:  # PUB drops rather than blocks; subscribers resync
+            log.warning("event %s not published: %s", type_, exc)
+
+    def _now(self) -> str:
+        return dt.datetime.now(self.options.timezone).isoformat(timespec="seconds")
+
+    # ---- citizen status page --------------------------------------------------------
+
+    def _answer_lookups(self) -> None:
+        """Status-page lookups from other threads, answered between batches."""
+        assert self._lookup is not None
+        for _ in range(BATCH_MAX):
+            try:
+                ident, token = self._lookup.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            except ValueError:
+                continue
+            result: dict[str, Any] | None = None
+            try:
+                actor = self.hall.actor_for(None, STATUS_LOOKUP_ACTOR_DEVICE, p.Role.BOARD)
+                outcome = self.hall.apply(Op.TICKET_STATUS,
+                                          {"token": token.decode("utf-8", "replace")}, actor)
+                result = outcome.result if outcome.error is None else None
+            except Exception:
+                log.exception("status lookup failed")
+            self._lookup.send_multipart([ident, json.dumps(result).encode("utf-8")])
+
+    def status_lookup(self) -> Callable[[str], dict[str, Any] | None]:
+        """A thread-safe lookup(token) for the status page: one inproc request per call."""
+        ctx, url = self.ctx, self._lookup_url
+
+        def lookup(token: str) -> dict[str, Any] | None:
+            sock = ctx.socket(zmq.DEALER)
+            sock.linger = 0
+            try:
+                sock.connect(url)
+                sock.send(token.encode("utf-8")[:256])
+                if not sock.poll(3000):
+                    return None
+                value = json.loads(sock.recv())
+                return value if isinstance(value, dict) else None
+            finally:
+                sock.close()
+
+        return lookup
+
+    def close(self) -> None:
+        """Close sockets (nothing pending is lost: every reply was sent after its commit)."""
+        for sock in (self._router, self._pub, self._lookup):
+            if sock is not None:
+                sock.close(linger=0)
+        self.zap.stop()
