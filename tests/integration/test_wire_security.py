@@ -1,0 +1,205 @@
+"""CURVE + ZAP on both sockets, against the real socket loop with a small fake hall.
+
+These are the tests that catch both traps of NOTES-zeromq.md: with no ZAP handler, or a
+domain mismatch, a CURVE server lets ANY key in, and the unknown-key test fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zmq
+
+from queue_common import paths
+from queue_common import protocol as p
+from queue_common.connection import Connection
+from queue_common.endpoint import ClientKeys, ServerEndpoint
+from queue_server import keys
+from queue_server.errors import HallError
+from queue_server.server import HallServer, ServerOptions
+
+
+@dataclass(frozen=True)
+class FakeActor:
+    device: str
+    device_role: str
+    staff_id: int | None = None
+    staff_role: str | None = None
+    counter: int | None = None
+
+
+@dataclass
+class FakeOutcome:
+    result: dict[str, Any] | None
+    error: HallError | None
+    events: list[tuple[str, dict[str, Any]]]
+
+
+class FakeHall:
+    """Issues numbered tickets; remembers request keys like the real hall does."""
+
+    def __init__(self) -> None:
+        self.issued: list[str] = []
+        self.replies: dict[tuple[str, str], FakeOutcome] = {}
+
+    def actor_for(self, token: str | None, device: str, device_role: str) -> FakeActor:
+        if token is not None:
+            raise HallError(p.Err.UNAUTHENTICATED, "未登录 / unknown token")
+        return FakeActor(device, device_role)
+
+    def apply(self, op: str, args: dict[str, Any], actor: Any,
+              request_key: tuple[str, str] | None = None) -> FakeOutcome:
+        if request_key in self.replies:
+            old = self.replies[request_key]
+            return FakeOutcome(old.result, old.error, [])
+        if op != p.Op.ISSUE:
+            return FakeOutcome(None, HallError(p.Err.NOT_FOUND, "x / x"), [])
+        number = f"A{len(self.issued) + 1:03d}"
+        self.issued.append(number)
+        out = FakeOutcome({"number": number}, None,
+                          [(p.Ev.TICKET_ISSUED, {"tickets": [{"id": len(self.issued),
+                                                               "number": number,
+                                                               "state": "waiting"}]})])
+        if request_key:
+            self.replies[request_key] = out
+        return out
+
+    def apply_batch(self, commands: list[Any]) -> list[FakeOutcome]:
+        return [self.apply(*c) for c in commands]
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"counters": [], "tickets": [{"id": i + 1, "number": n, "state": "waiting"}
+                                            for i, n in enumerate(self.issued)]}
+
+    def tick(self) -> list[tuple[str, dict[str, Any]]]:
+        return []
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[HallServer, FakeHall, Path]]:
+    keys.create_hall_keys(tmp_path, [("kiosk-1", "kiosk"), ("board-1", "board"),
+                                     ("counter-1", "counter")])
+    hall = FakeHall()
+    server = HallServer(hall, tmp_path, ServerOptions(host="127.0.0.1", request_port=0,
+                                                      event_port=0, heartbeat_seconds=0.2,
+                                                      tick_seconds=0.2))
+    server.bind()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    yield server, hall, tmp_path
+    server.request_stop()
+    thread.join(5)
+    server.close()
+
+
+def _endpoint(server: HallServer) -> ServerEndpoint:
+    return ServerEndpoint("127.0.0.1", server.request_port, server.event_port)
+
+
+def _stranger_keys(data: Path) -> ClientKeys:
+    """A well-formed key pair the server was never told about."""
+    public, secret = (k.decode() for k in zmq.curve_keypair())
+    server_public, _, _ = keys.read_cert(paths.server_public_key(data))
+    return ClientKeys(public, secret, server_public)
+
+
+def _raw_sockets(ctx: zmq.Context[zmq.Socket[bytes]], ck: ClientKeys,
+                 ep: ServerEndpoint) -> tuple[zmq.Socket[bytes], zmq.Socket[bytes]]:
+    socks = []
+    for kind, url in ((zmq.DEALER, ep.request_url), (zmq.SUB, ep.event_url)):
+        s = ctx.socket(kind)
+        s.linger = 0
+        s.curve_serverkey = ck.server_public.encode()
+        s.curve_publickey = ck.public.encode()
+        s.curve_secretkey = ck.secret.encode()
+        if kind == zmq.SUB:
+            s.setsockopt(zmq.SUBSCRIBE, b"")
+        s.connect(url)
+        socks.append(s)
+    return socks[0], socks[1]
+
+
+def test_unknown_key_gets_nothing_on_either_socket(served: tuple[HallServer, FakeHall, Path]
+                                                   ) -> None:
+    server, hall, data = served
+    ctx = zmq.Context()
+    try:
+        good_req, good_sub = _raw_sockets(ctx, ClientKeys.from_data_dir(data, "kiosk-1"),
+                                          _endpoint(server))
+        bad_req, bad_sub = _raw_sockets(ctx, _stranger_keys(data), _endpoint(server))
+        for sock in (good_req, bad_req):
+            sock.send(p.encode(p.request(p.Op.ISSUE, {"services": ["RS01"]})))
+        assert good_req.poll(3000), "a trusted kiosk must be answered"
+        assert p.decode(good_req.recv())["ok"] is True
+        assert good_sub.poll(3000), "a trusted device must hear heartbeats"
+        assert not bad_req.poll(1500), "an unknown key must get no reply"
+        assert not bad_sub.poll(500), "an unknown key must hear no event"
+        assert hall.issued == ["A001"], "the stranger's issue must not reach the hall"
+        assert server.zap.refused >= 2
+    finally:
+        ctx.destroy(linger=0)
+
+
+def test_revoked_device_is_cut_off_without_restart(served: tuple[HallServer, FakeHall, Path]
+                                                   ) -> None:
+    server, hall, data = served
+    ctx = zmq.Context()
+    try:
+        board_req, board_sub = _raw_sockets(ctx, ClientKeys.from_data_dir(data, "board-1"),
+                                            _endpoint(server))
+        kiosk_req, kiosk_sub = _raw_sockets(ctx, ClientKeys.from_data_dir(data, "kiosk-1"),
+                                            _endpoint(server))
+        assert board_sub.poll(3000) and kiosk_sub.poll(3000)
+        # what `queue-server device revoke board-1` does to the trusted directory
+        (paths.trusted_keys_dir(data) / "board-1.key").unlink()
+        time.sleep(1.0)  # the loop notices within one housekeeping tick
+        for sock in (board_sub, kiosk_sub):
+            while sock.poll(0):
+                sock.recv_multipart()
+        board_req.send(p.encode(p.request(p.Op.STATE)))
+        assert board_req.poll(3000)
+        reply = p.decode(board_req.recv())
+        assert reply["ok"] is False and reply["error"]["code"] == p.Err.FORBIDDEN
+        assert kiosk_sub.poll(3000), "the kiosk (still trusted) keeps hearing events"
+        assert not board_sub.poll(1500), "the revoked board hears nothing any more"
+    finally:
+        ctx.destroy(linger=0)
+
+
+def test_connection_mirrors_snapshot_then_events(served: tuple[HallServer, FakeHall, Path]
+                                                 ) -> None:
+    server, hall, data = served
+    board = Connection(_endpoint(server), ClientKeys.from_data_dir(data, "board-1"),
+                       device="board-1")
+    kiosk = Connection(_endpoint(server), ClientKeys.from_data_dir(data, "kiosk-1"),
+                       device="kiosk-1")
+    seen: list[str] = []
+    board.add_listener(lambda type_, data: seen.append(type_))
+    with board, kiosk:
+        assert board.wait_until(lambda: board.online and board.mirror.ready, 5)
+        first = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]})
+        assert first.ok and first.result == {"number": "A001"}
+        assert board.wait_until(lambda: 1 in board.mirror.state["tickets"], 3)
+        assert "ticket.issued" in seen and "resync" in seen
+        refused = board.call(p.Op.ISSUE, {"services": ["RS01"]})
+        assert refused.error_code == p.Err.FORBIDDEN, "a board may not issue tickets"
+        assert hall.issued == ["A001"]
+
+
+def test_retry_with_same_id_gives_one_effect(served: tuple[HallServer, FakeHall, Path]
+                                             ) -> None:
+    server, hall, data = served
+    kiosk = Connection(_endpoint(server), ClientKeys.from_data_dir(data, "kiosk-1"),
+                       device="kiosk-1")
+    with kiosk:
+        assert kiosk.wait_until(lambda: kiosk.online, 5)
+        a = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]}, request_id="same-id-1")
+        b = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]}, request_id="same-id-1")
+        assert a.result == b.result == {"number": "A001"}
+        assert hall.issued == ["A001"]
