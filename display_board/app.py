@@ -1,11 +1,276 @@
-"""Entry point of the display_board desktop program (not yet built)."""
+"""`display-board`: the hall board (综合屏) or one window's screen (--counter N), with voice.
+
+The app only wires things: the connection's mirror -> board_model -> a view, and call
+events -> the announcer. It renders what the server says and never decides anything;
+it never blocks the Tk thread (the connection's I/O thread owns the sockets, the
+announcer's worker owns pyttsx3 and the audio device).
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import logging
+import re
+import signal
 import sys
-from collections.abc import Sequence
+import time
+import tkinter as tk
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from display_board import messages  # noqa: F401  (registers the catalogue)
+from display_board.announcer import Announcer
+from display_board.audio import Player, SystemPlayer
+from display_board.board_model import BoardView, CounterView, board_view, counter_view
+from display_board.counter_screen import CounterScreen
+from display_board.hall_board import HallBoard
+from display_board.settings import (
+    AnnounceSettings,
+    announce_settings,
+    board_settings,
+    read_local_config,
+)
+from queue_common import i18n, paths
+from queue_common.i18n import tr
+from queue_common.protocol import Ev
+
+log = logging.getLogger(__name__)
+
+GEOMETRY = re.compile(r"^\d+x\d+([+-]-?\d+[+-]-?\d+)?$")
+CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
+
+
+def both(key: str, **kwargs: object) -> str:
+    """"中文 / English" for messages on stderr (read by installers of either language)."""
+    lang = i18n.language()
+    try:
+        i18n.set_language("zh")
+        zh = tr(key, **kwargs)
+        i18n.set_language("en")
+        en = tr(key, **kwargs)
+    finally:
+        i18n.set_language(lang)
+    return f"{zh} / {en}"
+
+
+class Source(Protocol):
+    """What the app needs of queue_common.connection.Connection."""
+
+    online: bool
+
+    @property
+    def mirror(self) -> Any: ...
+
+    def add_listener(self, fn: Any) -> None: ...
+
+
+class BoardApp:
+    """Connects a view (hall board or window screen) and the announcer to a connection."""
+
+    def __init__(self, root: tk.Misc, source: Source, *, local: Mapping[str, Any] | None = None,
+                 counter: int | None = None, mute: bool = False,
+                 player: Player | None = None, speaker_factory: Any = None,
+                 trace: IO[str] | None = None) -> None:
+        self.root = root
+        self.source = source
+        self.local = dict(local or {})
+        self.counter = counter
+        self._trace = trace
+        self._render_job: str | None = None
+        bs = board_settings(None, self.local)
+        self.view: HallBoard | CounterScreen
+        if counter is None:
+            self.view = HallBoard(root, flash_seconds=bs.flash_seconds)
+        else:
+            self.view = CounterScreen(root, flash_seconds=bs.flash_seconds)
+        self.view.on_painted = self._painted
+        # Only the hall board speaks: eight window screens speaking at once would overlap.
+        self.announcer: Announcer | None = None
+        if counter is None:
+            if speaker_factory is None:
+                from display_board.voice import Synth
+
+                speaker_factory = Synth
+            self.announcer = Announcer(announce_settings(None, self.local),
+                                       speaker_factory=speaker_factory,
+                                       player=player or SystemPlayer(), mute=mute)
+        source.add_listener(self.on_event)
+
+    def start(self) -> None:
+        if self.announcer is not None:
+            self.announcer.start()
+
+    def stop(self) -> None:
+        if self.announcer is not None:
+            self.announcer.stop()
+
+    # ------------------------------------------------------------- events (Tk thread)
+    def on_event(self, type_: str, data: dict[str, Any]) -> None:
+        """Connection listener: runs on the Tk thread after the mirror applied the event."""
+        if type_ == "connection":
+            self.view.set_online(bool(data.get("online")))
+            return
+        if type_ == "resync":
+            self._apply_settings(data)
+            self.view.set_online(True)
+            if self.announcer is not None:
+                self.announcer.offer_snapshot(data.get("recent_calls") or [],
+                                              str(data.get("now") or ""))
+        elif type_ in CALL_EVENTS and self.announcer is not None:
+            call = data.get("call")
+            if isinstance(call, Mapping):
+                self.announcer.offer_call(call)
+        self._schedule_render()
+
+    def _apply_settings(self, snapshot: Mapping[str, Any]) -> None:
+        bs = board_settings(snapshot, self.local)
+        self.view.flash_seconds = bs.flash_seconds
+        if self.announcer is not None:
+            self.announcer.set_settings(announce_settings(snapshot, self.local))
+
+    def _schedule_render(self) -> None:
+        """Coalesce a burst of events into one repaint, right after the burst."""
+        if self._render_job is None:
+            self._render_job = self.root.after_idle(self.render)
+
+    def render(self) -> None:
+        self._render_job = None
+        state = self.source.mirror.state
+        if not state:
+            return
+        if isinstance(self.view, HallBoard):
+            bs = board_settings(state, self.local)
+            self.view.show(board_view(state, notice=bs.notice, recent=bs.recent_calls))
+        else:
+            assert self.counter is not None
+            hall = state.get("hall") or {}
+            self.view.show(counter_view(state, self.counter), str(hall.get("timezone") or ""))
+
+    def _painted(self, view: BoardView | CounterView | None) -> None:
+        if self._trace is None or view is None:
+            return
+        call = view.newest if isinstance(view, BoardView) else view.last_call
+        if call is not None:
+            self._trace.write(f"{time.monotonic_ns()} {call.number} {call.counter} "
+                              f"{call.at}\n")
+            self._trace.flush()
+
+
+class PreviewSource:
+    """A fixed sample hall (`--preview`), for checking a screen without a server."""
+
+    online = True
+
+    def __init__(self) -> None:
+        from display_board.sample_state import sample_state
+        from queue_common.mirror import Mirror
+
+        self._mirror = Mirror()
+        self._mirror.load(sample_state())
+
+    @property
+    def mirror(self) -> Any:
+        return self._mirror
+
+    def add_listener(self, fn: Any) -> None:
+        self._fn = fn
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="display-board", description=both("app.description"))
+    ap.add_argument("--server", help="HOST or HOST:REQUEST_PORT:EVENT_PORT "
+                    "(default: config.toml [client])")
+    ap.add_argument("--data", help="data dir with config.toml and keys (default: $QUEUE_DATA "
+                    "or the platform's data dir)")
+    ap.add_argument("--device", default="board-1", help="device key name (default board-1)")
+    ap.add_argument("--counter", type=int, metavar="N",
+                    help="show window N's screen instead of the hall board")
+    ap.add_argument("--fullscreen", action="store_true")
+    ap.add_argument("--geometry", metavar="WxH+X+Y")
+    ap.add_argument("--lang", choices=i18n.LANGS)
+    ap.add_argument("--mute", action="store_true", help="show calls without speaking them")
+    ap.add_argument("--preview", action="store_true",
+                    help="draw a sample hall without a server (layout check)")
+    ap.add_argument("--say-to", metavar="FILE.wav",
+                    help="render one announcement to a WAV file and exit")
+    ap.add_argument("--number", help="ticket number for --say-to, e.g. A012")
+    ap.add_argument("--trace-paint", metavar="FILE", help=argparse.SUPPRESS)  # bench/board.py
+    return ap
+
+
+def say_to(args: argparse.Namespace, settings: AnnounceSettings) -> int:
+    if not args.number or args.counter is None:
+        print(both("app.say_to_args"), file=sys.stderr)
+        return 2
+    from display_board.voice import say_to as render
+
+    clip = render(Path(args.say_to), args.number, args.counter, settings)
+    print(both("app.say_to_done", path=args.say_to, seconds=clip.seconds))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    print("display_board: not yet built", file=sys.stderr)
-    return 2
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    i18n.set_language(args.lang)
+    if args.geometry and not GEOMETRY.match(args.geometry):
+        print(both("app.bad_geometry"), file=sys.stderr)
+        return 2
+    data = paths.data_dir(args.data)
+    local = read_local_config(data)
+    if args.say_to:
+        return say_to(args, announce_settings(None, local))
+
+    source: Any
+    if args.preview:
+        source = PreviewSource()
+    else:
+        from queue_common.connection import Connection
+
+        try:
+            source = Connection.from_data_dir(data, args.device, args.server)
+        except (OSError, ValueError) as exc:
+            print(both("app.connect_failed", error=exc), file=sys.stderr)
+            return 1
+    root = tk.Tk(className="DisplayBoard")
+    root.title(tr("counter.title", number=args.counter) if args.counter is not None
+               else "display-board")
+    root.configure(background="black")
+    root.geometry(args.geometry or ("640x360" if args.counter is not None else "1280x720"))
+    if args.fullscreen:
+        root.attributes("-fullscreen", True)
+        with contextlib.suppress(tk.TclError):
+            root.configure(cursor="none")
+    root.bind("<F11>", lambda _e: root.attributes(
+        "-fullscreen", not root.attributes("-fullscreen")))
+    trace = open(args.trace_paint, "a", encoding="utf-8") if args.trace_paint else None  # noqa: SIM115
+    app = BoardApp(root, source, local=local, counter=args.counter, mute=args.mute,
+                   trace=trace)
+    app.start()
+    for name in ("SIGINT", "SIGTERM"):  # `queue-server demo` stops the hall with these
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_a: root.after_idle(root.quit))
+    try:
+        if args.preview:
+            source.online = True
+            app.view.set_online(True)
+            app.render()
+        else:
+            source.start()
+            source.attach_tk(root)
+        root.mainloop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.stop()
+        if not args.preview:
+            source.stop()
+        if trace is not None:
+            trace.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

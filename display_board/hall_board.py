@@ -1,0 +1,423 @@
+"""The hall board (综合屏): one Canvas drawn from a BoardView, scaled to any screen.
+
+Landscape (1920x1080 design) and portrait (1080x1920) layouts share every drawing
+routine; only the regions differ. High contrast (tk_look palette: white and yellow on
+dark blue), numbers at least ~48 design px so they read from 10 m on a 55" screen.
+
+Only the Tk thread calls this module. Updates are cheap: `show()` redraws the dynamic
+items (a few dozen), the clock ticks once a second on the second, the newest call
+flashes for `flash_seconds` and then stops (no timer runs on an idle board except the
+clock, and the notice marquee when the notice is too long to fit).
+"""
+
+from __future__ import annotations
+
+import time
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from display_board import messages  # noqa: F401  (registers the catalogue)
+from display_board.board_model import BoardView, CallRow, WindowRow
+from display_board.layout import Fonts, Scale
+from queue_common import tk_look as look
+from queue_common.i18n import tr
+
+Box = tuple[float, float, float, float]
+
+FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {  # design px, weight
+    "title": (46, "bold"),
+    "clock": (64, "bold"),
+    "date": (34, "normal"),
+    "banner": (132, "bold"),
+    "banner_tag": (34, "bold"),
+    "head": (32, "normal"),
+    "row": (50, "bold"),
+    "recent": (46, "bold"),
+    "group": (34, "normal"),
+    "group_n": (36, "bold"),
+    "notice": (38, "normal"),
+    "net": (22, "normal"),
+}
+
+STATE_COLOURS = {
+    "calling": look.ACCENT,
+    "serving": look.OK,
+    "idle": look.FG,
+    "paused": look.WARN,
+    "closed": look.MUTED,
+}
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Design-pixel boxes of one orientation."""
+
+    header: Box
+    banner: Box
+    table: Box
+    recent: Box
+    waiting: Box
+    footer: Box
+
+
+LANDSCAPE_REGIONS = Regions(
+    header=(0, 0, 1920, 112), banner=(30, 124, 1236, 396), table=(30, 414, 1236, 988),
+    recent=(1262, 124, 1890, 560), waiting=(1262, 578, 1890, 988), footer=(0, 1004, 1920, 1080))
+PORTRAIT_REGIONS = Regions(
+    header=(0, 0, 1080, 176), banner=(30, 188, 1050, 520), table=(30, 540, 1050, 1240),
+    recent=(30, 1260, 530, 1836), waiting=(550, 1260, 1050, 1836), footer=(0, 1852, 1080, 1920))
+
+FLASH_PERIOD_MS = 500
+MARQUEE_MS = 40
+MARQUEE_DESIGN_PX_PER_S = 110  # an elderly reader's pace
+
+
+def hall_zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class HallBoard:
+    """Draws BoardViews on a Canvas filling `master`; call show() with each new view."""
+
+    def __init__(self, master: tk.Misc, *, flash_seconds: int = 10,
+                 now: Callable[[tzinfo | None], datetime] | None = None) -> None:
+        self.master = master
+        self.canvas = tk.Canvas(master, background=look.BG, highlightthickness=0,
+                                borderwidth=0, width=960, height=540)
+        self.canvas.pack(fill="both", expand=True)
+        self.fonts = Fonts(master, FONT_SIZES)
+        self.flash_seconds = flash_seconds
+        self._now = now or (lambda tz: datetime.now(tz))
+        self._scale = Scale.fit(1920, 1080)
+        self._regions = LANDSCAPE_REGIONS
+        self._view: BoardView | None = None
+        self._online: bool | None = None  # None: still connecting
+        self._zone: tzinfo | None = None
+        self._flash_key: tuple[int, int, str] | None = None
+        self._flash_until = 0.0
+        self._flash_on = False
+        self._flash_job: str | None = None
+        self._clock_job: str | None = None
+        self._marquee_job: str | None = None
+        self._notice_text = ""
+        self._clock_text = self._date_text = ""
+        self._size = (0, 0)
+        self.paints = 0  # completed repaints (tests, bench)
+        self.on_painted: Callable[[BoardView | None], None] | None = None
+        self.canvas.bind("<Configure>", self._on_configure)
+        self._layout()
+        self._tick()
+
+    # ----------------------------------------------------------------- public API
+    @property
+    def flashing(self) -> bool:
+        return self._flash_job is not None
+
+    @property
+    def scale(self) -> Scale:
+        return self._scale
+
+    def show(self, view: BoardView) -> None:
+        """Render a new view; a call not seen before (or a recall) starts the flash."""
+        first = self._view is None
+        self._view = view
+        self._zone = hall_zone(view.timezone)
+        newest = view.newest
+        if newest is not None and newest.key != self._flash_key:
+            self._flash_key = newest.key
+            if not first or self._is_recent(newest):
+                self._start_flash()
+        self._draw_dynamic()
+        self._draw_notice()
+        self._update_clock()
+
+    def set_online(self, online: bool) -> None:
+        """Show or hide the discreet offline indicator."""
+        if online != self._online:
+            self._online = online
+            self._draw_net()
+
+    def destroy(self) -> None:
+        for job in (self._flash_job, self._clock_job, self._marquee_job):
+            if job is not None:
+                self.canvas.after_cancel(job)
+        self._flash_job = self._clock_job = self._marquee_job = None
+        self.canvas.destroy()
+
+    # ----------------------------------------------------------------- layout
+    def _on_configure(self, event: tk.Event[tk.Canvas]) -> None:
+        if (event.width, event.height) != self._size:
+            self._layout()
+
+    def _layout(self) -> None:
+        w, h = self.canvas.winfo_width(), self.canvas.winfo_height()
+        if w <= 1 or h <= 1:
+            w, h = int(self.canvas.cget("width")), int(self.canvas.cget("height"))
+        self._size = (w, h)
+        self._scale = Scale.fit(w, h)
+        self._regions = PORTRAIT_REGIONS if self._scale.portrait else LANDSCAPE_REGIONS
+        self.fonts.scale(self._scale)
+        c = self.canvas
+        c.delete("all")
+        s, r = self._scale, self._regions
+        c.create_rectangle(s.box(*r.header), fill=look.PANEL, width=0)
+        c.create_rectangle(0, s.y(r.footer[1]), w, h, fill=look.PANEL, width=0)
+        for box in (r.table, r.recent, r.waiting):
+            c.create_rectangle(s.box(*box), outline=look.PANEL, width=s.px(3))
+        c.create_rectangle(s.box(*r.banner), fill=look.PANEL, width=0, tags="banner_bg")
+        self._notice_text = ""
+        self._draw_dynamic()
+        self._draw_notice()
+        self._draw_net()
+        self._update_clock(force=True)
+
+    # ----------------------------------------------------------------- drawing
+    def _text(self, x: float, y: float, text: str, font: str, fill: str = look.FG,
+              anchor: str = "w", tags: str = "dyn") -> int:
+        item: int = self.canvas.create_text(  # type: ignore[call-overload]
+            x, y, text=text, font=self.fonts[font], fill=fill, anchor=anchor, tags=tags)
+        return item
+
+    def _draw_dynamic(self) -> None:
+        c, s, r = self.canvas, self._scale, self._regions
+        c.delete("dyn")
+        view = self._view
+        # Header: hall name (left, or centred on top in portrait).
+        name = view.hall_name if view else ""
+        hx0, hy0, hx1, _ = r.header
+        if s.portrait:
+            self.fonts.fitted("title", name, s.px(hx1 - hx0 - 60), s)
+            self._text(s.x((hx0 + hx1) / 2), s.y(hy0 + 52), name, "title", anchor="center")
+        else:
+            self.fonts.fitted("title", name, s.px(1150), s)
+            self._text(s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
+        self._draw_banner(view.newest if view else None)
+        self._draw_table(view.windows if view else ())
+        self._draw_recent(view.recent if view else ())
+        self._draw_waiting(view)
+        self.canvas.after_idle(self._painted)
+
+    def _painted(self) -> None:
+        self.paints += 1
+        if self.on_painted is not None:
+            self.on_painted(self._view)
+
+    def _draw_banner(self, call: CallRow | None) -> None:
+        s = self._scale
+        x0, y0, x1, y1 = self._regions.banner
+        width = s.px(x1 - x0 - 60)
+        cx, cy = s.x((x0 + x1) / 2), s.y((y0 + y1) / 2)
+        if call is None:
+            text = tr("board.no_call")
+            font = self.fonts.fitted("banner", text, width, s)
+            font.configure(size=-min(s.px(64), abs(int(font.cget("size")))))
+            self._text(cx, cy, text, "banner", fill=look.FG, anchor="center",
+                       tags="dyn banner_text")
+        else:
+            text = tr("board.call", number=call.number, counter=call.counter)
+            self.fonts.fitted("banner", text, width, s)
+            self._text(cx, cy + s.px(10), text, "banner", fill=look.ACCENT, anchor="center",
+                       tags="dyn banner_text")
+            if call.recall:
+                self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.recall_tag"), "banner_tag",
+                           fill=look.WARN, tags="dyn banner_tag")
+        self._paint_flash()
+
+    def _table_columns(self, x0: float, x1: float) -> tuple[float, float, float]:
+        w = x1 - x0
+        return (x0 + 0.04 * w, x0 + 0.30 * w, x0 + 0.64 * w)
+
+    def _draw_table(self, rows: tuple[WindowRow, ...]) -> None:
+        s = self._scale
+        x0, y0, x1, y1 = self._regions.table
+        head_h = 56
+        body_top = y0 + head_h
+        avail = y1 - body_top - 8
+        n = max(1, len(rows))
+        blocks = 1 if n * 56 <= avail else 2
+        per_block = -(-n // blocks)
+        row_h = min(84.0, avail / per_block)
+        block_w = (x1 - x0) / blocks
+        size = max(22, min(FONT_SIZES["row"][0], int(row_h * 0.66)))
+        self.fonts["row"].configure(size=-s.px(size))
+        for b in range(blocks):
+            bx0 = x0 + b * block_w
+            cols = self._table_columns(bx0, bx0 + block_w)
+            for col, key in zip(cols, ("board.col_counter", "board.col_ticket",
+                                       "board.col_state"), strict=True):
+                self._text(s.x(col), s.y(y0 + head_h / 2), tr(key), "head", fill=look.MUTED)
+        for i, row in enumerate(rows):
+            b, j = divmod(i, per_block)
+            bx0 = x0 + b * block_w
+            top = body_top + j * row_h
+            if j % 2 == 0:
+                self.canvas.create_rectangle(s.box(bx0 + 4, top, bx0 + block_w - 4, top + row_h),
+                                             fill=look.PANEL, width=0, tags="dyn")
+            cols = self._table_columns(bx0, bx0 + block_w)
+            mid = s.y(top + row_h / 2)
+            colour = STATE_COLOURS.get(row.state, look.FG)
+            dim = row.state == "closed"
+            self._text(s.x(cols[0]), mid, tr("board.counter_cell", number=row.number), "row",
+                       fill=look.MUTED if dim else look.FG)
+            self._text(s.x(cols[1]), mid, row.ticket or "—", "row",
+                       fill=look.ACCENT if row.ticket else look.MUTED)
+            self._text(s.x(cols[2]), mid, row.state_text, "row", fill=colour,
+                       tags=f"dyn state_{row.number}")
+
+    def _draw_recent(self, calls: tuple[CallRow, ...]) -> None:
+        s = self._scale
+        x0, y0, x1, y1 = self._regions.recent
+        self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.recent_title"), "head",
+                   fill=look.MUTED)
+        top = y0 + 64
+        row_h = min(68.0, (y1 - top - 8) / max(1, len(calls)))
+        if not calls:
+            self._text(s.x(x0 + 24), s.y(top + 34), tr("board.recent_none"), "group",
+                       fill=look.MUTED)
+        for i, call in enumerate(calls):
+            mid = s.y(top + i * row_h + row_h / 2)
+            self._text(s.x(x0 + 24), mid, call.number, "recent", fill=look.FG)
+            self._text(s.x(x1 - 24), mid, "→ " + tr("board.to_counter", counter=call.counter),
+                       "recent", fill=look.FG, anchor="e")
+
+    def _draw_waiting(self, view: BoardView | None) -> None:
+        s = self._scale
+        x0, y0, x1, y1 = self._regions.waiting
+        self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.waiting_title"), "head",
+                   fill=look.MUTED)
+        if view is None:
+            return
+        self._text(s.x(x1 - 24), s.y(y0 + 30),
+                   tr("board.waiting_total", count=view.waiting_total), "head",
+                   fill=look.ACCENT, anchor="e")
+        groups = view.groups
+        cols = 2 if len(groups) > 5 and x1 - x0 >= 560 else 1
+        per_col = max(1, -(-len(groups) // cols))
+        top = y0 + 64
+        row_h = min(64.0, (y1 - top - 8) / per_col)
+        size = max(18, min(FONT_SIZES["group"][0], int(row_h * 0.62)))
+        self.fonts["group"].configure(size=-s.px(size))
+        self.fonts["group_n"].configure(size=-s.px(size + 2))
+        col_w = (x1 - x0) / cols
+        for i, g in enumerate(groups):
+            col, j = divmod(i, per_col)
+            cx0 = x0 + col * col_w
+            mid = s.y(top + j * row_h + row_h / 2)
+            self._text(s.x(cx0 + 24), mid, g.name, "group", fill=look.FG)
+            self._text(s.x(cx0 + col_w - 24), mid, str(g.waiting), "group_n",
+                       fill=look.ACCENT if g.waiting else look.MUTED, anchor="e")
+
+    # ----------------------------------------------------------------- flash
+    def _is_recent(self, call: CallRow) -> bool:
+        """On the first view (start-up) only a call of the last flash period flashes."""
+        try:
+            at = datetime.fromisoformat(call.at)
+            return (self._now(at.tzinfo) - at).total_seconds() < self.flash_seconds
+        except (TypeError, ValueError):
+            return False
+
+    def _start_flash(self) -> None:
+        self._flash_until = time.monotonic() + self.flash_seconds
+        if self._flash_job is None and self.flash_seconds > 0:
+            self._flash_on = True
+            self._flash_job = self.canvas.after(FLASH_PERIOD_MS, self._flash_step)
+
+    def _flash_step(self) -> None:
+        if time.monotonic() >= self._flash_until:
+            self._flash_on = False
+            self._flash_job = None
+        else:
+            self._flash_on = not self._flash_on
+            self._flash_job = self.canvas.after(FLASH_PERIOD_MS, self._flash_step)
+        self._paint_flash()
+
+    def _paint_flash(self) -> None:
+        """Yellow panel with dark text, then dark panel with yellow text, alternating."""
+        on = self._flash_on and self._view is not None and self._view.newest is not None
+        self.canvas.itemconfigure("banner_bg", fill=look.ACCENT if on else look.PANEL)
+        if self._view is not None and self._view.newest is not None:
+            self.canvas.itemconfigure("banner_text", fill=look.BG if on else look.ACCENT)
+
+    # ----------------------------------------------------------------- clock, notice, net
+    def _update_clock(self, force: bool = False) -> None:
+        c, s, r = self.canvas, self._scale, self._regions
+        now = self._now(self._zone)
+        clock = now.strftime("%H:%M:%S")
+        date = (tr("board.date", y=now.year, m=now.month, d=now.day) + "  "
+                + tr(f"weekday.{now.weekday()}"))
+        if force or not c.find_withtag("clock"):
+            self._clock_text, self._date_text = clock, date
+            c.delete("clock", "date")
+            hx0, hy0, hx1, hy1 = r.header
+            if s.portrait:
+                self._text(s.x(hx1 - 40), s.y(hy0 + 126), clock, "clock", anchor="e",
+                           tags="clock")
+                self._text(s.x(hx0 + 40), s.y(hy0 + 126), date, "date", tags="date")
+            else:
+                self._text(s.x(hx1 - 40), s.y(hy0 + 56), clock, "clock", anchor="e",
+                           tags="clock")
+                clock_w = self.fonts["clock"].measure("00:00:00")
+                self._text(s.x(hx1 - 40 - 36) - clock_w, s.y(hy0 + 58), date, "date",
+                           anchor="e", tags="date")
+            return
+        if clock != self._clock_text:
+            c.itemconfigure("clock", text=clock)
+        if date != self._date_text:
+            c.itemconfigure("date", text=date)
+        self._clock_text, self._date_text = clock, date
+
+    def _tick(self) -> None:
+        self._update_clock()
+        ms = int(time.time() * 1000) % 1000
+        self._clock_job = self.canvas.after(1000 - ms + 5, self._tick)
+
+    def _draw_notice(self) -> None:
+        text = self._view.notice if self._view else ""
+        if text == self._notice_text and self.canvas.find_withtag("notice"):
+            return
+        self._notice_text = text
+        c, s = self.canvas, self._scale
+        c.delete("notice")
+        if self._marquee_job is not None:
+            c.after_cancel(self._marquee_job)
+            self._marquee_job = None
+        fx0, fy0, fx1, fy1 = self._regions.footer
+        mid = s.y((fy0 + fy1) / 2)
+        width = self.fonts["notice"].measure(text)
+        if width <= s.px(fx1 - fx0 - 60):
+            self._text(s.x((fx0 + fx1) / 2), mid, text, "notice", anchor="center",
+                       tags="notice")
+            return
+        # Too long to fit: scroll right to left, start again when it has left the screen.
+        self._text(float(self._size[0]), mid, text, "notice", tags="notice")
+        self._marquee_job = c.after(MARQUEE_MS, self._marquee_step)
+
+    def _marquee_step(self) -> None:
+        c = self.canvas
+        step = max(1, round(MARQUEE_DESIGN_PX_PER_S * MARQUEE_MS / 1000 * self._scale.factor))
+        c.move("notice", -step, 0)
+        bbox = c.bbox("notice")
+        if bbox and bbox[2] < 0:
+            c.move("notice", self._size[0] - bbox[0], 0)
+        self._marquee_job = c.after(MARQUEE_MS, self._marquee_step)
+
+    def _draw_net(self) -> None:
+        c, s, r = self.canvas, self._scale, self._regions
+        c.delete("net")
+        if self._online:
+            return
+        text = tr("board.connecting") if self._online is None else tr("board.offline")
+        hx0, hy0, hx1, hy1 = r.header
+        if s.portrait:
+            self._text(s.x((hx0 + hx1) / 2), s.y(hy1 - 14), text, "net", fill=look.WARN,
+                       anchor="center", tags="net")
+        else:
+            self._text(s.x(hx1 - 40), s.y(hy1 - 12), text, "net", fill=look.WARN,
+                       anchor="e", tags="net")
