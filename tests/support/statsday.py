@@ -12,8 +12,9 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, insert, select, update
 
 from queue_server.store.models import (
     Counter,
@@ -74,6 +75,13 @@ class ScriptedDay:
         return dt.datetime.combine(self.day, dt.time(h, m, s), self.tz)
 
     def matter(self, code: str, name: str, prefix: str, minutes: float = 10) -> int:
+        """A matter; one already in the database (from config) is reused as it is."""
+        found = self._find(Service, Service.code == code)
+        if found is not None:
+            self.services[code] = found
+            self.prefixes[code] = self.conn.execute(
+                select(Service.prefix).where(Service.id == found)).scalar_one()
+            return found
         if self._dept is None:
             self._dept = self._insert(Department, code="RS", name="人社")
         sid = self._insert(Service, code=code, name=name, department_id=self._dept,
@@ -82,12 +90,12 @@ class ScriptedDay:
         return sid
 
     def window(self, number: int) -> int:
-        cid = self._insert(Counter, number=number, name=f"{number}号窗口", state="closed")
+        cid = self._find(Counter, Counter.number == number) or self._insert(Counter, number=number, name=f"{number}号窗口", state="closed")
         self.counters[number] = cid
         return cid
 
     def clerk(self, user: str, name: str, badge: str) -> int:
-        sid = self._insert(Staff, user=user, name=name, badge=badge, role="clerk",
+        sid = self._find(Staff, Staff.user == user) or self._insert(Staff, user=user, name=name, badge=badge, role="clerk",
                            password_hash="x", active=True,
                            created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
         self.staff[user] = sid
@@ -201,6 +209,10 @@ class ScriptedDay:
                 self._finish(t, "not_served", now)
 
     # -- rows -----------------------------------------------------------------------------
+    def _find(self, model: Any, where: Any) -> int | None:
+        found = self.conn.execute(select(model.id).where(where)).scalar()
+        return int(found) if found is not None else None
+
     def _insert(self, model: type, **values: object) -> int:
         pk = self.conn.execute(insert(model).values(**values)).inserted_primary_key
         assert pk is not None
