@@ -1,11 +1,199 @@
-"""Entry point of the counter_client desktop program (not yet built)."""
+"""counter-client: the clerk's caller, the citizen's rating pad, the supervisor's entry.
+
+    counter-client [--server HOST[:REQ:EV]] [--data DIR] [--device NAME] [--counter N]
+                   [--lang zh|en] [--rating-pad] [--supervisor]
+
+The caller: login -> caller window -> logout -> login again. `--rating-pad --counter N`
+runs the citizen-facing pad for window N instead (no login: rating needs none).
+`--supervisor`, or a supervisor logging in without a window number, opens the
+supervisor dashboard (counter_client.supervisor) when it is installed.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+import argparse
+import importlib
+import importlib.util
+import tkinter as tk
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from counter_client import look
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
+from counter_client.caller_window import CallerWindow
+from counter_client.login_view import LoginView
+from counter_client.ports import ClientConnection
+from counter_client.prefs import Prefs, load_prefs, save_prefs
+from counter_client.rating_pad import RatingPad
+from queue_common import i18n, paths
+from queue_common.i18n import tr
+
+APP_CLASS = "CounterClient"  # X11 class: xdotool finds the window by it (not by a CJK title)
+SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="counter-client",
+                                     description="呼叫器 / caller, 评价器 / rating pad")
+    parser.add_argument("--server", help="HOST or HOST:REQUEST_PORT:EVENT_PORT")
+    parser.add_argument("--data", help="data dir holding config.toml and keys")
+    parser.add_argument("--device", default="counter-1", help="device key name")
+    parser.add_argument("--counter", type=int, help="window number")
+    parser.add_argument("--lang", choices=i18n.LANGS)
+    parser.add_argument("--rating-pad", action="store_true", help="citizen rating pad")
+    parser.add_argument("--supervisor", action="store_true", help="supervisor dashboard")
+    args = parser.parse_args(argv)
+    if args.rating_pad and not args.counter:
+        parser.error("--rating-pad needs --counter N")
+    if args.counter is not None and args.counter <= 0:
+        parser.error("--counter must be a positive window number")
+    return args
+
+
+def supervisor_available() -> bool:
+    try:
+        return importlib.util.find_spec("counter_client.supervisor") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def open_supervisor(root: tk.Misc, connection: ClientConnection) -> Any:
+    """counter_client.supervisor.open_dashboard(root, connection) if it is installed."""
+    module = importlib.import_module("counter_client.supervisor")
+    return module.open_dashboard(root, connection)
+
+
+class CounterApp:
+    """Login -> caller (or dashboard) -> logout, for one counter PC."""
+
+    def __init__(self, root: tk.Tk, connection: ClientConnection, *, data: Path,
+                 device: str, counter: int | None = None, supervisor: bool = False,
+                 fonts: look.Fonts | None = None,
+                 on_quit: Callable[[], None] | None = None) -> None:
+        self.root = root
+        self.connection = connection
+        self.data = data
+        self.device = device
+        self.counter_fixed = counter
+        self.supervisor_mode = supervisor
+        self.fonts = fonts or look.make_fonts(root)
+        look.apply_styles(root, self.fonts)
+        root.configure(bg=look.DESK_BG)
+        self.prefs: Prefs = load_prefs(data, device)
+        self.login: LoginView | None = None
+        self.caller: CallerWindow | None = None
+        self.rating_window: tk.Toplevel | None = None
+        self.dashboard: Any = None
+        self._on_quit = on_quit or root.destroy
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self.show_login()
+
+    def show_login(self) -> None:
+        self.root.title(tr("cc.login.title"))
+        self.login = LoginView(self.root, self.connection, self.fonts, self.prefs,
+                               self._logged_in, self._quit, counter_fixed=self.counter_fixed)
+
+    def _logged_in(self, result: dict[str, Any], counter: int | None) -> None:
+        found = result.get("staff")
+        staff: dict[str, Any] = found if isinstance(found, dict) else {}
+        bound = result.get("counter") if isinstance(result.get("counter"), int) else counter
+        self.prefs.user = str(staff.get("user") or self.prefs.user)
+        if bound is not None:
+            self.prefs.counter = bound
+        save_prefs(self.data, self.device, self.prefs)
+        if self.login is not None:
+            self.login.destroy()
+            self.login = None
+        wants_dashboard = self.supervisor_mode or (
+            staff.get("role") in SUPERVISOR_ROLES and bound is None)
+        if wants_dashboard and supervisor_available():
+            self.dashboard = open_supervisor(self.root, self.connection)
+            return
+        if bound is None:
+            self.show_login()
+            if self.login is not None:
+                self.login.status.configure(text=tr("cc.login.need_counter")
+                                            if not wants_dashboard
+                                            else tr("cc.supervisor.missing"))
+            return
+        self.root.title(tr("cc.title", counter=tr("cc.counter_name", number=bound)))
+        extra: list[tuple[str, Callable[[], None]]] = [
+            (tr("cc.act.rating_pad"), lambda: self.open_rating_pad(bound))]
+        if staff.get("role") in SUPERVISOR_ROLES and supervisor_available():
+            extra.append(("值班长看板 / Dashboard",
+                          lambda: open_supervisor(self.root, self.connection)))
+        self.caller = CallerWindow(self.root, self.connection, counter=bound, staff=staff,
+                                   fonts=self.fonts, expanded=self.prefs.expanded,
+                                   on_logout=self._logged_out,
+                                   on_size_change=self._size_changed, extra_buttons=extra)
+        self.caller.my_day.set_baseline(result.get("today"))
+
+    def _size_changed(self, expanded: bool) -> None:
+        if self.prefs.expanded != expanded:
+            self.prefs.expanded = expanded
+            save_prefs(self.data, self.device, self.prefs)
+
+    def _logged_out(self) -> None:
+        self.caller = None
+        if self.rating_window is not None:
+            self.rating_window.destroy()
+            self.rating_window = None
+        self.show_login()
+
+    def open_rating_pad(self, counter: int) -> None:
+        """The pad as a second window of the caller (drag it to the citizen's screen)."""
+        if self.rating_window is not None and self.rating_window.winfo_exists():
+            self.rating_window.lift()
+            return
+        window = tk.Toplevel(self.root)
+        window.title(tr("rp.title", counter=tr("cc.counter_name", number=counter)))
+        window.geometry("1024x600")
+        RatingPad(window, self.connection, counter, self.fonts)
+        self.rating_window = window
+
+    def close(self) -> None:
+        """Window closed: with a ticket at the window, ask first; then log out and quit."""
+        if self.caller is not None:
+            caller = self.caller
+
+            def logout_then_quit() -> None:
+                caller.on_logout = self._quit
+                caller._do_logout()
+
+            caller.request_logout(then=logout_then_quit)
+        else:
+            self._quit()
+
+    def _quit(self) -> None:
+        self._on_quit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    print("counter_client: not yet built", file=sys.stderr)
-    return 2
+    args = parse_args(argv)
+    i18n.set_language(args.lang)
+    data = paths.data_dir(args.data)
+    from queue_common.connection import Connection
+
+    connection = Connection.from_data_dir(data, args.device, args.server)
+    root = tk.Tk(className=APP_CLASS)
+    connection.attach_tk(root)
+    connection.start()
+    try:
+        if args.rating_pad:
+            fonts = look.make_fonts(root)
+            root.configure(bg=look.DESK_BG)
+            root.title(tr("rp.title", counter=tr("cc.counter_name", number=args.counter)))
+            root.geometry("1024x600")
+            RatingPad(root, connection, args.counter, fonts)
+        else:
+            CounterApp(root, connection, data=data, device=args.device, counter=args.counter,
+                       supervisor=args.supervisor)
+        root.mainloop()
+    finally:
+        connection.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

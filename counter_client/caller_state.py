@@ -1,0 +1,243 @@
+"""What the caller shows, derived from the mirrored hall state alone.
+
+The caller contains no queue rules (DESIGN.md section 2): which ticket comes next, what
+a partial completion does, who may be transferred where, is the server's business.
+This module only reads the mirror (docs/hall-state.md shapes) and answers "what is on
+this window's screen" and "which buttons make sense in the state the server says we are
+in". It is plain Python so it is tested without Tk (tests/unit/test_counter_state.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Action names are the wire op names where one exists (queue_common.protocol.Op), so
+# a button, its hotkey and its request share one word.
+CALL_NEXT = "call_next"
+CALL = "call"
+RECALL = "recall"
+START = "start"
+COMPLETE = "complete"
+NO_SHOW = "no_show"
+TRANSFER = "transfer"
+PARK = "park"
+UNPARK = "unpark"
+PAUSE = "pause"
+RESUME = "resume"
+PARK_TOGGLE = "park_toggle"  # F7: park when serving, unpark when idle
+PAUSE_TOGGLE = "pause_toggle"  # F8: pause when idle, resume when paused
+
+# The eight keyed actions of a real caller, in button order.
+KEYED_ACTIONS = (CALL_NEXT, RECALL, START, COMPLETE, NO_SHOW, TRANSFER, PARK_TOGGLE,
+                 PAUSE_TOGGLE)
+
+PAUSE_REASONS = ("lunch", "meeting", "system", "other")
+FINAL_TICKET_STATES = frozenset({"done", "no_show", "cancelled", "not_served"})
+
+
+def as_list(collection: Any) -> list[dict[str, Any]]:
+    """Counters/tickets come as a list (snapshot) or keyed by number/id (mirror)."""
+    if collection is None:
+        return []
+    if isinstance(collection, Mapping):
+        return [v for v in collection.values() if isinstance(v, dict)]
+    return [v for v in collection if isinstance(v, dict)]
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    """ISO-8601 with offset -> aware datetime; anything else -> None (never raises)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class ItemView:
+    service: str
+    name: str
+    state: str  # pending | done | not_done | cancelled
+
+
+@dataclass(frozen=True)
+class TicketView:
+    id: int
+    number: str
+    kind: str  # normal | priority | appointment
+    priority_class: str | None
+    state: str
+    issued_at: dt.datetime | None
+    called_at: dt.datetime | None
+    recalls: int
+    no_shows: int
+    transfer_to_counter: int | None
+    items: tuple[ItemView, ...]
+
+    def waited_seconds(self, now: dt.datetime) -> int | None:
+        """Issue -> call (or -> now while still waiting)."""
+        if self.issued_at is None:
+            return None
+        end = self.called_at if self.called_at is not None else now
+        return max(0, int((end - self.issued_at).total_seconds()))
+
+    @property
+    def pending_services(self) -> tuple[str, ...]:
+        return tuple(i.service for i in self.items if i.state == "pending")
+
+
+@dataclass(frozen=True)
+class CallerView:
+    """Everything one window's caller renders, recomputed on each mirror change."""
+
+    online: bool
+    counter_number: int
+    counter_name: str
+    counter_state: str  # closed | idle | calling | serving | paused | unknown
+    pause_reason: str | None
+    since: dt.datetime | None
+    clerk_name: str | None
+    services: tuple[str, ...]
+    current: TicketView | None
+    waiting: tuple[TicketView, ...]  # tickets this window could call, oldest first
+    waiting_by_service: tuple[tuple[str, str, int], ...]  # (code, name, count)
+    parked: tuple[TicketView, ...]
+    enabled: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def waiting_total(self) -> int:
+        return len(self.waiting)
+
+
+def _ticket_view(raw: Mapping[str, Any], names: Mapping[str, str]) -> TicketView | None:
+    try:
+        ticket_id = int(raw["id"])
+        number = str(raw["number"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    items = tuple(
+        ItemView(str(i.get("service", "")), names.get(str(i.get("service", "")),
+                                                      str(i.get("service", ""))),
+                 str(i.get("state", "pending")))
+        for i in raw.get("items") or [] if isinstance(i, dict))
+    transfer = raw.get("transfer_to_counter")
+    return TicketView(
+        id=ticket_id, number=number, kind=str(raw.get("kind") or "normal"),
+        priority_class=raw.get("priority_class") or None,
+        state=str(raw.get("state") or ""),
+        issued_at=parse_time(raw.get("issued_at")), called_at=parse_time(raw.get("called_at")),
+        recalls=int(raw.get("recalls") or 0), no_shows=int(raw.get("no_shows") or 0),
+        transfer_to_counter=int(transfer) if isinstance(transfer, int) else None,
+        items=items)
+
+
+def service_names(state: Mapping[str, Any]) -> dict[str, str]:
+    return {str(s.get("code")): str(s.get("name", s.get("code")))
+            for s in state.get("services") or [] if isinstance(s, dict)}
+
+
+def find_counter(state: Mapping[str, Any], number: int) -> dict[str, Any] | None:
+    for counter in as_list(state.get("counters")):
+        if counter.get("number") == number:
+            return counter
+    return None
+
+
+def enabled_actions(counter_state: str, current: TicketView | None, waiting: int,
+                    parked: int, online: bool) -> frozenset[str]:
+    """Buttons that make sense in the state the server reported (no queue rules).
+
+    Offline nothing is enabled: a press could not reach the server, and a request
+    queued while offline could arrive minutes later (NOTES-zeromq.md).
+    """
+    if not online:
+        return frozenset()
+    actions: set[str] = set()
+    if counter_state == "idle" and current is None:
+        if waiting:
+            actions.update({CALL_NEXT, CALL})
+        actions.update({PAUSE, PAUSE_TOGGLE})
+        if parked:
+            actions.update({UNPARK, PARK_TOGGLE})
+    elif counter_state == "calling" and current is not None:
+        actions.update({RECALL, START, NO_SHOW, TRANSFER})
+    elif counter_state == "serving" and current is not None:
+        actions.update({COMPLETE, TRANSFER, PARK, PARK_TOGGLE})
+    elif counter_state == "paused":
+        actions.update({RESUME, PAUSE_TOGGLE})
+    return frozenset(actions)
+
+
+def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool) -> CallerView:
+    """The window's screen from a docs/hall-state.md snapshot or a live mirror."""
+    names = service_names(state)
+    counter = find_counter(state, counter_number) or {}
+    services = tuple(str(s) for s in counter.get("services") or [])
+    service_set = set(services)
+    counter_state = str(counter.get("state") or "unknown")
+    current_id = counter.get("ticket_id")
+    tickets = [t for t in (_ticket_view(raw, names) for raw in as_list(state.get("tickets")))
+               if t is not None and t.state not in FINAL_TICKET_STATES]
+    current = next((t for t in tickets if t.id == current_id), None)
+
+    def callable_here(t: TicketView) -> bool:
+        if t.state != "waiting":
+            return False
+        if t.transfer_to_counter is not None:
+            return t.transfer_to_counter == counter_number
+        return bool(service_set.intersection(t.pending_services))
+
+    far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
+    waiting = tuple(sorted((t for t in tickets if callable_here(t)),
+                           key=lambda t: (t.issued_at or far_past, t.id)))
+    parked = tuple(sorted(_parked_here(state, tickets, counter_number),
+                          key=lambda t: (t.issued_at or far_past, t.id)))
+    by_service_raw = (state.get("waiting") or {}).get("by_service") or {}
+    waiting_by_service = tuple(
+        (code, names.get(code, code), int(by_service_raw.get(code, 0) or 0))
+        for code in services)
+    clerk = counter.get("clerk") if isinstance(counter.get("clerk"), dict) else None
+    return CallerView(
+        online=online, counter_number=counter_number,
+        counter_name=str(counter.get("name") or counter_number),
+        counter_state=counter_state, pause_reason=counter.get("pause_reason"),
+        since=parse_time(counter.get("since")),
+        clerk_name=str(clerk.get("name")) if clerk else None,
+        services=services, current=current, waiting=waiting,
+        waiting_by_service=waiting_by_service, parked=parked,
+        enabled=enabled_actions(counter_state, current, len(waiting), len(parked), online))
+
+
+def _parked_here(state: Mapping[str, Any], tickets: Iterable[TicketView],
+                 counter_number: int) -> list[TicketView]:
+    raw_by_id = {r.get("id"): r for r in as_list(state.get("tickets"))}
+    return [t for t in tickets
+            if t.state == "parked" and raw_by_id.get(t.id, {}).get("counter") == counter_number]
+
+
+def open_counters_for(state: Mapping[str, Any], service: str | None,
+                      exclude: int) -> list[dict[str, Any]]:
+    """Windows a transfer can name: open, not this one, taking the matter if given."""
+    result = []
+    for counter in as_list(state.get("counters")):
+        if counter.get("number") == exclude or counter.get("state") == "closed":
+            continue
+        if service is not None and service not in (counter.get("services") or []):
+            continue
+        result.append(counter)
+    return sorted(result, key=lambda c: int(c.get("number") or 0))
+
+
+def format_duration(seconds: int | None) -> str:
+    """12 s -> 0:12, 754 s -> 12:34, 4000 s -> 1:06:40."""
+    if seconds is None:
+        return "-"
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

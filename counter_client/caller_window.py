@@ -1,0 +1,537 @@
+"""The clerk's caller (呼叫器): a compact always-on-top bar and an expanded view.
+
+It renders the mirrored hall state (caller_state.caller_view) and sends what the clerk
+did (ops + action_gate). It never blocks the Tk thread: every request is asynchronous
+and its reply arrives through the connection's Tk queue. One click or key (F12 by
+default) switches between the two sizes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+from typing import Any
+
+from counter_client import caller_state as cs
+from counter_client import hotkeys as hk
+from counter_client import look, ops
+from counter_client.action_gate import ActionGate, ReplyLike
+from counter_client.dialogs import ChoiceDialog, ConfirmDialog, Dialog, TransferDialog
+from counter_client.look import Fonts
+from counter_client.my_day import MyDay
+from counter_client.panels import TicketList, TicketPanel, WaitingCounts
+from counter_client.ports import ClientConnection
+from queue_common.i18n import tr
+from queue_common.protocol import Err, Op
+
+SIZE_KEY = "F12"
+COMPACT_BUTTONS = (cs.CALL_NEXT, cs.RECALL, cs.START, cs.COMPLETE, cs.NO_SHOW)
+# Which action a toggle stands for in each state (the text on its button follows).
+TOGGLE_HALVES = {cs.PARK_TOGGLE: (cs.PARK, cs.UNPARK), cs.PAUSE_TOGGLE: (cs.PAUSE, cs.RESUME)}
+
+
+class CallerWindow:
+    """One window's caller inside `root` for a logged-in clerk."""
+
+    def __init__(self, root: tk.Tk, connection: ClientConnection, *, counter: int,
+                 staff: dict[str, Any], fonts: Fonts, expanded: bool = True,
+                 on_logout: Callable[[], None] | None = None,
+                 on_size_change: Callable[[bool], None] | None = None,
+                 extra_buttons: list[tuple[str, Callable[[], None]]] | None = None) -> None:
+        self.root = root
+        self.connection = connection
+        self.counter = counter
+        self.staff = staff
+        self.fonts = fonts
+        self.on_logout = on_logout
+        self.on_size_change = on_size_change
+        self.gate = ActionGate(connection, self._schedule_render, seq=self._mirror_seq)
+        self.my_day = MyDay(counter)
+        self.dialog: Dialog | None = None
+        self.message = ""
+        self.message_style = "Info.TLabel"
+        self.rendered_at: dict[str, float] = {}  # action -> when its effect was shown
+        self.view = cs.caller_view({}, counter, online=False)
+        self._render_pending = False
+        self._closed = False
+        self._tick_job: str | None = None
+        self.expanded = expanded
+        self.settings: dict[str, Any] = {}
+        self.keys, self.key_problems = hk.resolve_hotkeys(None)
+        self._bound: list[str] = []
+
+        self.frame = ttk.Frame(root)
+        self.frame.pack(fill="both", expand=True)
+        self._build_bar()
+        self.banner = tk.Label(self.frame, text=tr("cc.offline_banner"), bg=look.OFFLINE_BG,
+                               fg="white", font=fonts.banner, anchor="w", padx=10, pady=4,
+                               wraplength=880, justify="left")
+        self._build_expanded(extra_buttons or [])
+        self.status = ttk.Label(self.frame, text="", style="Info.TLabel", anchor="w")
+        connection.add_listener(self._on_event)
+        self._apply_settings()
+        self._apply_size()
+        self.render()
+        self._tick()
+
+    # -- layout -------------------------------------------------------------------
+
+    def _build_bar(self) -> None:
+        """Compact bar: window, current number, waiting count, main buttons, size."""
+        bar = ttk.Frame(self.frame, padding=(6, 4))
+        bar.pack(fill="x")
+        self.bar = bar
+        self.bar_counter = ttk.Label(bar, text=tr("cc.counter_name", number=self.counter),
+                                     style="Head.TLabel")
+        self.bar_counter.pack(side="left", padx=(0, 8))
+        self.bar_number = tk.Label(bar, text=tr("cc.no_ticket"), font=self.fonts.number_compact,
+                                   fg=look.NUMBER_FG, bg=look.DESK_BG, width=5)
+        self.bar_number.pack(side="left")
+        self.bar_state = tk.Label(bar, text="", font=self.fonts.bold, bg=look.DESK_BG, width=6)
+        self.bar_state.pack(side="left", padx=4)
+        self.bar_waiting = ttk.Label(bar, text="", style="Head.TLabel", width=8)
+        self.bar_waiting.pack(side="left", padx=4)
+        self.bar_buttons: dict[str, ttk.Button] = {}
+        self.bar_button_frame = ttk.Frame(bar)
+        self.bar_button_frame.pack(side="left")
+        for action in COMPACT_BUTTONS:
+            button = ttk.Button(self.bar_button_frame, style="Action.TButton", width=8,
+                                command=functools.partial(self.do, action))
+            button.pack(side="left", padx=2)
+            self.bar_buttons[action] = button
+        self.size_button = ttk.Button(bar, style="Small.TButton", command=self.toggle_size)
+        self.size_button.pack(side="right", padx=(6, 0))
+        self.conn_label = ttk.Label(bar, text="", style="Online.TLabel")
+        self.conn_label.pack(side="right", padx=6)
+
+    def _build_expanded(self, extra_buttons: list[tuple[str, Callable[[], None]]]) -> None:
+        body = ttk.Frame(self.frame, padding=(6, 0, 6, 6))
+        self.body = body
+        left = ttk.Frame(body)
+        left.grid(row=0, column=0, sticky="nsew")
+        right = ttk.Frame(body)
+        right.grid(row=0, column=1, sticky="nsew", padx=(12, 0))
+        body.columnconfigure(0, weight=1)
+        body.columnconfigure(1, weight=1)
+        body.rowconfigure(0, weight=1)
+
+        self.header = ttk.Label(left, text="", style="Muted.TLabel")
+        self.header.pack(anchor="w", padx=10)
+        self.ticket_panel = TicketPanel(left, self.fonts)
+        self.ticket_panel.pack(fill="x")
+        grid = ttk.Frame(left, padding=(10, 8))
+        grid.pack(fill="x")
+        self.buttons: dict[str, ttk.Button] = {}
+        for index, action in enumerate(hk.DEFAULT_HOTKEYS):
+            button = ttk.Button(grid, style="Action.TButton",
+                                command=functools.partial(self.do, action))
+            button.grid(row=index // 4, column=index % 4, sticky="ew", padx=3, pady=3)
+            grid.columnconfigure(index % 4, weight=1, uniform="act")
+            self.buttons[action] = button
+        self.my_stats = ttk.Label(left, text=tr("cc.my_stats.unknown"))
+        self.my_stats.pack(anchor="w", padx=10, pady=(4, 0))
+        bottom = ttk.Frame(left, padding=(10, 8))
+        bottom.pack(fill="x", side="bottom")
+        self.logout_button = ttk.Button(bottom, text=tr("cc.act.logout"),
+                                        style="Small.TButton", command=self.request_logout)
+        self.logout_button.pack(side="left")
+        for text, command in extra_buttons:
+            ttk.Button(bottom, text=text, style="Small.TButton", command=command).pack(
+                side="left", padx=(8, 0))
+
+        self.counts = WaitingCounts(right, self.fonts)
+        self.counts.pack(fill="x")
+        self.waiting_list = TicketList(right, tr("cc.waiting_list"), tr("cc.act.call"),
+                                       self.call_ticket, height=7)
+        self.waiting_list.pack(fill="both", expand=True, pady=(8, 0))
+        self.parked_list = TicketList(right, tr("cc.parked_list"), tr("cc.act.unpark"),
+                                      self.unpark_ticket, height=3)
+        self.parked_list.pack(fill="both", pady=(8, 0))
+
+    def _apply_size(self) -> None:
+        self.body.pack_forget()
+        self.status.pack_forget()
+        if self.expanded:
+            self.bar_button_frame.pack_forget()
+            self.body.pack(fill="both", expand=True)
+            self.status.pack(fill="x", padx=16, pady=(0, 6))
+            self.size_button.configure(text=f"{tr('cc.act.compact')} {SIZE_KEY}")
+        else:
+            self.bar_button_frame.pack(side="left", after=self.bar_waiting)
+            self.size_button.configure(text=f"{tr('cc.act.expand')} {SIZE_KEY}")
+        # The compact bar floats above the business system; the expanded view behaves
+        # like any window (always_on_top in the hall's [counter_client] settings).
+        on_top = (not self.expanded) and bool(
+            (self.settings.get("counter_client") or {}).get("always_on_top", True))
+        self.root.attributes("-topmost", on_top)
+        self.root.geometry("")  # let the window shrink or grow to fit
+        if self.on_size_change is not None:
+            self.on_size_change(self.expanded)
+
+    def toggle_size(self) -> None:
+        self.expanded = not self.expanded
+        self._apply_size()
+        self.render()
+
+    # -- settings and keys --------------------------------------------------------
+
+    def _apply_settings(self) -> None:
+        hall = self.connection.mirror.state.get("hall") or {}
+        settings = hall.get("settings") if isinstance(hall, dict) else None
+        settings = settings if isinstance(settings, dict) else {}
+        if settings == self.settings and self._bound:
+            return
+        self.settings = settings
+        client = settings.get("counter_client") or {}
+        self.keys, self.key_problems = hk.resolve_hotkeys(
+            client.get("hotkeys") if isinstance(client, dict) else None)
+        for sequence in self._bound:
+            self.root.unbind_all(sequence)
+        self._bound = []
+        for action, key in self.keys.items():
+            sequence = hk.tk_sequence(key)
+            self.root.bind_all(sequence, functools.partial(self._key_event, action))
+            self._bound.append(sequence)
+        size_sequence = hk.tk_sequence(SIZE_KEY)
+        self.root.bind_all(size_sequence, lambda _e: self.toggle_size())
+        self._bound.append(size_sequence)
+
+    def _key_event(self, action: str, _event: object) -> str:
+        return self._key(action)
+
+    def _key(self, action: str) -> str:
+        # Keys reach only the caller, never an open dialog (a dialog has the grab).
+        if self.dialog is None or not self._dialog_alive():
+            self.do(action)
+        return "break"
+
+    def _dialog_alive(self) -> bool:
+        try:
+            return self.dialog is not None and bool(self.dialog.winfo_exists())
+        except tk.TclError:
+            return False
+
+    def key_for(self, action: str) -> str | None:
+        return self.keys.get(action)
+
+    # -- rendering ----------------------------------------------------------------
+
+    def _mirror_seq(self) -> int:
+        return int(getattr(self.connection.mirror, "seq", 0) or 0)
+
+    def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
+        if self._closed:
+            return
+        if event_type not in ("connection",):
+            self.gate.mirror_changed()
+        if event_type == "connection" and not data.get("online", True):
+            self.set_message("", "Info.TLabel")
+        self.my_day.observe(event_type, data, self.staff.get("user"))
+        if event_type in ("resync", "connection"):
+            self._apply_settings()
+        self._schedule_render()
+
+    def _schedule_render(self) -> None:
+        """Coalesce a burst of events into one render (after_idle)."""
+        if not self._render_pending and not self._closed:
+            self._render_pending = True
+            self.root.after_idle(self.render)
+
+    def _tick(self) -> None:
+        """Once a second: waited-for durations move on even when nothing happens."""
+        if self._closed:
+            return
+        self._schedule_render()
+        self._tick_job = self.root.after(1000, self._tick)
+
+    def render(self) -> None:
+        self._render_pending = False
+        if self._closed:
+            return
+        online = bool(self.connection.online)
+        view = cs.caller_view(self.connection.mirror.state, self.counter, online=online)
+        self.view = view
+        now = dt.datetime.now(dt.UTC)
+        busy = self.gate.busy()
+        enabled = frozenset() if busy else view.enabled
+
+        number = view.current.number if view.current else tr("cc.no_ticket")
+        self.bar_number.configure(text=number)
+        colour = look.STATE_COLOURS.get(view.counter_state, look.STATE_COLOURS["unknown"])
+        self.bar_state.configure(text=tr(f"cc.state.{view.counter_state}")
+                                 if view.counter_state in look.STATE_COLOURS else "—",
+                                 fg=colour)
+        self.bar_waiting.configure(text=tr("cc.waiting_short", count=view.waiting_total))
+        self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
+                                  style="Online.TLabel" if online else "Offline.TLabel")
+        if online:
+            self.banner.pack_forget()
+        elif not self.banner.winfo_ismapped():
+            self.banner.pack(fill="x", after=self.bar)
+        for action, button in {**self.bar_buttons, **self.buttons}.items():
+            shown = self._effective(action, view)
+            key = self.keys.get(action) or (self.keys.get(shown) if shown != action else None)
+            text = tr(f"cc.act.{shown}")
+            button.configure(text=f"{text} {key}" if key else text)
+            button.state(["!disabled"] if shown in enabled else ["disabled"])
+        if view.current is not None:
+            self.rendered_at.setdefault(f"ticket:{view.current.id}:{view.counter_state}",
+                                        time.monotonic())
+        if self.expanded:
+            self._render_expanded(view, now, enabled)
+        self.status.configure(text=self.message, style=self.message_style)
+        if busy and not self.message:
+            self.status.configure(text=tr("cc.sending"), style="Muted.TLabel")
+
+    def _render_expanded(self, view: cs.CallerView, now: dt.datetime,
+                         enabled: frozenset[str]) -> None:
+        clerk = tr("cc.clerk", name=self.staff.get("name", ""), badge=self.staff.get("badge", ""))
+        header = f"{view.counter_name} · {clerk} · {tr(f'cc.state.{view.counter_state}')}" \
+            if view.counter_state in look.STATE_COLOURS else f"{view.counter_name} · {clerk}"
+        if view.counter_state == "paused":
+            reason = tr(f"cc.reason.{view.pause_reason}") if view.pause_reason else "—"
+            since = view.since.strftime("%H:%M") if view.since else "—"
+            header += " · " + tr("cc.paused_since", reason=reason, time=since)
+        self.header.configure(text=header)
+        self.ticket_panel.render(view, self.settings, now)
+        self.counts.render(view)
+        self.waiting_list.render(view.waiting, self.settings, now, cs.CALL in enabled)
+        self.parked_list.render(view.parked, self.settings, now, cs.UNPARK in enabled)
+        served, average = self.my_day.figures()
+        self.my_stats.configure(text=tr("cc.my_stats", served=served,
+                                        average=cs.format_duration(average))
+                                if served is not None else tr("cc.my_stats.unknown"))
+
+    @staticmethod
+    def _effective(action: str, view: cs.CallerView) -> str:
+        """A toggle's meaning now: F7 parks while serving and calls back while idle."""
+        halves = TOGGLE_HALVES.get(action)
+        if halves is None:
+            return action
+        first, second = halves
+        if action == cs.PARK_TOGGLE:
+            return second if view.counter_state == "idle" else first
+        return second if view.counter_state == "paused" else first
+
+    def set_message(self, text: str, style: str = "Info.TLabel") -> None:
+        self.message = text
+        self.message_style = style
+        self._schedule_render()
+
+    # -- actions ------------------------------------------------------------------
+
+    def enabled(self) -> frozenset[str]:
+        """What the clerk may press right now (the buttons' state, for tests too)."""
+        return frozenset() if self.gate.busy() else self.view.enabled
+
+    def do(self, action: str) -> None:
+        """A button or key press; silently ignored when not valid right now."""
+        if self._closed:
+            return
+        self.view = cs.caller_view(self.connection.mirror.state, self.counter,
+                                   online=bool(self.connection.online))
+        action = self._effective(action, self.view)
+        if action not in self.enabled():
+            return
+        current = self.view.current
+        if action == cs.CALL_NEXT:
+            self._send(action, *ops.call_next())
+        elif action in (cs.RECALL, cs.START, cs.PARK) and current is not None:
+            self._send(action, *ops.at_window(action))
+        elif action == cs.NO_SHOW and current is not None:
+            self._confirm(tr("cc.confirm.no_show", number=current.number),
+                          lambda: self._send_quiet(cs.NO_SHOW, *ops.at_window(Op.NO_SHOW)),
+                          ok_text=tr("cc.act.no_show"))
+        elif action == cs.COMPLETE and current is not None:
+            self.complete()
+        elif action == cs.TRANSFER and current is not None:
+            self.open_transfer()
+        elif action == cs.UNPARK:
+            self.open_unpark()
+        elif action == cs.PAUSE:
+            self.open_pause()
+        elif action == cs.RESUME:
+            self._send(action, *ops.resume())
+        elif action == cs.CALL:
+            chosen = self.waiting_list.tree.selection()
+            if chosen:
+                self.call_ticket(int(chosen[0]))
+
+    def _send(self, action: str, op: str, args: dict[str, Any],
+              on_ok: Callable[[ReplyLike], None] | None = None) -> bool:
+        def replied(reply: ReplyLike) -> None:
+            if reply.ok:
+                self.set_message("")
+                if on_ok is not None:
+                    on_ok(reply)
+            else:
+                self._show_error(reply)
+
+        self.set_message("")
+        return self.gate.send(action, op, args, replied)
+
+    def _send_quiet(self, action: str, op: str, args: dict[str, Any]) -> None:
+        self._send(action, op, args)
+
+    def _show_error(self, reply: ReplyLike) -> None:
+        if reply.error_code == Err.QUEUE_EMPTY:
+            self.set_message(tr("cc.queue_empty"), "Info.TLabel")
+            return
+        if reply.error_code == Err.UNAUTHENTICATED and self.on_logout is not None:
+            self.set_message(tr("cc.error", message=reply.error_message or ""), "Error.TLabel")
+            self.root.after(1500, self._logged_out)
+            return
+        message = reply.error_message or reply.error_code or "?"
+        self.set_message(tr("cc.error", message=message), "Error.TLabel")
+
+    def _confirm(self, message: str, on_ok: Callable[[], None],
+                 ok_text: str | None = None) -> None:
+        self._close_dialog()
+        self.dialog = ConfirmDialog(self.root, self.fonts, message, on_ok, ok_text=ok_text)
+
+    def _close_dialog(self) -> None:
+        if self._dialog_alive() and self.dialog is not None:
+            self.dialog.close()
+        self.dialog = None
+
+    def call_ticket(self, ticket_id: int) -> None:
+        """Call a specific waiting ticket (double-click in the waiting list)."""
+        if cs.CALL in self.enabled():
+            self._send(cs.CALL, *ops.call(ticket_id))
+
+    def unpark_ticket(self, ticket_id: int) -> None:
+        if cs.UNPARK in self.enabled():
+            self._send(cs.UNPARK, *ops.unpark(ticket_id))
+
+    def complete(self) -> None:
+        """办结: all ticked -> at once; some unticked -> say in words what happens."""
+        current = self.view.current
+        if current is None:
+            return
+        outcome = self.ticket_panel.outcome() or {s: True for s in current.pending_services}
+        not_done = [i.name for i in current.items
+                    if i.service in outcome and not outcome[i.service]]
+        number = current.number
+
+        def send() -> None:
+            def done(_reply: ReplyLike) -> None:
+                text = tr("cc.done.requeued", number=number) if not_done else \
+                    tr("cc.done.complete", number=number)
+                self.set_message(text, "Info.TLabel")
+
+            self._send(cs.COMPLETE, *ops.complete(outcome), on_ok=done)
+
+        if not not_done:
+            send()
+        elif len(not_done) == len(outcome):
+            self._confirm(tr("cc.confirm.none_done", number=number), send)
+        else:
+            self._confirm(tr("cc.confirm.partial", number=number,
+                             matters="\n".join(f"  · {n}" for n in not_done)), send)
+
+    def open_transfer(self) -> None:
+        current = self.view.current
+        if current is None:
+            return
+        self._close_dialog()
+        outcome = self.ticket_panel.outcome()
+        preselect = next((c for c, done in outcome.items() if not done), None) or \
+            next(iter(current.pending_services), None)
+        self.dialog = TransferDialog(
+            self.root, self.fonts, current.number, self.connection.mirror.state,
+            self.counter, preselect,
+            lambda target: self._send_quiet(cs.TRANSFER, *ops.transfer(target)))
+
+    def open_pause(self) -> None:
+        self._close_dialog()
+        choices = [(r, tr(f"cc.reason.{r}")) for r in cs.PAUSE_REASONS]
+        self.dialog = ChoiceDialog(self.root, self.fonts, tr("cc.pause.title"),
+                                   tr("cc.pause.ask"), choices,
+                                   lambda reason: self._send_quiet(cs.PAUSE, *ops.pause(reason)))
+
+    def open_unpark(self) -> None:
+        """回呼: the selected parked ticket, the only one, or ask which."""
+        parked = self.view.parked
+        chosen = self.parked_list.tree.selection()
+        if chosen:
+            self.unpark_ticket(int(chosen[0]))
+        elif len(parked) == 1:
+            self.unpark_ticket(parked[0].id)
+        elif parked:
+            self._close_dialog()
+            choices = [(str(t.id), t.number) for t in parked]
+            self.dialog = ChoiceDialog(self.root, self.fonts, tr("cc.unpark.title"),
+                                       tr("cc.unpark.title"), choices,
+                                       lambda tid: self.unpark_ticket(int(tid)))
+
+    # -- leaving ------------------------------------------------------------------
+
+    def request_logout(self, then: Callable[[], None] | None = None) -> None:
+        """Log out (or close): with a ticket at the window, ask what to do with it first."""
+        finish = then or self._do_logout
+        view = cs.caller_view(self.connection.mirror.state, self.counter,
+                              online=bool(self.connection.online))
+        current = view.current
+        if current is None or not view.online:
+            finish()
+            return
+        self._close_dialog()
+        if view.counter_state == "serving":
+            choices = [("complete", tr("cc.leave.complete")), ("park", tr("cc.leave.park")),
+                       ("transfer", tr("cc.leave.transfer"))]
+            message = tr("cc.leave.serving", number=current.number)
+        else:
+            choices = [("no_show", tr("cc.leave.no_show")),
+                       ("transfer", tr("cc.leave.transfer"))]
+            message = tr("cc.leave.calling", number=current.number)
+        pending = list(current.pending_services)
+
+        def chosen(key: str) -> None:
+            def after(reply: ReplyLike) -> None:
+                if reply.ok:
+                    finish()
+
+            if key == "complete":
+                op, args = ops.complete({c: True for c in pending})
+            elif key == "park":
+                op, args = ops.at_window(Op.PARK)
+            elif key == "no_show":
+                op, args = ops.at_window(Op.NO_SHOW)
+            else:
+                op, args = ops.transfer({"service": pending[0]} if pending else {})
+            self._send(key, op, args, on_ok=after)
+
+        self.dialog = ChoiceDialog(self.root, self.fonts, tr("cc.leave.title"), message,
+                                   choices, chosen, vertical=True)
+
+    def _do_logout(self) -> None:
+        logout = getattr(self.connection, "logout", None)
+        if callable(logout):
+            try:
+                logout(callback=lambda _reply: self._logged_out())
+            except TypeError:
+                logout(lambda _reply: self._logged_out())
+        else:
+            self._logged_out()
+
+    def _logged_out(self) -> None:
+        if self._closed:
+            return
+        self.destroy()
+        if self.on_logout is not None:
+            self.on_logout()
+
+    def destroy(self) -> None:
+        self._closed = True
+        self._close_dialog()
+        if self._tick_job is not None:
+            self.root.after_cancel(self._tick_job)
+        for sequence in self._bound:
+            self.root.unbind_all(sequence)
+        self._bound = []
+        self.root.attributes("-topmost", False)
+        self.frame.destroy()

@@ -1,0 +1,104 @@
+"""The caller's login form: user, password and window number (remembered per PC).
+
+The request is asynchronous like every other: the form stays responsive, a second
+press while the first is in flight does nothing, and a server that is not there yet
+is reported in words while the connection keeps trying.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+from typing import Any
+
+from counter_client import look
+from counter_client.look import Fonts
+from counter_client.ports import ClientConnection
+from counter_client.prefs import Prefs
+from queue_common.i18n import tr
+from queue_common.protocol import Op
+
+
+class LoginView:
+    def __init__(self, root: tk.Misc, connection: ClientConnection, fonts: Fonts,
+                 prefs: Prefs, on_success: Callable[[dict[str, Any], int | None], None],
+                 on_quit: Callable[[], None], counter_fixed: int | None = None) -> None:
+        self.root = root
+        self.connection = connection
+        self.on_success = on_success
+        self.busy = False
+        self.frame = ttk.Frame(root, padding=24)
+        self.frame.pack(fill="both", expand=True)
+        tk.Label(self.frame, text=tr("cc.login.title"), font=fonts.banner, bg=look.DESK_BG,
+                 fg=look.NUMBER_FG).grid(row=0, column=0, columnspan=2, pady=(0, 16))
+        self.user = ttk.Entry(self.frame, width=22, font=fonts.base)
+        self.password = ttk.Entry(self.frame, width=22, show="•", font=fonts.base)
+        self.counter = ttk.Entry(self.frame, width=6, font=fonts.base)
+        for line, (key, entry) in enumerate((("cc.login.user", self.user),
+                                             ("cc.login.password", self.password),
+                                             ("cc.login.counter", self.counter)), start=1):
+            ttk.Label(self.frame, text=tr(key)).grid(row=line, column=0, sticky="e", padx=8,
+                                                     pady=5)
+            entry.grid(row=line, column=1, sticky="w", pady=5)
+        self.user.insert(0, prefs.user)
+        counter = counter_fixed if counter_fixed is not None else prefs.counter
+        if counter is not None:
+            self.counter.insert(0, str(counter))
+        row = ttk.Frame(self.frame)
+        row.grid(row=4, column=0, columnspan=2, pady=(16, 0))
+        self.quit_button = ttk.Button(row, text=tr("cc.login.quit"), command=on_quit)
+        self.quit_button.pack(side="left", padx=6)
+        self.submit_button = ttk.Button(row, text=tr("cc.login.submit"),
+                                        style="Action.TButton", command=self.submit)
+        self.submit_button.pack(side="left", padx=6)
+        self.status = ttk.Label(self.frame, text="", style="Error.TLabel", wraplength=360)
+        self.status.grid(row=5, column=0, columnspan=2, pady=(12, 0))
+        for entry in (self.user, self.password, self.counter):
+            entry.bind("<Return>", lambda _e: self.submit())
+        (self.password if prefs.user else self.user).focus_set()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        user = self.user.get().strip()
+        password = self.password.get()
+        counter_text = self.counter.get().strip()
+        if not user or not password:
+            self.status.configure(text=tr("cc.login.need_user"))
+            return
+        counter: int | None = None
+        if counter_text:
+            if not counter_text.isdigit() or int(counter_text) <= 0:
+                self.status.configure(text=tr("cc.login.need_counter"))
+                return
+            counter = int(counter_text)
+        self.busy = True
+        self.submit_button.state(["disabled"])
+        self.status.configure(text=tr("cc.login.busy"), style="Info.TLabel")
+
+        def replied(reply: Any) -> None:
+            self.busy = False
+            if not self.frame.winfo_exists():
+                return
+            self.submit_button.state(["!disabled"])
+            if reply.ok and isinstance(reply.result, dict):
+                self.on_success(reply.result, counter)
+                return
+            if reply.error_code in ("OFFLINE", "TIMEOUT"):
+                text = tr("cc.login.offline")
+            else:
+                text = reply.error_message or str(reply.error_code)
+            self.status.configure(text=text, style="Error.TLabel")
+            self.password.delete(0, "end")
+            self.password.focus_set()
+
+        args = {"user": user, "password": password, "counter": counter}
+        login = getattr(self.connection, "login", None)
+        if callable(login):
+            login(user, password, counter, replied)
+        else:
+            self.connection.request(Op.LOGIN, args, callback=replied)
+
+    def destroy(self) -> None:
+        self.frame.destroy()

@@ -1,0 +1,65 @@
+"""The request each caller action sends (op name + args, queue_server/args.py and
+docs/protocol.md).
+
+Kept apart from the widgets so the wire shape of every action is in one short place
+and tested without Tk. The window a clerk acts for is the one bound to the login
+token, and recall / start / no_show / complete / transfer / park act on the ticket at
+that window, so those name no ticket: a stale screen cannot act on the wrong one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from queue_common.protocol import Op
+
+
+def call_next() -> tuple[str, dict[str, Any]]:
+    return Op.CALL_NEXT, {}
+
+
+def call(ticket_id: int) -> tuple[str, dict[str, Any]]:
+    """Call one waiting ticket the clerk picked from the list."""
+    return Op.CALL, {"ticket_id": ticket_id}
+
+
+def at_window(op: str) -> tuple[str, dict[str, Any]]:
+    """recall / start / no_show / park: on the ticket at this window."""
+    return op, {}
+
+
+def unpark(ticket_id: int) -> tuple[str, dict[str, Any]]:
+    return Op.UNPARK, {"ticket_id": ticket_id}
+
+
+def complete(outcome: Mapping[str, bool]) -> tuple[str, dict[str, Any]]:
+    """Per matter done or not; the server requeues the rest at the original place."""
+    return Op.COMPLETE, {"done": [code for code, done in outcome.items() if done],
+                         "not_done": [code for code, done in outcome.items() if not done]}
+
+
+def transfer(target: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """To a matter queue ({"service"}) or a window ({"counter"}, optionally a matter)."""
+    args: dict[str, Any] = {}
+    if target.get("counter") is not None:
+        args["counter"] = int(target["counter"])
+    if target.get("service") is not None:
+        args["service"] = str(target["service"])
+    return Op.TRANSFER, args
+
+
+def pause(reason: str) -> tuple[str, dict[str, Any]]:
+    return Op.PAUSE, {"reason": reason}
+
+
+def resume() -> tuple[str, dict[str, Any]]:
+    return Op.RESUME, {}
+
+
+def rate(ticket_id: int, level: int | None, reason: str | None) -> tuple[str, dict[str, Any]]:
+    """level 5 非常满意 .. 1 非常不满意; None records "not rated" (timed out)."""
+    args: dict[str, Any] = {"ticket_id": ticket_id, "level": level}
+    if reason:
+        args["reason"] = reason
+    return Op.RATE, args

@@ -1,0 +1,204 @@
+"""The expanded view's panels: the current ticket, the waiting lists, the parked list.
+
+Each panel renders a CallerView (caller_state) and reports what the clerk picked; none
+of them sends anything itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tkinter as tk
+from collections.abc import Callable, Mapping
+from tkinter import ttk
+from typing import Any
+
+from counter_client import caller_state as cs
+from counter_client import look
+from counter_client.look import Fonts
+from queue_common.i18n import language, tr
+
+
+def priority_name(code: str | None, settings: Mapping[str, Any]) -> str | None:
+    """A priority class code -> its name in the current language (from hall settings)."""
+    if not code:
+        return None
+    classes = settings.get("priority_classes") or {}
+    entry = classes.get(code) if isinstance(classes, Mapping) else None
+    if isinstance(entry, Mapping):
+        name = entry.get("name_en") if language() == "en" else entry.get("name")
+        if name:
+            return str(name)
+    return code
+
+
+def ticket_kind_text(ticket: cs.TicketView, settings: Mapping[str, Any]) -> str:
+    text = tr(f"cc.kind.{ticket.kind}")
+    name = priority_name(ticket.priority_class, settings)
+    return f"{text} · {name}" if name else text
+
+
+class TicketPanel(ttk.Frame):
+    """Number, matters with a tick box each, priority class, waited, called at, recalls."""
+
+    def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
+        super().__init__(master, padding=(10, 6))
+        self.fonts = fonts
+        ttk.Label(self, text=tr("cc.current"), style="Muted.TLabel").grid(
+            row=0, column=0, sticky="w")
+        self.number = tk.Label(self, text=tr("cc.no_ticket"), font=fonts.number,
+                               fg=look.NUMBER_FG, bg=look.DESK_BG, anchor="w", width=6)
+        self.number.grid(row=1, column=0, sticky="w")
+        info = ttk.Frame(self)
+        info.grid(row=1, column=1, sticky="nw", padx=(12, 0), pady=(10, 0))
+        self.kind = ttk.Label(info, text="", style="Head.TLabel")
+        self.kind.pack(anchor="w")
+        self.waited = ttk.Label(info, text="")
+        self.waited.pack(anchor="w")
+        self.called = ttk.Label(info, text="")
+        self.called.pack(anchor="w")
+        self.recalls = ttk.Label(info, text="")
+        self.recalls.pack(anchor="w")
+        ttk.Label(self, text=tr("cc.matters"), style="Muted.TLabel").grid(
+            row=2, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        self.items_frame = ttk.Frame(self)
+        self.items_frame.grid(row=3, column=0, columnspan=2, sticky="w")
+        self.item_vars: dict[str, tk.BooleanVar] = {}
+        self.item_checks: dict[str, ttk.Checkbutton] = {}
+        self._ticket_key: tuple[Any, ...] | None = None
+
+    def render(self, view: cs.CallerView, settings: Mapping[str, Any], now: dt.datetime) -> None:
+        ticket = view.current
+        if ticket is None:
+            self.number.configure(text=tr("cc.no_ticket"))
+            for label in (self.kind, self.waited, self.called, self.recalls):
+                label.configure(text="")
+            self._set_items(None)
+            return
+        self.number.configure(text=ticket.number)
+        self.kind.configure(text=ticket_kind_text(ticket, settings))
+        self.waited.configure(text=tr("cc.waited",
+                                      duration=cs.format_duration(ticket.waited_seconds(now))))
+        called = ticket.called_at.strftime("%H:%M:%S") if ticket.called_at else "-"
+        self.called.configure(text=tr("cc.called_at", time=called))
+        self.recalls.configure(text=tr("cc.recalls", count=ticket.recalls))
+        self._set_items(ticket)
+
+    def _set_items(self, ticket: cs.TicketView | None) -> None:
+        key = None if ticket is None else (ticket.id, ticket.items)
+        if key == self._ticket_key:
+            return
+        same_ticket = (ticket is not None and self._ticket_key is not None
+                       and self._ticket_key[0] == ticket.id)
+        previous = {k: v.get() for k, v in self.item_vars.items()} if same_ticket else {}
+        self._ticket_key = key
+        for child in self.items_frame.winfo_children():
+            child.destroy()
+        self.item_vars.clear()
+        self.item_checks.clear()
+        if ticket is None:
+            return
+        for index, item in enumerate(ticket.items):
+            pending = item.state == "pending"
+            # A pending matter starts ticked: most visits get everything done, and the
+            # clerk unticks what was not (the confirm dialog then says what happens).
+            var = tk.BooleanVar(self, previous.get(item.service, True) if pending
+                                else item.state == "done")
+            text = f"{item.name}（{item.service}）" if language() == "zh" else \
+                f"{item.name} ({item.service})"
+            if not pending:
+                text += f" · {tr(f'cc.item.{item.state}')}"
+            check = ttk.Checkbutton(self.items_frame, text=text, variable=var)
+            if not pending:
+                check.state(["disabled"])
+            check.grid(row=index, column=0, sticky="w")
+            self.item_vars[item.service] = var
+            self.item_checks[item.service] = check
+
+    def outcome(self) -> dict[str, bool]:
+        """service -> done? for the matters still pending on the current ticket."""
+        return {code: var.get() for code, var in self.item_vars.items()
+                if "disabled" not in self.item_checks[code].state()}
+
+
+class TicketList(ttk.Frame):
+    """A titled Treeview of tickets (waiting or parked) with one action button."""
+
+    def __init__(self, master: tk.Misc, title: str, button_text: str,
+                 on_pick: Callable[[int], None], height: int = 6) -> None:
+        super().__init__(master)
+        ttk.Label(self, text=title, style="Head.TLabel").grid(row=0, column=0, sticky="w")
+        self.button = ttk.Button(self, text=button_text, style="Small.TButton",
+                                 command=self._pick_selected)
+        self.button.grid(row=0, column=1, sticky="e")
+        columns = ("number", "kind", "waited", "matters")
+        self.tree = ttk.Treeview(self, columns=columns, show="headings", height=height,
+                                 selectmode="browse")
+        widths = {"number": 70, "kind": 80, "waited": 70, "matters": 230}
+        for col in columns:
+            self.tree.heading(col, text=tr(f"cc.col.{col}"))
+            self.tree.column(col, width=widths[col], stretch=col == "matters", anchor="w")
+        self.tree.grid(row=1, column=0, columnspan=2, sticky="nsew")
+        self.tree.bind("<Double-1>", lambda _e: self._pick_selected())
+        self.tree.bind("<Return>", lambda _e: self._pick_selected())
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(1, weight=1)
+        self._on_pick = on_pick
+        self._rows: tuple[tuple[str, ...], ...] = ()
+        self.enabled = False
+
+    def render(self, tickets: tuple[cs.TicketView, ...], settings: Mapping[str, Any],
+               now: dt.datetime, enabled: bool) -> None:
+        rows = tuple(
+            (str(t.id), t.number, ticket_kind_text(t, settings),
+             cs.format_duration(t.waited_seconds(now)),
+             "、".join(i.name for i in t.items if i.state == "pending"))
+            for t in tickets)
+        if rows != self._rows:
+            selected = self.tree.selection()
+            self.tree.delete(*self.tree.get_children())
+            for row in rows:
+                self.tree.insert("", "end", iid=row[0], values=row[1:])
+            keep = [iid for iid in selected if self.tree.exists(iid)]
+            if keep:
+                self.tree.selection_set(keep)
+            self._rows = rows
+        self.enabled = enabled and bool(rows)
+        self.button.state(["!disabled"] if self.enabled else ["disabled"])
+
+    def select(self, ticket_id: int) -> None:
+        if self.tree.exists(str(ticket_id)):
+            self.tree.selection_set(str(ticket_id))
+            self.tree.see(str(ticket_id))
+
+    def _pick_selected(self) -> None:
+        chosen = self.tree.selection()
+        if self.enabled and chosen:
+            self._on_pick(int(chosen[0]))
+
+
+class WaitingCounts(ttk.Frame):
+    """How many wait for this window's matters: in total and per matter."""
+
+    def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
+        super().__init__(master)
+        self.total = ttk.Label(self, text="", style="Head.TLabel")
+        self.total.grid(row=0, column=0, sticky="w")
+        ttk.Label(self, text=tr("cc.by_service"), style="Muted.TLabel").grid(
+            row=1, column=0, sticky="w")
+        self.tree = ttk.Treeview(self, columns=("matter", "count"), show="headings", height=4)
+        self.tree.heading("matter", text=tr("cc.col.matters"))
+        self.tree.heading("count", text=tr("cc.col.count"))
+        self.tree.column("matter", width=300, stretch=True)
+        self.tree.column("count", width=60, anchor="e", stretch=False)
+        self.tree.grid(row=2, column=0, sticky="nsew")
+        self.columnconfigure(0, weight=1)
+        self._rows: tuple[tuple[str, str, int], ...] = ()
+
+    def render(self, view: cs.CallerView) -> None:
+        self.total.configure(text=tr("cc.waiting_total", count=view.waiting_total))
+        rows = tuple(r for r in view.waiting_by_service if r[2] > 0) or view.waiting_by_service
+        if rows != self._rows:
+            self.tree.delete(*self.tree.get_children())
+            for code, name, count in rows:
+                self.tree.insert("", "end", iid=code, values=(f"{name}（{code}）", count))
+            self._rows = rows

@@ -1,0 +1,110 @@
+"""The caller's screen and its valid buttons follow the mirrored hall state alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from counter_client import caller_state as cs
+from queue_common.mirror import Mirror
+from tests.support.hall_snapshots import counter, snapshot, ticket
+
+
+def test_idle_window_with_people_waiting_may_call_and_pause() -> None:
+    snap = snapshot([counter(3)], [ticket(1, "A001", ["RS01"])])
+    view = cs.caller_view(snap, 3, online=True)
+    assert view.counter_state == "idle" and view.current is None
+    assert view.enabled == {cs.CALL_NEXT, cs.CALL, cs.PAUSE, cs.PAUSE_TOGGLE}
+
+
+def test_nobody_waiting_leaves_call_next_disabled() -> None:
+    view = cs.caller_view(snapshot([counter(3)], []), 3, online=True)
+    assert cs.CALL_NEXT not in view.enabled and cs.PAUSE in view.enabled
+
+
+def test_calling_allows_recall_start_no_show_transfer_only() -> None:
+    snap = snapshot([counter(3, "calling", ticket_id=1)],
+                    [ticket(1, "A001", ["RS01"], state="called", counter=3,
+                            called_at="2026-11-26T09:10:00+08:00")])
+    view = cs.caller_view(snap, 3, online=True)
+    assert view.current is not None and view.current.number == "A001"
+    assert view.enabled == {cs.RECALL, cs.START, cs.NO_SHOW, cs.TRANSFER}
+
+
+def test_serving_allows_complete_transfer_park() -> None:
+    snap = snapshot([counter(3, "serving", ticket_id=1)],
+                    [ticket(1, "A001", ["RS01"], state="serving", counter=3)])
+    view = cs.caller_view(snap, 3, online=True)
+    assert view.enabled == {cs.COMPLETE, cs.TRANSFER, cs.PARK, cs.PARK_TOGGLE}
+
+
+def test_paused_window_can_only_resume() -> None:
+    snap = snapshot([counter(3, "paused", pause_reason="lunch")], [ticket(1, "A001", ["RS01"])])
+    view = cs.caller_view(snap, 3, online=True)
+    assert view.enabled == {cs.RESUME, cs.PAUSE_TOGGLE} and view.pause_reason == "lunch"
+
+
+def test_offline_disables_every_action() -> None:
+    snap = snapshot([counter(3)], [ticket(1, "A001", ["RS01"])])
+    assert cs.caller_view(snap, 3, online=False).enabled == frozenset()
+
+
+def test_waiting_counts_only_tickets_this_window_handles() -> None:
+    snap = snapshot([counter(3, services=["RS01", "YB02"]), counter(5, services=["ZJ03"])], [
+        ticket(1, "A001", ["RS01"], issued_at="2026-11-26T09:02:00+08:00"),
+        ticket(2, "B001", ["YB02", "ZJ03"], issued_at="2026-11-26T09:01:00+08:00"),
+        ticket(3, "C001", ["ZJ03"]),
+        ticket(4, "A002", ["RS01"], transfer_to_counter=5),  # sent to another window
+        ticket(5, "C002", ["ZJ03"], transfer_to_counter=3),  # sent here explicitly
+    ])
+    view = cs.caller_view(snap, 3, online=True)
+    assert [t.number for t in view.waiting] == ["C002", "B001", "A001"]  # oldest first
+    assert view.waiting_total == 3
+    assert view.waiting_by_service == (("RS01", "社保卡申领", 2), ("YB02", "医保登记", 1))
+
+
+def test_parked_list_holds_only_this_windows_parked_tickets() -> None:
+    snap = snapshot([counter(3), counter(4)], [
+        ticket(1, "A001", ["RS01"], state="parked", counter=3),
+        ticket(2, "A002", ["RS01"], state="parked", counter=4),
+    ])
+    view = cs.caller_view(snap, 3, online=True)
+    assert [t.number for t in view.parked] == ["A001"]
+    assert {cs.UNPARK, cs.PARK_TOGGLE} <= view.enabled
+
+
+def test_mirror_keyed_by_number_and_id_reads_like_a_snapshot() -> None:
+    snap = snapshot([counter(3, "serving", ticket_id=7)],
+                    [ticket(7, "A007", ["RS01", "YB02"], state="serving", counter=3,
+                            item_states={"YB02": "done"})])
+    mirror = Mirror()
+    mirror.load(snap)
+    view = cs.caller_view(mirror.state, 3, online=True)
+    assert view.current is not None
+    assert view.current.pending_services == ("RS01",)
+    assert [i.state for i in view.current.items] == ["pending", "done"]
+
+
+def test_waited_time_stops_at_the_call() -> None:
+    t = cs.TicketView(1, "A001", "normal", None, "called",
+                      cs.parse_time("2026-11-26T09:00:00+08:00"),
+                      cs.parse_time("2026-11-26T09:12:30+08:00"), 0, 0, None, ())
+    later = dt.datetime(2026, 11, 26, 5, 0, tzinfo=dt.UTC)
+    assert t.waited_seconds(later) == 750
+    assert cs.format_duration(750) == "12:30"
+    assert cs.format_duration(4000) == "1:06:40"
+
+
+def test_broken_ticket_rows_are_skipped_not_fatal() -> None:
+    snap = snapshot([counter(3)], [ticket(1, "A001", ["RS01"])])
+    snap["tickets"].append({"number": "X"})  # no id
+    snap["tickets"].append({"id": 9, "number": "A009", "issued_at": "not a time",
+                            "state": "waiting", "items": [{"service": "RS01"}]})
+    view = cs.caller_view(snap, 3, online=True)
+    assert [t.number for t in view.waiting] == ["A009", "A001"]
+
+
+def test_transfer_targets_are_open_windows_taking_the_matter() -> None:
+    snap = snapshot([counter(3), counter(4, "closed"), counter(5, services=["ZJ03"]),
+                     counter(6, "paused", services=["ZJ03", "RS01"])], [])
+    assert [c["number"] for c in cs.open_counters_for(snap, "ZJ03", exclude=3)] == [5, 6]
+    assert [c["number"] for c in cs.open_counters_for(snap, None, exclude=3)] == [5, 6]
