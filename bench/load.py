@@ -1,0 +1,212 @@
+"""Load benchmark: N client processes with CURVE against a real `queue-server run`.
+
+Mixed hall work as a real hall does it: kiosks issue tickets (and now and then look one
+up, as a phone on the status page would), counters log in and loop call_next -> start ->
+complete. Every client is its own process (spawned, as on Windows) using the same
+Connection class the apps use, in a closed loop (next request once the reply is in).
+The database is the default durable SQLite file (WAL, synchronous=FULL unless --sync).
+
+    .venv/bin/python bench/load.py --clients 50 --seconds 10
+    .venv/bin/python bench/load.py --clients 50 --seconds 10 --no-group-commit
+
+Prints throughput and p50/p99/max per op, writes JSON to bench/results/.
+Target (issue 3): >= 3,000 ops/s with 50 clients and p99 <= 20 ms on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing as mp
+import platform
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from queue_common.connection import Connection  # noqa: E402
+from tests.support.live import DEMO_PASSWORD, live_hall  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+
+
+def prepare_hall(data: Path, kiosks: int, counters: int, synchronous: str) -> None:
+    """Enough windows, devices and clerks for the run; the durability level asked for."""
+    from queue_server import keys
+    from queue_server.devices import open_engine
+    from queue_server.passwords import hash_password
+    from queue_server.store import seed
+
+    cfg = data / "config.toml"
+    text = cfg.read_text("utf-8")
+    text = re.sub(r'(?m)^synchronous\s*=\s*"[A-Z]+"', f'synchronous = "{synchronous}"', text)
+    existing = {int(n) for n in re.findall(r"(?m)^number\s*=\s*(\d+)", text)}
+    extra = [n for n in range(1, counters + 1) if n not in existing]
+    text += "".join(f'\n[[counter]]\nnumber = {n}\nname = "{n}号综合窗口"\ngeneral = true\n'
+                    f"services = []\n" for n in extra)
+    cfg.write_text(text, "utf-8")
+    for i in range(1, kiosks + 1):
+        keys.create_device_keys(data, f"kiosk-{i}", "kiosk")
+    for n in range(1, counters + 1):
+        keys.create_device_keys(data, f"counter-{n}", "counter")
+    engine = open_engine(data)
+    digest = hash_password(DEMO_PASSWORD)
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        for n in range(1, counters + 1):
+            seed.add_staff(conn, f"bench{n}", f"压测{n}", f"9{n:03d}", "clerk", digest, now)
+    engine.dispose()
+
+
+def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
+           seconds: float, ready: Any, go: Any, out: Any) -> None:
+    """One client process: connect, (log in), wait for go, loop for `seconds`."""
+    lat: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    conn = Connection.from_data_dir(Path(data), device, server)
+    conn.start()
+    try:
+        conn.wait_until(lambda: conn.online and conn.mirror.ready, 20)
+        services = [s["code"] for s in conn.mirror.state.get("services", [])
+                    if s.get("general")] or ["RS01"]
+        if user is not None:
+            r = conn.call("login", {"user": user, "password": DEMO_PASSWORD,
+                                    "counter": counter})
+            if not r.ok:
+                errors[f"login:{r.error_code}"] = 1
+        ready.put(device)
+        go.wait()
+        rng = random.Random(device)
+        end = time.perf_counter() + seconds
+        last_ticket: int | None = None
+        step = 0
+
+        def timed(op: str, args: dict[str, Any]) -> Any:
+            t0 = time.perf_counter()
+            reply = conn.call(op, args, timeout=10)
+            lat.setdefault(op, []).append((time.perf_counter() - t0) * 1000)
+            if not reply.ok:
+                key = f"{op}:{reply.error_code}"
+                errors[key] = errors.get(key, 0) + 1
+            return reply
+
+        while time.perf_counter() < end:
+            step += 1
+            if user is None:
+                if last_ticket is not None and step % 4 == 0:
+                    timed("ticket_status", {"ticket_id": last_ticket})
+                    continue
+                reply = timed("issue", {"services": [rng.choice(services)]})
+                if reply.ok and reply.result:
+                    ticket = reply.result.get("ticket", reply.result)
+                    last_ticket = ticket.get("id", last_ticket)
+            else:
+                reply = timed("call_next", {})
+                if not reply.ok:
+                    time.sleep(0.002)  # queue empty: a clerk would wait too
+                    continue
+                timed("start", {})
+                timed("complete", {})
+    finally:
+        conn.stop()
+        out.put({"device": device, "lat": lat, "errors": errors})
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--kiosk-share", type=float, default=0.4,
+                    help="share of clients that are kiosks (the rest are counters)")
+    ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
+    ap.add_argument("--no-group-commit", action="store_true")
+    ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
+    args = ap.parse_args(argv)
+
+    kiosks = max(1, round(args.clients * args.kiosk_share))
+    counters = max(1, args.clients - kiosks)
+    extra = ("--no-group-commit",) if args.no_group_commit else ()
+    ctx = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp, live_hall(
+            Path(tmp), extra_args=(*extra, "--log-level", "WARNING"),
+            prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
+        server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
+        ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+        plan = [(f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
+        plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
+        procs = [ctx.Process(target=worker, args=(str(hall.data), server, dev, user, ctr,
+                                                  args.seconds, ready, go, out))
+                 for dev, user, ctr in plan]
+        for proc in procs:
+            proc.start()
+        for _ in procs:
+            ready.get(timeout=120)
+        t0 = time.perf_counter()
+        go.set()
+        results = [out.get(timeout=args.seconds + 120) for _ in procs]
+        wall = time.perf_counter() - t0
+        for proc in procs:
+            proc.join(30)
+        server_log_tail = hall.log()[-2000:]
+
+    per_op: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    for res in results:
+        for op, values in res["lat"].items():
+            per_op.setdefault(op, []).extend(values)
+        for key, n in res["errors"].items():
+            errors[key] = errors.get(key, 0) + n
+    everything = [v for values in per_op.values() for v in values]
+    summary = {
+        "benchmark": "load", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": mp.cpu_count()},
+        "clients": args.clients, "kiosks": kiosks, "counters": counters,
+        "seconds": args.seconds, "wall_seconds": round(wall, 3),
+        "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
+        "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
+                "max_ms": round(max(everything, default=0), 2)},
+        "per_op": {op: {"count": len(v), "p50_ms": round(pct(v, 50), 2),
+                        "p99_ms": round(pct(v, 99), 2), "max_ms": round(max(v), 2)}
+                   for op, v in sorted(per_op.items())},
+        "errors": errors,
+    }
+    print(f"load: {args.clients} clients ({kiosks} kiosks, {counters} counters), "
+          f"{args.seconds:.0f} s, synchronous={args.sync}, "
+          f"group commit {'on' if summary['group_commit'] else 'off'}")
+    print(f"  {summary['ops']} ops, {summary['ops_per_second']} ops/s; all ops "
+          f"p50 {summary['all']['p50_ms']} ms, p99 {summary['all']['p99_ms']} ms, "
+          f"max {summary['all']['max_ms']} ms")
+    for op, s in summary["per_op"].items():
+        print(f"  {op:<14} {s['count']:>7}  p50 {s['p50_ms']:>7} ms  p99 {s['p99_ms']:>7} ms"
+              f"  max {s['max_ms']:>8} ms")
+    if errors:
+        print(f"  error replies: {errors}")
+    if not everything:
+        print(server_log_tail, file=sys.stderr)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    print(f"  -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
