@@ -99,7 +99,7 @@ class CallerWindow:
         self.bar_button_frame = ttk.Frame(bar)
         self.bar_button_frame.pack(side="left")
         for action in COMPACT_BUTTONS:
-            button = ttk.Button(self.bar_button_frame, style="Action.TButton", width=8,
+            button = ttk.Button(self.bar_button_frame, style="Action.TButton",
                                 command=functools.partial(self.do, action))
             button.pack(side="left", padx=2)
             self.bar_buttons[action] = button
@@ -167,6 +167,7 @@ class CallerWindow:
         # like any window (always_on_top in the hall's [counter_client] settings).
         on_top = (not self.expanded) and bool(
             (self.settings.get("counter_client") or {}).get("always_on_top", True))
+        self.on_top = on_top
         self.root.attributes("-topmost", on_top)
         self.root.geometry("")  # let the window shrink or grow to fit
         if self.on_size_change is not None:
@@ -272,7 +273,7 @@ class CallerWindow:
             self.banner.pack_forget()
         elif not self.banner.winfo_ismapped():
             self.banner.pack(fill="x", after=self.bar)
-        for action, button in {**self.bar_buttons, **self.buttons}.items():
+        for action, button in [*self.bar_buttons.items(), *self.buttons.items()]:
             shown = self._effective(action, view)
             key = self.keys.get(action) or (self.keys.get(shown) if shown != action else None)
             text = tr(f"cc.act.{shown}")
@@ -289,9 +290,7 @@ class CallerWindow:
 
     def _render_expanded(self, view: cs.CallerView, now: dt.datetime,
                          enabled: frozenset[str]) -> None:
-        clerk = tr("cc.clerk", name=self.staff.get("name", ""), badge=self.staff.get("badge", ""))
-        header = f"{view.counter_name} · {clerk} · {tr(f'cc.state.{view.counter_state}')}" \
-            if view.counter_state in look.STATE_COLOURS else f"{view.counter_name} · {clerk}"
+        header = tr("cc.clerk", name=self.staff.get("name", ""), badge=self.staff.get("badge", ""))
         if view.counter_state == "paused":
             reason = tr(f"cc.reason.{view.pause_reason}") if view.pause_reason else "—"
             since = view.since.strftime("%H:%M") if view.since else "—"

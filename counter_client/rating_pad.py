@@ -172,12 +172,12 @@ class RatingPad:
             button = tk.Button(row, text=tr(f"rp.level.{level}"), font=self.fonts.pad_button,
                                bg=look.LEVEL_COLOURS[level], fg="white",
                                activebackground=look.LEVEL_COLOURS[level],
-                               activeforeground="white", relief="flat", height=2,
+                               activeforeground="white", relief="flat", height=3,
                                command=functools.partial(self.choose, level))
             button.grid(row=0, column=index, sticky="nsew", padx=8)
             row.columnconfigure(index, weight=1, uniform="lv")
             self.buttons[level] = button
-        self.countdown = self._label("", self.fonts.small, fg=tk_look.MUTED, pady=(16, 0))
+        self.countdown = self._label("", self.fonts.base, fg=tk_look.MUTED, pady=(20, 0))
         self.status.pack(side="bottom", pady=8)
         self.remaining = self.timeout_seconds()
         self._count()

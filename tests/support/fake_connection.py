@@ -1,0 +1,84 @@
+"""A stand-in for queue_common.connection.Connection in Tk tests that need no server.
+
+Same surface the apps use (request, login, logout, mirror, online, add_listener); the
+test answers requests and publishes events itself, so it can stage exactly the moment
+it wants to check (a reply that overtakes its event, the server vanishing mid-call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from queue_common.mirror import Mirror
+
+
+@dataclass
+class FakeReply:
+    ok: bool
+    result: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sent:
+    op: str
+    args: dict[str, Any]
+    callback: Callable[[Any], None] | None
+    answered: bool = False
+
+
+class FakeConnection:
+    def __init__(self, snapshot: dict[str, Any] | None = None) -> None:
+        self.mirror = Mirror()
+        self.online = snapshot is not None
+        self.token: str | None = None
+        self.sent: list[Sent] = []
+        self._listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        if snapshot is not None:
+            self.mirror.load(snapshot)
+
+    def add_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
+        self._listeners.append(fn)
+
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
+                retries: int = 2) -> str:
+        self.sent.append(Sent(op, dict(args or {}), callback))
+        return f"req-{len(self.sent)}"
+
+    def login(self, user: str, password: str, counter: int | None,
+              callback: Callable[[Any], None] | None = None) -> str:
+        return self.request("login", {"user": user, "password": password, "counter": counter},
+                            callback=callback)
+
+    def logout(self, callback: Callable[[Any], None] | None = None) -> str:
+        return self.request("logout", {}, callback=callback)
+
+    def ops(self) -> list[str]:
+        return [s.op for s in self.sent]
+
+    def answer(self, index: int = -1, ok: bool = True, result: dict[str, Any] | None = None,
+               error_code: str | None = None, error_message: str | None = None) -> None:
+        sent = self.sent[index]
+        sent.answered = True
+        if sent.callback is not None:
+            sent.callback(FakeReply(ok, result if ok else None, error_code, error_message))
+
+    def emit(self, type_: str, data: dict[str, Any]) -> None:
+        self.mirror.apply(self.mirror.seq + 1, type_, data)
+        for fn in list(self._listeners):
+            fn(type_, data)
+
+    def resync(self, snapshot: dict[str, Any]) -> None:
+        self.mirror.load(snapshot)
+        for fn in list(self._listeners):
+            fn("resync", snapshot)
+
+    def set_online(self, online: bool) -> None:
+        self.online = online
+        for fn in list(self._listeners):
+            fn("connection", {"online": online})

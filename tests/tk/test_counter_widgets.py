@@ -1,0 +1,240 @@
+"""The caller's widgets against a staged hall (no server): exact moments, exact requests.
+
+The live tests (test_counter_live.py) prove the whole path; these stage the awkward
+moments a live server rarely shows on demand: a reply that comes before its event, a
+double click, the server vanishing while a dialog is open.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Iterator
+
+import pytest
+
+from counter_client import caller_state as cs
+from counter_client import look
+from counter_client import messages as _messages  # noqa: F401
+from counter_client.caller_window import CallerWindow
+from counter_client.dialogs import ChoiceDialog, ConfirmDialog, TransferDialog
+from counter_client.rating_pad import RatingPad
+from queue_common import i18n
+from tests.support.fake_connection import FakeConnection
+from tests.support.hall_snapshots import counter, snapshot, ticket
+
+pytestmark = pytest.mark.tk
+CLERK = {"user": "clerk1", "name": "张敏", "badge": "0101", "role": "clerk"}
+
+
+@pytest.fixture
+def root() -> Iterator[tk.Tk]:
+    i18n.set_language("zh")
+    r = tk.Tk(className="CounterClient")
+    fonts = look.make_fonts(r)
+    look.apply_styles(r, fonts)
+    r.fonts = fonts  # type: ignore[attr-defined]
+    yield r
+    r.update_idletasks()
+    r.destroy()
+
+
+def caller(root: tk.Tk, conn: FakeConnection, expanded: bool = True) -> CallerWindow:
+    window = CallerWindow(root, conn, counter=3, staff=CLERK,
+                          fonts=root.fonts, expanded=expanded)  # type: ignore[attr-defined]
+    root.update()
+    root.focus_force()  # key events go to the focused window, as on the clerk's PC
+    root.update()
+    return window
+
+
+def serving_hall(items: list[str]) -> dict[str, object]:
+    return snapshot([counter(3, "serving", ticket_id=7), counter(5, services=["ZJ03"])],
+                    [ticket(7, "A007", items, state="serving", counter=3,
+                            called_at="2026-11-26T09:11:00+08:00")])
+
+
+def enabled_buttons(window: CallerWindow) -> set[str]:
+    return {a for a, b in window.buttons.items() if b.instate(["!disabled"])}
+
+
+def test_double_click_on_call_sends_one_call_next(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [ticket(1, "A001", ["RS01"])]))
+    window = caller(root, conn)
+    window.buttons[cs.CALL_NEXT].invoke()
+    window.buttons[cs.CALL_NEXT].invoke()
+    root.event_generate("<Key-F1>")
+    root.update()
+    assert conn.ops() == ["call_next"]
+    assert enabled_buttons(window) == set()  # nothing pressable while it is in flight
+
+
+def test_reply_before_event_keeps_buttons_until_the_screen_is_true(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [ticket(1, "A001", ["RS01"])]))
+    window = caller(root, conn)
+    root.event_generate("<Key-F1>")
+    conn.answer(result={"ticket": {"id": 1}})
+    root.update()
+    assert enabled_buttons(window) == set()  # the mirror still says idle
+    conn.emit("ticket.called", {
+        "tickets": [ticket(1, "A001", ["RS01"], state="called", counter=3,
+                           called_at="2026-11-26T09:12:00+08:00")],
+        "counters": [counter(3, "calling", ticket_id=1)]})
+    root.update()
+    assert window.bar_number.cget("text") == "A001"
+    assert enabled_buttons(window) == {cs.RECALL, cs.START, cs.NO_SHOW, cs.TRANSFER}
+
+
+def test_partial_completion_says_the_citizen_keeps_the_place(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01", "YB02"]))
+    window = caller(root, conn)
+    window.ticket_panel.item_vars["YB02"].set(False)
+    root.event_generate("<Key-F4>")
+    root.update()
+    dialog = window.dialog
+    assert isinstance(dialog, ConfirmDialog)
+    assert "医保登记" in dialog.message and "原来的排队位置" in dialog.message
+    assert conn.ops() == []  # nothing sent before the clerk confirms
+    dialog.buttons["ok"].invoke()
+    assert conn.sent[-1].op == "complete"
+    assert conn.sent[-1].args == {"done": ["RS01"], "not_done": ["YB02"]}
+
+
+def test_complete_with_everything_ticked_needs_no_confirmation(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01", "YB02"]))
+    window = caller(root, conn)
+    window.buttons[cs.COMPLETE].invoke()
+    assert conn.sent[-1].args == {"done": ["RS01", "YB02"], "not_done": []}
+
+
+def test_no_show_asks_first_and_enter_does_not_confirm(root: tk.Tk) -> None:
+    snap = snapshot([counter(3, "calling", ticket_id=1)],
+                    [ticket(1, "A001", ["RS01"], state="called", counter=3)])
+    conn = FakeConnection(snap)
+    window = caller(root, conn)
+    root.event_generate("<Key-F5>")
+    root.update()
+    assert isinstance(window.dialog, ConfirmDialog)
+    window.dialog.event_generate("<Return>")  # the safe default: cancel
+    root.update()
+    assert conn.ops() == []
+    root.event_generate("<Key-F5>")
+    root.update()
+    window.dialog.buttons["ok"].invoke()
+    assert conn.ops() == ["no_show"]
+
+
+def test_pause_asks_a_reason(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], []))
+    window = caller(root, conn)
+    root.event_generate("<Key-F8>")
+    root.update()
+    dialog = window.dialog
+    assert isinstance(dialog, ChoiceDialog)
+    assert set(dialog.buttons) == {"lunch", "meeting", "system", "other", "cancel"}
+    dialog.buttons["meeting"].invoke()
+    assert conn.sent[-1].op == "pause" and conn.sent[-1].args == {"reason": "meeting"}
+
+
+def test_transfer_lists_open_windows_that_take_the_matter(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01", "ZJ03"]))
+    window = caller(root, conn)
+    window.ticket_panel.item_vars["ZJ03"].set(False)
+    root.event_generate("<Key-F6>")
+    root.update()
+    dialog = window.dialog
+    assert isinstance(dialog, TransferDialog)
+    assert dialog.selected_service() == "ZJ03"  # the matter left undone is preselected
+    assert dialog.counter_numbers == [5]
+    dialog.select_counter(5)
+    dialog.buttons["ok"].invoke()
+    assert conn.sent[-1].op == "transfer"
+    assert conn.sent[-1].args == {"counter": 5, "service": "ZJ03"}
+
+
+def test_offline_banner_disables_everything_and_comes_back_true(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [ticket(1, "A001", ["RS01"])]))
+    window = caller(root, conn)
+    assert not window.banner.winfo_ismapped()
+    conn.set_online(False)
+    root.update()
+    assert window.banner.winfo_ismapped()
+    assert enabled_buttons(window) == set()
+    root.event_generate("<Key-F1>")
+    assert conn.ops() == []
+    # Back: the server says window 3 was meanwhile calling A001 (another PC of ours?)
+    conn.online = True
+    conn.resync(snapshot([counter(3, "calling", ticket_id=1)],
+                         [ticket(1, "A001", ["RS01"], state="called", counter=3)], seq=50))
+    conn.set_online(True)
+    root.update()
+    assert not window.banner.winfo_ismapped()
+    assert window.bar_number.cget("text") == "A001"
+    assert cs.START in enabled_buttons(window)
+
+
+def test_logout_with_a_ticket_in_service_asks_what_to_do(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01"]))
+    window = caller(root, conn)
+    left: list[bool] = []
+    window.on_logout = lambda: left.append(True)
+    window.logout_button.invoke()
+    dialog = window.dialog
+    assert isinstance(dialog, ChoiceDialog) and "A007" in dialog.message
+    dialog.buttons["park"].invoke()
+    assert conn.ops() == ["park"]
+    conn.answer()
+    assert conn.ops() == ["park", "logout"]
+    conn.answer()
+    assert left == [True]
+
+
+def test_compact_bar_floats_and_switches_with_one_key(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [ticket(1, "A001", ["RS01"])]))
+    window = caller(root, conn, expanded=False)
+    assert not window.body.winfo_ismapped() and window.on_top
+    root.event_generate("<Key-F12>")
+    root.update()
+    assert window.body.winfo_ismapped() and not window.on_top
+
+
+def test_rating_pad_records_a_bad_rating_with_its_reason(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [],
+                                   settings={"rating": {"timeout_seconds": 30,
+                                                        "reasons": ["等候时间太长", "其他"]}}))
+    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
+                                                       counter=3)],
+                                    "counters": [counter(3)]})
+    root.update()
+    assert pad.phase == "asking" and pad.asking is not None and pad.asking.number == "A007"
+    pad.buttons[2].invoke()  # 不满意
+    assert pad.phase == "reason" and conn.ops() == []
+    assert list(pad.reason_buttons) == ["等候时间太长", "__other__"]
+    pad.reason_buttons["等候时间太长"].invoke()
+    assert conn.sent[-1].op == "rate"
+    assert conn.sent[-1].args == {"ticket_id": 7, "level": 2, "reason": "等候时间太长"}
+
+
+def test_rating_pad_records_not_rated_when_nobody_answers(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [],
+                                   settings={"rating": {"timeout_seconds": 1}}))
+    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
+                                                       counter=3)],
+                                    "counters": [counter(3)]})
+    root.update()
+    assert pad.phase == "asking"
+    root.after(2300, root.quit)
+    root.mainloop()
+    assert conn.sent[-1].args == {"ticket_id": 7, "level": None}
+    assert pad.phase == "idle"
+
+
+def test_rating_pad_ignores_other_windows(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3), counter(4)], []))
+    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    conn.emit("ticket.completed", {"tickets": [ticket(8, "A008", ["RS01"], state="done",
+                                                       counter=4)],
+                                    "counters": [counter(4)]})
+    root.update()
+    assert pad.phase == "idle" and conn.ops() == []
