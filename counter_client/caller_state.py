@@ -27,6 +27,8 @@ PARK = "park"
 UNPARK = "unpark"
 PAUSE = "pause"
 RESUME = "resume"
+OPEN_COUNTER = "open_counter"  # 开窗: the clerk starts taking citizens
+CLOSE_COUNTER = "close_counter"  # 关窗: confirm first (citizens may be waiting)
 PARK_TOGGLE = "park_toggle"  # F7: park when serving, unpark when idle
 PAUSE_TOGGLE = "pause_toggle"  # F8: pause when idle, resume when paused
 
@@ -158,10 +160,12 @@ def enabled_actions(counter_state: str, current: TicketView | None, waiting: int
     if not online:
         return frozenset()
     actions: set[str] = set()
-    if counter_state == "idle" and current is None:
+    if counter_state == "closed":
+        actions.add(OPEN_COUNTER)
+    elif counter_state == "idle" and current is None:
         if waiting:
             actions.update({CALL_NEXT, CALL})
-        actions.update({PAUSE, PAUSE_TOGGLE})
+        actions.update({PAUSE, PAUSE_TOGGLE, CLOSE_COUNTER})
         if parked:
             actions.update({UNPARK, PARK_TOGGLE})
     elif counter_state == "calling" and current is not None:
@@ -169,7 +173,7 @@ def enabled_actions(counter_state: str, current: TicketView | None, waiting: int
     elif counter_state == "serving" and current is not None:
         actions.update({COMPLETE, TRANSFER, PARK, PARK_TOGGLE})
     elif counter_state == "paused":
-        actions.update({RESUME, PAUSE_TOGGLE})
+        actions.update({RESUME, PAUSE_TOGGLE, CLOSE_COUNTER})
     return frozenset(actions)
 
 

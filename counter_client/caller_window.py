@@ -103,6 +103,9 @@ class CallerWindow:
                                 command=functools.partial(self.do, action))
             button.pack(side="left", padx=2)
             self.bar_buttons[action] = button
+        # Shown only while the window is closed: opening it is the first thing to do.
+        self.bar_open = ttk.Button(bar, text=tr("cc.act.open_counter"), style="Action.TButton",
+                                   command=lambda: self.do(cs.OPEN_COUNTER))
         self.size_button = ttk.Button(bar, style="Small.TButton", command=self.toggle_size)
         self.size_button.pack(side="right", padx=(6, 0))
         self.conn_label = ttk.Label(bar, text="", style="Online.TLabel")
@@ -139,6 +142,9 @@ class CallerWindow:
         self.logout_button = ttk.Button(bottom, text=tr("cc.act.logout"),
                                         style="Small.TButton", command=self.request_logout)
         self.logout_button.pack(side="left")
+        self.window_button = ttk.Button(bottom, style="Small.TButton",
+                                        command=self.toggle_window_open)
+        self.window_button.pack(side="left", padx=(8, 0))
         for text, command in extra_buttons:
             ttk.Button(bottom, text=text, style="Small.TButton", command=command).pack(
                 side="left", padx=(8, 0))
@@ -279,6 +285,18 @@ class CallerWindow:
             text = tr(f"cc.act.{shown}")
             button.configure(text=f"{text} {key}" if key else text)
             button.state(["!disabled"] if shown in enabled else ["disabled"])
+        can_open = cs.OPEN_COUNTER in enabled
+        if view.counter_state == "closed" and not self.bar_open.winfo_ismapped():
+            self.bar_open.pack(side="left", padx=6, after=self.bar_waiting)
+        elif view.counter_state != "closed" and self.bar_open.winfo_ismapped():
+            self.bar_open.pack_forget()
+        self.bar_open.state(["!disabled"] if can_open else ["disabled"])
+        closing = view.counter_state != "closed"
+        self.window_button.configure(text=tr("cc.act.close_counter") if closing
+                                     else tr("cc.act.open_counter"))
+        self.window_button.state(
+            ["!disabled"] if (cs.CLOSE_COUNTER if closing else cs.OPEN_COUNTER) in enabled
+            else ["disabled"])
         if view.current is not None:
             self.rendered_at.setdefault(f"ticket:{view.current.id}:{view.counter_state}",
                                         time.monotonic())
@@ -355,6 +373,13 @@ class CallerWindow:
             self.open_pause()
         elif action == cs.RESUME:
             self._send(action, *ops.resume())
+        elif action == cs.OPEN_COUNTER:
+            self._send(action, *ops.open_counter())
+        elif action == cs.CLOSE_COUNTER:
+            waiting = self.view.waiting_total
+            self._confirm(tr("cc.confirm.close", counter=self.view.counter_name, count=waiting),
+                          lambda: self._send_quiet(cs.CLOSE_COUNTER, *ops.close_counter()),
+                          ok_text=tr("cc.act.close_counter"))
         elif action == cs.CALL:
             chosen = self.waiting_list.tree.selection()
             if chosen:
@@ -396,6 +421,9 @@ class CallerWindow:
         if self._dialog_alive() and self.dialog is not None:
             self.dialog.close()
         self.dialog = None
+
+    def toggle_window_open(self) -> None:
+        self.do(cs.CLOSE_COUNTER if self.view.counter_state != "closed" else cs.OPEN_COUNTER)
 
     def call_ticket(self, ticket_id: int) -> None:
         """Call a specific waiting ticket (double-click in the waiting list)."""

@@ -36,6 +36,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.act.expand": ("展开 ▼", "Expand ▼"),
     "cc.act.compact": ("收起 ▲", "Compact ▲"),
     "cc.act.rating_pad": ("评价器", "Rating pad"),
+    "cc.act.open_counter": ("开窗", "Open window"),
+    "cc.act.close_counter": ("关窗", "Close window"),
+    "cc.confirm.close": ("关闭{counter}？\n目前有 {count} 人在等候本窗口可办的事项，关窗后由其他窗口办理。",
+                         "Close {counter}?\n{count} citizens wait for matters this window "
+                         "handles; other windows will serve them."),
     # states
     "cc.state.closed": ("未开窗", "Closed"),
     "cc.state.idle": ("空闲", "Idle"),

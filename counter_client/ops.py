@@ -40,13 +40,18 @@ def complete(outcome: Mapping[str, bool]) -> tuple[str, dict[str, Any]]:
 
 
 def transfer(target: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """To a matter queue ({"service"}) or a window ({"counter"}, optionally a matter)."""
-    args: dict[str, Any] = {}
+    """To a matter queue ({"service"}) or to a window ({"counter"}): exactly one."""
     if target.get("counter") is not None:
-        args["counter"] = int(target["counter"])
-    if target.get("service") is not None:
-        args["service"] = str(target["service"])
-    return Op.TRANSFER, args
+        return Op.TRANSFER, {"counter": int(target["counter"])}
+    return Op.TRANSFER, {"service": str(target["service"])}
+
+
+def open_counter() -> tuple[str, dict[str, Any]]:
+    return Op.OPEN_COUNTER, {}
+
+
+def close_counter() -> tuple[str, dict[str, Any]]:
+    return Op.CLOSE_COUNTER, {}
 
 
 def pause(reason: str) -> tuple[str, dict[str, Any]]:

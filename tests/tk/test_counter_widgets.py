@@ -148,7 +148,7 @@ def test_transfer_lists_open_windows_that_take_the_matter(root: tk.Tk) -> None:
     dialog.select_counter(5)
     dialog.buttons["ok"].invoke()
     assert conn.sent[-1].op == "transfer"
-    assert conn.sent[-1].args == {"counter": 5, "service": "ZJ03"}
+    assert conn.sent[-1].args == {"counter": 5}
 
 
 def test_offline_banner_disables_everything_and_comes_back_true(root: tk.Tk) -> None:

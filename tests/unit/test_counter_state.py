@@ -13,7 +13,7 @@ def test_idle_window_with_people_waiting_may_call_and_pause() -> None:
     snap = snapshot([counter(3)], [ticket(1, "A001", ["RS01"])])
     view = cs.caller_view(snap, 3, online=True)
     assert view.counter_state == "idle" and view.current is None
-    assert view.enabled == {cs.CALL_NEXT, cs.CALL, cs.PAUSE, cs.PAUSE_TOGGLE}
+    assert view.enabled == {cs.CALL_NEXT, cs.CALL, cs.PAUSE, cs.PAUSE_TOGGLE, cs.CLOSE_COUNTER}
 
 
 def test_nobody_waiting_leaves_call_next_disabled() -> None:
@@ -40,7 +40,13 @@ def test_serving_allows_complete_transfer_park() -> None:
 def test_paused_window_can_only_resume() -> None:
     snap = snapshot([counter(3, "paused", pause_reason="lunch")], [ticket(1, "A001", ["RS01"])])
     view = cs.caller_view(snap, 3, online=True)
-    assert view.enabled == {cs.RESUME, cs.PAUSE_TOGGLE} and view.pause_reason == "lunch"
+    assert view.enabled == {cs.RESUME, cs.PAUSE_TOGGLE, cs.CLOSE_COUNTER}
+    assert view.pause_reason == "lunch"
+
+
+def test_closed_window_can_only_be_opened() -> None:
+    snap = snapshot([counter(3, "closed")], [ticket(1, "A001", ["RS01"])])
+    assert cs.caller_view(snap, 3, online=True).enabled == {cs.OPEN_COUNTER}
 
 
 def test_offline_disables_every_action() -> None:
