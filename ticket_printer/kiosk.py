@@ -1,0 +1,450 @@
+"""The kiosk controller: which screen shows, what a touch does, what the server said.
+
+Everything here runs on the Tk thread and never waits: requests go through the
+connection (replies come back via its Tk pump), printing through the print worker.
+Rules that decide anything about the queue stay in the server; the kiosk sends the
+citizen's choice and shows the server's answer.
+
+Screens: start (departments) -> matters (multi-select), with the chosen list always
+beside them; priority (绿色通道 class, then matters); appointment (booking code);
+busy (issuing / timed out / refused); ticket (confirmed number); paused (server
+unreachable or hall closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import tkinter as tk
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from queue_common import i18n
+from queue_common import protocol as p
+from queue_common.i18n import tr
+from ticket_printer import look
+from ticket_printer.look import KioskFonts
+from ticket_printer.print_worker import PrintOutcome, PrintWorker
+from ticket_printer.session import (
+    Attempt,
+    Choice,
+    Matter,
+    check_in_attempt,
+    departments,
+    issue_attempt,
+    priority_classes,
+    settings_of,
+    split_message,
+    ticket_view,
+)
+from ticket_printer.views_choose import (
+    AppointmentView,
+    ChosenPanel,
+    MattersView,
+    PriorityView,
+    StartView,
+    big_button,
+)
+from ticket_printer.views_result import BusyView, PausedView, TicketShownView
+
+ISSUE_TIMEOUT = 2.0   # seconds per attempt; the connection retries once with the same id
+ISSUE_RETRIES = 1
+OFFLINE_CODE = "OFFLINE"
+TIMEOUT_CODE = "TIMEOUT"
+
+
+class ReplyLike(Protocol):
+    ok: bool
+    result: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    request_id: str
+
+
+class MirrorLike(Protocol):
+    state: dict[str, Any]
+
+    @property
+    def ready(self) -> bool: ...
+
+
+class ConnectionLike(Protocol):
+    """What the kiosk needs of queue_common.connection.Connection."""
+
+    online: bool
+    mirror: Any
+
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
+                retries: int = 2, request_id: str | None = None) -> str: ...
+
+    def add_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None: ...
+
+
+class Kiosk:
+    """One kiosk screen bound to one connection and one printer."""
+
+    def __init__(self, root: tk.Tk, conn: ConnectionLike, worker: PrintWorker, *,
+                 status_base: str | None, device: str = "kiosk-1", large: bool = False,
+                 idle_seconds: int | None = None) -> None:
+        self.root = root
+        self.conn = conn
+        self.worker = worker
+        self.status_base = status_base
+        self.device = device
+        self.fonts = KioskFonts(root, large)
+        self.idle_override = idle_seconds
+        self.choice = Choice()
+        self.screen = "loading"
+        self.dept_code: str | None = None
+        self.attempt: Attempt | None = None
+        self.attempt_choice: tuple[tuple[str, ...], str | None] | None = None
+        self.appointment_message = ""
+        self.shown: TicketShownView | None = None
+        self.shown_job = 0
+        self.printer_ok: bool | None = None
+        self.latencies_ms: list[float] = []
+        self.last_touch = time.monotonic()
+        self._dirty = False
+        root.configure(bg=look.BG)
+        self._build_frame()
+        self.main: tk.Frame = tk.Frame(self.body, bg=look.BG)
+        self.side: tk.Frame | None = None
+        conn.add_listener(self._on_event)
+        root.bind_all("<ButtonPress>", self._touched, add="+")
+        root.bind_all("<KeyPress>", self._touched, add="+")
+        root.after(1000, self._tick)
+        root.after(50, self._pump_prints)
+        self._follow_connection()
+
+    # ---- frame ----------------------------------------------------------------------
+
+    def _build_frame(self) -> None:
+        top = tk.Frame(self.root, bg=look.BRAND, padx=16, pady=8)
+        top.pack(side="top", fill="x")
+        self.hall_label = tk.Label(top, text="", font=self.fonts["top"], bg=look.BRAND,
+                                   fg="white")
+        self.hall_label.pack(side="left")
+        self.lang_button = big_button(top, "", self.toggle_language, self.fonts,
+                                      bg=look.BUTTON, font="top")
+        self.lang_button.pack(side="right", padx=(8, 0))
+        self.large_button = big_button(top, "", self.toggle_large, self.fonts,
+                                       bg=look.BUTTON, font="top")
+        self.large_button.pack(side="right", padx=(8, 0))
+        self.clock = tk.Label(top, text="", font=self.fonts["top"], bg=look.BRAND, fg="white")
+        self.clock.pack(side="right", padx=16)
+        self.body = tk.Frame(self.root, bg=look.BG, padx=16, pady=16)
+        self.body.pack(side="top", fill="both", expand=True)
+        self._label_top()
+
+    def _label_top(self) -> None:
+        hall = (self.state.get("hall") or {}).get("name") or tr("kiosk.title")
+        self.hall_label.configure(text=hall)
+        self.lang_button.configure(text=tr("kiosk.start.language"))
+        self.large_button.configure(text=tr("kiosk.start.normal_text" if self.fonts.large
+                                            else "kiosk.start.large_text"))
+        self.clock.configure(text=dt.datetime.now().strftime("%H:%M"))
+
+    @property
+    def state(self) -> dict[str, Any]:
+        mirror = self.conn.mirror
+        return mirror.state if mirror is not None and mirror.state else {}
+
+    @property
+    def idle_seconds(self) -> int:
+        if self.idle_override is not None:
+            return self.idle_override
+        kiosk = settings_of(self.state).get("kiosk") or {}
+        return int(kiosk.get("idle_seconds", 30))
+
+    # ---- showing screens ----------------------------------------------------------------
+
+    def _clear(self) -> None:
+        self.main.destroy()
+        if self.side is not None:
+            self.side.destroy()
+            self.side = None
+        self.shown = None
+
+    def _place(self, view: tk.Frame, *, with_choice: bool) -> None:
+        self.main = view
+        if with_choice:
+            label = dict(priority_classes(self.state)).get(self.choice.priority_class or "")
+            self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label)
+            self.side.configure(width=max(300, self.root.winfo_screenwidth() * 3 // 11))
+            self.side.pack_propagate(False)  # same width on every screen: nothing jumps
+            self.side.pack(side="right", fill="y", padx=(16, 0))
+        view.pack(side="left", fill="both", expand=True)
+
+    def show_start(self) -> None:
+        self._clear()
+        self.screen, self.dept_code = "start", None
+        self._place(StartView(self.body, self.fonts, self, departments(self.state)),
+                    with_choice=True)
+
+    def _show_matters(self) -> None:
+        dept = next((d for d in departments(self.state) if d.code == self.dept_code), None)
+        if dept is None:
+            self.show_start()
+            return
+        self._clear()
+        self.screen = "matters"
+        self._place(MattersView(self.body, self.fonts, self, dept, self.choice),
+                    with_choice=True)
+
+    def _show_busy(self, message: str, *, retry: bool = False, cancel: bool = False,
+                   alert: bool = False) -> None:
+        self._clear()
+        self.screen = "busy"
+        self._place(BusyView(self.body, self.fonts, message=message,
+                             retry=self.retry if retry else None,
+                             cancel=self.cancel_attempt if cancel else None, alert=alert),
+                    with_choice=False)
+
+    def _show_paused(self) -> None:
+        hall = self.state.get("hall") or {}
+        body = tr("kiosk.paused.body")
+        if self.conn.online and hall and hall.get("open") is False:
+            body = tr("kiosk.closed.body", opening=hall.get("opening", ""),
+                      closing=hall.get("closing", ""))
+        if self.screen == "paused" and isinstance(self.main, PausedView):
+            self.main.body.configure(text=body)
+            return
+        self._clear()
+        self.screen = "paused"
+        self._place(PausedView(self.body, self.fonts, body), with_choice=False)
+
+    def refresh(self) -> None:
+        """Rebuild the current screen (language, text size or hall data changed)."""
+        self._label_top()
+        if self.screen == "start":
+            self.show_start()
+        elif self.screen == "matters":
+            self._show_matters()
+        elif self.screen == "priority":
+            self.open_priority()
+        elif self.screen == "appointment":
+            self.open_appointment()
+        elif self.screen == "paused":
+            self._show_paused()
+
+    # ---- connection ---------------------------------------------------------------------
+
+    def _can_issue(self) -> bool:
+        hall = self.state.get("hall") or {}
+        return bool(self.conn.online and self.state and hall.get("open", True) is not False)
+
+    def _follow_connection(self) -> None:
+        if not self._can_issue():
+            if self.screen not in ("ticket",):
+                self._show_paused()
+            return
+        if self.screen in ("loading", "paused"):
+            self._label_top()
+            self.show_start()
+
+    def _on_event(self, type_: str, data: dict[str, Any]) -> None:
+        if type_ in ("connection", "resync", p.Ev.DAY_CLOSED):
+            self._follow_connection()
+            if type_ == "resync" and self.screen in ("start", "matters"):
+                self._dirty = True
+        elif type_ in (p.Ev.TICKET_ISSUED, p.Ev.TICKET_CALLED, p.Ev.TICKET_COMPLETED):
+            self._dirty = True  # waiting counts on the buttons: refreshed when untouched
+
+    # ---- touches ---------------------------------------------------------------------------
+
+    def _touched(self, _event: object = None) -> None:
+        self.last_touch = time.monotonic()
+
+    def _choice_changed(self) -> None:
+        self.attempt = None  # a new choice is a new request (a new id)
+        if self.screen == "matters":
+            self._show_matters()
+        else:
+            self.show_start()
+
+    def open_department(self, code: str) -> None:
+        self.dept_code = code
+        self._show_matters()
+
+    def toggle_matter(self, matter: Matter) -> None:
+        kiosk = settings_of(self.state).get("kiosk") or {}
+        self.choice.max_services = int(kiosk.get("max_services", self.choice.max_services))
+        self.choice.toggle(matter)
+        self._choice_changed()
+
+    def remove_matter(self, code: str) -> None:
+        self.choice.remove(code)
+        self._choice_changed()
+
+    def clear_choice(self) -> None:
+        self.choice.clear()
+        self._choice_changed()
+
+    def open_priority(self) -> None:
+        self._clear()
+        self.screen = "priority"
+        self._place(PriorityView(self.body, self.fonts, self, priority_classes(self.state)),
+                    with_choice=True)
+
+    def choose_priority(self, code: str) -> None:
+        self.choice.priority_class = code
+        self.attempt = None
+        self.show_start()
+
+    def clear_priority(self) -> None:
+        self.choice.priority_class = None
+        self._choice_changed()
+
+    def open_appointment(self) -> None:
+        self._clear()
+        self.screen = "appointment"
+        self._place(AppointmentView(self.body, self.fonts, self, self.appointment_message),
+                    with_choice=False)
+        self.appointment_message = ""
+
+    def back_to_start(self) -> None:
+        self.appointment_message = ""
+        self.show_start()
+
+    def toggle_language(self) -> None:
+        i18n.set_language("en" if i18n.language() == "zh" else "zh")
+        self.refresh()
+
+    def toggle_large(self) -> None:
+        self.fonts.set_large(not self.fonts.large)
+        self.refresh()
+
+    # ---- issuing ---------------------------------------------------------------------------
+
+    def confirm(self) -> None:
+        """确认取号: send `issue` (reusing the id if this same choice was already sent)."""
+        if not self.choice.matters or not self._can_issue():
+            return
+        key = (tuple(m.code for m in self.choice.matters), self.choice.priority_class)
+        if self.attempt is None or self.attempt_choice != key:
+            self.attempt = issue_attempt(self.choice)
+            self.attempt_choice = key
+        self._send(self.attempt)
+
+    def submit_code(self, code: str) -> None:
+        if not self._can_issue():
+            return
+        if self.attempt is None or self.attempt.args.get("code") != code.strip():
+            self.attempt = check_in_attempt(code)
+            self.attempt_choice = None
+        self._send(self.attempt)
+
+    def retry(self) -> None:
+        if self.attempt is not None:
+            self._send(self.attempt)
+
+    def cancel_attempt(self) -> None:
+        self.attempt = None
+        self.show_start()
+
+    def _send(self, attempt: Attempt) -> None:
+        attempt.started = time.perf_counter()
+        self._show_busy(tr("kiosk.issuing"))
+        self.conn.request(attempt.op, attempt.args, callback=self._on_reply,
+                          timeout=ISSUE_TIMEOUT, retries=ISSUE_RETRIES,
+                          request_id=attempt.request_id)
+
+    def _on_reply(self, reply: ReplyLike) -> None:
+        attempt = self.attempt
+        if attempt is None or reply.request_id != attempt.request_id or self.screen != "busy":
+            return  # the citizen cancelled or the kiosk went idle: nothing to show
+        if reply.ok and reply.result is not None:
+            self._show_ticket(attempt, reply.result)
+        elif reply.error_code == TIMEOUT_CODE:
+            self._show_busy(tr("kiosk.timeout"), retry=True, cancel=True, alert=True)
+        elif reply.error_code == OFFLINE_CODE:
+            self._show_paused()  # the choice and the id are kept for when it is back
+        elif attempt.op == p.Op.CHECK_IN and reply.error_code in (
+                p.Err.APPOINTMENT_INVALID, p.Err.NOT_FOUND, p.Err.CONFLICT, p.Err.BAD_REQUEST):
+            self.attempt = None
+            self.appointment_message = split_message(reply.error_message)
+            self.open_appointment()
+        else:
+            self.attempt = None
+            self._show_busy(tr("kiosk.error", message=split_message(reply.error_message)),
+                            cancel=True, alert=True)
+
+    def _show_ticket(self, attempt: Attempt, result: dict[str, Any]) -> None:
+        base = settings_of(self.state).get("status_base_url") or self.status_base
+        view = ticket_view(result, self.state, status_base=base)
+        self._clear()
+        self.screen = "ticket"
+        self.shown = TicketShownView(self.body, self.fonts, view, self.finish)
+        self._place(self.shown, with_choice=False)
+        self.root.update_idletasks()  # on screen now, before the printer starts
+        self.latencies_ms.append((time.perf_counter() - attempt.started) * 1000)
+        self.shown_job = self.worker.submit(view)
+        self.attempt = None
+        self.choice.clear()
+        self.last_touch = time.monotonic()
+
+    def finish(self) -> None:
+        self.choice.clear()
+        self.attempt = None
+        if self._can_issue():
+            self.show_start()
+        else:
+            self._show_paused()
+
+    # ---- printer ----------------------------------------------------------------------------
+
+    def _pump_prints(self) -> None:
+        try:
+            self.worker.drain(self._printed)
+        finally:
+            self.root.after(50, self._pump_prints)
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        if self.shown is not None and outcome.job == self.shown_job:
+            if outcome.ok:
+                self.shown.printed()
+            else:
+                self.shown.print_failed()
+        if outcome.ok != self.printer_ok:
+            self._report_printer(outcome)
+        self.printer_ok = outcome.ok
+
+    def _report_printer(self, outcome: PrintOutcome) -> None:
+        """Tell the supervisor (device_status -> device.status event) when it changes."""
+        if outcome.ok and self.printer_ok is None:
+            return  # first ticket printed fine: nothing to report
+        args = {"component": "printer", "ok": outcome.ok,
+                "status": "ok" if outcome.ok else outcome.reason,
+                "message": tr("kiosk.printer.ok") if outcome.ok
+                else tr("kiosk.printer.failed", error=outcome.message)}
+        self.conn.request(p.Op.DEVICE_STATUS, args, timeout=3.0, retries=3)
+
+    # ---- time -------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        try:
+            self.clock.configure(text=dt.datetime.now().strftime("%H:%M"))
+            idle = time.monotonic() - self.last_touch
+            if idle >= self.idle_seconds and self._idle_applies():
+                self.choice.clear()
+                self.attempt = None
+                self.appointment_message = ""
+                self.finish()
+            elif self._dirty and self.screen in ("start", "matters") and idle > 2:
+                self._dirty = False
+                self.refresh()
+        finally:
+            self.root.after(1000, self._tick)
+
+    def _idle_applies(self) -> bool:
+        if self.screen in ("matters", "priority", "appointment", "ticket"):
+            return True
+        if self.screen == "busy":
+            return self.attempt is None or self.main_has_buttons()
+        return self.screen == "start" and bool(self.choice.matters or self.choice.priority_class)
+
+    def main_has_buttons(self) -> bool:
+        """A busy screen offering 重试/取消 is waiting for a person, not for the server."""
+        return isinstance(self.main, BusyView) and (
+            self.main.retry_button is not None or self.main.cancel_button is not None)

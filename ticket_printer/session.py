@@ -1,0 +1,222 @@
+"""One citizen at the kiosk: what they chose, the issue request, and the ticket confirmed.
+
+Pure (no Tk, no sockets) so the kiosk's behaviour is tested without a screen. The kiosk
+holds no queue rules: the matters come from the mirrored hall state, numbers, people
+ahead and waits come from the server's reply, and a ticket exists for the citizen only
+once the server confirmed it.
+
+The request id is made once per confirmed choice and reused by every retry (also after a
+timeout, when the citizen presses "try again"), so the server's de-duplication turns
+any number of attempts into at most one ticket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from queue_common import protocol as p
+from queue_common.i18n import language, tr
+from ticket_printer.ticket import TicketView, no_show_rule_text
+
+MAX_SERVICES_DEFAULT = 5
+
+
+@dataclass(frozen=True)
+class Matter:
+    code: str
+    name: str
+    department: str
+    waiting: int = 0
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    matters: tuple[Matter, ...]
+
+    @property
+    def waiting(self) -> int:
+        return sum(m.waiting for m in self.matters)
+
+
+def _localised(item: Mapping[str, Any], key: str = "name") -> str:
+    """name_en in English when the config gives one, else the Chinese name."""
+    if language() == "en":
+        en = item.get(f"{key}_en")
+        if isinstance(en, str) and en:
+            return en
+    return str(item.get(key, ""))
+
+
+def departments(state: Mapping[str, Any]) -> list[Department]:
+    """Departments with their matters, in config order, from a hall snapshot."""
+    waiting = (state.get("waiting") or {}).get("by_service") or {}
+    by_dept: dict[str, list[Matter]] = {}
+    for s in state.get("services") or []:
+        if s.get("active", True) is False:
+            continue
+        by_dept.setdefault(str(s.get("department", "")), []).append(
+            Matter(str(s["code"]), _localised(s), str(s.get("department", "")),
+                   int(waiting.get(s["code"], 0))))
+    out = [Department(str(d["code"]), _localised(d), tuple(by_dept.pop(str(d["code"]), [])))
+           for d in state.get("departments") or []]
+    out += [Department(code, code, tuple(ms)) for code, ms in by_dept.items()]
+    return [d for d in out if d.matters]
+
+
+def settings_of(state: Mapping[str, Any]) -> dict[str, Any]:
+    hall = state.get("hall") or {}
+    settings = hall.get("settings") if isinstance(hall, Mapping) else None
+    return dict(settings) if isinstance(settings, Mapping) else {}
+
+
+def priority_classes(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(code, label) of the 绿色通道 classes the kiosk offers, as config orders them."""
+    settings = settings_of(state)
+    known = settings.get("priority_classes") or {}
+    offered = (settings.get("kiosk") or {}).get("priority_classes") or list(known) or [
+        "elderly", "disabled", "military", "pregnant"]
+    out = []
+    for code in offered:
+        info = known.get(code)
+        label = _localised(info) if isinstance(info, Mapping) else tr(f"kiosk.priority.{code}")
+        out.append((str(code), label))
+    return out
+
+
+def split_message(message: str | None) -> str:
+    """Server messages are "中文 / English": show the half in the kiosk's language."""
+    if not message:
+        return ""
+    if " / " not in message:
+        return message
+    zh, en = message.split(" / ", 1)
+    return en if language() == "en" else zh
+
+
+@dataclass
+class Choice:
+    """The matters chosen so far (in the order tapped) and the 绿色通道 class if any."""
+
+    matters: list[Matter] = field(default_factory=list)
+    priority_class: str | None = None
+    max_services: int = MAX_SERVICES_DEFAULT
+
+    def has(self, code: str) -> bool:
+        return any(m.code == code for m in self.matters)
+
+    def toggle(self, matter: Matter) -> bool:
+        """Add or remove a matter; False when the ticket is already full."""
+        if self.has(matter.code):
+            self.remove(matter.code)
+            return True
+        if len(self.matters) >= self.max_services:
+            return False
+        self.matters.append(matter)
+        return True
+
+    def remove(self, code: str) -> None:
+        self.matters = [m for m in self.matters if m.code != code]
+
+    def clear(self) -> None:
+        self.matters.clear()
+        self.priority_class = None
+
+    @property
+    def full(self) -> bool:
+        return len(self.matters) >= self.max_services
+
+
+@dataclass
+class Attempt:
+    """One issue / check_in request; retries reuse ``request_id`` (never two tickets)."""
+
+    op: str
+    args: dict[str, Any]
+    request_id: str = field(default_factory=p.new_request_id)
+    started: float = 0.0  # perf_counter at the touch, for the latency figure
+
+
+def issue_attempt(choice: Choice) -> Attempt:
+    args: dict[str, Any] = {"services": [m.code for m in choice.matters]}
+    if choice.priority_class:
+        args["priority_class"] = choice.priority_class
+    return Attempt(p.Op.ISSUE, args)
+
+
+def check_in_attempt(code: str) -> Attempt:
+    return Attempt(p.Op.CHECK_IN, {"code": code.strip()})
+
+
+def _parse_time(value: Any, fallback: dt.datetime) -> dt.datetime:
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return fallback
+
+
+def status_url(result: Mapping[str, Any], ticket: Mapping[str, Any],
+               base: str | None) -> str | None:
+    """The URL in the QR code: the server's if it sent one, else base + /t/<token>."""
+    url = result.get("status_url") or ticket.get("status_url")
+    if isinstance(url, str) and url:
+        return url
+    token = ticket.get("token")
+    if not token or not base:
+        return None
+    return f"{base.rstrip('/')}/t/{token}"
+
+
+def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
+                status_base: str | None, now: dt.datetime | None = None) -> TicketView:
+    """The ticket to show and print, built from a CONFIRMED issue / check_in result."""
+    ticket = result.get("ticket") if isinstance(result.get("ticket"), Mapping) else result
+    assert isinstance(ticket, Mapping)
+    names = {str(s["code"]): _localised(s) for s in state.get("services") or []}
+    services = tuple(names.get(str(i.get("service")), str(i.get("service")))
+                     for i in ticket.get("items") or [])
+    hall = state.get("hall") or {}
+    settings = settings_of(state)
+    kind = str(ticket.get("kind") or "normal")
+    label = None
+    pclass = ticket.get("priority_class") or result.get("priority_class")
+    if kind == "priority" and pclass:
+        label = dict(priority_classes(state)).get(str(pclass), str(pclass))
+    ahead = result.get("ahead", ticket.get("ahead"))
+    wait = result.get("estimated_wait", result.get("wait_seconds", ticket.get("estimated_wait")))
+    slot = None
+    appointment = result.get("appointment")
+    if isinstance(appointment, Mapping):
+        slot = appointment.get("slot") or None
+    notice = str(hall.get("notice") or "") or tr("kiosk.ticket.default_notice")
+    issued = _parse_time(ticket.get("issued_at"), now or dt.datetime.now())
+    return TicketView(
+        hall_name=str(hall.get("name") or ""),
+        number=str(ticket["number"]),
+        services=services,
+        issued_at=issued,
+        ahead=ahead if isinstance(ahead, int) else None,
+        wait_seconds=wait if isinstance(wait, int) else None,
+        kind=kind,
+        priority_label=label,
+        appointment_slot=str(slot) if slot else None,
+        status_url=status_url(result, ticket, status_base),
+        notice=notice,
+        no_show_rule=no_show_rule_text(settings.get("no_show")),
+    )
+
+
+def sample_view(hall_name: str = "") -> TicketView:
+    """The --print-test ticket: clearly marked, never a real number."""
+    return TicketView(
+        hall_name=hall_name or "社区事务受理服务中心", number="A000",
+        services=("社保卡申领", "医保参保登记"), issued_at=dt.datetime.now(), ahead=0,
+        wait_seconds=0, status_url="http://127.0.0.1:5580/t/print-test-0000000000",
+        notice=tr("kiosk.ticket.default_notice"), no_show_rule=tr("kiosk.noshow.generic"),
+        test=True)
