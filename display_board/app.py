@@ -97,6 +97,9 @@ class BoardApp:
                                        speaker_factory=speaker_factory,
                                        player=player or SystemPlayer(), mute=mute)
         source.add_listener(self.on_event)
+        if source.mirror.ready:  # connected before the app was built (tests, bench)
+            self.on_event("resync", source.mirror.state)
+            self.view.set_online(bool(source.online))
 
     def start(self) -> None:
         if self.announcer is not None:

@@ -32,7 +32,7 @@ FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {  # design px, w
     "title": (46, "bold"),
     "clock": (64, "bold"),
     "date": (34, "normal"),
-    "banner": (132, "bold"),
+    "banner": (132, "bold"),  # portrait: up to 0.36 of the banner's height
     "banner_tag": (34, "bold"),
     "head": (32, "normal"),
     "row": (50, "bold"),
@@ -221,10 +221,16 @@ class HallBoard:
             self._text(cx, cy, text, "banner", fill=look.FG, anchor="center",
                        tags="dyn banner_text")
         else:
-            text = tr("board.call", number=call.number, counter=call.counter)
-            self.fonts.fitted("banner", text, width, s)
-            self._text(cx, cy + s.px(10), text, "banner", fill=look.ACCENT, anchor="center",
-                       tags="dyn banner_text")
+            key = "board.call_portrait" if s.portrait else "board.call"
+            text = tr(key, number=call.number, counter=call.counter)
+            longest = max(text.splitlines(), key=self.fonts["banner"].measure)
+            font = self.fonts.fitted("banner", longest, width, s)
+            if s.portrait:  # two lines: as big as the banner's height allows
+                size = min(abs(int(font.cget("size"))), s.px((y1 - y0) * 0.36))
+                font.configure(size=-size)
+            item = self._text(cx, cy + s.px(6), text, "banner", fill=look.ACCENT,
+                              anchor="center", tags="dyn banner_text")
+            self.canvas.itemconfigure(item, justify="center")
             if call.recall:
                 self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.recall_tag"), "banner_tag",
                            fill=look.WARN, tags="dyn banner_tag")
@@ -395,8 +401,9 @@ class HallBoard:
             self._text(s.x((fx0 + fx1) / 2), mid, text, "notice", anchor="center",
                        tags="notice")
             return
-        # Too long to fit: scroll right to left, start again when it has left the screen.
-        self._text(float(self._size[0]), mid, text, "notice", tags="notice")
+        # Too long to fit: start readable at the left margin, scroll right to left, and
+        # come back in from the right edge once it has left the screen.
+        self._text(s.x(fx0 + 30), mid, text, "notice", tags="notice")
         self._marquee_job = c.after(MARQUEE_MS, self._marquee_step)
 
     def _marquee_step(self) -> None:

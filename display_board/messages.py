@@ -7,6 +7,7 @@ from queue_common import i18n
 MESSAGES: dict[str, tuple[str, str]] = {
     # Hall board
     "board.call": ("请 {number} 号 到 {counter} 号窗口", "No. {number}  to window {counter}"),
+    "board.call_portrait": ("请 {number} 号\n到 {counter} 号窗口", "No. {number}\nto window {counter}"),
     "board.recall_tag": ("重呼", "Recall"),
     "board.no_call": ("请取号后在休息区等候叫号", "Please take a ticket and wait to be called"),
     "board.col_counter": ("窗口", "Window"),

@@ -1,0 +1,69 @@
+"""A private 1920x1920, 24-bit X display for the board tests and their screenshots.
+
+pytest-xvfb's default screen (800x600, 16-bit) is smaller than the board and bands its
+colours; screenshots at 1920x1080 and portrait 1080x1920 need a real-size, true-colour
+screen. Xvfb picks a free display number itself (-displayfd), so parallel runs never
+collide. Tk opens it with Tk(screenName=...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tkinter as tk
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@contextlib.contextmanager
+def private_display(width: int = 1920, height: int = 1920) -> Iterator[str]:
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb not installed (Debian package xvfb)")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
+         "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as fh:
+            number = fh.readline().strip()
+        if not number:
+            pytest.fail("Xvfb did not report a display number")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def make_root(display: str, width: int, height: int) -> tk.Tk:
+    root = tk.Tk(screenName=display, className="DisplayBoard")
+    root.geometry(f"{width}x{height}+0+0")
+    root.update()
+    return root
+
+
+def screenshot(root: tk.Tk, display: str, path: Path) -> Path:
+    """The root window's pixels as PNG (after all pending drawing is done)."""
+    from PIL import ImageGrab
+
+    root.update()
+    x, y = root.winfo_rootx(), root.winfo_rooty()
+    w, h = root.winfo_width(), root.winfo_height()
+    image = ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=display)
+    image.save(path)
+    return path
+
+
+def canvas_texts(canvas: tk.Canvas) -> list[str]:
+    """Every text item's content, top to bottom (what a person in the hall can read)."""
+    items = [(canvas.coords(i)[1], canvas.coords(i)[0], canvas.itemcget(i, "text"))  # type: ignore[no-untyped-call]
+             for i in canvas.find_all() if canvas.type(i) == "text"]
+    return [t for _y, _x, t in sorted(items) if t]

@@ -1,0 +1,323 @@
+"""The hall board and window screens drawn from mirrored state, on a real Tk display.
+
+These drive the views with docs/hall-state.md snapshots and events through the real
+Mirror (no server); tests/tk/test_board_live.py does the same against a server process.
+Screenshots go to artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import tkinter as tk
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from display_board.app import BoardApp
+from display_board.board_model import board_view, counter_view, waiting_groups
+from display_board.hall_board import HallBoard
+from display_board.sample_state import TZ, sample_state
+from queue_common import i18n
+from queue_common.mirror import Mirror
+from queue_common.protocol import Ev
+from tests.tk.board_display import canvas_texts, make_root, private_display, screenshot
+
+pytestmark = pytest.mark.tk
+
+
+class FakeSource:
+    """The connection as the app sees it: a Mirror plus listeners, fed by the test."""
+
+    def __init__(self, snapshot: dict[str, Any] | None = None) -> None:
+        self.mirror = Mirror()
+        self.online = False
+        self.listeners: list[Any] = []
+        if snapshot is not None:
+            self.mirror.load(snapshot)
+            self.online = True
+
+    def add_listener(self, fn: Any) -> None:
+        self.listeners.append(fn)
+
+    def emit(self, type_: str, data: dict[str, Any]) -> None:
+        if type_ == "resync":
+            self.mirror.load(data)
+        elif type_ != "connection":
+            self.mirror.apply(self.mirror.seq + 1, type_, data)
+        for fn in self.listeners:
+            fn(type_, data)
+
+
+class SilentSpeaker:
+    """The board tests check pictures; the announcer has its own tests."""
+
+    def __init__(self, settings: Any) -> None:
+        pass
+
+    def announcement(self, number: str, counter: int) -> Any:
+        from display_board import audio
+
+        return audio.silence(8000, 0.01)
+
+    def configure(self, settings: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class NullPlayer:
+    def play(self, path: Path) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    with private_display() as name:
+        yield name
+
+
+def build(display: str, size: tuple[int, int], state: dict[str, Any] | None,
+          counter: int | None = None) -> tuple[tk.Tk, FakeSource, BoardApp]:
+    root = make_root(display, *size)
+    source = FakeSource(state)
+    app = BoardApp(root, source, counter=counter, player=NullPlayer(),
+                   speaker_factory=SilentSpeaker, local={"board": {"flash_seconds": 2}})
+    root.update()
+    return root, source, app
+
+
+def settle(root: tk.Tk, seconds: float = 0.2) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        root.update()
+        time.sleep(0.01)
+
+
+def call_event(state: dict[str, Any], ticket_id: int, number: str, counter: int,
+               *, recall: bool = False, at: datetime | None = None) -> dict[str, Any]:
+    """A ticket.called event as the server publishes it (full new forms)."""
+    at = at or datetime.now(TZ).replace(microsecond=0)
+    ticket = {"id": ticket_id, "number": number, "token": "t", "kind": "normal",
+              "state": "called", "issued_at": at.isoformat(), "called_at": at.isoformat(),
+              "counter": counter, "transfer_to_counter": None, "recalls": int(recall),
+              "no_shows": 0, "items": [{"service": "RS01", "state": "pending"}]}
+    old = next(c for c in state["counters"] if c["number"] == counter)
+    new_counter = dict(old, state="calling", ticket_id=ticket_id, since=at.isoformat())
+    return {"tickets": [ticket], "counters": [new_counter],
+            "call": {"ticket_id": ticket_id, "number": number, "counter": counter,
+                     "at": at.isoformat(), "recall": recall},
+            "waiting": state["waiting"], "estimates": state["estimates"]}
+
+
+def test_a_call_appears_huge_and_flashing_then_stops(display: str) -> None:
+    state = sample_state(datetime.now(TZ) - timedelta(minutes=10))
+    root, source, app = build(display, (1920, 1080), state)
+    try:
+        board = app.view
+        assert isinstance(board, HallBoard)
+        assert not board.flashing  # a ten-minute-old call does not flash at start-up
+        source.emit(Ev.TICKET_CALLED, call_event(state, 950, "A013", 6))
+        settle(root)
+        texts = canvas_texts(board.canvas)
+        assert "请 A013 号 到 6 号窗口" in texts
+        assert board.flashing
+        # The table shows window 6 calling A013, and the previous newest moved to "recent".
+        assert texts.index("6号") < texts.index("A013") < texts.index("呼叫中", texts.index("6号"))
+        assert "A012" in texts
+        settle(root, 2.8)
+        assert not board.flashing  # flash_seconds = 2: the hall is calm again
+    finally:
+        app.stop()
+        root.destroy()
+
+
+def test_a_recall_flashes_again_and_is_marked(display: str) -> None:
+    state = sample_state()
+    root, source, app = build(display, (1280, 720), state)
+    try:
+        board = app.view
+        assert isinstance(board, HallBoard)
+        at = datetime.now(TZ).replace(microsecond=0)
+        source.emit(Ev.TICKET_CALLED, call_event(state, 951, "B021", 6, at=at - timedelta(
+            seconds=30)))
+        settle(root, 2.6)
+        assert not board.flashing
+        source.emit(Ev.TICKET_RECALLED, call_event(state, 951, "B021", 6, recall=True, at=at))
+        settle(root)
+        assert board.flashing
+        texts = canvas_texts(board.canvas)
+        assert "请 B021 号 到 6 号窗口" in texts and "重呼" in texts
+    finally:
+        app.stop()
+        root.destroy()
+
+
+def test_a_paused_window_shows_paused_on_board_and_window_screen(display: str) -> None:
+    state = sample_state()
+    root, source, app = build(display, (1280, 720), state)
+    root2, source2, app2 = build(display, (640, 360), state, counter=6)
+    try:
+        six = next(c for c in state["counters"] if c["number"] == 6)
+        event = {"tickets": [], "counters": [dict(six, state="paused", pause_reason="meeting")],
+                 "call": None, "waiting": state["waiting"], "estimates": state["estimates"]}
+        for s in (source, source2):
+            s.emit(Ev.COUNTER_PAUSED, copy.deepcopy(event))
+        settle(root)
+        settle(root2)
+        texts = canvas_texts(app.view.canvas)
+        row = texts.index("6号")
+        assert texts[row + 2] == "会议"  # state column, with the clerk's reason
+        assert "暂停服务" in canvas_texts(app2.view.canvas)
+        assert "会议 · 请到其他窗口办理" in canvas_texts(app2.view.canvas)
+    finally:
+        for a, r in ((app, root), (app2, root2)):
+            a.stop()
+            r.destroy()
+
+
+def test_window_screen_shows_its_own_call_and_flashes(display: str) -> None:
+    state = sample_state()
+    root, source, app = build(display, (640, 360), state, counter=6)
+    try:
+        assert "欢迎光临" in canvas_texts(app.view.canvas)
+        source.emit(Ev.TICKET_CALLED, call_event(state, 952, "C009", 6))
+        settle(root)
+        texts = canvas_texts(app.view.canvas)
+        assert "C009" in texts and "请 C009 号到本窗口办理" in texts
+        assert app.view.flashing
+        source.emit(Ev.TICKET_CALLED, call_event(state, 953, "A030", 2))
+        settle(root)
+        assert "C009" in canvas_texts(app.view.canvas)  # another window's call changes nothing
+    finally:
+        app.stop()
+        root.destroy()
+
+
+def test_offline_indicator_and_true_state_after_resync(display: str) -> None:
+    state = sample_state()
+    root, source, app = build(display, (1280, 720), state)
+    try:
+        source.emit("connection", {"online": False})
+        settle(root)
+        assert any("连接中断" in t for t in canvas_texts(app.view.canvas))
+        # The server came back after a restart: new day, nobody called yet.
+        fresh = sample_state()
+        fresh["recent_calls"] = []
+        for c in fresh["counters"]:
+            c.update(state="idle", ticket_id=None)
+        fresh["tickets"] = [t for t in fresh["tickets"] if t["state"] == "waiting"]
+        source.emit("resync", fresh)
+        settle(root)
+        texts = canvas_texts(app.view.canvas)
+        assert not any("连接中断" in t for t in texts)
+        assert "A012" not in texts and "A008" not in texts  # no stale numbers
+        assert "请取号后在休息区等候叫号" in texts
+    finally:
+        app.stop()
+        root.destroy()
+
+
+def test_english_board(display: str) -> None:
+    i18n.set_language("en")
+    root = None
+    try:
+        root, source, app = build(display, (1280, 720), sample_state())
+        texts = canvas_texts(app.view.canvas)
+        assert "No. A012  to window 3" in texts
+        assert "Zhangjiang Community Affairs Acceptance Centre" in texts
+        assert "Lunch break" in texts
+    finally:
+        i18n.set_language("zh")
+        if root is not None:
+            root.destroy()
+
+
+def test_waiting_counts_are_grouped_by_department() -> None:
+    state = sample_state()
+    groups = {g.name: g.waiting for g in waiting_groups(state)}
+    by_dept: dict[str, int] = {}
+    dept = {s["code"]: s["department"] for s in state["services"]}
+    names = {d["code"]: d["name"] for d in state["departments"]}
+    for code, n in state["waiting"]["by_service"].items():
+        by_dept[names[dept[code]]] = by_dept.get(names[dept[code]], 0) + n
+    assert {k: v for k, v in groups.items() if v} == by_dept
+    assert groups["工会"] == 0  # every department listed, even with nobody waiting
+
+
+def test_malformed_state_never_crashes_the_board(display: str) -> None:
+    root = make_root(display, 960, 540)
+    try:
+        board = HallBoard(root)
+        for bad in ({}, {"counters": "x", "tickets": None, "recent_calls": [1, None]},
+                    {"counters": [{"number": "x"}, {"number": 2, "state": "weird"}],
+                     "recent_calls": [{"number": 5}], "waiting": {"by_service": {"X": "y"}}}):
+            board.show(board_view(bad))
+            root.update()
+        assert counter_view({"counters": [{"number": 2, "state": "weird"}]}, 2).state == "closed"
+        assert not counter_view({}, 9).known
+    finally:
+        root.destroy()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720), (1080, 1920),
+                                               (3840, 2160)])
+def test_screenshots_at_hall_screen_sizes(display: str, artifacts_dir: Path, width: int,
+                                          height: int) -> None:
+    """Nothing clipped: every text lies inside the window at every size."""
+    if width > 1920 or height > 1920:
+        # 4K does not fit this display: check the geometry only (a canvas is vector).
+        root = make_root(display, 960, 540)
+        try:
+            board = HallBoard(root)
+            board.canvas.configure(width=width, height=height)
+            board.canvas.pack_forget()
+            board.canvas.place(x=0, y=0, width=width, height=height)
+            settle(root)
+            board.show(board_view(sample_state()))
+            settle(root)
+            assert board.scale.factor == pytest.approx(2.0)
+            _assert_inside(board, width, height)
+        finally:
+            root.destroy()
+        return
+    state = sample_state(notice="请在休息区等候，留意大屏和语音叫号。过号请到取号机重新登记。"
+                         "本中心实行一窗通办，一个号可办理多项业务。")
+    root, source, app = build(display, (width, height), state)
+    try:
+        source.emit("connection", {"online": False})
+        settle(root, 0.5)
+        board = app.view
+        assert isinstance(board, HallBoard)
+        _assert_inside(board, width, height)
+        shot = screenshot(root, display, artifacts_dir / f"board-{width}x{height}.png")
+        assert shot.stat().st_size > 20_000
+    finally:
+        app.stop()
+        root.destroy()
+
+
+def test_window_screen_screenshots(display: str, artifacts_dir: Path) -> None:
+    for counter, size in ((3, (640, 360)), (4, (1280, 720))):
+        root, _source, app = build(display, size, sample_state(), counter=counter)
+        try:
+            settle(root, 0.3)
+            screenshot(root, display, artifacts_dir / f"window-{counter}-{size[0]}x{size[1]}.png")
+        finally:
+            app.stop()
+            root.destroy()
+
+
+def _assert_inside(board: HallBoard, width: int, height: int) -> None:
+    c = board.canvas
+    for item in c.find_all():
+        if c.type(item) != "text" or "notice" in c.gettags(item):
+            continue  # the notice scrolls in from the right edge on purpose
+        x0, y0, x1, y1 = c.bbox(item)
+        text = c.itemcget(item, "text")  # type: ignore[no-untyped-call]
+        assert x0 >= -1 and y0 >= -1 and x1 <= width + 1 and y1 <= height + 1, \
+            f"{text!r} clipped at {width}x{height}: {(x0, y0, x1, y1)}"
