@@ -1,0 +1,48 @@
+"""Domain errors of the hall: a protocol error code and a "中文 / English" message.
+
+One exception type carries every refusal so the wire turns them into error replies in
+one place (STYLE.md: cosmicpython's InvalidSku -> 400).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queue_common.protocol import Err
+
+
+class HallError(Exception):
+    """An operation the hall refused; nothing was changed."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def __repr__(self) -> str:
+        return f"HallError({self.code!r}, {self.message!r}, {self.details!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+def bad_request(field: str, zh: str, en: str) -> HallError:
+    return HallError(Err.BAD_REQUEST, f"{zh} / {en}", {"field": field})
+
+
+def conflict(what: str, state: str, zh: str, en: str, **details: Any) -> HallError:
+    """Wrong state: details name the object and the state it is in."""
+    return HallError(Err.CONFLICT, f"{zh} / {en}", {"object": what, "state": state, **details})
+
+
+def not_found(what: str, key: object, zh: str, en: str) -> HallError:
+    return HallError(Err.NOT_FOUND, f"{zh} / {en}", {"object": what, "key": key})
+
+
+def store_unavailable(exc: BaseException) -> HallError:
+    return HallError(
+        Err.STORE_UNAVAILABLE,
+        "数据库暂时无法写入，操作未执行，请稍后重试 / "
+        "The database cannot be written; nothing was applied, please retry",
+        {"reason": type(exc).__name__})

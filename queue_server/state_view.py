@@ -1,0 +1,69 @@
+"""The live projection as the plain dicts of docs/hall-state.md (snapshot and events).
+
+Kept apart from the rules so the shapes every client mirrors are visible in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from queue_server.live import CounterLive, TicketLive
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    id: int
+    user: str
+    name: str
+    badge: str
+    role: str
+    active: bool = True
+
+    def view(self) -> dict[str, Any]:
+        return {"user": self.user, "name": self.name, "badge": self.badge}
+
+
+class Views:
+    """Turns live objects into docs/hall-state.md dicts (times in the hall's offset)."""
+
+    def __init__(self, tz: zoneinfo.ZoneInfo, numbers: Mapping[int, int],
+                 staff: Mapping[int, StaffInfo]) -> None:
+        self.tz = tz
+        self.numbers = numbers  # counter id -> window number
+        self.staff = staff
+
+    def time(self, t: dt.datetime | None) -> str | None:
+        if t is None:
+            return None
+        return t.astimezone(self.tz).isoformat(timespec="seconds")
+
+    def ticket(self, t: TicketLive) -> dict[str, Any]:
+        n = self.numbers
+        return {
+            "id": t.id, "number": t.number, "token": t.token, "kind": t.kind,
+            "priority_class": t.priority_class, "state": t.state,
+            "issued_at": self.time(t.issued_at), "called_at": self.time(t.called_at),
+            "counter": n[t.counter_id] if t.counter_id is not None else None,
+            "transfer_to_counter": (n[t.transfer_to_counter_id]
+                                    if t.transfer_to_counter_id is not None else None),
+            "recalls": t.recalls, "no_shows": t.no_shows,
+            "items": [{"service": i.service, "state": i.state} for i in t.items],
+        }
+
+    def counter(self, c: CounterLive) -> dict[str, Any]:
+        clerk = self.staff.get(c.staff_id) if c.staff_id is not None else None
+        return {
+            "number": c.number, "name": c.name, "state": c.state,
+            "services": list(c.services),
+            "clerk": clerk.view() if clerk else None,
+            "ticket_id": c.ticket_id, "pause_reason": c.pause_reason,
+            "since": self.time(c.since),
+        }
+
+    def call(self, t: TicketLive, number: int, at: dt.datetime, recall: bool) -> dict[str, Any]:
+        return {"ticket_id": t.id, "number": t.number, "counter": number,
+                "at": self.time(at), "recall": recall}
