@@ -65,6 +65,7 @@ class ItemView:
     service: str
     name: str
     state: str  # pending | done | not_done | cancelled
+    here: bool = True  # in service at this window (False: another window's matter)
 
 
 @dataclass(frozen=True)
@@ -116,17 +117,40 @@ class CallerView:
         return len(self.waiting)
 
 
-def _ticket_view(raw: Mapping[str, Any], names: Mapping[str, str]) -> TicketView | None:
+def _items(raw: Mapping[str, Any], names: Mapping[str, str],
+           at_counter: int | None, services: frozenset[str]) -> tuple[ItemView, ...]:
+    """The ticket's matters; at a window, which of them are in service there.
+
+    An item that names its window (`counter`) says so itself. Otherwise the window's
+    matters tell, and when none of the pending matters is one of them the window took
+    them all (a transfer to this window): the server marks what the window called.
+    """
+    rows = [i for i in raw.get("items") or [] if isinstance(i, dict)]
+    pending_codes = {str(i.get("service")) for i in rows if i.get("state", "pending") == "pending"}
+    take_all = not (pending_codes & services)
+    out = []
+    for i in rows:
+        code = str(i.get("service", ""))
+        state = str(i.get("state", "pending"))
+        if at_counter is None:
+            here = True
+        elif "counter" in i:
+            here = i.get("counter") == at_counter
+        else:
+            here = take_all or code in services
+        out.append(ItemView(code, names.get(code, code), state, here and state == "pending"))
+    return tuple(out)
+
+
+def _ticket_view(raw: Mapping[str, Any], names: Mapping[str, str],
+                 at_counter: int | None = None,
+                 services: frozenset[str] = frozenset()) -> TicketView | None:
     try:
         ticket_id = int(raw["id"])
         number = str(raw["number"])
     except (KeyError, TypeError, ValueError):
         return None
-    items = tuple(
-        ItemView(str(i.get("service", "")), names.get(str(i.get("service", "")),
-                                                      str(i.get("service", ""))),
-                 str(i.get("state", "pending")))
-        for i in raw.get("items") or [] if isinstance(i, dict))
+    items = _items(raw, names, at_counter, services)
     transfer = raw.get("transfer_to_counter")
     return TicketView(
         id=ticket_id, number=number, kind=str(raw.get("kind") or "normal"),
@@ -187,7 +211,12 @@ def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool) 
     current_id = counter.get("ticket_id")
     tickets = [t for t in (_ticket_view(raw, names) for raw in as_list(state.get("tickets")))
                if t is not None and t.state not in FINAL_TICKET_STATES]
-    current = next((t for t in tickets if t.id == current_id), None)
+    current_raw = next((raw for raw in as_list(state.get("tickets"))
+                        if raw.get("id") == current_id), None) if current_id else None
+    current = _ticket_view(current_raw, names, counter_number, frozenset(services)) \
+        if current_raw is not None else None
+    if current is not None and current.state in FINAL_TICKET_STATES:
+        current = None
 
     def callable_here(t: TicketView) -> bool:
         if t.state != "waiting":

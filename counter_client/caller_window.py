@@ -439,7 +439,8 @@ class CallerWindow:
         current = self.view.current
         if current is None:
             return
-        outcome = self.ticket_panel.outcome() or {s: True for s in current.pending_services}
+        outcome = self.ticket_panel.outcome() or {
+            i.service: True for i in current.items if i.here}
         not_done = [i.name for i in current.items
                     if i.service in outcome and not outcome[i.service]]
         number = current.number
@@ -465,9 +466,11 @@ class CallerWindow:
         if current is None:
             return
         self._close_dialog()
+        # The likely target: a matter this window cannot do, else one left unticked.
         outcome = self.ticket_panel.outcome()
-        preselect = next((c for c, done in outcome.items() if not done), None) or \
-            next(iter(current.pending_services), None)
+        elsewhere = [i.service for i in current.items if i.state == "pending" and not i.here]
+        unticked = [code for code, done in outcome.items() if not done]
+        preselect = next(iter(elsewhere + unticked + list(current.pending_services)), None)
         self.dialog = TransferDialog(
             self.root, self.fonts, current.number, self.connection.mirror.state,
             self.counter, preselect,
@@ -515,7 +518,7 @@ class CallerWindow:
             choices = [("no_show", tr("cc.leave.no_show")),
                        ("transfer", tr("cc.leave.transfer"))]
             message = tr("cc.leave.calling", number=current.number)
-        pending = list(current.pending_services)
+        pending = [i.service for i in current.items if i.here]
 
         def chosen(key: str) -> None:
             def after(reply: ReplyLike) -> None:

@@ -59,6 +59,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.item.done": ("已办", "done"),
     "cc.item.not_done": ("未办", "not done"),
     "cc.item.cancelled": ("已取消", "cancelled"),
+    "cc.item.elsewhere": ("由其他窗口办理", "for another window"),
     # pause reasons
     "cc.reason.lunch": ("午餐", "Lunch"),
     "cc.reason.meeting": ("会议", "Meeting"),

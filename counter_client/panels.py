@@ -98,7 +98,7 @@ class TicketPanel(ttk.Frame):
         if ticket is None:
             return
         for index, item in enumerate(ticket.items):
-            pending = item.state == "pending"
+            pending = item.state == "pending" and item.here
             # A pending matter starts ticked: most visits get everything done, and the
             # clerk unticks what was not (the confirm dialog then says what happens).
             var = tk.BooleanVar(self, previous.get(item.service, True) if pending
@@ -106,7 +106,8 @@ class TicketPanel(ttk.Frame):
             text = f"{item.name}（{item.service}）" if language() == "zh" else \
                 f"{item.name} ({item.service})"
             if not pending:
-                text += f" · {tr(f'cc.item.{item.state}')}"
+                state = item.state if item.state != "pending" else "elsewhere"
+                text += f" · {tr(f'cc.item.{state}')}"
             check = ttk.Checkbutton(self.items_frame, text=text, variable=var)
             if not pending:
                 check.state(["disabled"])
