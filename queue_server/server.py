@@ -293,7 +293,7 @@ class HallServer:
             args = msg.get("args", {})
             if not isinstance(args, dict):
                 raise ProtocolError(Err.BAD_REQUEST, "args 必须是对象 / args must be an object")
-            device_name = body[0].get("User-Id")
+            device_name = str(body[0].get("User-Id") or "")
             device = self.zap.device_for(device_name)
             if device is None:
                 raise ProtocolError(Err.FORBIDDEN, "设备已停用 / this device is not trusted (revoked)")

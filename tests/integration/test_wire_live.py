@@ -1,0 +1,290 @@
+"""The wire against a real `queue-server run` process: a hall day, roles, concurrency.
+
+Every test starts the server as a subprocess on OS-chosen loopback ports (tests/support/
+live.py) and talks to it only through the client Connection or raw CURVE sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zmq
+
+from queue_common import protocol as p
+from queue_common.connection import Connection, Reply
+from queue_common.endpoint import ClientKeys
+from tests.support.live import DEMO_PASSWORD, LiveHall, live_hall
+
+pytestmark = pytest.mark.slow
+
+
+def ticket_of(reply: Reply) -> dict[str, Any]:
+    assert reply.ok, f"{reply.error_code}: {reply.error_message} {reply.details}"
+    result = reply.result or {}
+    ticket = result.get("ticket", result)
+    assert isinstance(ticket, dict) and "id" in ticket, result
+    return ticket
+
+
+def general_services(conn: Connection) -> list[str]:
+    return [s["code"] for s in conn.mirror.state["services"] if s.get("general")]
+
+
+def add_clerks(data: Path, count: int) -> None:
+    """Extra clerk accounts w1..wN (demo password) so every window can be staffed."""
+    import datetime as dt
+
+    from queue_server.devices import open_engine
+    from queue_server.passwords import hash_password
+    from queue_server.store import seed
+
+    digest = hash_password(DEMO_PASSWORD)
+    engine = open_engine(data)
+    with engine.begin() as conn:
+        for i in range(1, count + 1):
+            seed.add_staff(conn, f"w{i}", f"窗口{i}", f"08{i:02d}", "clerk", digest,
+                           dt.datetime.now(dt.UTC))
+    engine.dispose()
+
+
+@pytest.fixture
+def hall(tmp_path: Path) -> Iterator[LiveHall]:
+    with live_hall(tmp_path, prepare=lambda d: add_clerks(d, 8)) as running:
+        yield running
+
+
+def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) -> None:
+    examples: dict[str, Any] = {}
+
+    def ok(conn: Connection, op: str, args: dict[str, Any] | None = None) -> Reply:
+        reply = conn.call(op, args or {})
+        examples[op] = {"args": args or {}, "ok": reply.ok, "result": reply.result,
+                        "error": reply.error_code, "details": reply.details}
+        assert reply.ok, f"{op}: {reply.error_code} {reply.error_message} {reply.details}"
+        return reply
+
+    kiosk = hall.connect("kiosk-1")
+    board = hall.connect("board-1")
+    clerk = hall.connect("counter-1", user="clerk1", counter=1)
+    boss = hall.connect("supervisor-1", user="super1", counter=None)
+    services = general_services(kiosk)
+    assert ok(kiosk, "hello").result["role"] == "kiosk"  # type: ignore[index]
+    assert ok(board, "state").result["epoch"] == hall.epoch  # type: ignore[index]
+
+    first = ticket_of(ok(kiosk, "issue", {"services": services[:2]}))
+    second = ticket_of(ok(kiosk, "issue", {"services": [services[0]],
+                                           "priority_class": "elderly"}))
+    third = ticket_of(ok(kiosk, "issue", {"services": [services[0]]}))
+    fourth = ticket_of(ok(kiosk, "issue", {"services": [services[0]]}))
+    assert len({first["number"], second["number"], third["number"], fourth["number"]}) == 4
+    ok(board, "ticket_status", {"ticket_id": first["id"]})
+    ok(kiosk, "device_status", {"state": "warning", "message": "纸快用完 / paper low"})
+
+    called = ticket_of(ok(clerk, "call_next"))
+    assert board.wait_until(
+        lambda: board.mirror.state["recent_calls"][:1]
+        and board.mirror.state["recent_calls"][0]["ticket_id"] == called["id"], 3), \
+        "the board hears the call"
+    ok(clerk, "recall")
+    ok(clerk, "start")
+    ok(clerk, "complete", {})
+    ok(clerk, "rate", {"ticket_id": called["id"], "level": 5})
+    ticket_of(ok(clerk, "call", {"ticket_id": fourth["id"]}))
+    ok(clerk, "no_show")
+    ticket_of(ok(clerk, "call_next"))
+    ok(clerk, "start")
+    ok(clerk, "park", {"reason": "取材料 / fetching a document"})
+    parked = [t for t in clerk.call("state").result["tickets"]  # type: ignore[index]
+              if t["state"] == "parked"]
+    assert parked
+    ok(clerk, "unpark", {"ticket_id": parked[0]["id"]})
+    ok(clerk, "transfer", {"service": services[1]})
+    ok(clerk, "pause", {"reason": "lunch"})
+    ok(clerk, "resume")
+    ok(boss, "stats", {})
+    ok(boss, "counter_services", {"counter": 2, "services": services[:3]})
+    remaining = [t for t in boss.call("state").result["tickets"]  # type: ignore[index]
+                 if t["state"] == "waiting"]
+    ok(boss, "cancel_ticket", {"ticket_id": remaining[0]["id"], "reason": "重复取号 / duplicate"})
+    ok(clerk, "close_counter", {})
+    ok(clerk, "open_counter", {})
+    ok(clerk, "logout")
+    assert clerk.token is None
+    ok(boss, "close_day")
+    assert board.wait_until(lambda: board.mirror.seq == board.call("hello").result["seq"],
+                            3)  # type: ignore[index]
+    (artifacts_dir / "protocol-examples.json").write_text(
+        json.dumps(examples, ensure_ascii=False, indent=1, default=str), "utf-8")
+
+
+def test_each_device_may_do_only_its_own_work(hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    board = hall.connect("board-1")
+    idle_counter = hall.connect("counter-3")
+    clerk = hall.connect("counter-1", user="clerk1", counter=1)
+    services = general_services(kiosk)
+    assert kiosk.call("call_next").error_code == p.Err.FORBIDDEN, "a kiosk cannot call"
+    assert board.call("issue", {"services": services[:1]}).error_code == p.Err.FORBIDDEN
+    assert idle_counter.call("call_next").error_code == p.Err.UNAUTHENTICATED
+    assert clerk.call("close_day").error_code == p.Err.FORBIDDEN, "clerks are not supervisors"
+    assert clerk.call("stats", {}).error_code == p.Err.FORBIDDEN
+    stolen = idle_counter.call("call_next", request_id=None)
+    assert not stolen.ok
+    # a token copied to another counter PC is worthless there
+    raw = hall.connect("counter-2")
+    raw.token = clerk.token
+    assert raw.call("call_next").error_code == p.Err.UNAUTHENTICATED
+    wrong = hall.connect("counter-4").call(
+        "login", {"user": "clerk2", "password": "wrong-password", "counter": 4})
+    assert wrong.error_code == p.Err.BAD_CREDENTIALS
+
+
+def test_many_windows_pressing_next_at_once_never_call_one_ticket_twice(
+        hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    services = general_services(kiosk)
+    issued = [ticket_of(kiosk.call("issue", {"services": [services[i % 2]]}))["id"]
+              for i in range(60)]
+    clerks = [hall.connect(f"counter-{n}", user=f"w{n}", counter=n) for n in range(1, 9)]
+    called: list[list[int]] = [[] for _ in clerks]
+    barrier = threading.Barrier(len(clerks))
+
+    def window(i: int) -> None:
+        conn = clerks[i]
+        barrier.wait()
+        while True:
+            reply = conn.call("call_next")
+            if reply.error_code == p.Err.QUEUE_EMPTY:
+                return
+            called[i].append(ticket_of(reply)["id"])
+            assert conn.call("start").ok
+            assert conn.call("complete", {}).ok
+
+    threads = [threading.Thread(target=window, args=(i,)) for i in range(len(clerks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    everything = [tid for calls in called for tid in calls]
+    assert len(everything) == len(set(everything)), "a ticket was called twice"
+    assert sorted(everything) == sorted(issued), "every ticket was called exactly once"
+    assert sum(1 for calls in called if calls) > 1, "several windows took part"
+
+
+def _raw_dealer(ctx: zmq.Context[zmq.Socket[bytes]], hall: LiveHall,
+                device: str) -> zmq.Socket[bytes]:
+    keys = ClientKeys.from_data_dir(hall.data, device)
+    s = ctx.socket(zmq.DEALER)
+    s.linger = 0
+    s.curve_serverkey = keys.server_public.encode()
+    s.curve_publickey = keys.public.encode()
+    s.curve_secretkey = keys.secret.encode()
+    s.connect(hall.endpoint.request_url)
+    return s
+
+
+def test_a_lost_reply_retried_gives_one_ticket_even_across_a_restart(hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    services = general_services(kiosk)
+    request = p.request("issue", {"services": services[:1]}, request_id="kiosk-retry-0001")
+    ctx = zmq.Context()
+    try:
+        lost = _raw_dealer(ctx, hall, "kiosk-1")
+        lost.send(p.encode(request))
+        assert lost.poll(5000)
+        first = p.decode(lost.recv())
+        lost.close()  # the kiosk "never saw" this reply
+    finally:
+        ctx.destroy(linger=0)
+    again = kiosk.call("issue", {"services": services[:1]}, request_id="kiosk-retry-0001")
+    assert again.ok and again.result == first["result"]
+    hall.restart()
+    assert kiosk.wait_until(lambda: kiosk.online and kiosk.mirror.epoch == hall.epoch, 5)
+    after = kiosk.call("issue", {"services": services[:1]}, request_id="kiosk-retry-0001")
+    assert after.ok and after.result == first["result"], "the kept reply survives a restart"
+    state = kiosk.call("state").result or {}
+    assert [t["id"] for t in state["tickets"]] == [ticket_of(again)["id"]]
+
+
+def test_kill_9_mid_load_loses_no_acknowledged_ticket(hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    board = hall.connect("board-1")
+    services = general_services(kiosk)
+    acknowledged: list[dict[str, Any]] = []
+    stop = threading.Event()
+
+    def issue_forever() -> None:
+        while not stop.is_set():
+            reply = kiosk.call("issue", {"services": services[:1]}, timeout=1.5, retries=0)
+            if reply.ok:
+                acknowledged.append(ticket_of(reply))
+
+    worker = threading.Thread(target=issue_forever)
+    worker.start()
+    assert kiosk.wait_until(lambda: len(acknowledged) >= 20, 20)
+    hall.kill()
+    before = len(acknowledged)
+    stop.set()
+    worker.join(10)
+    old_epoch = board.mirror.epoch
+    import time
+
+    restarted = time.monotonic()
+    hall.start()
+    assert board.wait_until(lambda: board.mirror.epoch not in (None, old_epoch)
+                            and board.online, 3.0), "the board resynced within 3 s"
+    resynced_in = time.monotonic() - restarted
+    state = board.mirror.state
+    ids = set(state["tickets"])
+    assert len(acknowledged) == before
+    for ticket in acknowledged:
+        assert ticket["id"] in ids, f"acknowledged {ticket['number']} lost"
+    numbers = [t["number"] for t in state["tickets"].values()]
+    assert len(numbers) == len(set(numbers)), "a number was given twice"
+    nxt = ticket_of(kiosk.call("issue", {"services": services[:1]}))
+    assert nxt["number"] not in numbers
+    assert resynced_in < 3.0
+
+
+def test_graceful_stop_finishes_and_exits_cleanly(hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    t = ticket_of(kiosk.call("issue", {"services": general_services(kiosk)[:1]}))
+    assert hall.stop() == 0
+    hall.start()
+    board = hall.connect("board-1")
+    assert t["id"] in board.mirror.state["tickets"]
+
+
+def test_revoking_a_device_cuts_it_off_without_restart(hall: LiveHall) -> None:
+    import subprocess
+    import sys
+    import time
+
+    board = hall.connect("board-1")
+    kiosk = hall.connect("kiosk-1")
+    epoch = hall.epoch
+    done = subprocess.run([sys.executable, "-m", "queue_server.cli", "device", "revoke",
+                           "board-1", "--data", str(hall.data)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert board.wait_until(lambda: not board.online, 8), "the revoked board goes offline"
+    assert board.call("state", timeout=2).ok is False
+    time.sleep(1.0)
+    assert kiosk.online and kiosk.call("hello").result["epoch"] == epoch  # type: ignore[index]
+
+
+def test_citizen_status_page_answers_from_the_running_hall(hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    ticket = ticket_of(kiosk.call("issue", {"services": general_services(kiosk)[:1]}))
+    token = ticket.get("token")
+    assert token, "issue gives the ticket's status token"
+    url = f"http://127.0.0.1:{hall.status_port}/t/{token}"
+    with urllib.request.urlopen(url, timeout=10) as page:
+        body = page.read().decode("utf-8")
+    assert ticket["number"] in body
