@@ -239,6 +239,7 @@ def timed(fn: Any, repeat: int = 3) -> tuple[float, Any]:
 def measure(data: Path, last_day: dt.date) -> dict[str, Any]:
     cfg = load_config(data / "config.toml")
     engine = make_engine(cfg.database_url())
+    closing = stats.closing_from_hours(cfg.hours)
     month_to = last_day - dt.timedelta(days=1)
     month_from = month_to - dt.timedelta(days=29)
     out: dict[str, Any] = {"month": [month_from.isoformat(), month_to.isoformat()]}
@@ -246,7 +247,7 @@ def measure(data: Path, last_day: dt.date) -> dict[str, Any]:
     def month() -> dict[str, Any]:
         with engine.begin() as conn:
             return stats.compute(conn, month_from, month_to, stats.DIMENSIONS, TZ,
-                                 today=last_day)
+                                 today=last_day, closing=closing)
 
     t0 = time.perf_counter()
     cold = month()
@@ -265,7 +266,7 @@ def measure(data: Path, last_day: dt.date) -> dict[str, Any]:
     def today() -> dict[str, Any]:
         with engine.begin() as conn:
             return stats.compute(conn, last_day, last_day, stats.DIMENSIONS, TZ,
-                                 today=last_day)
+                                 today=last_day, closing=closing)
 
     today_s, today_result = timed(today)
     out["today_report_s"] = round(today_s, 3)

@@ -21,7 +21,7 @@ import json
 import math
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -124,8 +124,28 @@ def _union_seconds(intervals: Iterable[tuple[dt.datetime, dt.datetime]]) -> floa
     return round(total, 3)
 
 
-def day_facts(records: q.DayRecords, tz: dt.tzinfo) -> DayFacts:
-    """Facts of the visits in records (see docs/statistics.md for every definition)."""
+def _overtime_spans(periods: Iterable[q.PeriodRec], closing: dt.datetime | None
+                    ) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The part of serving after closing; without known hours, the periods the hall
+    flagged as overtime count whole."""
+    spans = []
+    for p in periods:
+        if p.end is None:
+            continue
+        if closing is None:
+            if p.overtime:
+                spans.append((p.start, p.end))
+        elif p.end > closing:
+            spans.append((max(p.start, closing), p.end))
+    return spans
+
+
+def day_facts(records: q.DayRecords, tz: dt.tzinfo,
+              closing: dt.datetime | None = None) -> DayFacts:
+    """Facts of the visits in records (see docs/statistics.md for every definition).
+
+    closing: when the hall closed on that business day (None: unknown, use the flags).
+    """
     items_of: dict[int, list[q.ItemRec]] = defaultdict(list)
     for it in records.items:
         items_of[it.ticket_id].append(it)
@@ -135,12 +155,14 @@ def day_facts(records: q.DayRecords, tz: dt.tzinfo) -> DayFacts:
     rating_of = {r.ticket_id: r for r in records.ratings}
     out = DayFacts([], [], [])
     for t in records.tickets:
-        _ticket_facts(t, items_of[t.id], periods_of[t.id], rating_of.get(t.id), tz, out)
+        _ticket_facts(t, items_of[t.id], periods_of[t.id], rating_of.get(t.id), tz, closing,
+                      out)
     return out
 
 
 def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.PeriodRec],
-                  rating: q.RatingRec | None, tz: dt.tzinfo, out: DayFacts) -> None:
+                  rating: q.RatingRec | None, tz: dt.tzinfo, closing: dt.datetime | None,
+                  out: DayFacts) -> None:
     hour = t.issued_at.astimezone(tz).hour
     level = rating.level if rating is not None else None
     # A call is the start of a `called` period (or of `serving`, if a hall skipped it).
@@ -157,8 +179,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
         wait=_seconds(t.issued_at, first_call.start) if first_call else None,
         service=_union_seconds((p.start, p.end) for p in served_closed if p.end)
         if served_closed else None,
-        overtime=_union_seconds((p.start, p.end) for p in served_closed
-                                if p.overtime and p.end),
+        overtime=_union_seconds(_overtime_spans(served_closed, closing)),
         rating=level,
         rating_counter=rating.counter_id if rating else None,
         rating_staff=rating.staff_id if rating else None,
@@ -174,8 +195,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
             wait=_seconds(t.issued_at, first.start) if first else None,
             service=_union_seconds((p.start, p.end) for p in own_serving if p.end)
             if own_serving else None,
-            overtime=_union_seconds((p.start, p.end) for p in own_serving
-                                    if p.overtime and p.end),
+            overtime=_union_seconds(_overtime_spans(own_serving, closing)),
             rating=level))
 
     places: dict[tuple[int | None, int | None], list[q.PeriodRec]] = defaultdict(list)
@@ -192,8 +212,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
             no_show=no_show and last_called is not None and last_called in ps,
             service=_union_seconds((p.start, p.end) for p in serving if p.end)
             if serving else None,
-            overtime=_union_seconds((p.start, p.end) for p in serving
-                                    if p.overtime and p.end)))
+            overtime=_union_seconds(_overtime_spans(serving, closing))))
 
 
 # -- facts as columns -----------------------------------------------------------------
@@ -409,8 +428,18 @@ def _connection(db: Connection | Session) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
+ClosingTime = Callable[[dt.date], dt.time | None]
+
+
+def _closing_at(day: dt.date, tz: dt.tzinfo, closing: ClosingTime | None
+                ) -> dt.datetime | None:
+    t = closing(day) if closing is not None else None
+    return dt.datetime.combine(day, t, tz) if t is not None else None
+
+
 def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
-               tz: dt.tzinfo, *, today: dt.date, cache: bool = True) -> FactColumns:
+               tz: dt.tzinfo, *, today: dt.date, cache: bool = True,
+               closing: ClosingTime | None = None) -> FactColumns:
     """Facts of every visit issued day_from..day_to; finished days come from stat_day.
 
     Days before `today` (the hall's business day) no longer change, so their facts are
@@ -426,7 +455,8 @@ def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
         if text is not None:
             parts.append(facts_from_json(text))
         else:
-            facts = columns_of(day_facts(q.load_records(conn, day, day), tz))
+            facts = columns_of(day_facts(q.load_records(conn, day, day), tz,
+                                         _closing_at(day, tz, closing)))
             if cache and day < today:
                 q.store_cached_day(conn, day, FACTS_VERSION, facts_to_json(facts),
                                    dt.datetime.now(dt.UTC))
@@ -435,22 +465,35 @@ def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
     return concat(parts)
 
 
-def summarize_day(db: Connection | Session, day: dt.date, tz: dt.tzinfo) -> None:
+def closing_from_hours(hours: Any) -> ClosingTime:
+    """closing(day) from a config HoursSection (its for_day gives (opening, closing))."""
+    def closing(day: dt.date) -> dt.time | None:
+        span = hours.for_day(day)
+        return span[1] if span is not None else None
+    return closing
+
+
+def summarize_day(db: Connection | Session, day: dt.date, tz: dt.tzinfo,
+                  closing: ClosingTime | None = None) -> None:
     """Store a closed day's facts now (the hall's close_day / day rollover may call it),
     so the first report that includes the day does not rebuild them."""
-    facts = columns_of(day_facts(q.load_records(_connection(db), day, day), tz))
+    facts = columns_of(day_facts(q.load_records(_connection(db), day, day), tz,
+                                 _closing_at(day, tz, closing)))
     q.store_cached_day(_connection(db), day, FACTS_VERSION, facts_to_json(facts),
                        dt.datetime.now(dt.UTC))
 
 
 def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
             by: str | Sequence[str] = DIMENSIONS, tz: dt.tzinfo | str = "Asia/Shanghai",
-            *, today: dt.date | None = None, cache: bool = True) -> dict[str, Any]:
+            *, today: dt.date | None = None, cache: bool = True,
+            closing: ClosingTime | None = None) -> dict[str, Any]:
     """The report for business days day_from..day_to (inclusive), grouped by `by`.
 
     Result: {"from", "to", "timezone", "totals": row, "groups": {dim: [row, ...]}}; a
     row is {"key", "label", *COLUMNS}; durations in seconds, rates as fractions.
-    Finished days' facts are cached in stat_day (the caller commits).
+    Finished days' facts are cached in stat_day (the caller commits). closing(day)
+    gives the closing time of a business day (config [hours]) for overtime; pass
+    ``closing_from_hours(config.hours)``.
     """
     zone = zoneinfo.ZoneInfo(tz) if isinstance(tz, str) else tz
     if day_to < day_from:
@@ -460,7 +503,8 @@ def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
         if d not in DIMENSIONS:
             raise ValueError(f"by must be one of {DIMENSIONS}, not {d!r}")
     today = today or dt.datetime.now(zone).date()
-    facts = load_facts(db, day_from, day_to, zone, today=today, cache=cache)
+    facts = load_facts(db, day_from, day_to, zone, today=today, cache=cache,
+                       closing=closing)
     names = q.load_names(_connection(db))
     return {"from": day_from.isoformat(), "to": day_to.isoformat(),
             "timezone": str(zone), "columns": list(COLUMNS),

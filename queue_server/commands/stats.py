@@ -82,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
         with engine.begin() as conn:
             if args.rebuild:
                 q.drop_cached_days(conn, start, end)
-            result = stats.compute(conn, start, end, dims, cfg.tz)
+            result = stats.compute(conn, start, end, dims, cfg.tz,
+                                   closing=stats.closing_from_hours(cfg.hours))
     finally:
         engine.dispose()
 

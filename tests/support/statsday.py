@@ -235,13 +235,14 @@ class ScriptedDay:
         item.phase, item.counter_id, item.staff_id = kind, counter_id, staff_id
         item.period_id = self._insert(
             Period, item_id=item.id, ticket_id=t.id, service_id=item.service_id, kind=kind,
-            start=now, end=None, counter_id=counter_id, staff_id=staff_id,
-            overtime=kind == "serving" and now >= self.closing)
+            start=now, end=None, counter_id=counter_id, staff_id=staff_id, overtime=False)
 
     def _close(self, item: _Item, now: dt.datetime) -> None:
         if item.period_id is not None:
+            # as the hall does: a call or service that ends after closing is overtime
+            overtime = item.phase in ("called", "serving") and now > self.closing
             self.conn.execute(update(Period).where(Period.id == item.period_id)
-                              .values(end=now))
+                              .values(end=now, overtime=overtime))
         item.period_id, item.phase = None, ""
 
     def _sync(self, t: ScriptedTicket, now: dt.datetime) -> None:

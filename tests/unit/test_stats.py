@@ -216,3 +216,25 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert stats.nearest_rank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90) == 9
     assert stats.nearest_rank([10, 20, 30], 90) == 30
     assert stats.nearest_rank([7], 90) == 7
+
+
+def test_overtime_is_the_service_after_closing(tmp_path: Path) -> None:
+    """A service 16:20-16:40 with closing at 16:30 ran 10 minutes over, not 20."""
+    eng = make_engine(sqlite_url(tmp_path / "o.sqlite3"))
+    upgrade_to_head(eng)
+    with eng.begin() as conn:
+        sd = ScriptedDay(conn, DAY, TZ, closing="16:30:00")
+        sd.matter("RS01", "社保卡申领", "A")
+        sd.window(1)
+        sd.clerk("clerk1", "张敏", "0101")
+        t = sd.issue("16:00:00", ["RS01"])
+        sd.call(t, "16:19:00", 1, "clerk1")
+        sd.start(t, "16:20:00")
+        sd.complete(t, "16:40:00", done=["RS01"])
+        hours = stats.compute(conn, DAY, DAY, "counter", TZ, today=DAY,
+                              closing=lambda d: dt.time(16, 30))["totals"]
+        flags = stats.compute(conn, DAY, DAY, "counter", TZ, today=DAY)["totals"]
+    eng.dispose()
+    assert (hours["overtime"], hours["overtime_s"]) == (1, 600.0)
+    # without the hours, the period the hall flagged (it ended after closing) counts whole
+    assert (flags["overtime"], flags["overtime_s"]) == (1, 1200.0)
