@@ -266,7 +266,11 @@ class HallServer:
             raw = body[0].bytes
             if len(raw) > p.MAX_FRAME_BYTES:
                 raise ProtocolError(Err.TOO_LARGE, "请求过大 / request too large")
-            msg = p.decode(raw)
+            try:
+                msg = p.decode(raw)
+            except ProtocolError as exc:
+                raise ProtocolError(Err.BAD_REQUEST,
+                                    f"请求不是 JSON 对象 / {exc.message}") from None
             rid = msg.get("id")
             if isinstance(rid, str) and 0 < len(rid) <= MAX_ID_CHARS:
                 request_id = rid
