@@ -218,6 +218,7 @@ class Hall:
             for r in conn.execute(select(T.COUNTER_SERVICE)):
                 cs[r.counter_id].append(self.service_by_id[r.service_id].code)
             order = {code: i for i, code in enumerate(self.services)}
+            self._service_order = order
             self.counters: dict[int, CounterLive] = {}
             self.counter_by_id: dict[int, CounterLive] = {}
             for r in conn.execute(select(T.COUNTER).order_by(T.COUNTER.c.number)):
@@ -785,7 +786,17 @@ class Hall:
         """People ahead (policy.ahead_of), from the index."""
         if t.state != "waiting":
             return 0
-        return self.waiting.ahead(t, self._target_number(t))
+        return self.waiting.ahead(t, self._target_number(t), self._reachable(t))
+
+    def _reachable(self, t: TicketLive) -> frozenset[str]:
+        """Matters of the windows (open ones, else all) that take one of t's matters."""
+        mine = t.pending_services
+        for candidates in ([c for c in self.counters.values() if c.state != "closed"],
+                           list(self.counters.values())):
+            windows = [c for c in candidates if not mine.isdisjoint(c.services)]
+            if windows:
+                return frozenset(s for c in windows for s in c.services)
+        return mine
 
     # ------------------------------------------------------------------ operations
 
@@ -1272,7 +1283,7 @@ class Hall:
         c = self._counter_arg(a.counter, actor)
         services = self._known_services(a.services, "args.services")
         now = self.clock.now()
-        c.services = [s.code for s in services]
+        c.services = sorted((s.code for s in services), key=self._service_order.__getitem__)
         self._touch_counter(c)
         assert self._tx is not None
         self._tx.counter_services.add(c.id)

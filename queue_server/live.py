@@ -112,6 +112,7 @@ class WaitingIndex:
         self._by_counter: dict[int, list[tuple[dt.datetime, int]]] = {}
         self._entries: dict[int, list[tuple[str | int, tuple[dt.datetime, int]]]] = {}
         self._counted: dict[int, frozenset[str]] = {}
+        self._general: list[tuple[dt.datetime, int]] = []  # every untransferred ticket
         self.count: Tally[str] = Tally()
 
     def __len__(self) -> int:
@@ -129,6 +130,9 @@ class WaitingIndex:
         if transfer_to is not None:
             bisect.insort(self._by_counter.setdefault(transfer_to, []), key)
             entries.append((transfer_to, key))
+        else:
+            bisect.insort(self._general, key)
+            entries.append(("", key))
         services = t.pending_services
         for s in services:
             if transfer_to is None:
@@ -144,7 +148,7 @@ class WaitingIndex:
             return
         for where, key in self._entries.pop(t.id):
             line = (self._by_counter[where] if isinstance(where, int)
-                    else self._by_service[where])
+                    else self._by_service[where] if where else self._general)
             i = bisect.bisect_left(line, key)
             assert i < len(line) and line[i] == key
             del line[i]
@@ -167,19 +171,19 @@ class WaitingIndex:
                 best = line[0]
         return self.tickets[best[1]] if best is not None else None
 
-    def ahead(self, t: TicketLive, transfer_to: int | None) -> int:
-        """policy.ahead_of, from the index: earlier tickets sharing a matter (or window)."""
+    def ahead(self, t: TicketLive, transfer_to: int | None, reachable: frozenset[str]) -> int:
+        """policy.ahead_of, from the index."""
         key = t.key
         if transfer_to is not None:
             return bisect.bisect_left(self._by_counter.get(transfer_to, []), key)
-        services = t.pending_services
-        if len(services) == 1:
-            (s,) = services
-            return bisect.bisect_left(self._by_service.get(s, []), key)
+        lines = [s for s, line in self._by_service.items() if line]
+        if all(s in reachable for s in lines):  # comprehensive windows: one line for all
+            return bisect.bisect_left(self._general, key)
         ids: set[int] = set()
-        for s in services:
-            line = self._by_service.get(s, [])
-            ids.update(k[1] for k in line[:bisect.bisect_left(line, key)])
+        for s in lines:
+            if s in reachable:
+                line = self._by_service[s]
+                ids.update(k[1] for k in line[:bisect.bisect_left(line, key)])
         return len(ids)
 
     def as_policy(self, counter_numbers: dict[int, int]) -> list[policy.Waiting]:

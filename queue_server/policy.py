@@ -110,15 +110,19 @@ def requeue_at(ticket: Waiting, competitors: Sequence[Waiting], after: int,
     return min(now, behind + ticket.credit)
 
 
-def ahead_of(ticket: Waiting, waiting: Iterable[Waiting]) -> int:
-    """People ahead: waiting tickets sharing a matter that come earlier in calling order."""
+def ahead_of(ticket: Waiting, waiting: Iterable[Waiting], reachable: frozenset[str]) -> int:
+    """People ahead: waiting tickets a window that could call this one calls first.
+
+    `reachable` is every matter taken by the windows that take one of the ticket's
+    matters: an earlier ticket with any of those is served by one of "my" windows
+    before me. A ticket transferred to a window counts only that window's line.
+    """
     n = 0
     for w in waiting:
-        if w.ticket_id == ticket.ticket_id:
+        if w.ticket_id == ticket.ticket_id or not w.key < ticket.key:
             continue
-        if w.transfer_to is None and ticket.transfer_to is None:
-            if w.key < ticket.key and not w.services.isdisjoint(ticket.services):
-                n += 1
-        elif w.transfer_to is not None and w.transfer_to == ticket.transfer_to and w.key < ticket.key:
+        if ticket.transfer_to is not None:
+            n += w.transfer_to == ticket.transfer_to
+        elif w.transfer_to is None and not w.services.isdisjoint(reachable):
             n += 1
     return n

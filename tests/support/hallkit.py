@@ -1,0 +1,325 @@
+"""Scripted hall days for tests: a small hall on a fake clock, clerks, and invariants.
+
+    kit = HallKit.create(tmp_path)            # 09:00 on a Thursday in Shanghai
+    clerk = kit.login("clerk1", counter=1)
+    a001 = kit.issue("RS01")
+    kit.ok("call_next", {}, clerk)
+    kit.clock.advance(minutes=5)
+    kit.check_invariants()                    # the database agrees with the rules
+
+Other engineers' tests may reuse it (a real Hall, no sockets). Databases are copied
+from a migrated template, so a hall costs milliseconds, not an Alembic run.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import shutil
+import tempfile
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from queue_common.protocol import Role
+from queue_server import policy
+from queue_server.clock import FakeClock
+from queue_server.config import HallConfig, parse_config
+from queue_server.errors import HallError
+from queue_server.hall import Actor, Hall, Outcome
+from queue_server.live import FINAL_ITEM, FINAL_TICKET
+from queue_server.passwords import hash_password
+from queue_server.store import db, seed
+from queue_server.store import tables as T
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+THURSDAY_9 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
+PASSWORD = "pw-1234"
+
+# A small hall: 4 windows, 5 matters; window 4 takes only the specialised CL01.
+SMALL_HALL = """
+[hall]
+name = "测试社区事务受理服务中心"
+timezone = "Asia/Shanghai"
+
+[no_show]
+mode = "requeue"
+requeue_after = 2
+max_requeues = 1
+
+[[department]]
+code = "RS"
+name = "人社"
+[[department]]
+code = "YB"
+name = "医保"
+[[department]]
+code = "CL"
+name = "残联"
+
+[[service]]
+code = "RS01"
+name = "社保卡申领"
+department = "RS"
+prefix = "A"
+minutes = 8
+[[service]]
+code = "RS02"
+name = "就业登记"
+department = "RS"
+prefix = "A"
+minutes = 10
+[[service]]
+code = "YB01"
+name = "医保登记"
+department = "YB"
+prefix = "B"
+minutes = 6
+[[service]]
+code = "YB02"
+name = "医疗报销"
+department = "YB"
+prefix = "B"
+minutes = 12
+[[service]]
+code = "CL01"
+name = "残疾人证"
+department = "CL"
+prefix = "F"
+minutes = 20
+general = false
+
+[[counter]]
+number = 1
+[[counter]]
+number = 2
+[[counter]]
+number = 3
+services = ["CL01"]
+[[counter]]
+number = 4
+general = false
+services = ["CL01"]
+"""
+
+STAFF = (("clerk1", "张敏", "0101", "clerk"), ("clerk2", "李强", "0102", "clerk"),
+         ("clerk3", "王磊", "0103", "clerk"), ("clerk4", "赵丽", "0104", "clerk"),
+         ("super1", "陈静", "0201", "supervisor"))
+
+_hash: str | None = None
+_templates: dict[str, Path] = {}
+
+
+def password_hash() -> str:
+    """One scrypt hash per test session (each costs ~50 ms on purpose)."""
+    global _hash
+    if _hash is None:
+        _hash = hash_password(PASSWORD)
+    return _hash
+
+
+def _template(config_text: str) -> Path:
+    """A migrated, seeded SQLite file for this config, made once and then copied."""
+    path = _templates.get(config_text)
+    if path is None:
+        folder = Path(tempfile.mkdtemp(prefix="hallkit-"))
+        path = folder / "queue.sqlite3"
+        cfg = parse_config(config_text, str(folder / "config.toml"))
+        _seed(db.sqlite_url(path), cfg)
+        _templates[config_text] = path
+    return path
+
+
+def _seed(url: str, cfg: HallConfig) -> None:
+    engine = db.make_engine(url)
+    db.upgrade_to_head(engine)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        seed.sync_from_config(conn, cfg)
+        for user, name, badge, role in STAFF:
+            seed.add_staff(conn, user, name, badge, role, password_hash(), now)
+    engine.dispose()
+
+
+@dataclass
+class HallKit:
+    hall: Hall
+    clock: FakeClock
+    config: HallConfig
+    data: Path
+
+    kiosk = Actor(device="kiosk-1", device_role=Role.KIOSK)
+    board = Actor(device="board-1", device_role=Role.BOARD)
+
+    @classmethod
+    def create(cls, tmp_path: Path, *, config_text: str = SMALL_HALL, extra: str = "",
+               start: dt.datetime = THURSDAY_9, url: str | None = None) -> HallKit:
+        """A hall at `start`; `extra` TOML is appended; url: another database (PostgreSQL)."""
+        text = config_text + extra
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        if url is None:
+            shutil.copy(_template(text), tmp_path / "queue.sqlite3")
+        else:
+            text = text + f'\n[database]\nurl = "{url}"\n'
+        cfg_path = tmp_path / "config.toml"
+        cfg_path.write_text(text, encoding="utf-8")
+        cfg = parse_config(text, str(cfg_path))
+        if url is not None:
+            _seed(url, cfg)
+        clock = FakeClock(start)
+        return cls(Hall.open(cfg, clock=clock), clock, cfg, tmp_path)
+
+    # -- operations -----------------------------------------------------------------
+
+    def run(self, op: str, args: dict[str, Any] | None, actor: Actor,
+            key: tuple[str, str] | None = None) -> Outcome:
+        return self.hall.apply(op, args or {}, actor, key)
+
+    def ok(self, op: str, args: dict[str, Any] | None, actor: Actor,
+           key: tuple[str, str] | None = None) -> dict[str, Any]:
+        """Run op; it must succeed; its result."""
+        out = self.run(op, args, actor, key)
+        assert out.error is None, f"{op} failed: {out.error!r}"
+        assert out.result is not None
+        return out.result
+
+    def err(self, op: str, args: dict[str, Any] | None, actor: Actor) -> HallError:
+        """Run op; it must fail and change nothing; the error."""
+        before = self.fingerprint()
+        out = self.run(op, args, actor)
+        assert out.error is not None, f"{op} unexpectedly succeeded: {out.result}"
+        assert out.events == []
+        assert self.fingerprint() == before, f"failed {op} changed the hall"
+        return out.error
+
+    def login(self, user: str, counter: int | None, device: str | None = None) -> Actor:
+        device = device or (f"counter-{counter}" if counter else "supervisor-1")
+        res = self.ok("login", {"user": user, "password": PASSWORD, "counter": counter},
+                      Actor(device=device, device_role=Role.COUNTER))
+        return self.hall.actor_for(res["token"], device, Role.COUNTER)
+
+    def issue(self, *services: str, priority: str | None = None) -> dict[str, Any]:
+        """A ticket from the kiosk; the issue result (ticket, ahead, estimated_wait)."""
+        return self.ok("issue", {"services": list(services), "priority_class": priority},
+                       self.kiosk)
+
+    def serve(self, clerk: Actor, minutes: float = 5, **complete: Any) -> dict[str, Any]:
+        """call_next, start, `minutes` of service, complete: the completed ticket."""
+        called = self.ok("call_next", {}, clerk)["ticket"]
+        self.ok("start", {}, clerk)
+        self.clock.advance(minutes=minutes)
+        return self.ok("complete", dict(complete), clerk)["ticket"]
+
+    def ticket(self, ticket_id: int) -> dict[str, Any]:
+        return self.ok("ticket_status", {"ticket_id": ticket_id}, self.board)["ticket"]
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.hall.snapshot()
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Everything a failed operation must leave alone (memory and database)."""
+        snap = self.hall.snapshot()
+        counts = tuple(len(self.rows(t)) for t in ("ticket", "ticket_item", "period", "rating"))
+        return (snap["tickets"], snap["counters"], snap["waiting"], counts,
+                self.rows("ticket"), self.rows("period"))
+
+    # -- the database ---------------------------------------------------------------
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        t = T.__dict__[table.upper()]
+        with self.hall.engine.connect() as conn:
+            order = [c for c in t.primary_key.columns]
+            return [dict(r._mapping) for r in conn.execute(select(t).order_by(*order))]
+
+    def events(self, type_: str | None = None) -> list[dict[str, Any]]:
+        rows = self.rows("event")
+        return [r for r in rows if type_ is None or r["type"] == type_]
+
+    def periods_of(self, ticket_id: int) -> dict[int, list[dict[str, Any]]]:
+        out: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
+        for p in self.rows("period"):
+            if p["ticket_id"] == ticket_id:
+                out[p["item_id"]].append(p)
+        return {k: sorted(v, key=lambda p: (p["start"], p["id"])) for k, v in out.items()}
+
+    # -- invariants (issue 2) -------------------------------------------------------
+
+    def check_invariants(self) -> None:
+        """The database and the live hall agree, and the hall's rules hold."""
+        tickets = {r["id"]: r for r in self.rows("ticket")}
+        items = self.rows("ticket_item")
+        counters = self.rows("counter")
+        periods = self.rows("period")
+        # A counter serves at most one ticket; a ticket is at no more than one counter.
+        at_counter = [c["ticket_id"] for c in counters if c["ticket_id"] is not None]
+        assert len(at_counter) == len(set(at_counter)), "a ticket at two windows"
+        for c in counters:
+            if c["ticket_id"] is not None:
+                t = tickets[c["ticket_id"]]
+                assert t["state"] in ("called", "serving"), (c, t["state"])
+                assert t["counter_id"] == c["id"]
+                assert c["state"] in ("calling", "serving")
+            else:
+                assert c["state"] in ("closed", "idle", "paused"), c
+        for t in tickets.values():
+            if t["state"] in ("called", "serving"):
+                assert t["id"] in at_counter, f"ticket {t['number']} {t['state']} at no window"
+        # Numbers unique per business day.
+        numbers = [(t["business_day"], t["number"]) for t in tickets.values()]
+        assert len(numbers) == len(set(numbers)), "duplicate ticket number"
+        # Every matter ends in exactly one final state; periods contiguous, no overlap.
+        by_item: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
+        for p in periods:
+            by_item[p["item_id"]].append(p)
+        for item in items:
+            t = tickets[item["ticket_id"]]
+            ps = sorted(by_item[item["id"]], key=lambda p: (p["start"], p["id"]))
+            assert ps, f"item {item['id']} has no period"
+            for a, b in zip(ps, ps[1:], strict=False):
+                assert a["end"] is not None and a["end"] == b["start"], (a, b)
+            open_ = [p for p in ps if p["end"] is None]
+            if item["state"] == "pending":
+                assert t["state"] not in FINAL_TICKET, (t, item)
+                assert len(open_) == 1 and open_[0] is ps[-1], (item, ps)
+            else:
+                assert item["state"] in FINAL_ITEM, item
+                assert not open_, (item, ps)
+                assert item["completed_at"] == ps[-1]["end"]
+            if t["state"] in FINAL_TICKET:
+                assert item["state"] in FINAL_ITEM, (t, item)
+        for t in tickets.values():
+            if t["state"] not in FINAL_TICKET:
+                assert any(i["state"] == "pending" for i in items if i["ticket_id"] == t["id"])
+        # Waiting counts equal what the database says.
+        snap = self.hall.snapshot()
+        waiting_ids = {t["id"] for t in tickets.values() if t["state"] == "waiting"}
+        assert snap["waiting"]["total"] == len(waiting_ids)
+        by_service: collections.Counter[str] = collections.Counter()
+        codes = {r["id"]: r["code"] for r in self.rows("service")}
+        for i in items:
+            if i["ticket_id"] in waiting_ids and i["state"] == "pending":
+                by_service[codes[i["service_id"]]] += 1
+        assert snap["waiting"]["by_service"] == dict(by_service)
+        # The live projection equals a fresh load of the database.
+        fresh = Hall(self.config, self.hall.engine, self.clock).snapshot()
+        for key in ("tickets", "counters", "waiting", "business_day", "recent_calls"):
+            assert snap[key] == fresh[key], f"memory and database differ in {key}"
+        # The index picks exactly what the pure policy picks, at every open window.
+        numbers_by_id = {c["id"]: c["number"] for c in counters}
+        waiting = [policy.Waiting(
+            ticket_id=t["id"], queued_at=t["queued_at"],
+            credit=self.hall.credits.for_ticket(t["kind"], t["priority_class"]),
+            services=frozenset(codes[i["service_id"]] for i in items
+                               if i["ticket_id"] == t["id"] and i["state"] == "pending"),
+            transfer_to=(numbers_by_id[t["transfer_to_counter_id"]]
+                         if t["transfer_to_counter_id"] is not None else None))
+            for t in tickets.values() if t["state"] == "waiting"]
+        for c in self.hall.counters.values():
+            want = policy.next_ticket(waiting, c.number, set(c.services),
+                                      transfer_first=self.hall.credits.transfer_first)
+            got = self.hall.waiting.next_for(c.number, c.services,
+                                             transfer_first=self.hall.credits.transfer_first)
+            assert (want.ticket_id if want else None) == (got.id if got else None)

@@ -1,0 +1,442 @@
+"""The hall's rules in the ugly cases: races, partial service, 过号, transfers, closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from queue_common.protocol import Err, Ev
+from tests.support.hallkit import SHANGHAI, HallKit
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> HallKit:
+    return HallKit.create(tmp_path)
+
+
+def test_two_windows_press_next_at_once_and_get_different_tickets(kit: HallKit) -> None:
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    a, b = kit.issue("RS01")["ticket"], kit.issue("RS01")["ticket"]
+    outs = kit.hall.apply_batch([("call_next", {}, w1, ("counter-1", "x")),
+                                 ("call_next", {}, w2, ("counter-2", "x"))])
+    got = [o.result["ticket"]["id"] for o in outs if o.result]
+    assert sorted(got) == sorted([a["id"], b["id"]])
+    kit.check_invariants()
+
+
+def test_two_windows_one_ticket_the_second_finds_the_queue_empty(kit: HallKit) -> None:
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    kit.issue("RS01")
+    outs = kit.hall.apply_batch([("call_next", {}, w1, None), ("call_next", {}, w2, None)])
+    assert outs[0].error is None
+    assert outs[1].error is not None and outs[1].error.code == Err.QUEUE_EMPTY
+    assert outs[1].events == []
+    kit.check_invariants()
+
+
+def test_a_window_cannot_call_a_ticket_another_window_has(kit: HallKit) -> None:
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    t = kit.issue("RS01")["ticket"]
+    kit.ok("call", {"ticket_id": t["id"]}, w1)
+    err = kit.err("call", {"ticket_id": t["id"]}, w2)
+    assert err.code == Err.CONFLICT and err.details["state"] == "called"
+
+
+def test_a_window_with_a_ticket_cannot_call_another(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    err = kit.err("call_next", {}, w1)
+    assert err.code == Err.CONFLICT and err.details["state"] == "calling"
+
+
+def test_calling_needs_a_login_bound_to_a_window(kit: HallKit) -> None:
+    kit.issue("RS01")
+    sup = kit.login("super1", counter=None)
+    err = kit.err("call_next", {}, sup)
+    assert err.code == Err.CONFLICT and err.details["state"] == "unbound"
+    assert kit.err("call_next", {}, kit.kiosk).code == Err.UNAUTHENTICATED
+
+
+def test_partial_service_keeps_original_place(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    first = kit.issue("RS01", "YB02")["ticket"]
+    kit.clock.advance(minutes=1)
+    later = kit.issue("YB02")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    kit.clock.advance(minutes=5)
+    out = kit.run("complete", {"done": ["RS01"]}, w1)
+    assert out.error is None
+    assert out.events[0][0] == Ev.TICKET_REQUEUED
+    t = out.result["ticket"]
+    assert t["state"] == "waiting"
+    assert {i["service"]: i["state"] for i in t["items"]} == {"RS01": "done", "YB02": "pending"}
+    # Its YB02 is called before the later ticket's: the original arrival counts.
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == first["id"]
+    assert later["id"] != first["id"]
+    periods = kit.periods_of(first["id"])
+    yb = [ps for ps in periods.values() if len(ps) > 3][0]
+    assert [p["kind"] for p in yb] == ["waiting", "called", "serving", "waiting", "called"]
+    kit.check_invariants()
+
+
+def test_complete_with_nothing_marked_is_refused(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    err = kit.err("complete", {"done": [], "not_done": []}, w1)
+    assert err.code == Err.BAD_REQUEST and err.details["field"] == "args.done"
+
+
+def test_complete_with_nothing_done_closes_the_visit_as_not_done(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01", "YB01")
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    t = kit.ok("complete", {"done": [], "not_done": ["RS01", "YB01"]}, w1)["ticket"]
+    assert t["state"] == "done"
+    assert [i["state"] for i in t["items"]] == ["not_done", "not_done"]
+    kit.check_invariants()
+
+
+def test_complete_refuses_matters_not_in_service_here(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01", "CL01")  # window 1 does not take CL01
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    err = kit.err("complete", {"done": ["CL01"]}, w1)
+    assert err.code == Err.CONFLICT and err.details["service"] == "CL01"
+    assert kit.err("complete", {"done": ["ZZ01"]}, w1).code == Err.UNKNOWN_SERVICE
+    err = kit.err("complete", {"done": ["RS01"], "not_done": ["RS01"]}, w1)
+    assert err.code == Err.DUPLICATE_SERVICE
+    # The default complete does what this window can; CL01 waits for window 3 or 4.
+    t = kit.ok("complete", {}, w1)["ticket"]
+    assert t["state"] == "waiting" and t["items"][1] == {"service": "CL01", "state": "pending"}
+    w4 = kit.login("clerk4", counter=4)
+    assert kit.ok("call_next", {}, w4)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_complete_before_start_is_a_conflict_naming_the_state(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    err = kit.err("complete", {}, w1)
+    assert err.code == Err.CONFLICT and err.details["state"] == "called"
+
+
+def test_no_show_requeues_after_n_waiting_then_voids(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    late = kit.issue("RS01")["ticket"]
+    others = []
+    for _ in range(3):
+        kit.clock.advance(seconds=30)
+        others.append(kit.issue("RS01")["ticket"]["id"])
+    kit.ok("call_next", {}, w1)
+    kit.clock.advance(minutes=2)
+    res = kit.ok("no_show", {}, w1)
+    assert res["requeued"] is True and res["ticket"]["state"] == "waiting"
+    # requeue_after = 2: two waiting tickets go first, then the latecomer.
+    order = []
+    for _ in range(3):
+        order.append(kit.ok("call_next", {}, w1)["ticket"]["id"])
+        kit.ok("start", {}, w1)
+        kit.ok("complete", {}, w1)
+    assert order == [others[0], others[1], late["id"]]
+    kit.check_invariants()
+
+
+def test_second_no_show_voids_the_ticket(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    t = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("no_show", {}, w1)
+    kit.ok("call_next", {}, w1)
+    res = kit.ok("no_show", {}, w1)
+    assert res["requeued"] is False and res["ticket"]["state"] == "no_show"
+    assert res["ticket"]["items"] == [{"service": "RS01", "state": "no_show"}]
+    assert t["id"] not in [x["id"] for x in kit.snapshot()["tickets"]]
+    kit.check_invariants()
+
+
+def test_void_mode_ends_the_ticket_at_the_first_no_show(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path, extra="")
+    kit.hall.config.no_show.mode = "void"
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    assert kit.ok("no_show", {}, w1)["ticket"]["state"] == "no_show"
+
+
+def test_no_show_only_for_a_called_ticket(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    err = kit.err("no_show", {}, w1)
+    assert err.code == Err.CONFLICT and err.details["state"] == "serving"
+
+
+def test_recall_counts_and_is_announced_again(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    out = kit.run("recall", {}, w1)
+    assert out.result["ticket"]["recalls"] == 1
+    assert out.events[0][1]["call"]["recall"] is True
+    assert kit.snapshot()["recent_calls"][0]["recall"] is True
+    kit.ok("start", {}, w1)
+    assert kit.err("recall", {}, w1).details["state"] == "serving"
+
+
+def test_transfer_to_a_window_waits_for_that_window_and_goes_first(kit: HallKit) -> None:
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    t = kit.issue("RS01")["ticket"]
+    other = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    moved = kit.ok("transfer", {"counter": 2}, w1)["ticket"]
+    assert moved["state"] == "waiting" and moved["transfer_to_counter"] == 2
+    # Window 1 does not get it back; window 2 takes it before the older queue.
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == other["id"]
+    assert kit.ok("call_next", {}, w2)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_transfer_to_a_closed_window_is_refused(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    err = kit.err("transfer", {"counter": 3}, w1)
+    assert err.code == Err.COUNTER_CLOSED and err.details["counter"] == 3
+    assert kit.err("transfer", {"counter": 1}, w1).code == Err.CONFLICT
+    assert kit.err("transfer", {"counter": 99}, w1).code == Err.NOT_FOUND
+    assert kit.err("transfer", {}, w1).code == Err.BAD_REQUEST
+
+
+def test_transfer_to_a_matter_adds_it_and_keeps_the_place(kit: HallKit) -> None:
+    w1, w4 = kit.login("clerk1", counter=1), kit.login("clerk4", counter=4)
+    t = kit.issue("RS01")["ticket"]
+    kit.clock.advance(minutes=1)
+    kit.issue("CL01")
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    moved = kit.ok("transfer", {"service": "CL01"}, w1)["ticket"]
+    assert [i["service"] for i in moved["items"]] == ["RS01", "CL01"]
+    assert kit.ok("call_next", {}, w4)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_closing_a_window_releases_tickets_transferred_to_it(kit: HallKit) -> None:
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    t = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("transfer", {"counter": 2}, w1)
+    out = kit.run("close_counter", {}, w2)
+    assert out.error is None
+    assert out.events[0][1]["tickets"][0]["transfer_to_counter"] is None
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_park_and_call_back(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    t = kit.issue("RS01")["ticket"]
+    other = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("start", {}, w1)
+    assert kit.ok("park", {"reason": "取材料"}, w1)["ticket"]["state"] == "parked"
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == other["id"]  # window free
+    assert kit.err("unpark", {"ticket_id": t["id"]}, w1).code == Err.CONFLICT  # busy
+    kit.ok("start", {}, w1)
+    kit.ok("complete", {}, w1)
+    back = kit.run("unpark", {"ticket_id": t["id"]}, w1)
+    assert back.result["ticket"]["state"] == "called"
+    assert back.events[0][0] == Ev.TICKET_UNPARKED and back.events[0][1]["call"]
+    kinds = [p["kind"] for ps in kit.periods_of(t["id"]).values() for p in ps]
+    assert kinds == ["waiting", "called", "serving", "parked", "called"]
+    kit.check_invariants()
+
+
+def test_pause_with_reason_and_resume(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    c = kit.ok("pause", {"reason": "lunch"}, w1)["counter"]
+    assert c["state"] == "paused" and c["pause_reason"] == "lunch"
+    assert kit.err("call_next", {}, w1).details["state"] == "paused"
+    assert kit.err("pause", {"reason": "nap"}, w1).code == Err.BAD_REQUEST
+    assert kit.ok("resume", {}, w1)["counter"]["state"] == "idle"
+    assert kit.err("resume", {}, w1).details["state"] == "idle"
+
+
+def test_supervisor_reassigns_a_window_s_matters(kit: HallKit) -> None:
+    sup = kit.login("super1", counter=None)
+    w4 = kit.login("clerk4", counter=4)
+    t = kit.issue("RS01")["ticket"]
+    assert kit.err("call_next", {}, w4).code == Err.QUEUE_EMPTY
+    out = kit.ok("counter_services", {"counter": 4, "services": ["CL01", "RS01"]}, sup)
+    assert out["counter"]["services"] == ["RS01", "CL01"]
+    assert kit.ok("call_next", {}, w4)["ticket"]["id"] == t["id"]
+    err = kit.err("counter_services", {"counter": 4, "services": ["XX"]}, sup)
+    assert err.code == Err.UNKNOWN_SERVICE
+    kit.check_invariants()
+
+
+def test_open_and_close_window(kit: HallKit) -> None:
+    sup = kit.login("super1", counter=None)
+    assert kit.ok("open_counter", {"counter": 3}, sup)["counter"]["state"] == "idle"
+    assert kit.err("open_counter", {"counter": 3}, sup).details["state"] == "idle"
+    assert kit.ok("close_counter", {"counter": 3}, sup)["counter"]["state"] == "closed"
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    assert kit.err("close_counter", {"counter": 1}, sup).details["state"] == "calling"
+
+
+def test_rating_five_levels_bad_needs_reason_and_only_once(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    t = kit.issue("RS01")["ticket"]
+    err = kit.err("rate", {"ticket_id": t["id"], "level": 5}, w1)
+    assert err.code == Err.CONFLICT  # not served yet
+    kit.serve(w1)
+    err = kit.err("rate", {"ticket_id": t["id"], "level": 2}, w1)
+    assert err.code == Err.BAD_REQUEST and err.details["field"] == "args.reason"
+    assert kit.err("rate", {"ticket_id": t["id"], "level": 6}, w1).code == Err.BAD_REQUEST
+    out = kit.run("rate", {"ticket_id": t["id"], "level": 1, "reason": "等候时间太长"}, w1)
+    assert out.events[0][0] == Ev.RATING_RECORDED
+    assert out.events[0][1]["rating"]["level"] == 1
+    assert kit.err("rate", {"ticket_id": t["id"], "level": 5}, w1).code == Err.CONFLICT
+    (row,) = kit.rows("rating")
+    assert row["staff_id"] == w1.staff_id and row["reason"] == "等候时间太长"
+
+
+def test_not_rated_in_time_is_stored_as_null(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    t = kit.issue("RS01")["ticket"]
+    kit.serve(w1)
+    kit.ok("rate", {"ticket_id": t["id"], "level": None}, w1)
+    assert kit.rows("rating")[0]["level"] is None
+
+
+def test_supervisor_cancels_a_waiting_ticket_with_reason(kit: HallKit) -> None:
+    sup = kit.login("super1", counter=None)
+    t = kit.issue("RS01")["ticket"]
+    assert kit.err("cancel_ticket", {"ticket_id": t["id"], "reason": " "}, sup).code == \
+        Err.BAD_REQUEST
+    res = kit.ok("cancel_ticket", {"ticket_id": t["id"], "reason": "重复取号"}, sup)
+    assert res["ticket"]["state"] == "cancelled"
+    (ev,) = kit.events(Ev.TICKET_CANCELLED)
+    assert ev["data"]["reason"] == "重复取号" and ev["staff_id"] == sup.staff_id
+    kit.check_invariants()
+
+
+def test_close_day_records_the_waiting_as_not_served_and_stops_issuing(kit: HallKit) -> None:
+    sup = kit.login("super1", counter=None)
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    waiting = kit.issue("YB01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.clock.set(dt.datetime(2026, 11, 26, 16, 40, tzinfo=SHANGHAI))
+    out = kit.run("close_day", {}, sup)
+    assert out.result == {"business_day": "2026-11-26", "not_served": 1}
+    assert out.events[0][1]["tickets"][0]["id"] == waiting["id"]
+    assert out.events[0][1]["tickets"][0]["state"] == "not_served"
+    assert kit.err("issue", {"services": ["RS01"]}, kit.kiosk).code == Err.HALL_CLOSED
+    assert kit.err("close_day", {}, sup).code == Err.CONFLICT
+    # The citizen at window 1 is still served after closing: overtime recorded.
+    kit.ok("start", {}, w1)
+    kit.clock.advance(minutes=10)
+    assert kit.ok("complete", {}, w1)["overtime_seconds"] == 600
+    serving = [p for p in kit.rows("period") if p["kind"] == "serving"]
+    assert serving[0]["overtime"] is True
+    kit.check_invariants()
+
+
+def test_day_rollover_while_tickets_wait(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    left = kit.issue("RS01")["ticket"]
+    kit.clock.set(dt.datetime(2026, 11, 27, 0, 0, 1, tzinfo=SHANGHAI))
+    events = kit.hall.tick()
+    assert [e[0] for e in events] == [Ev.DAY_CLOSED]
+    assert events[0][1]["tickets"][0]["id"] == left["id"]
+    assert kit.hall.tick() == []  # once only
+    snap = kit.snapshot()
+    assert snap["business_day"] == "2026-11-27"
+    assert [t["state"] for t in snap["tickets"]] == ["called"]  # yesterday's, still at window 1
+    kit.clock.set(dt.datetime(2026, 11, 27, 8, 30, tzinfo=SHANGHAI))
+    assert kit.issue("RS01")["ticket"]["number"] == "A001"  # numbering restarts
+    kit.ok("start", {}, w1)
+    kit.ok("complete", {}, w1)
+    kit.check_invariants()
+
+
+def test_restart_after_midnight_closes_yesterday_s_queue(kit: HallKit) -> None:
+    kit.issue("RS01")
+    kit.hall.close()
+    kit.clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=SHANGHAI))
+    from queue_server.hall import Hall
+
+    kit.hall = Hall.open(kit.config, clock=kit.clock)
+    assert kit.snapshot()["tickets"] == []
+    assert kit.rows("ticket")[0]["state"] == "not_served"
+    kit.check_invariants()
+
+
+def test_login_checks_password_throttles_and_binds_the_window(kit: HallKit) -> None:
+    dev = kit.kiosk.__class__(device="counter-1", device_role="counter")
+    for _ in range(4):
+        err = kit.err("login", {"user": "clerk1", "password": "bad", "counter": 1}, dev)
+        assert err.code == Err.BAD_CREDENTIALS
+    kit.run("login", {"user": "clerk1", "password": "bad", "counter": 1}, dev)
+    err = kit.err("login", {"user": "clerk1", "password": "pw-1234", "counter": 1}, dev)
+    assert err.code == Err.THROTTLED
+    assert len(kit.events("login.failed")) == 5
+    kit.clock.advance(seconds=301)
+    res = kit.ok("login", {"user": "clerk1", "password": "pw-1234", "counter": 1}, dev)
+    assert res["staff"] == {"user": "clerk1", "name": "张敏", "badge": "0101", "role": "clerk"}
+    assert res["counter"] == 1
+    actor = kit.hall.actor_for(res["token"], "counter-1", "counter")
+    assert actor.counter == 1 and actor.staff_role == "clerk"
+    with pytest.raises(Exception) as exc:
+        kit.hall.actor_for(res["token"], "counter-2", "counter")  # another device
+    assert getattr(exc.value, "code", None) == Err.UNAUTHENTICATED
+    (session,) = kit.rows("login_session")
+    assert res["token"] not in str(session)  # only the hash is stored
+    kit.clock.advance(minutes=60 * 12 + 1)
+    with pytest.raises(Exception) as exc:
+        kit.hall.actor_for(res["token"], "counter-1", "counter")  # expired
+    assert getattr(exc.value, "code", None) == Err.UNAUTHENTICATED
+
+
+def test_logout_closes_the_window_but_not_mid_service(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    assert kit.err("logout", {}, w1).code == Err.CONFLICT
+    kit.ok("start", {}, w1)
+    kit.ok("complete", {}, w1)
+    kit.ok("logout", {}, w1)
+    c = kit.snapshot()["counters"][0]
+    assert c["state"] == "closed" and c["clerk"] is None
+    with pytest.raises(Exception):
+        kit.hall.actor_for("whatever", "counter-1", "counter")
+
+
+def test_device_status_is_recorded_and_shown(kit: HallKit) -> None:
+    out = kit.run("device_status", {"state": "error", "message": "缺纸",
+                                    "details": {"paper": "out"}}, kit.kiosk)
+    assert out.events[0][0] == Ev.DEVICE_STATUS
+    assert kit.snapshot()["devices"]["kiosk-1"]["message"] == "缺纸"
+    assert kit.events(Ev.DEVICE_STATUS)[0]["device"] == "kiosk-1"
+    assert kit.err("device_status", {"state": "on fire"}, kit.kiosk).code == Err.BAD_REQUEST
+
+
+def test_unknown_operation_is_refused(kit: HallKit) -> None:
+    assert kit.err("explode", {}, kit.kiosk).code == Err.UNKNOWN_OP
