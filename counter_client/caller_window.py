@@ -451,7 +451,10 @@ class CallerWindow:
                     tr("cc.done.complete", number=number)
                 self.set_message(text, "Info.TLabel")
 
-            self._send(cs.COMPLETE, *ops.complete(outcome), on_ok=done)
+            if any(outcome.values()):
+                self._send(cs.COMPLETE, *ops.complete(outcome), on_ok=done)
+            else:
+                self._send(cs.COMPLETE, *ops.back_to_queue(next(iter(outcome))), on_ok=done)
 
         if not not_done:
             send()

@@ -58,11 +58,14 @@ class Dialog(tk.Toplevel):
             callback()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(tk.TclError):
             self.grab_release()
             self.destroy()
-        except tk.TclError:
-            pass
+        # Drop Tk variables now, on the Tk thread: left in the widget cycle, the garbage
+        # collector may free them on the connection's I/O thread, where Tcl refuses.
+        for name, value in list(vars(self).items()):
+            if isinstance(value, tk.Variable):
+                delattr(self, name)
 
     def add_button(self, row: ttk.Frame, key: str, text: str,
                    command: Callable[[], None], default: bool = False) -> ttk.Button:

@@ -34,9 +34,20 @@ def unpark(ticket_id: int) -> tuple[str, dict[str, Any]]:
 
 
 def complete(outcome: Mapping[str, bool]) -> tuple[str, dict[str, Any]]:
-    """Per matter done or not; the server requeues the rest at the original place."""
+    """办结 the ticked matters; the unticked ones stay pending, and the server puts them
+    back into the queue at the citizen's original place (docs/protocol.md `complete`).
+
+    `not_done` on the wire means "finished without success, the citizen leaves", which a
+    tick box cannot say; it is never sent from here.
+    """
     return Op.COMPLETE, {"done": [code for code, done in outcome.items() if done],
-                         "not_done": [code for code, done in outcome.items() if not done]}
+                         "not_done": []}
+
+
+def back_to_queue(service: str) -> tuple[str, dict[str, Any]]:
+    """Nothing done here: the visit goes back to the queue of one of its own pending
+    matters, which keeps its place (transfer to a matter it already has)."""
+    return Op.TRANSFER, {"service": service}
 
 
 def transfer(target: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

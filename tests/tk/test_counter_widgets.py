@@ -96,7 +96,20 @@ def test_partial_completion_says_the_citizen_keeps_the_place(root: tk.Tk) -> Non
     assert conn.ops() == []  # nothing sent before the clerk confirms
     dialog.buttons["ok"].invoke()
     assert conn.sent[-1].op == "complete"
-    assert conn.sent[-1].args == {"done": ["RS01"], "not_done": ["YB02"]}
+    # YB02 is left pending: the server puts it back at the original place
+    assert conn.sent[-1].args == {"done": ["RS01"], "not_done": []}
+
+
+def test_nothing_done_sends_the_visit_back_to_its_own_queue(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01", "YB02"]))
+    window = caller(root, conn)
+    for var in window.ticket_panel.item_vars.values():
+        var.set(False)
+    window.buttons[cs.COMPLETE].invoke()
+    dialog = window.dialog
+    assert isinstance(dialog, ConfirmDialog) and "原来的排队位置" in dialog.message
+    dialog.buttons["ok"].invoke()
+    assert (conn.sent[-1].op, conn.sent[-1].args) == ("transfer", {"service": "RS01"})
 
 
 def test_complete_with_everything_ticked_needs_no_confirmation(root: tk.Tk) -> None:

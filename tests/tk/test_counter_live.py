@@ -1,0 +1,382 @@
+"""The caller and the rating pad against a real `queue-server run`, driven like a clerk.
+
+Every test starts a hall (tests/support/live.py), opens the real counter-client app in
+Tk on a private true-colour X display, logs in through the form and presses the
+hall's configured keys. What the screen shows is checked against what the server says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from counter_client import caller_state as cs
+from counter_client import look
+from counter_client.app import CounterApp
+from counter_client.caller_window import CallerWindow
+from counter_client.dialogs import ChoiceDialog, ConfirmDialog, TransferDialog
+from counter_client.rating_pad import RatingPad
+from queue_common import i18n
+from queue_common.connection import Connection
+from tests.support.live import DEMO_PASSWORD, LiveHall, live_hall
+from tests.tk.board_display import private_display, screenshot
+
+pytestmark = [pytest.mark.tk, pytest.mark.slow]
+
+# Tk interpreters made here live until the process ends. A Tcl interpreter must be
+# deleted on the thread that made it; left to the garbage collector it may be deleted
+# on a connection's I/O thread, and Tcl aborts the process.
+_KEEP_ALIVE: list[tk.Tk] = []
+
+
+def new_root(display: str) -> tk.Tk:
+    root = tk.Tk(screenName=display, className="CounterClient")
+    _KEEP_ALIVE.append(root)
+    return root
+
+
+def finish(root: tk.Tk, *conns: Connection) -> None:
+    for conn in conns:
+        conn.stop()
+    with contextlib.suppress(tk.TclError):
+        root.destroy()
+    gc.collect()  # widget cycles and Tk variables freed here, on the Tk thread
+
+
+def pump(root: tk.Misc, until: Callable[[], bool], timeout: float = 8.0) -> bool:
+    """Run the Tk loop (replies and events arrive through it) until `until()` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        root.update()
+        if until():
+            return True
+        time.sleep(0.005)
+    root.update()
+    return until()
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[str]:
+    """One true-colour X display for the whole run: a Tk interpreter keeps its display
+    connection after its root is destroyed, and Xlib ends the process (exit) when that
+    display goes away under it."""
+    with private_display(1280, 900) as name:
+        yield name
+
+
+@pytest.fixture
+def hall(tmp_path: Path) -> Iterator[LiveHall]:
+    with live_hall(tmp_path) as running:
+        yield running
+
+
+class Desk:
+    """One counter PC: the app, its connection, and the clerk's hands."""
+
+    def __init__(self, hall: LiveHall, display: str, device: str = "counter-1") -> None:
+        i18n.set_language("zh")
+        self.hall = hall
+        self.root = new_root(display)
+        self.root.geometry("+0+0")
+        self.conn = Connection.from_data_dir(
+            hall.data, device, f"{hall.host}:{hall.request_port}:{hall.event_port}")
+        self.conn.attach_tk(self.root)
+        self.conn.start()
+        self.quit_called = False
+        self.app = CounterApp(self.root, self.conn, data=hall.data, device=device,
+                              on_quit=self._quit)
+        assert pump(self.root, lambda: bool(self.conn.online and self.conn.mirror.ready))
+
+    def _quit(self) -> None:
+        self.quit_called = True
+
+    def login(self, user: str = "clerk1", counter: int = 1) -> CallerWindow:
+        form = self.app.login
+        assert form is not None
+        form.user.delete(0, "end")
+        form.user.insert(0, user)
+        form.password.insert(0, DEMO_PASSWORD)
+        form.counter.delete(0, "end")
+        form.counter.insert(0, str(counter))
+        form.submit_button.invoke()
+        assert pump(self.root, lambda: self.app.caller is not None), form.status.cget("text")
+        caller = self.app.caller
+        assert caller is not None
+        self.root.focus_force()
+        assert pump(self.root, lambda: caller.view.counter_state == "idle")
+        return caller
+
+    @property
+    def caller(self) -> CallerWindow:
+        assert self.app.caller is not None
+        return self.app.caller
+
+    def press(self, action: str) -> None:
+        """The hall's key for action, as the clerk's keyboard sends it."""
+        key = self.caller.key_for(action)
+        assert key is not None, f"no key for {action}: {self.caller.keys}"
+        self.root.focus_force()
+        self.root.update()
+        self.root.event_generate(f"<Key-{key}>")
+        self.root.update()
+
+    def state_is(self, state: str, number: str | None = None) -> bool:
+        view = self.caller.view
+        shown = self.caller.bar_number.cget("text")
+        return (view.counter_state == state and not self.caller.gate.busy()
+                and (number is None or shown == number))
+
+    def wait_state(self, state: str, number: str | None = None) -> None:
+        assert pump(self.root, lambda: self.state_is(state, number)), (
+            self.caller.view.counter_state, self.caller.bar_number.cget("text"),
+            self.caller.message)
+
+    def close(self) -> None:
+        finish(self.root, self.conn)
+
+
+@pytest.fixture
+def desk(hall: LiveHall, display: str) -> Iterator[Desk]:
+    d = Desk(hall, display)
+    yield d
+    d.close()
+
+
+def issue(kiosk: Connection, *services: str) -> dict[str, Any]:
+    reply = kiosk.call("issue", {"services": list(services)})
+    assert reply.ok, reply.error_message
+    assert reply.result is not None
+    ticket: dict[str, Any] = reply.result["ticket"]
+    return ticket
+
+
+def server_ticket(conn: Connection, ticket_id: int) -> dict[str, Any]:
+    reply = conn.call("ticket_status", {"ticket_id": ticket_id})
+    assert reply.ok and reply.result is not None, reply.error_message
+    return reply.result
+
+
+def test_call_start_and_partial_completion_keeps_the_original_place(
+        hall: LiveHall, desk: Desk, artifacts_dir: Path) -> None:
+    kiosk = hall.connect("kiosk-1")
+    first = issue(kiosk, "RS01", "YB01")
+    later = [issue(kiosk, "RS02"), issue(kiosk, "RS03")]
+    caller = desk.login()
+    assert pump(desk.root, lambda: caller.view.waiting_total == 3)
+    assert caller.bar_waiting.cget("text") == "等候 3"
+
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", first["number"])
+    assert caller.ticket_panel.recalls.cget("text") == "重呼 0 次"
+    desk.press(cs.START)
+    desk.wait_state("serving", first["number"])
+    screenshot(desk.root, desk.root.winfo_screen(), artifacts_dir / "counter_expanded.png")
+
+    caller.ticket_panel.item_vars["YB01"].set(False)  # 医保参保登记 not done today
+    desk.press(cs.COMPLETE)
+    dialog = caller.dialog
+    assert isinstance(dialog, ConfirmDialog)
+    assert "医保参保登记" in dialog.message and "原来的排队位置" in dialog.message
+    dialog.buttons["ok"].invoke()
+    desk.wait_state("idle")
+    assert "保留原来的排队位置" in caller.status.cget("text")
+
+    # The rest waits again, ahead of everyone who came later.
+    assert pump(desk.root, lambda: caller.view.waiting_total == 3)
+    assert [t.number for t in caller.view.waiting] == [first["number"]] + [
+        t["number"] for t in later]
+    status = server_ticket(kiosk, first["id"])
+    assert status["ticket"]["state"] == "waiting" and status["ahead"] == 0
+    assert {i["service"]: i["state"] for i in status["ticket"]["items"]} == {
+        "RS01": "done", "YB01": "pending"}
+
+
+def test_transfer_to_an_open_window_and_no_show(hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    hall.connect("counter-2", user="clerk2", counter=2)  # window 2 is open
+    moved = issue(kiosk, "RS01")
+    absent = issue(kiosk, "RS02")
+    caller = desk.login()
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", moved["number"])
+    desk.press(cs.TRANSFER)
+    dialog = caller.dialog
+    assert isinstance(dialog, TransferDialog)
+    assert 2 in dialog.counter_numbers and 1 not in dialog.counter_numbers
+    dialog.select_counter(2)
+    dialog.buttons["ok"].invoke()
+    desk.wait_state("idle")
+    assert pump(desk.root, lambda: (desk.conn.mirror.ticket(moved["id"]) or {}).get(
+        "transfer_to_counter") == 2)
+    # Sent to window 2: no longer in window 1's list.
+    assert [t.number for t in caller.view.waiting] == [absent["number"]]
+
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", absent["number"])
+    desk.press(cs.NO_SHOW)
+    confirm = caller.dialog
+    assert isinstance(confirm, ConfirmDialog) and absent["number"] in confirm.message
+    confirm.buttons["ok"].invoke()
+    desk.wait_state("idle")
+    assert server_ticket(kiosk, absent["id"])["ticket"]["no_shows"] == 1
+
+
+def test_park_unpark_and_pause_with_a_reason(hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    parked = issue(kiosk, "RS01")
+    caller = desk.login()
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", parked["number"])
+    desk.press(cs.START)
+    desk.wait_state("serving")
+    desk.caller.do(cs.PARK)  # the button / F7
+    desk.wait_state("idle")
+    assert pump(desk.root, lambda: [t.number for t in caller.view.parked] == [parked["number"]])
+    assert caller.parked_list.tree.get_children() == (str(parked["id"]),)
+    caller.parked_list.select(parked["id"])
+    caller.parked_list.button.invoke()  # 回呼
+    desk.wait_state("calling", parked["number"])
+    desk.press(cs.START)
+    desk.wait_state("serving")
+    desk.press(cs.COMPLETE)
+    desk.wait_state("idle")
+
+    desk.press(cs.PAUSE_TOGGLE)
+    dialog = caller.dialog
+    assert isinstance(dialog, ChoiceDialog)
+    dialog.buttons["lunch"].invoke()
+    desk.wait_state("paused")
+    assert "午餐" in caller.header.cget("text")
+    assert pump(desk.root, lambda: desk.conn.mirror.counter(1)["pause_reason"] == "lunch")
+    desk.press(cs.PAUSE_TOGGLE)
+    desk.wait_state("idle")
+
+
+def test_every_configured_hotkey_does_its_action(hall: LiveHall, desk: Desk,
+                                                 artifacts_dir: Path) -> None:
+    kiosk = hall.connect("kiosk-1")
+    hall.connect("counter-2", user="clerk2", counter=2)
+    tickets = [issue(kiosk, "RS01") for _ in range(3)]
+    caller = desk.login()
+    keys = caller.keys
+    used: set[str] = set()
+
+    def press(action: str) -> None:
+        used.add(action)
+        desk.press(action)
+
+    press(cs.CALL_NEXT)
+    desk.wait_state("calling", tickets[0]["number"])
+    press(cs.RECALL)
+    assert pump(desk.root, lambda: caller.view.current is not None
+                and caller.view.current.recalls == 1)
+    press(cs.START)
+    desk.wait_state("serving")
+    park = cs.PARK if cs.PARK in keys else cs.PARK_TOGGLE
+    press(park)
+    desk.wait_state("idle")
+    unpark = cs.UNPARK if cs.UNPARK in keys else cs.PARK_TOGGLE
+    press(unpark)
+    desk.wait_state("calling", tickets[0]["number"])
+    press(cs.TRANSFER)
+    assert isinstance(caller.dialog, TransferDialog)
+    caller.dialog.select_counter(2)
+    caller.dialog.buttons["ok"].invoke()
+    desk.wait_state("idle")
+    press(cs.CALL_NEXT)
+    desk.wait_state("calling", tickets[1]["number"])
+    press(cs.NO_SHOW)
+    assert isinstance(caller.dialog, ConfirmDialog)
+    caller.dialog.buttons["ok"].invoke()
+    desk.wait_state("idle")
+    press(cs.CALL_NEXT)
+    desk.wait_state("calling", tickets[2]["number"])
+    press(cs.START)
+    desk.wait_state("serving")
+    press(cs.COMPLETE)
+    desk.wait_state("idle")
+    press(cs.PAUSE_TOGGLE)
+    assert isinstance(caller.dialog, ChoiceDialog)
+    caller.dialog.buttons["system"].invoke()
+    desk.wait_state("paused")
+    press(cs.PAUSE_TOGGLE)
+    desk.wait_state("idle")
+    assert used == set(keys), f"keys never pressed: {set(keys) - used}"
+
+    desk.root.event_generate("<Key-F12>")  # compact bar
+    assert pump(desk.root, lambda: not caller.body.winfo_ismapped())
+    screenshot(desk.root, desk.root.winfo_screen(), artifacts_dir / "counter_compact.png")
+
+
+def test_rating_pad_records_a_rating(hall: LiveHall, display: str,
+                                     artifacts_dir: Path) -> None:
+    kiosk = hall.connect("kiosk-1")
+    clerk = hall.connect("counter-1", user="clerk1", counter=1)
+    watcher = hall.connect("board-1")
+    root = new_root(display)
+    root.geometry("1024x600+0+0")
+    pad_conn = Connection.from_data_dir(
+        hall.data, "counter-2", f"{hall.host}:{hall.request_port}:{hall.event_port}")
+    pad_conn.attach_tk(root)
+    pad_conn.start()
+    try:
+        fonts = look.make_fonts(root)
+        pad = RatingPad(root, pad_conn, 1, fonts)
+        assert pump(root, lambda: pad_conn.online and pad_conn.mirror.ready)
+        ticket = issue(kiosk, "RS01")
+        for op in ("call_next", "start", "complete"):
+            assert clerk.call(op, {}).ok
+        assert pump(root, lambda: pad.phase == "asking")
+        assert pad.asking is not None and pad.asking.number == ticket["number"]
+        assert pad.asking.clerk_name == "张敏" and pad.asking.badge == "0101"
+        screenshot(root, display, artifacts_dir / "rating_pad.png")
+        pad.buttons[4].invoke()  # 满意
+        assert pump(root, lambda: pad.phase == "thanks")
+
+        def rated() -> bool:
+            watcher.poll()
+            return any(c.get("ticket_id") == ticket["id"] for c in ratings)
+
+        ratings: list[dict[str, Any]] = []
+        watcher.add_listener(lambda t, d: ratings.append(d.get("rating") or {})
+                             if t == "rating.recorded" else None)
+        assert pump(root, rated)
+        assert ratings[-1]["level"] == 4
+        again = clerk.call("rate", {"ticket_id": ticket["id"], "level": 5})
+        assert again.error_code == "CONFLICT"  # stored once, and it is stored
+    finally:
+        finish(root, pad_conn)
+
+
+def test_server_killed_shows_offline_then_restores_the_true_state(
+        hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    ticket = issue(kiosk, "RS01")
+    issue(kiosk, "RS02")
+    caller = desk.login()
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", ticket["number"])
+    desk.press(cs.START)
+    desk.wait_state("serving")
+
+    hall.kill()
+    assert pump(desk.root, lambda: caller.banner.winfo_ismapped(), timeout=10)
+    assert caller.enabled() == frozenset()
+    assert all(b.instate(["disabled"]) for b in caller.buttons.values())
+    desk.press(cs.COMPLETE)  # nothing is queued to arrive later
+    assert caller.dialog is None
+
+    hall.start()
+    assert pump(desk.root, lambda: not caller.banner.winfo_ismapped(), timeout=15)
+    desk.wait_state("serving", ticket["number"])
+    assert cs.COMPLETE in caller.enabled()
+    desk.press(cs.COMPLETE)
+    desk.wait_state("idle")
+    assert server_ticket(kiosk, ticket["id"])["ticket"]["state"] == "done"
