@@ -24,6 +24,7 @@ from queue_common import protocol as p
 from queue_common.i18n import tr
 from ticket_printer import look
 from ticket_printer.look import KioskFonts
+from ticket_printer.messages import MESSAGES
 from ticket_printer.print_worker import PrintOutcome, PrintWorker
 from ticket_printer.session import (
     Attempt,
@@ -51,6 +52,12 @@ ISSUE_TIMEOUT = 2.0   # seconds per attempt; the connection retries once with th
 ISSUE_RETRIES = 1
 OFFLINE_CODE = "OFFLINE"
 TIMEOUT_CODE = "TIMEOUT"
+
+
+def _both(key: str, **kwargs: object) -> str:
+    """"中文 / English" for messages the supervisor reads, whatever the kiosk shows."""
+    zh, en = MESSAGES[key]
+    return f"{zh.format(**kwargs)} / {en.format(**kwargs)}"
 
 
 class ReplyLike(Protocol):
@@ -414,10 +421,10 @@ class Kiosk:
         """Tell the supervisor (device_status -> device.status event) when it changes."""
         if outcome.ok and self.printer_ok is None:
             return  # first ticket printed fine: nothing to report
-        args = {"component": "printer", "ok": outcome.ok,
-                "status": "ok" if outcome.ok else outcome.reason,
-                "message": tr("kiosk.printer.ok") if outcome.ok
-                else tr("kiosk.printer.failed", error=outcome.message)}
+        args = {"state": "ok" if outcome.ok else "error",
+                "message": _both("kiosk.printer.ok") if outcome.ok
+                else _both("kiosk.printer.failed", error=outcome.message),
+                "details": {"component": "printer", "reason": outcome.reason or "ok"}}
         self.conn.request(p.Op.DEVICE_STATUS, args, timeout=3.0, retries=3)
 
     # ---- time -------------------------------------------------------------------------------
