@@ -1,0 +1,102 @@
+"""Supervisor dashboard (值班长看板): live hall and statistics, over the connection.
+
+`open_dashboard(root, connection)` is what counter_client.app calls after a supervisor
+logs in (or with --supervisor). It fills `root` when the window is empty, else opens a
+second window, and returns the Dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tkinter as tk
+from tkinter import font as tkfont
+from tkinter import ttk
+from typing import Any
+
+import queue_server.messages  # noqa: F401  (report.* column names, shared with the CLI)
+from counter_client.ports import ClientConnection
+from counter_client.supervisor import messages  # noqa: F401  (registers sv.* texts)
+from counter_client.supervisor.live_tab import Clock, LiveTab
+from counter_client.supervisor.stats_tab import StatsTab
+from queue_common import tk_look
+from queue_common.i18n import tr
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Dashboard:
+    """The two tabs and a status line; the connection delivers on the Tk thread."""
+
+    def __init__(self, window: tk.Tk | tk.Toplevel, connection: ClientConnection, *,
+                 clock: Clock = _utc_now) -> None:
+        self.window = window
+        self.connection = connection
+        self._styles(window)
+        hall = (connection.mirror.state.get("hall") or {}).get("name", "")
+        window.title(tr("sv.title", hall=hall))
+        self.frame = ttk.Frame(window)
+        self.frame.pack(fill="both", expand=True)
+        self.banner = tk.Label(self.frame, text=tr("sv.offline"), bg="#c62828", fg="white",
+                               font=self.fonts["bold"])
+        self.status = ttk.Label(self.frame, padding=(8, 2))
+        self.status.pack(fill="x", side="bottom")
+        self.notebook = ttk.Notebook(self.frame)
+        self.notebook.pack(fill="both", expand=True)
+        self.live = LiveTab(self.notebook, connection, clock=clock, status=self.say)
+        self.stats = StatsTab(self.notebook, connection, status=self.say)
+        self.notebook.add(self.live, text=tr("sv.tab.live"))
+        self.notebook.add(self.stats, text=tr("sv.tab.stats"))
+        connection.add_listener(self._on_event)
+        self._show_online(bool(getattr(connection, "online", True)))
+
+    def _styles(self, window: tk.Misc) -> None:
+        family = tk_look.pick_family(window)
+        self.fonts = {
+            "base": tkfont.Font(root=window, family=family, size=-15),
+            "small": tkfont.Font(root=window, family=family, size=-14),
+            "bold": tkfont.Font(root=window, family=family, size=-16, weight="bold"),
+            "value": tkfont.Font(root=window, family=family, size=-24, weight="bold"),
+        }
+        style = ttk.Style(window)
+        if "clam" in style.theme_names():
+            style.theme_use("clam")
+        style.configure(".", font=self.fonts["base"])
+        style.configure("Treeview", font=self.fonts["small"],
+                        rowheight=round(self.fonts["small"].metrics("linespace") * 1.45))
+        style.configure("Treeview.Heading", font=self.fonts["small"])
+        style.configure("TNotebook.Tab", font=self.fonts["bold"], padding=(14, 4))
+        style.configure("Summary.TLabel", font=self.fonts["bold"])
+        style.configure("Heading.TLabel", font=self.fonts["bold"])
+        style.configure("Card.TLabel", font=self.fonts["small"], foreground="#4a5868")
+        style.configure("CardValue.TLabel", font=self.fonts["value"], foreground="#0b3d91")
+        style.configure("Small.TButton", font=self.fonts["small"], padding=(4, 2))
+        style.configure("Action.TButton", font=self.fonts["bold"], padding=(8, 3))
+
+    def say(self, text: str, error: bool = False) -> None:
+        self.status.configure(text=text, foreground="#a4000f" if error else "#1b5e20")
+
+    def _on_event(self, type_: str, data: dict[str, Any]) -> None:
+        if type_ == "connection":
+            self._show_online(bool(data.get("online")))
+        elif type_ == "resync":
+            hall = (self.connection.mirror.state.get("hall") or {}).get("name", "")
+            self.window.title(tr("sv.title", hall=hall))
+
+    def _show_online(self, online: bool) -> None:
+        if online:
+            self.banner.pack_forget()
+        else:
+            self.banner.pack(fill="x", before=self.notebook)
+
+
+def open_dashboard(root: tk.Misc, connection: ClientConnection) -> Dashboard:
+    """The dashboard in root (when the login form has gone) or in a new window."""
+    window: tk.Tk | tk.Toplevel
+    if isinstance(root, tk.Tk) and not root.winfo_children():
+        window = root
+    else:
+        window = tk.Toplevel(root)
+    window.geometry("1440x900")
+    return Dashboard(window, connection)
