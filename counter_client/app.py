@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     connection = Connection.from_data_dir(data, args.device, args.server)
     root = tk.Tk(className=APP_CLASS)
-    connection.attach_tk(root)
+    connection.attach_tk(root, interval_ms=10)  # a reply is on screen within ~10 ms
     connection.start()
     try:
         if args.rating_pad:

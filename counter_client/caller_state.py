@@ -201,7 +201,32 @@ def enabled_actions(counter_state: str, current: TicketView | None, waiting: int
     return frozenset(actions)
 
 
-def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool) -> CallerView:
+class TicketCache:
+    """Parsed tickets by id, reused while the mirror holds the very same dict.
+
+    The mirror replaces a ticket's dict on every change (upsert), so identity says
+    "unchanged" exactly; a render then parses only what changed, not the whole queue.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[Any, tuple[Mapping[str, Any], TicketView | None]] = {}
+
+    def view(self, raw: Mapping[str, Any], names: Mapping[str, str]) -> TicketView | None:
+        key = raw.get("id")
+        hit = self._by_id.get(key)
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+        parsed = _ticket_view(raw, names)
+        self._by_id[key] = (raw, parsed)
+        return parsed
+
+    def forget_except(self, ids: set[Any]) -> None:
+        for key in [k for k in self._by_id if k not in ids]:
+            del self._by_id[key]
+
+
+def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool,
+                cache: TicketCache | None = None) -> CallerView:
     """The window's screen from a docs/hall-state.md snapshot or a live mirror."""
     names = service_names(state)
     counter = find_counter(state, counter_number) or {}
@@ -209,8 +234,12 @@ def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool) 
     service_set = set(services)
     counter_state = str(counter.get("state") or "unknown")
     current_id = counter.get("ticket_id")
-    tickets = [t for t in (_ticket_view(raw, names) for raw in as_list(state.get("tickets")))
+    raws = as_list(state.get("tickets"))
+    parse = cache.view if cache is not None else _ticket_view
+    tickets = [t for t in (parse(raw, names) for raw in raws)
                if t is not None and t.state not in FINAL_TICKET_STATES]
+    if cache is not None and len(cache._by_id) > 2 * len(raws) + 64:
+        cache.forget_except({raw.get("id") for raw in raws})
     current_raw = next((raw for raw in as_list(state.get("tickets"))
                         if raw.get("id") == current_id), None) if current_id else None
     current = _ticket_view(current_raw, names, counter_number, frozenset(services)) \
@@ -264,6 +293,13 @@ def open_counters_for(state: Mapping[str, Any], service: str | None,
             continue
         result.append(counter)
     return sorted(result, key=lambda c: int(c.get("number") or 0))
+
+
+def format_minutes(seconds: int | None) -> str:
+    """Waits in a list change once a minute, not every second: 754 s -> 12'."""
+    if seconds is None:
+        return "-"
+    return f"{max(0, int(seconds)) // 60}'"
 
 
 def format_duration(seconds: int | None) -> str:
