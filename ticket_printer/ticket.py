@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -20,6 +21,7 @@ from ticket_printer.fonts import font
 
 WIDTH_80MM = 576
 WIDTH_58MM = 384
+QR_MASK = 2
 
 
 def width_for_paper(width_mm: int) -> int:
@@ -75,6 +77,9 @@ def wrap(text: str, fnt: ImageFont.FreeTypeFont, width: int) -> list[str]:
     """Break text into lines no wider than width; CJK breaks anywhere, Latin at spaces."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
+        if fnt.getlength(paragraph) <= width:
+            lines.append(paragraph)  # the usual case: one measurement
+            continue
         line = ""
         for ch in paragraph:
             trial = line + ch
@@ -92,10 +97,17 @@ def wrap(text: str, fnt: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=16)
 def qr_image(url: str, box: int) -> Image.Image:
-    """A QR code of url scaled to about box pixels, with the quiet zone scanners need."""
+    """A QR code of url scaled to about box pixels, with the quiet zone scanners need.
+
+    Cached: the kiosk screen and the printer draw the same code for the same ticket.
+    The mask is fixed instead of searched (qrcode's search of all 8 masks costs ~15 ms
+    and only trims contrast artefacts that phone decoders read through anyway). Callers
+    must not modify the returned image.
+    """
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
-                         box_size=1)
+                         box_size=1, mask_pattern=QR_MASK)
     code.add_data(url)
     code.make(fit=True)
     img: Image.Image = code.make_image(fill_color="black", back_color="white").get_image()

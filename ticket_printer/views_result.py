@@ -57,16 +57,24 @@ class TicketShownView(tk.Frame):
         right = tk.Frame(self, bg=look.PANEL)
         right.pack(side="right", fill="y", padx=(24, 0))
         self.qr_photo: ImageTk.PhotoImage | None = None
+        self.qr_label = tk.Label(right, bg=look.PANEL)
+        self.qr_label.pack(pady=(40, 8))
         if view.status_url:
-            size = max(160, self.winfo_screenheight() // 4)
-            self.qr_photo = ImageTk.PhotoImage(qr_image(view.status_url, size), master=self)
-            tk.Label(right, image=self.qr_photo, bg=look.PANEL).pack(pady=(40, 8))
+            # Drawn just after the number: the number must never wait for the QR code.
+            self.after(1, self._draw_qr, view.status_url)
             tk.Label(right, text=tr("kiosk.ticket.scan"), font=fonts["small"], bg=look.PANEL,
                      fg=look.MUTED).pack()
         if view.no_show_rule:
             tk.Label(right, text=view.no_show_rule, font=fonts["small"], bg=look.PANEL,
                      fg=look.MUTED, wraplength=max(160, self.winfo_screenheight() // 4),
                      justify="left").pack(pady=12)
+
+    def _draw_qr(self, url: str) -> None:
+        if not self.winfo_exists():
+            return
+        size = max(160, self.winfo_screenheight() // 4)
+        self.qr_photo = ImageTk.PhotoImage(qr_image(url, size), master=self)
+        self.qr_label.configure(image=self.qr_photo)
 
     def printed(self) -> None:
         self.print_state.configure(text=tr("kiosk.shown.printed"), fg=look.CHOSEN)

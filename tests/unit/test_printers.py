@@ -125,3 +125,23 @@ def test_system_printer_without_lp_says_so(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(PrinterError) as err:
         SystemPrinter({}, 576).print_ticket(_view(), render(_view()))
     assert err.value.reason == "config"
+
+
+def test_print_test_prints_a_marked_sample_through_the_configured_printer(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ticket_printer.app import main
+
+    assert main(["--data", str(tmp_path), "--print-test"]) == 0
+    (png,) = (tmp_path / "tickets").glob("TEST-*.png")
+    assert "test ticket printed" in capsys.readouterr().out
+    with Image.open(png) as img:
+        assert img.width == 576
+
+
+def test_print_test_on_a_broken_printer_config_fails_with_a_message(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ticket_printer.app import main
+
+    (tmp_path / "config.toml").write_text('[printer]\nkind = "laser"\n', "utf-8")
+    assert main(["--data", str(tmp_path), "--print-test"]) == 1
+    assert "printer.kind" in capsys.readouterr().err
