@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 # What `lookup(token)` returns: the hall's `ticket_status` result (None = unknown token).
 # Read keys (all optional except the ticket): {"ticket": Ticket (docs/hall-state.md),
-# "ahead": int, "estimated_wait": seconds, "hall": {"name"}, "services": {code: name},
+# "ahead": int, "estimated_wait": seconds, "hall": {"name"}, "services": {code: name} or
+# [{"code", "name"}] (as `issue` returns them),
 # "counter_name": str}. A flat Ticket dict is accepted too.
 Lookup = Callable[[str], Mapping[str, Any] | None]
 
@@ -199,6 +200,8 @@ def _ticket(found: Mapping[str, Any]) -> Mapping[str, Any]:
 def _matter_names(found: Mapping[str, Any], ticket: Mapping[str, Any]) -> list[str]:
     names = found.get("services")
     by_code: Mapping[str, Any] = names if isinstance(names, Mapping) else {}
+    if isinstance(names, list):  # the shape `issue` returns: [{"code", "name"}, ...]
+        by_code = {str(s.get("code")): s.get("name") for s in names if isinstance(s, Mapping)}
     out = []
     for item in ticket.get("items") or []:
         if isinstance(item, Mapping):

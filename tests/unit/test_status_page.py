@@ -77,8 +77,10 @@ def test_waiting_ticket_shows_number_people_ahead_and_wait(page: StatusServer,
 
 def test_called_ticket_names_the_window_and_done_stops_refreshing(page: StatusServer,
                                                                  hall: FakeHall) -> None:
-    hall.results[TOKEN] = {"ticket": _ticket("called", 3)}
-    assert "请到 3号窗口 办理" in _get(page.url(TOKEN))[1]
+    hall.results[TOKEN] = {"ticket": _ticket("called", 3),
+                           "services": [{"code": "RS01", "name": "社保卡申领"}]}
+    body = _get(page.url(TOKEN))[1]
+    assert "请到 3号窗口 办理" in body and "社保卡申领、YB02" in body
     hall.results[TOKEN] = {"ticket": _ticket("done", 3)}
     body = _get(page.url(TOKEN))[1]
     assert "已办结" in body and 'http-equiv="refresh"' not in body
