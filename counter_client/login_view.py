@@ -54,9 +54,24 @@ class LoginView:
         self.submit_button.pack(side="left", padx=6)
         self.status = ttk.Label(self.frame, text="", style="Error.TLabel", wraplength=360)
         self.status.grid(row=5, column=0, columnspan=2, pady=(12, 0))
+        self.conn_label = ttk.Label(self.frame, text="")
+        self.conn_label.grid(row=6, column=0, columnspan=2, pady=(8, 0))
+        self._show_connection()
+        connection.add_listener(self._on_event)
         for entry in (self.user, self.password, self.counter):
             entry.bind("<Return>", lambda _e: self.submit())
         (self.password if prefs.user else self.user).focus_set()
+
+    def _on_event(self, event_type: str, _data: dict[str, Any]) -> None:
+        if event_type in ("connection", "resync"):
+            self._show_connection()
+
+    def _show_connection(self) -> None:
+        if not self.frame.winfo_exists():
+            return
+        online = bool(self.connection.online)
+        self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
+                                  style="Online.TLabel" if online else "Offline.TLabel")
 
     def submit(self) -> None:
         if self.busy:

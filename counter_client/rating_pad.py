@@ -74,6 +74,7 @@ class RatingPad:
         self.on_sent = on_sent
         self.asking: Asking | None = None
         self.phase = "idle"  # idle | asking | reason | thanks
+        self._shown_idle: tuple[Any, ...] = ()
         self.remaining = 0
         self._timer: str | None = None
         self._back: str | None = None
@@ -117,8 +118,8 @@ class RatingPad:
             return
         asking = completed_here(event_type, data, self.counter, self.connection.mirror.state)
         if asking is None:
-            if self.phase == "idle":
-                self.show_idle()  # the clerk at the window may have changed
+            if self.phase == "idle" and self._idle_key() != self._shown_idle:
+                self.show_idle()  # the window's name or clerk changed
             return
         if self.asking is not None and self.phase in ("asking", "reason"):
             self._send(None, None)  # the next citizen is here: the previous one left
@@ -143,10 +144,15 @@ class RatingPad:
         label.pack(**(pack or {"pady": 8}))
         return label
 
+    def _idle_key(self) -> tuple[Any, ...]:
+        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        return (counter.get("name"), repr(counter.get("clerk")))
+
     def show_idle(self) -> None:
         self._clear()
         self.phase = "idle"
         self.asking = None
+        self._shown_idle = self._idle_key()
         self._label(tr("rp.welcome"), self.fonts.pad_title, pady=(60, 16))
         counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
         self._label(str(counter.get("name") or tr("cc.counter_name", number=self.counter)),
