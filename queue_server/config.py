@@ -197,6 +197,7 @@ class EscposSection(_Section):
     baudrate: int = 9600
     printer_name: str = ""
     profile: str = "default"
+    mode: Literal["text", "image"] = "text"  # printer's GB18030 font + native QR, or raster
 
 
 class PrinterSection(_Section):

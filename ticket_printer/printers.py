@@ -98,14 +98,16 @@ class EscposPrinter:
             raise PrinterError("config", "未安装 python-escpos / python-escpos is not "
                                          "installed: pip install .[escpos]") from exc
         s = self.settings
-        profile = s.get("profile") or ("RP-F10-58mm" if self.width < 576 else "TM-T20II")
+        profile = s.get("profile") or "default"
+        if profile == "default":  # python-escpos' default profile knows no paper width
+            profile = "RP-F10-58mm" if self.width < 576 else "TM-T20II"
         conn = s.get("connection", "network")
         try:
             if conn == "network":
                 dev = ep.Network(str(s.get("host", "")), int(s.get("port", 9100)),
                                  timeout=float(s.get("timeout", 5)), profile=profile)
             elif conn == "usb":
-                dev = ep.Usb(int(str(s["usb_vendor"]), 16), int(str(s["usb_product"]), 16),
+                dev = ep.Usb(_usb_id(s["usb_vendor"]), _usb_id(s["usb_product"]),
                              profile=profile)
             elif conn == "serial":
                 dev = ep.Serial(str(s.get("serial_device", "COM1" if sys.platform == "win32"
@@ -174,6 +176,11 @@ class EscposPrinter:
         if view.status_url:
             dev.qr(view.status_url, native=True, size=8, center=False)
         dev._raw(b"\n")
+
+
+def _usb_id(value: Any) -> int:
+    """USB ids as config gives them: an integer (0x0416 in TOML) or a hex string "0416"."""
+    return value if isinstance(value, int) else int(str(value), 16)
 
 
 class SystemPrinter:

@@ -145,3 +145,20 @@ def test_print_test_on_a_broken_printer_config_fails_with_a_message(
     (tmp_path / "config.toml").write_text('[printer]\nkind = "laser"\n', "utf-8")
     assert main(["--data", str(tmp_path), "--print-test"]) == 1
     assert "printer.kind" in capsys.readouterr().err
+
+
+def test_config_toml_printer_section_reaches_the_escpos_printer(tmp_path: Path) -> None:
+    from queue_server.config import parse_config
+    from ticket_printer.app import printer_settings
+
+    cfg = parse_config('[printer]\nkind = "escpos"\nwidth_mm = 58\n[printer.escpos]\n'
+                       'connection = "usb"\nusb_vendor = 0x0416\nusb_product = 0x5011\n'
+                       'mode = "image"\n', "", require_hall=False)
+    dummy = Dummy(profile="RP-F10-58mm")
+    printer = make_printer(printer_settings(cfg), tmp_path, device=dummy)
+    assert isinstance(printer, EscposPrinter)
+    assert printer.width == 384 and printer.mode == "image"
+    assert printer.settings["usb_vendor"] == 0x0416
+    view = _view()
+    printer.print_ticket(view, render(view, printer.width))
+    assert b"\x1dv0" in dummy.output
