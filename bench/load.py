@@ -70,17 +70,25 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
     """One client process: connect, (log in), wait for go, loop for `seconds`."""
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
-    conn = Connection.from_data_dir(Path(data), device, server)
+    # Request-only connections: in a real hall every PC is its own machine and also
+    # mirrors events; here 50 clients share 2 cores with the server, so they skip the
+    # event stream to measure the SERVER (bench/fanout.py measures the events).
+    conn = Connection.from_data_dir(Path(data), device, server, mirror=False)
     conn.start()
     try:
-        conn.wait_until(lambda: conn.online and conn.mirror.ready, 20)
-        services = [s["code"] for s in conn.mirror.state.get("services", [])
+        deadline = time.monotonic() + 30
+        reply = conn.call("state")
+        while not reply.ok and time.monotonic() < deadline:  # OFFLINE until connected
+            time.sleep(0.05)
+            reply = conn.call("state")
+        state = reply.result or {}
+        services = [s["code"] for s in state.get("services", [])
                     if s.get("general")] or ["RS01"]
-        if user is not None:
+        if user is not None:  # all clerks log in at once: slow hashes, so be patient
             r = conn.call("login", {"user": user, "password": DEMO_PASSWORD,
-                                    "counter": counter})
+                                    "counter": counter}, timeout=120, retries=0)
             if not r.ok:
-                errors[f"login:{r.error_code}"] = 1
+                raise SystemExit(f"{device}: login failed: {r.error_code}")
         ready.put(device)
         go.wait()
         rng = random.Random(device)
@@ -128,6 +136,30 @@ def pct(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float
+          ) -> tuple[list[dict[str, Any]], float]:
+    """Run every client process against the server; (their results, wall seconds)."""
+    ctx = mp.get_context("spawn")
+    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    plan: list[tuple[str, str | None, int | None]] = [
+        (f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
+    plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
+    procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
+                                              ready, go, out))
+             for dev, user, ctr in plan]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.get(timeout=120)
+    t0 = time.perf_counter()
+    go.set()
+    results = [out.get(timeout=seconds + 120) for _ in procs]
+    wall = time.perf_counter() - t0
+    for proc in procs:
+        proc.join(30)
+    return results, wall
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=50)
@@ -137,33 +169,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
     ap.add_argument("--no-group-commit", action="store_true")
     ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
+    ap.add_argument("--attach", nargs=2, metavar=("DATA", "HOST:REQ:EV"),
+                    help="drive an already running server (e.g. under a profiler)")
+    ap.add_argument("--prepare-only", metavar="DATA",
+                    help="only add the windows, devices and clerks to an initialised DATA")
     args = ap.parse_args(argv)
 
     kiosks = max(1, round(args.clients * args.kiosk_share))
     counters = max(1, args.clients - kiosks)
     extra = ("--no-group-commit",) if args.no_group_commit else ()
-    ctx = mp.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp, live_hall(
-            Path(tmp), extra_args=(*extra, "--log-level", "WARNING"),
-            prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
-        server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
-        ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-        plan = [(f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
-        plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
-        procs = [ctx.Process(target=worker, args=(str(hall.data), server, dev, user, ctr,
-                                                  args.seconds, ready, go, out))
-                 for dev, user, ctr in plan]
-        for proc in procs:
-            proc.start()
-        for _ in procs:
-            ready.get(timeout=120)
-        t0 = time.perf_counter()
-        go.set()
-        results = [out.get(timeout=args.seconds + 120) for _ in procs]
-        wall = time.perf_counter() - t0
-        for proc in procs:
-            proc.join(30)
-        server_log_tail = hall.log()[-2000:]
+    if args.prepare_only:
+        prepare_hall(Path(args.prepare_only), kiosks, counters, args.sync)
+        return 0
+    if args.attach:
+        data, server = args.attach
+        results, wall = drive(Path(data), server, kiosks, counters, args.seconds)
+        server_log_tail = ""
+    else:
+        with tempfile.TemporaryDirectory() as tmp, live_hall(
+                Path(tmp), extra_args=(*extra, "--log-level", "WARNING"),
+                prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
+            server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
+            results, wall = drive(hall.data, server, kiosks, counters, args.seconds)
+            server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
     errors: dict[str, int] = {}

@@ -105,8 +105,12 @@ class _Sync:
 class Connection:
     """Requests with retry plus a live mirror of the hall; see the module docstring."""
 
-    def __init__(self, endpoint: ServerEndpoint, keys: ClientKeys, *, device: str) -> None:
+    def __init__(self, endpoint: ServerEndpoint, keys: ClientKeys, *, device: str,
+                 mirror: bool = True) -> None:
+        """mirror=False: requests only, no event socket (scripts, integrations, bench);
+        `online` then follows the replies (any reply: online; OFFLINE/TIMEOUT: not)."""
         self.endpoint = endpoint
+        self.mirrored = mirror
         self.keys = keys
         self.device = device
         self.token: str | None = None
@@ -125,10 +129,11 @@ class Connection:
         self._tk_thread: int | None = None
 
     @classmethod
-    def from_data_dir(cls, data: Path, device: str, server: str | None = None) -> Connection:
+    def from_data_dir(cls, data: Path, device: str, server: str | None = None, *,
+                      mirror: bool = True) -> Connection:
         """Endpoint from --server or config.toml [client]; keys from the data dir."""
         return cls(client_endpoint(data, server), ClientKeys.from_data_dir(data, device),
-                   device=device)
+                   device=device, mirror=mirror)
 
     # ---- life cycle -----------------------------------------------------------------
 
@@ -314,9 +319,10 @@ class Connection:
         dealer.immediate = True
         dealer.connect(self.endpoint.request_url)
         sub = self._socket(zmq.SUB)
-        sub.setsockopt(zmq.SUBSCRIBE, b"")
         sub.rcvhwm = 100_000
-        sub.connect(self.endpoint.event_url)
+        if self.mirrored:
+            sub.setsockopt(zmq.SUBSCRIBE, b"")
+            sub.connect(self.endpoint.event_url)
         poller = zmq.Poller()
         for s in (wake, dealer, sub):
             poller.register(s, zmq.POLLIN)
@@ -364,6 +370,11 @@ class Connection:
         pending[req.request_id] = req
 
     def _finish(self, req: _Request, reply: Reply) -> None:
+        if not self.mirrored:
+            online = reply.error_code not in (OFFLINE, TIMEOUT)
+            if online != self.online:
+                self.online = online
+                self._outbox.put(("connection", online, None))
         if reply.ok and req.op == p.Op.LOGIN and reply.result:
             self.token = reply.result.get("token")
             self.login_info = reply.result
@@ -468,6 +479,23 @@ class Connection:
     def _check_timers(self, dealer: zmq.Socket[bytes], pending: dict[str, _Request],
                       sync: _Sync) -> None:
         now = time.monotonic()
+        if pending:
+            self._expire(dealer, pending, sync, now)
+        if not self.mirrored:
+            return
+        if now - sync.last_heard > HEARTBEAT_SILENCE and sync.synced:
+            sync.synced = False  # the server went quiet: take a fresh snapshot when back
+            sync.next_try = now
+        if not sync.synced and sync.snapshot_id is None and now >= sync.next_try:
+            self._resync(dealer, pending, sync)
+        online = sync.synced and now - sync.last_heard <= HEARTBEAT_SILENCE
+        if online != self.online:
+            self.online = online
+            self._outbox.put(("connection", online, None))
+
+    def _expire(self, dealer: zmq.Socket[bytes], pending: dict[str, _Request], sync: _Sync,
+                now: float) -> None:
+        """Resend requests past their deadline (same id), or give up with TIMEOUT."""
         for req in [r for r in pending.values() if r.deadline <= now]:
             del pending[req.request_id]
             if req.internal:
@@ -478,12 +506,3 @@ class Connection:
                 self._send(dealer, req, pending)  # the SAME id: the server de-duplicates
             else:
                 self._finish(req, Reply.failure(TIMEOUT, req.request_id))
-        if now - sync.last_heard > HEARTBEAT_SILENCE and sync.synced:
-            sync.synced = False  # the server went quiet: take a fresh snapshot when back
-            sync.next_try = now
-        if not sync.synced and sync.snapshot_id is None and now >= sync.next_try:
-            self._resync(dealer, pending, sync)
-        online = sync.synced and now - sync.last_heard <= HEARTBEAT_SILENCE
-        if online != self.online:
-            self.online = online
-            self._outbox.put(("connection", online, None))

@@ -102,6 +102,8 @@ class HallServer:
         self._stop = threading.Event()
         self._trusted_signature: tuple[tuple[str, int, int], ...] = ()
         self._trusted_keys: frozenset[str] = frozenset()
+        self._revoked = threading.Event()
+        self._watcher: threading.Thread | None = None
         self._router: zmq.Socket[bytes] | None = None
         self._pub: zmq.Socket[bytes] | None = None
         self._lookup: zmq.Socket[bytes] | None = None
@@ -110,7 +112,7 @@ class HallServer:
         self._server_secret = ""
         self.request_port = 0
         self.event_port = 0
-        self.stats = {"requests": 0, "batches": 0, "bad": 0}
+        self.stats = {"requests": 0, "batches": 0, "batched_ops": 0, "bad": 0}
 
     # ---- start-up -------------------------------------------------------------------
 
@@ -122,6 +124,9 @@ class HallServer:
         self._server_public, self._server_secret = public, secret
         self.zap.start()  # BEFORE any bind: no handshake ever meets an absent handler
         self.reload_trusted(startup=True)
+        self._watcher = threading.Thread(target=self._watch_trusted, name="trusted-keys",
+                                         daemon=True)
+        self._watcher.start()
         router = self.ctx.socket(zmq.ROUTER)
         router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         router.maxmsgsize = p.MAX_FRAME_BYTES
@@ -169,7 +174,11 @@ class HallServer:
                 time.sleep(0.05)
 
     def reload_trusted(self, *, startup: bool = False) -> bool:
-        """Re-read keys/trusted; True if a device lost its trust (revoked)."""
+        """Re-read keys/trusted; True if a device lost its trust (revoked).
+
+        The new set is in force for new handshakes and for every request at once (the
+        ZAP handler and the request check share it).
+        """
         self._trusted_signature = keys.trusted_signature(self.data)
         devices, problems = keys.load_trusted(self.data)
         for problem in problems:
@@ -220,8 +229,8 @@ class HallServer:
                 self._publish(type_, data)
         except Exception:
             log.exception("hall.tick failed; serving goes on")
-        changed = keys.trusted_signature(self.data) != self._trusted_signature
-        if changed and self.reload_trusted():
+        if self._revoked.is_set():
+            self._revoked.clear()
             # Subscribers that already passed the handshake keep receiving on PUB
             # until they reconnect: rebinding makes every one of them handshake
             # again, and the revoked key is refused (the others resume by seq).
@@ -229,6 +238,17 @@ class HallServer:
             assert self._pub is not None
             self._pub.close(linger=0)
             self._pub = self._make_pub(self.event_port)
+
+    def _watch_trusted(self) -> None:
+        """Watcher thread: re-read keys/trusted when it changes (never in the loop:
+        listing a directory can take long on a busy or networked disk)."""
+        while not self._stop.wait(1.0):
+            try:
+                changed = keys.trusted_signature(self.data) != self._trusted_signature
+                if changed and self.reload_trusted():
+                    self._revoked.set()
+            except Exception:
+                log.exception("re-reading the trusted keys failed; the old set stays")
 
     def _drain_requests(self) -> None:
         """Take every waiting request (up to BATCH_MAX), apply, reply, publish."""
@@ -343,6 +363,7 @@ class HallServer:
         if not pending:
             return
         self.stats["batches"] += 1
+        self.stats["batched_ops"] += len(pending)
         commands = [item.command for item in pending]
         try:
             if len(commands) == 1:
@@ -431,6 +452,9 @@ class HallServer:
 
     def close(self) -> None:
         """Close sockets (nothing pending is lost: every reply was sent after its commit)."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(3)
         for sock in (self._router, self._pub, self._lookup):
             if sock is not None:
                 sock.close(linger=0)

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("serving %s: requests :%d, events :%d", config.hall.name,
                  server.request_port, server.event_port)
         server.serve()
-        log.info("stopping: the batch in hand was finished; closing")
+        log.info("stopping: the batch in hand was finished; closing (%s)", server.stats)
     finally:
         if status is not None:
             status.stop()
