@@ -203,6 +203,7 @@ class EscposSection(_Section):
 class PrinterSection(_Section):
     kind: Literal["file", "escpos", "system"] = "file"
     width_mm: int = 80
+    printer_name: str = ""  # system: the OS printer by name (empty: the default printer)
     escpos: EscposSection = msgspec.field(default_factory=EscposSection)
 
 

@@ -162,3 +162,13 @@ def test_config_toml_printer_section_reaches_the_escpos_printer(tmp_path: Path) 
     view = _view()
     printer.print_ticket(view, render(view, printer.width))
     assert b"\x1dv0" in dummy.output
+
+
+def test_system_printer_takes_its_name_from_config() -> None:
+    from queue_server.config import parse_config
+    from ticket_printer.app import printer_settings
+
+    cfg = parse_config('[printer]\nkind = "system"\nprinter_name = "Kiosk-80"\n', "",
+                       require_hall=False)
+    printer = make_printer(printer_settings(cfg), Path("."))
+    assert isinstance(printer, SystemPrinter) and printer.name == "Kiosk-80"
