@@ -129,6 +129,8 @@ class LiveTab(ttk.Frame):
         self.alerts.pack(fill="both", expand=True)
 
         connection.add_listener(self._on_event)
+        self._tick_id: str | None = None
+        self.bind("<Destroy>", self._stop_ticking, add="+")
         self.refresh()
         self._tick()
 
@@ -139,14 +141,19 @@ class LiveTab(ttk.Frame):
             self.devices[str(dev.get("name"))] = dev
         elif type_ == "resync":
             self.devices.update(data.get("devices") or {})
-        if not self._refresh_pending:
+        if not self._refresh_pending and self.winfo_exists():
             self._refresh_pending = True
             self.after_idle(self.refresh)
 
     def _tick(self) -> None:
         """Waits and pause durations grow by themselves: redraw every second."""
         self.refresh()
-        self.after(1000, self._tick)
+        self._tick_id = self.after(1000, self._tick)
+
+    def _stop_ticking(self, event: tk.Event[Any]) -> None:
+        if event.widget is self and self._tick_id is not None:
+            self.after_cancel(self._tick_id)
+            self._tick_id = None
 
     def refresh(self) -> None:
         self._refresh_pending = False
