@@ -213,5 +213,6 @@ class WaitingCounts(ttk.Frame):
         if rows != self._rows:
             self.tree.delete(*self.tree.get_children())
             for code, name, count in rows:
-                self.tree.insert("", "end", iid=code, values=(f"{name}（{code}）", count))
+                label = f"{name}（{code}）" if language() == "zh" else f"{name} ({code})"
+                self.tree.insert("", "end", iid=code, values=(label, count))
             self._rows = rows

@@ -380,3 +380,78 @@ def test_server_killed_shows_offline_then_restores_the_true_state(
     desk.press(cs.COMPLETE)
     desk.wait_state("idle")
     assert server_ticket(kiosk, ticket["id"])["ticket"]["state"] == "done"
+
+
+def test_logout_with_a_ticket_in_service_asks_and_finishes_it_first(
+        hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    ticket = issue(kiosk, "RS01")
+    caller = desk.login()
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", ticket["number"])
+    desk.press(cs.START)
+    desk.wait_state("serving")
+    caller.logout_button.invoke()
+    dialog = caller.dialog
+    assert isinstance(dialog, ChoiceDialog) and ticket["number"] in dialog.message
+    dialog.buttons["complete"].invoke()
+    assert pump(desk.root, lambda: desk.app.login is not None and desk.app.caller is None)
+    assert server_ticket(kiosk, ticket["id"])["ticket"]["state"] == "done"
+    assert pump(desk.root, lambda: desk.conn.mirror.counter(1)["clerk"] is None)
+    assert desk.app.login is not None
+    assert desk.app.login.user.get() == "clerk1"  # remembered on this PC
+    assert desk.app.login.counter.get() == "1"
+
+
+def test_closing_the_caller_with_a_called_ticket_asks_what_to_do(
+        hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    ticket = issue(kiosk, "RS01")
+    caller = desk.login()
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", ticket["number"])
+    desk.app.close()  # the window's close box
+    dialog = caller.dialog
+    assert isinstance(dialog, ChoiceDialog) and set(dialog.buttons) >= {"no_show", "transfer"}
+    dialog.buttons["cancel"].invoke()
+    assert not desk.quit_called and desk.app.caller is caller  # stays
+    desk.app.close()
+    assert isinstance(caller.dialog, ChoiceDialog)
+    caller.dialog.buttons["transfer"].invoke()
+    assert pump(desk.root, lambda: desk.quit_called)
+    status = server_ticket(kiosk, ticket["id"])
+    assert status["ticket"]["state"] == "waiting" and status["ahead"] == 0  # kept its place
+
+
+def test_wrong_password_is_said_and_nothing_opens(hall: LiveHall, desk: Desk) -> None:
+    form = desk.app.login
+    assert form is not None
+    form.user.insert(0, "clerk1")
+    form.password.insert(0, "wrong")
+    form.counter.insert(0, "1")
+    form.submit_button.invoke()
+    form.submit_button.invoke()  # a second press while the first is in flight
+    assert pump(desk.root, lambda: "用户名或密码错误" in form.status.cget("text"))
+    assert desk.app.caller is None and form.password.get() == ""
+
+
+def test_english_caller_fits(hall: LiveHall, display: str, artifacts_dir: Path) -> None:
+    kiosk = hall.connect("kiosk-1")
+    issue(kiosk, "RS01", "YB01", "MZ02")
+    issue(kiosk, "RS02")
+    d = Desk(hall, display)
+    try:
+        i18n.set_language("en")
+        d.app.login.destroy()  # type: ignore[union-attr]
+        d.app.show_login()  # the form again, now in English
+        caller = d.login()
+        d.press(cs.CALL_NEXT)
+        d.wait_state("calling")
+        assert caller.buttons[cs.START].cget("text").startswith("Start")
+        screenshot(d.root, display, artifacts_dir / "counter_expanded_en.png")
+        d.root.event_generate("<Key-F12>")
+        assert pump(d.root, lambda: not caller.body.winfo_ismapped())
+        screenshot(d.root, display, artifacts_dir / "counter_compact_en.png")
+    finally:
+        i18n.set_language("zh")
+        d.close()
