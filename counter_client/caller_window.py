@@ -459,11 +459,12 @@ class CallerWindow:
             i.service: True for i in current.items if i.here}
         not_done = [i.name for i in current.items
                     if i.service in outcome and not outcome[i.service]]
+        elsewhere = [i.name for i in current.items if i.state == "pending" and not i.here]
         number = current.number
 
         def send() -> None:
             def done(_reply: ReplyLike) -> None:
-                text = tr("cc.done.requeued", number=number) if not_done else \
+                text = tr("cc.done.requeued", number=number) if not_done or elsewhere else \
                     tr("cc.done.complete", number=number)
                 self.set_message(text, "Info.TLabel")
 

@@ -153,6 +153,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rp.reason.ask": ("请告诉我们不满意的原因：", "Please tell us why:"),
     "rp.reason.other": ("其他原因", "Other"),
     "rp.reason.submit": ("提交", "Submit"),
+    "rp.reason.none": ("未选择原因", "no reason chosen"),
+    "rp.back": ("← 返回重新评价", "← Back"),
     "rp.reason.wait_long": ("等候时间太长", "Waited too long"),
     "rp.reason.attitude": ("服务态度不好", "Unfriendly service"),
     "rp.reason.not_done": ("事情没有办成", "Matter not resolved"),

@@ -238,22 +238,31 @@ class RatingPad:
                            command=self.give_other_reason)
         submit.pack(side="left", padx=8)
         self.reason_buttons["__other__"] = submit
+        back = tk.Button(self.frame, text=tr("rp.back"), font=self.fonts.base, bg=tk_look.BG,
+                         fg=tk_look.MUTED, relief="flat", command=self.back_to_levels)
+        back.pack(pady=(12, 0))
+        self.back_button = back
         self.countdown = self._label("", self.fonts.small, fg=tk_look.MUTED, pady=(12, 0))
         self.status.pack(side="bottom", pady=8)
         self.remaining = self.timeout_seconds()
         self._count_reason()
 
     def _count_reason(self) -> None:
-        # Out of time while choosing a reason: the level was given, keep it with a
-        # neutral reason rather than lose a 差评.
+        # Out of time while choosing a reason: the level was given; keep the 差评 and say
+        # plainly that no reason was chosen rather than lose it or invent one.
         if self.remaining <= 0:
             self._timer = None
-            self._send(self.level, tr("rp.reason.other"))
+            self._send(self.level, tr("rp.reason.none"))
             self.show_idle()
             return
         self.countdown.configure(text=tr("rp.countdown", seconds=self.remaining))
         self.remaining -= 1
         self._timer = self.master.after(1000, self._count_reason)
+
+    def back_to_levels(self) -> None:
+        """A wrong button pressed: choose the level again (the clock starts over)."""
+        if self.phase == "reason" and self.asking is not None:
+            self.ask(self.asking)
 
     def give_reason(self, reason: str) -> None:
         if self.phase == "reason":

@@ -455,3 +455,14 @@ def test_english_caller_fits(hall: LiveHall, display: str, artifacts_dir: Path) 
     finally:
         i18n.set_language("zh")
         d.close()
+
+
+def test_call_a_specific_waiting_ticket_from_the_list(hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    first, wanted = issue(kiosk, "RS01"), issue(kiosk, "RS02")
+    caller = desk.login()
+    assert pump(desk.root, lambda: len(caller.waiting_list.tree.get_children()) == 2)
+    caller.waiting_list.select(wanted["id"])
+    caller.waiting_list.button.invoke()  # 叫此号
+    desk.wait_state("calling", wanted["number"])
+    assert [t.number for t in caller.view.waiting] == [first["number"]]

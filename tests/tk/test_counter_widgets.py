@@ -251,3 +251,16 @@ def test_rating_pad_ignores_other_windows(root: tk.Tk) -> None:
                                     "counters": [counter(4)]})
     root.update()
     assert pad.phase == "idle" and conn.ops() == []
+
+
+def test_rating_pad_wrong_button_can_be_taken_back(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], []))
+    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done")],
+                                    "counters": [counter(3)]})
+    pad.buttons[1].invoke()  # 非常不满意, by mistake
+    assert pad.phase == "reason"
+    pad.back_button.invoke()
+    assert pad.phase == "asking"
+    pad.buttons[5].invoke()
+    assert conn.ops() == ["rate"] and conn.sent[-1].args == {"ticket_id": 7, "level": 5}
