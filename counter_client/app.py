@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import sys
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -175,7 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = paths.data_dir(args.data)
     from queue_common.connection import Connection
 
-    connection = Connection.from_data_dir(data, args.device, args.server)
+    try:
+        connection = Connection.from_data_dir(data, args.device, args.server)
+    except (OSError, ValueError) as exc:
+        # No key, a damaged key or a bad --server: say which, in both languages.
+        print(tr("cc.start_failed", device=args.device, data=data, error=exc), file=sys.stderr)
+        return 2
     root = tk.Tk(className=APP_CLASS)
     connection.attach_tk(root, interval_ms=10)  # a reply is on screen within ~10 ms
     connection.start()

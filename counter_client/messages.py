@@ -17,7 +17,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.login.busy": ("正在登录…", "Logging in…"),
     "cc.login.need_user": ("请输入用户名和密码", "Enter user and password"),
     "cc.login.need_counter": ("请输入窗口号（数字）", "Enter the window number (a number)"),
-    "cc.login.offline": ("无法连接服务器，正在重试…", "Cannot reach the server, retrying…"),
+    "cc.login.offline": ("无法连接服务器，连接恢复后请再点“登录”",
+                         "Cannot reach the server; press Log in again once it is back"),
+    "cc.start_failed": ("无法启动呼叫器（设备 {device}，数据目录 {data}）：{error}\n"
+                        "请用 queue-server device add 生成本机设备密钥，或检查 --server。",
+                        "Cannot start the caller (device {device}, data dir {data}): {error}\n"
+                        "Create this PC's device key with `queue-server device add`, or "
+                        "check --server."),
     # actions (button text; the key is shown beside it)
     "cc.act.call_next": ("呼叫", "Call next"),
     "cc.act.recall": ("重呼", "Recall"),
