@@ -163,6 +163,7 @@ class Hall:
             transfer_first=config.policy.transfer_first)
         self._lock = threading.RLock()
         self._failures: dict[str, tuple[int, dt.datetime | None]] = {}
+        self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
         self._tx: _Tx | None = None
         self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
@@ -253,7 +254,10 @@ class Hall:
             self._load_recent(conn, now)
         self.views = Views(self.tz, self.numbers, self.staff)
         self._estimates: _Estimates | None = None
+        self._estimates_view: tuple[_Estimates, dict[str, int | None]] | None = None
         self._version = 0  # bumped by every queue or window change
+        self._windows_version = 0  # bumped when a window opens, closes or changes matters
+        self._reachable_cache: dict[tuple[frozenset[str], int], frozenset[str]] = {}
         self._broken = False
 
     def _load_tickets(self, conn: Any, now: dt.datetime) -> None:
@@ -407,7 +411,7 @@ class Hall:
         """The whole hall state (docs/hall-state.md), without epoch and seq."""
         with self._lock:
             now = self.clock.now()
-            hours = self.config.hours.for_day(self.day)
+            hours = self._hours(self.day)
             v = self.views
             return {
                 "business_day": self.day.isoformat(),
@@ -517,11 +521,17 @@ class Hall:
 
     # ------------------------------------------------------------------ helpers
 
+    def _hours(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
+        """Opening hours of a day (config [hours]), remembered: asked on every operation."""
+        if day not in self._hours_cache:
+            self._hours_cache[day] = self.config.hours.for_day(day)
+        return self._hours_cache[day]
+
     def _local_day(self, now: dt.datetime) -> dt.date:
         return now.astimezone(self.tz).date()
 
     def _closing(self, day: dt.date) -> dt.datetime | None:
-        hours = self.config.hours.for_day(day)
+        hours = self._hours(day)
         if hours is None:
             return None
         return dt.datetime.combine(day, hours[1], self.tz)
@@ -530,7 +540,7 @@ class Hall:
         if self.day_closed:
             return False
         local = now.astimezone(self.tz)
-        hours = self.config.hours.for_day(local.date())
+        hours = self._hours(local.date())
         return hours is not None and hours[0] <= local.time() < hours[1]
 
     def _status_base_url(self) -> str:
@@ -634,6 +644,8 @@ class Hall:
 
     def _set_counter(self, c: CounterLive, state: str, now: dt.datetime,
                      ticket: TicketLive | None = None) -> None:
+        if (c.state == "closed") != (state == "closed"):
+            self._windows_version += 1
         c.state = state
         c.since = now
         c.ticket_id = ticket.id if ticket else None
@@ -761,10 +773,12 @@ class Hall:
         return self._estimates
 
     def _new_ticket_estimates(self, now: dt.datetime) -> dict[str, int | None]:
-        at, _, per_matter, _ = self._run_estimates(now)
-        age = (now - at).total_seconds()
-        return {k: (max(0, round(v - age)) if v is not None else None)
-                for k, v in per_matter.items()}
+        """Expected wait (s) of a new ticket per matter, as of the last run (<= 2 s old)."""
+        run = self._run_estimates(now)
+        if self._estimates_view is None or self._estimates_view[0] is not run:
+            self._estimates_view = (run, {k: (round(v) if v is not None else None)
+                                          for k, v in run[2].items()})
+        return self._estimates_view[1]
 
     def _ticket_estimate(self, t: TicketLive, now: dt.datetime) -> int | None:
         if t.state != "waiting":
@@ -791,6 +805,16 @@ class Hall:
     def _reachable(self, t: TicketLive) -> frozenset[str]:
         """Matters of the windows (open ones, else all) that take one of t's matters."""
         mine = t.pending_services
+        cache_key = (mine, self._windows_version)
+        hit = self._reachable_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        if len(self._reachable_cache) > 1000:
+            self._reachable_cache.clear()
+        self._reachable_cache[cache_key] = found = self._find_reachable(mine)
+        return found
+
+    def _find_reachable(self, mine: frozenset[str]) -> frozenset[str]:
         for candidates in ([c for c in self.counters.values() if c.state != "closed"],
                            list(self.counters.values())):
             windows = [c for c in candidates if not mine.isdisjoint(c.services)]
@@ -924,7 +948,7 @@ class Hall:
                       ) -> tuple[dict[str, Any], list[Event]]:
         """Give one ticket for the matters (Shanghai: 不得限号 unless quotas are on)."""
         if not self._is_open(now):
-            hours = self.config.hours.for_day(self._local_day(now))
+            hours = self._hours(self._local_day(now))
             raise HallError(Err.HALL_CLOSED, _msg("现在不是取号时间", "the hall is closed"),
                             {"opening": hours[0].strftime("%H:%M") if hours else None,
                              "closing": hours[1].strftime("%H:%M") if hours else None})
@@ -1288,6 +1312,7 @@ class Hall:
         assert self._tx is not None
         self._tx.counter_services.add(c.id)
         self._version += 1
+        self._windows_version += 1
         self._audit(Ev.COUNTER_SERVICES, now, actor, counter=c, data={"services": c.services})
         return ({"counter": self.views.counter(c)},
                 [self._event(Ev.COUNTER_SERVICES, counters=[c])])

@@ -35,11 +35,17 @@ class Views:
         self.tz = tz
         self.numbers = numbers  # counter id -> window number
         self.staff = staff
+        self._times: dict[dt.datetime, str] = {}
 
     def time(self, t: dt.datetime | None) -> str | None:
         if t is None:
             return None
-        return t.astimezone(self.tz).isoformat(timespec="seconds")
+        text = self._times.get(t)
+        if text is None:  # the same instants are shown again and again: remember them
+            if len(self._times) > 50_000:
+                self._times.clear()
+            text = self._times[t] = t.astimezone(self.tz).isoformat(timespec="seconds")
+        return text
 
     def ticket(self, t: TicketLive) -> dict[str, Any]:
         n = self.numbers

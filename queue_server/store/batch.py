@@ -3,15 +3,35 @@
 The hall collects what its operations changed (new rows, changed rows by primary key,
 deletions) and writes them in one transaction: one statement per table and kind, not
 one per row, which is what makes group commit (several requests, one commit) cheap.
+
+On SQLite the rows go to the driver's executemany with SQL built once per table and
+values converted exactly as SQLAlchemy's SQLite types store them (bench/engine.py:
+SQLAlchemy's per-execute statement handling cost more than SQLite's own work). Other
+databases take the plain Core path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, insert, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Executable,
+    Table,
+    bindparam,
+    insert,
+    update,
+)
 
 # Insert order respects foreign keys (ticket before item before period ...).
 INSERT_ORDER = ("business_day", "staff", "ticket", "ticket_item", "period", "event", "rating",
@@ -44,18 +64,108 @@ class Batch:
         """Write everything; pk names each updated table's key column."""
         for stmt in self.deletes:
             conn.execute(stmt)
-        rank = {name: i for i, name in enumerate(INSERT_ORDER)}
-        for table in sorted(self.inserts, key=lambda t: rank.get(t.name, 99)):
+        if conn.dialect.name == "sqlite":
+            self._flush_sqlite(conn, pk)
+            return
+        for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
             rows = self.inserts[table]
             if rows:
-                conn.execute(insert(table), rows)
+                conn.execute(_insert(table), rows)
         for table, by_key in self.updates.items():
             if not by_key:
                 continue
             key = pk[table.name]
             rows = list(by_key.values())
-            cols = [c for c in rows[0] if c != key]
-            stmt = (update(table).where(table.c[key] == bindparam("_key"))
-                    .values({c: bindparam(f"v_{c}") for c in cols}))
-            conn.execute(stmt, [{"_key": r[key], **{f"v_{c}": r[c] for c in cols}}
-                                for r in rows])
+            cols = tuple(c for c in rows[0] if c != key)
+            conn.execute(_update(table, key, cols),
+                         [{"_key": r[key], **{f"v_{c}": r[c] for c in cols}} for r in rows])
+
+
+    def _flush_sqlite(self, conn: Connection, pk: dict[str, str]) -> None:
+        for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+            for row in self.inserts[table]:
+                groups[tuple(row)].append(row)
+            for cols, rows in groups.items():
+                sql, convert = _sqlite_insert(table, cols)
+                conn.exec_driver_sql(sql, [convert(r) for r in rows])
+        for table, by_key in self.updates.items():
+            if not by_key:
+                continue
+            key = pk[table.name]
+            rows = list(by_key.values())
+            cols = tuple(c for c in rows[0] if c != key)
+            sql, convert = _sqlite_update(table, key, cols)
+            conn.exec_driver_sql(sql, [convert(r) for r in rows])
+
+
+_RANK = {name: i for i, name in enumerate(INSERT_ORDER)}
+Converter = Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+_DT_TEXT: dict[dt.datetime, str] = {}
+
+
+def _sqlite_datetime(v: Any) -> Any:
+    """As SQLAlchemy's SQLite DATETIME stores it: naive UTC text with microseconds."""
+    if v is None:
+        return None
+    text = _DT_TEXT.get(v)
+    if text is not None:
+        return text
+    if v.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    u = v.astimezone(dt.UTC)
+    text = (f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:"
+            f"{u.second:02d}.{u.microsecond:06d}")
+    if len(_DT_TEXT) > 100_000:  # the same instants are written again and again
+        _DT_TEXT.clear()
+    _DT_TEXT[v] = text
+    return text
+
+
+def _sqlite_value(column_type: Any) -> Callable[[Any], Any] | None:
+    if isinstance(column_type, DateTime) or isinstance(
+            getattr(column_type, "impl_instance", None), DateTime):
+        return _sqlite_datetime
+    if isinstance(column_type, Date):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(column_type, JSON):
+        return lambda v: None if v is None else json.dumps(v)
+    if isinstance(column_type, Boolean):
+        return lambda v: None if v is None else int(bool(v))
+    return None
+
+
+def _converter(table: Table, cols: tuple[str, ...]) -> Converter:
+    fns = [(c, _sqlite_value(table.c[c].type)) for c in cols]
+
+    def convert(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(f(row[c]) if f else row[c] for c, f in fns)
+    return convert
+
+
+@functools.cache
+def _sqlite_insert(table: Table, cols: tuple[str, ...]) -> tuple[str, Converter]:
+    names = ", ".join(f'"{c}"' for c in cols)
+    marks = ", ".join("?" for _ in cols)
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', _converter(table, cols)
+
+
+@functools.cache
+def _sqlite_update(table: Table, key: str, cols: tuple[str, ...]) -> tuple[str, Converter]:
+    sets = ", ".join(f'"{c}" = ?' for c in cols)
+    return (f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = ?',
+            _converter(table, (*cols, key)))
+
+
+@functools.cache
+def _insert(table: Table) -> Executable:
+    """Statements are built once: building them costs more than running them."""
+    return insert(table)
+
+
+@functools.cache
+def _update(table: Table, key: str, cols: tuple[str, ...]) -> Executable:
+    return (update(table).where(table.c[key] == bindparam("_key"))
+            .values({c: bindparam(f"v_{c}") for c in cols}))

@@ -208,7 +208,7 @@ class HallKit:
 
     def serve(self, clerk: Actor, minutes: float = 5, **complete: Any) -> dict[str, Any]:
         """call_next, start, `minutes` of service, complete: the completed ticket."""
-        called = self.ok("call_next", {}, clerk)["ticket"]
+        self.ok("call_next", {}, clerk)
         self.ok("start", {}, clerk)
         self.clock.advance(minutes=minutes)
         return self.ok("complete", dict(complete), clerk)["ticket"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from queue_common.protocol import Err, Ev
+from queue_server.errors import HallError
 from tests.support.hallkit import SHANGHAI, HallKit
 
 
@@ -404,15 +405,15 @@ def test_login_checks_password_throttles_and_binds_the_window(kit: HallKit) -> N
     assert res["counter"] == 1
     actor = kit.hall.actor_for(res["token"], "counter-1", "counter")
     assert actor.counter == 1 and actor.staff_role == "clerk"
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(HallError) as exc:
         kit.hall.actor_for(res["token"], "counter-2", "counter")  # another device
-    assert getattr(exc.value, "code", None) == Err.UNAUTHENTICATED
+    assert exc.value.code == Err.UNAUTHENTICATED
     (session,) = kit.rows("login_session")
     assert res["token"] not in str(session)  # only the hash is stored
     kit.clock.advance(minutes=60 * 12 + 1)
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(HallError) as exc:
         kit.hall.actor_for(res["token"], "counter-1", "counter")  # expired
-    assert getattr(exc.value, "code", None) == Err.UNAUTHENTICATED
+    assert exc.value.code == Err.UNAUTHENTICATED
 
 
 def test_logout_closes_the_window_but_not_mid_service(kit: HallKit) -> None:
@@ -425,8 +426,9 @@ def test_logout_closes_the_window_but_not_mid_service(kit: HallKit) -> None:
     kit.ok("logout", {}, w1)
     c = kit.snapshot()["counters"][0]
     assert c["state"] == "closed" and c["clerk"] is None
-    with pytest.raises(Exception):
+    with pytest.raises(HallError) as exc:
         kit.hall.actor_for("whatever", "counter-1", "counter")
+    assert exc.value.code == Err.UNAUTHENTICATED
 
 
 def test_device_status_is_recorded_and_shown(kit: HallKit) -> None:
