@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from counter_client.app import main, parse_args
+from queue_common import i18n
 
 
 def test_defaults_and_flags() -> None:
@@ -28,6 +29,9 @@ def test_bad_command_lines_are_refused(argv: list[str]) -> None:
 
 def test_missing_device_key_is_said_not_a_traceback(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--data", str(tmp_path), "--device", "counter-9", "--lang", "en"]) == 2
+    try:
+        assert main(["--data", str(tmp_path), "--device", "counter-9", "--lang", "en"]) == 2
+    finally:
+        i18n.set_language("zh")  # the language is process-wide; leave it as found
     err = capsys.readouterr().err
     assert "counter-9" in err and "device add" in err
