@@ -95,7 +95,7 @@ class Announcer:
         self._speaker_factory = speaker_factory
         self._player = player
         self._mute = mute
-        self._on_spoken = on_spoken
+        self.on_spoken = on_spoken
         self._queue: queue.Queue[object] = queue.Queue()
         self._heard: OrderedDict[tuple[int, int, str], None] = OrderedDict()
         self._remember = remember
@@ -205,8 +205,8 @@ class Announcer:
                 except Exception:
                     log.exception("could not announce %s", item.number)
                     continue
-                if self._on_spoken is not None:
-                    self._on_spoken(item, ready, finished)
+                if self.on_spoken is not None:
+                    self.on_spoken(item, ready, finished)
         finally:
             if speaker is not None:
                 speaker.close()

@@ -79,6 +79,7 @@ class BoardApp:
         self.counter = counter
         self._trace = trace
         self._render_job: str | None = None
+        self._stopped = False
         bs = board_settings(None, self.local)
         self.view: HallBoard | CounterScreen
         if counter is None:
@@ -106,12 +107,20 @@ class BoardApp:
             self.announcer.start()
 
     def stop(self) -> None:
+        """Stop speaking and cancel the view's timers (before the window is destroyed)."""
         if self.announcer is not None:
             self.announcer.stop()
+        self._stopped = True
+        if self._render_job is not None:
+            self.root.after_cancel(self._render_job)
+            self._render_job = None
+        self.view.destroy()
 
     # ------------------------------------------------------------- events (Tk thread)
     def on_event(self, type_: str, data: dict[str, Any]) -> None:
         """Connection listener: runs on the Tk thread after the mirror applied the event."""
+        if self._stopped:
+            return
         if type_ == "connection":
             self.view.set_online(bool(data.get("online")))
             return

@@ -4,8 +4,8 @@ pyttsx3 2.99 writes only the LAST `save_to_file` queued before a `runAndWait`, k
 save target so a later `say()` overwrites a file instead of playing, ignores unknown
 voice ids silently and prints "Audio saved to ..." on stdout. So: exactly one
 `save_to_file` per `runAndWait`, voice ids checked against the engine's own list, and
-the WAV played by us (audio.SystemPlayer). One engine per Synth, used from ONE thread
-(the announcer worker) only.
+the WAV played by us (audio.SystemPlayer). One engine per process, created and used on
+its own thread (SpeechEngine), never destroyed.
 
 The voice is picked by language from a preference list (espeak-ng: `sit/cmn-latn-pinyin`,
 because its `sit/cmn` reads Chinese characters as English-spelled pinyin; Windows SAPI5:
@@ -17,18 +17,22 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import queue
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from display_board import audio
 from display_board.settings import AnnounceSettings
 from display_board.speech_text import announcement_en, announcement_zh
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+SYNTH_TIMEOUT = 15.0  # seconds for one sentence; espeak needs ~20 ms, SAPI5 ~100 ms
 
 # Best first. An entry matches a voice id exactly, the last part of an id, a word in
 # the voice's name, or one of its languages.
@@ -55,6 +59,12 @@ def _languages(raw: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _voices_and_rate(engine: Any) -> tuple[list[VoiceInfo], int]:
+    voices = [VoiceInfo(str(v.id), str(v.name or ""), _languages(v.languages))
+              for v in engine.getProperty("voices")]
+    return voices, int(engine.getProperty("rate") or 200)
+
+
 def choose_voice(voices: Sequence[VoiceInfo], preferences: Iterable[str],
                  override: str = "") -> VoiceInfo | None:
     """The configured voice if the engine has it, else the best by language preference."""
@@ -73,17 +83,64 @@ def choose_voice(voices: Sequence[VoiceInfo], preferences: Iterable[str],
     return None
 
 
+class SpeechEngine:
+    """The process's one pyttsx3 engine, on its own thread, never destroyed.
+
+    pyttsx3 engines must not come and go: when an old espeak engine is garbage
+    collected its driver calls espeak's process-wide SetSynthCallback(None) and silences
+    the engine in use (seen in tests: "speech engine wrote no audio"). SAPI5 on Windows
+    is a COM object that belongs to the thread that created it. So one thread creates
+    the one engine and runs every synthesis job; callers wait for the result.
+    """
+
+    _instance: SpeechEngine | None = None
+    _guard = threading.Lock()
+
+    @classmethod
+    def get(cls) -> SpeechEngine:
+        with cls._guard:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]]] = queue.Queue()
+        self.finished = threading.Event()  # set by the engine when an utterance is done
+        threading.Thread(target=self._run, name="speech-engine", daemon=True).start()
+
+    def run(self, job: Callable[[Any], T], timeout: float = 60.0) -> T:
+        """job(engine) on the engine's thread; its result or its exception."""
+        future: Future[T] = Future()
+        self._jobs.put((job, future))
+        return future.result(timeout)
+
+    def _run(self) -> None:
+        engine: Any = None
+        error: BaseException | None = None
+        try:
+            import pyttsx3
+
+            engine = pyttsx3.init()
+            engine.connect("finished-utterance", lambda **_kw: self.finished.set())
+        except Exception as exc:  # no espeak-ng / SAPI5: every job reports it
+            error = exc
+        while True:
+            job, future = self._jobs.get()
+            if error is not None:
+                future.set_exception(RuntimeError(f"no speech engine: {error}"))
+                continue
+            try:
+                future.set_result(job(engine))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
 class Synth:
-    """Renders sentences to WAV clips with pyttsx3 (one engine, one thread)."""
+    """Renders sentences to WAV clips with the shared SpeechEngine."""
 
     def __init__(self, settings: AnnounceSettings) -> None:
-        import pyttsx3
-
-        self._engine: Any = pyttsx3.init()
-        self._owner = threading.get_ident()
-        self._voices = [VoiceInfo(str(v.id), str(v.name or ""), _languages(v.languages))
-                        for v in self._engine.getProperty("voices")]
-        self._default_rate = int(self._engine.getProperty("rate") or 200)
+        self._engine = SpeechEngine.get()
+        self._voices, self._default_rate = self._engine.run(_voices_and_rate)
         self._tmp = Path(tempfile.mkdtemp(prefix="board-voice-"))
         self._settings = settings
         self._picked: dict[str, VoiceInfo | None] = {}
@@ -104,18 +161,27 @@ class Synth:
 
     def render(self, text: str, lang: str) -> audio.Clip:
         """One sentence to a clip: one save_to_file per runAndWait, never say()."""
-        if threading.get_ident() != self._owner:
-            raise RuntimeError("Synth used from a thread that did not create it")
         voice = self._picked.get(lang)
-        if voice is not None:
-            self._engine.setProperty("voice", voice.id)
         rate = self._settings.rate or self._default_rate
-        self._engine.setProperty("rate", rate)
         target = self._tmp / f"speech-{lang}.wav"
         target.unlink(missing_ok=True)
-        with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..." noise
-            self._engine.save_to_file(text, str(target))
-            self._engine.runAndWait()
+
+        def job(engine: Any) -> None:
+            if voice is not None:
+                engine.setProperty("voice", voice.id)
+            engine.setProperty("rate", rate)
+            with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..." noise
+                self._engine.finished.clear()
+                engine.save_to_file(text, str(target))
+                engine.runAndWait()
+                # espeak's RETRIEVAL mode synthesises on its own thread and pyttsx3's
+                # runAndWait may return before the file is written: wait for the
+                # engine's finished-utterance (sent after the file is closed).
+                if not self._engine.finished.wait(SYNTH_TIMEOUT):
+                    log.warning("speech engine sent no finished-utterance in %ss",
+                                SYNTH_TIMEOUT)
+
+        self._engine.run(job)
         if not target.exists():
             raise RuntimeError(f"speech engine wrote no audio for {text!r}")
         return audio.read_wav(target)
@@ -138,8 +204,6 @@ class Synth:
         return audio.join(parts)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._engine.stop()
         for f in self._tmp.glob("*"):
             f.unlink(missing_ok=True)
         with contextlib.suppress(OSError):

@@ -8,7 +8,9 @@ collide. Tk opens it with Tk(screenName=...).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import os
 import shutil
 import subprocess
@@ -18,29 +20,42 @@ from pathlib import Path
 
 import pytest
 
+_shared: dict[str, str] = {}
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
 
 @contextlib.contextmanager
 def private_display(width: int = 1920, height: int = 1920) -> Iterator[str]:
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb not installed (Debian package xvfb)")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-         "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
+    """One display for the whole test process, stopped when the process exits.
+
+    Tk keeps its X connections open after a root is destroyed, so a display that went
+    away under a later test module would kill the process (Xlib I/O error): every
+    module shares this one instead.
+    """
+    if "name" not in _shared:
+        if shutil.which("Xvfb") is None:
+            pytest.skip("Xvfb not installed (Debian package xvfb)")
+        read_fd, write_fd = os.pipe()
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        os.close(write_fd)
         with os.fdopen(read_fd) as fh:
             number = fh.readline().strip()
         if not number:
+            _stop(proc)
             pytest.fail("Xvfb did not report a display number")
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        atexit.register(_stop, proc)
+        _shared["name"] = f":{number}"
+    yield _shared["name"]
 
 
 def make_root(display: str, width: int, height: int) -> tk.Tk:
@@ -48,6 +63,32 @@ def make_root(display: str, width: int, height: int) -> tk.Tk:
     root.geometry(f"{width}x{height}+0+0")
     root.update()
     return root
+
+
+@pytest.fixture(autouse=True)
+def tk_garbage_on_main_thread() -> Iterator[None]:
+    """No automatic garbage collection while a test's Tk objects live (see close_root).
+
+    Automatic collection may run on any thread that allocates (the speech engine, a
+    connection); a test's dead Tk objects are collected here, on the main thread.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
+
+
+def close_root(root: tk.Misc) -> None:
+    """Destroy a test's Tk root and collect its objects HERE, on the Tk thread.
+
+    Left to the garbage collector, a dead interpreter's objects may be freed on another
+    thread (the speech or connection thread) and Tcl aborts the process
+    ("Tcl_AsyncDelete: async handler deleted by the wrong thread").
+    """
+    root.destroy()
+    gc.collect()
 
 
 def screenshot(root: tk.Tk, display: str, path: Path) -> Path:

@@ -24,7 +24,14 @@ from display_board.sample_state import TZ, sample_state
 from queue_common import i18n
 from queue_common.mirror import Mirror
 from queue_common.protocol import Ev
-from tests.tk.board_display import canvas_texts, make_root, private_display, screenshot
+from tests.tk.board_display import (
+    canvas_texts,
+    close_root,
+    make_root,
+    private_display,
+    screenshot,
+    tk_garbage_on_main_thread,  # noqa: F401  (autouse fixture)
+)
 
 pytestmark = pytest.mark.tk
 
@@ -133,7 +140,7 @@ def test_a_call_appears_huge_and_flashing_then_stops(display: str) -> None:
         assert not board.flashing  # flash_seconds = 2: the hall is calm again
     finally:
         app.stop()
-        root.destroy()
+        close_root(root)
 
 
 def test_a_recall_flashes_again_and_is_marked(display: str) -> None:
@@ -154,7 +161,7 @@ def test_a_recall_flashes_again_and_is_marked(display: str) -> None:
         assert "请 B021 号 到 6 号窗口" in texts and "重呼" in texts
     finally:
         app.stop()
-        root.destroy()
+        close_root(root)
 
 
 def test_a_paused_window_shows_paused_on_board_and_window_screen(display: str) -> None:
@@ -177,7 +184,7 @@ def test_a_paused_window_shows_paused_on_board_and_window_screen(display: str) -
     finally:
         for a, r in ((app, root), (app2, root2)):
             a.stop()
-            r.destroy()
+            close_root(r)
 
 
 def test_window_screen_shows_its_own_call_and_flashes(display: str) -> None:
@@ -195,7 +202,7 @@ def test_window_screen_shows_its_own_call_and_flashes(display: str) -> None:
         assert "C009" in canvas_texts(app.view.canvas)  # another window's call changes nothing
     finally:
         app.stop()
-        root.destroy()
+        close_root(root)
 
 
 def test_offline_indicator_and_true_state_after_resync(display: str) -> None:
@@ -219,7 +226,7 @@ def test_offline_indicator_and_true_state_after_resync(display: str) -> None:
         assert "请取号后在休息区等候叫号" in texts
     finally:
         app.stop()
-        root.destroy()
+        close_root(root)
 
 
 def test_english_board(display: str) -> None:
@@ -234,7 +241,8 @@ def test_english_board(display: str) -> None:
     finally:
         i18n.set_language("zh")
         if root is not None:
-            root.destroy()
+            app.stop()
+            close_root(root)
 
 
 def test_waiting_counts_are_grouped_by_department() -> None:
@@ -261,7 +269,7 @@ def test_malformed_state_never_crashes_the_board(display: str) -> None:
         assert counter_view({"counters": [{"number": 2, "state": "weird"}]}, 2).state == "closed"
         assert not counter_view({}, 9).known
     finally:
-        root.destroy()
+        close_root(root)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720), (1080, 1920),
@@ -283,7 +291,7 @@ def test_screenshots_at_hall_screen_sizes(display: str, artifacts_dir: Path, wid
             assert board.scale.factor == pytest.approx(2.0)
             _assert_inside(board, width, height)
         finally:
-            root.destroy()
+            close_root(root)
         return
     state = sample_state(notice="请在休息区等候，留意大屏和语音叫号。过号请到取号机重新登记。"
                          "本中心实行一窗通办，一个号可办理多项业务。")
@@ -298,7 +306,7 @@ def test_screenshots_at_hall_screen_sizes(display: str, artifacts_dir: Path, wid
         assert shot.stat().st_size > 20_000
     finally:
         app.stop()
-        root.destroy()
+        close_root(root)
 
 
 def test_window_screen_screenshots(display: str, artifacts_dir: Path) -> None:
@@ -309,7 +317,7 @@ def test_window_screen_screenshots(display: str, artifacts_dir: Path) -> None:
             screenshot(root, display, artifacts_dir / f"window-{counter}-{size[0]}x{size[1]}.png")
         finally:
             app.stop()
-            root.destroy()
+            close_root(root)
 
 
 def _assert_inside(board: HallBoard, width: int, height: int) -> None:
