@@ -177,9 +177,11 @@ class Kiosk:
         self.main = view
         if with_choice:
             label = dict(priority_classes(self.state)).get(self.choice.priority_class or "")
-            self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label)
-            self.side.configure(width=max(300, self.root.winfo_screenwidth() * 3 // 11))
-            self.side.pack_propagate(False)  # same width on every screen: nothing jumps
+            share = 0.34 if self.fonts.large else 0.28
+            full = self.root.winfo_width()
+            full = full if full > 200 else self.root.winfo_screenwidth()  # not mapped yet
+            width = max(300, int(full * share))
+            self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label, width)
             self.side.pack(side="right", fill="y", padx=(16, 0))
         view.pack(side="left", fill="both", expand=True)
 

@@ -64,9 +64,13 @@ class StartView(tk.Frame):
         super().__init__(parent, bg=look.BG)
         tk.Label(self, text=tr("kiosk.start.prompt"), font=fonts["title"], bg=look.BG,
                  fg=look.INK, anchor="w").pack(fill="x", pady=(0, 8))
+        extra = tk.Frame(self, bg=look.BG)
+        extra.pack(side="bottom", fill="x", pady=(12, 0))  # before the grid: never squeezed
         grid = tk.Frame(self, bg=look.BG)
         grid.pack(fill="both", expand=True)
-        columns = 2 if fonts.large else 3
+        # Large text: wider buttons while they fit in few rows, else 3 columns so no
+        # button is squeezed below its text; very big halls get a 4th column.
+        columns = 2 if fonts.large and len(depts) <= 6 else 3 if len(depts) <= 12 else 4
         self.department_buttons: dict[str, tk.Button] = {}
         buttons = []
         for d in depts:
@@ -76,8 +80,6 @@ class StartView(tk.Frame):
             self.department_buttons[d.code] = btn
             buttons.append(btn)
         _grid(grid, buttons, columns)
-        extra = tk.Frame(self, bg=look.BG)
-        extra.pack(fill="x", pady=(12, 0))
         self.priority_button = big_button(extra, tr("kiosk.start.priority"),
                                           actions.open_priority, fonts, bg=look.PRIORITY,
                                           active=look.PRIORITY)
@@ -100,8 +102,11 @@ class MattersView(tk.Frame):
                                       actions.back_to_start, fonts, bg=look.MUTED,
                                       active=look.MUTED, font="body")
         self.back_button.pack(side="left")
-        tk.Label(head, text=f"{dept.name} · {tr('kiosk.matters.prompt')}", font=fonts["body"],
-                 bg=look.BG, fg=look.INK, anchor="w").pack(side="left", padx=12)
+        tk.Label(head, text=dept.name, font=fonts["title"], bg=look.BG, fg=look.INK,
+                 anchor="w").pack(side="left", padx=12)
+        tk.Label(self, text=tr("kiosk.matters.prompt"), font=fonts["body"], bg=look.BG,
+                 fg=look.MUTED, anchor="w", justify="left",
+                 wraplength=self.winfo_screenwidth() // 2).pack(fill="x", pady=(0, 6))
         grid = tk.Frame(self, bg=look.BG)
         grid.pack(fill="both", expand=True)
         self.matter_buttons: dict[str, tk.Button] = {}
@@ -127,39 +132,40 @@ class ChosenPanel(tk.Frame):
     """Always visible while choosing: the chosen matters, each removable, and 确认取号."""
 
     def __init__(self, parent: tk.Misc, fonts: KioskFonts, actions: Actions, choice: Choice,
-                 priority_label: str | None) -> None:
-        super().__init__(parent, bg=look.PANEL, padx=12, pady=12)
-        tk.Label(self, text=f"{tr('kiosk.chosen.title')}（{len(choice.matters)}/"
-                            f"{choice.max_services}）", font=fonts["title"], bg=look.PANEL,
+                 priority_label: str | None, width: int) -> None:
+        super().__init__(parent, bg=look.PANEL, padx=12, pady=12, width=width)
+        self.pack_propagate(False)  # same width on every screen: nothing jumps
+        text_width = width - 24 - fonts.px("small") * 5  # beside the 移除 button
+        tk.Label(self, text=f"{tr('kiosk.chosen.title')} {len(choice.matters)}/"
+                            f"{choice.max_services}", font=fonts["button"], bg=look.PANEL,
                  fg=look.INK, anchor="w").pack(fill="x")
         self.remove_buttons: dict[str, tk.Button] = {}
         rows = tk.Frame(self, bg=look.PANEL)
         rows.pack(fill="both", expand=True, pady=8)
+        rows.columnconfigure(0, weight=1)
+        line = 0
         if priority_label:
-            row = tk.Frame(rows, bg=look.PANEL)
-            row.pack(fill="x", pady=3)
-            tk.Label(row, text=tr("kiosk.chosen.priority", label=priority_label),
+            tk.Label(rows, text=tr("kiosk.chosen.priority", label=priority_label),
                      font=fonts["body"], bg=look.PANEL, fg=look.PRIORITY, anchor="w",
-                     justify="left", wraplength=self.winfo_screenwidth() // 6).pack(
-                side="left", fill="x", expand=True)
-            self.priority_remove = big_button(row, "✕", actions.clear_priority, fonts,
-                                              bg=look.MUTED, active=look.MUTED, font="body")
-            self.priority_remove.pack(side="right")
+                     justify="left", wraplength=text_width).grid(row=line, column=0,
+                                                                 sticky="w", pady=3)
+            self.priority_remove = big_button(rows, "✕", actions.clear_priority, fonts,
+                                              bg=look.MUTED, active=look.MUTED, font="small")
+            self.priority_remove.grid(row=line, column=1, sticky="e", pady=3)
+            line += 1
         if not choice.matters:
             tk.Label(rows, text=tr("kiosk.chosen.empty"), font=fonts["body"], bg=look.PANEL,
-                     fg=look.MUTED, anchor="w").pack(fill="x", pady=6)
+                     fg=look.MUTED, anchor="w").grid(row=line, column=0, sticky="w", pady=6)
         for i, m in enumerate(choice.matters, start=1):
-            row = tk.Frame(rows, bg=look.PANEL)
-            row.pack(fill="x", pady=3)
-            tk.Label(row, text=f"{i}. {m.name}", font=fonts["body"], bg=look.PANEL,
-                     fg=look.INK, anchor="w", justify="left",
-                     wraplength=self.winfo_screenwidth() // 6).pack(
-                side="left", fill="x", expand=True)
-            btn = big_button(row, "✕ " + tr("kiosk.chosen.remove"),
+            tk.Label(rows, text=f"{i}.{m.name}", font=fonts["body"], bg=look.PANEL,
+                     fg=look.INK, anchor="w", justify="left", wraplength=text_width).grid(
+                row=line, column=0, sticky="w", pady=3)
+            btn = big_button(rows, "✕ " + tr("kiosk.chosen.remove"),
                              partial(actions.remove_matter, m.code), fonts,
                              bg=look.MUTED, active=look.MUTED, font="small")
-            btn.pack(side="right")
+            btn.grid(row=line, column=1, sticky="e", pady=3)
             self.remove_buttons[m.code] = btn
+            line += 1
         self.clear_button = big_button(self, tr("kiosk.chosen.clear"), actions.clear_choice,
                                        fonts, bg=look.MUTED, active=look.MUTED, font="body",
                                        state="normal" if choice.matters else "disabled")
