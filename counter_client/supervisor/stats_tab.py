@@ -8,6 +8,7 @@ a supervisor sends upstairs carries the numbers on screen and of `queue-server s
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 import tkinter as tk
 from pathlib import Path
@@ -199,7 +200,10 @@ class StatsTab(ttk.Frame):
             ax.clear()
 
         def mins(v: Any) -> float:
-            return (v or 0) / 60.0
+            return math.nan if v is None else v / 60.0  # no figure: a gap, not a zero
+
+        def percent(v: Any) -> float:
+            return math.nan if v is None else v * 100.0
 
         hours = groups.get("hour", [])
         x = [r["key"] for r in hours]
@@ -214,6 +218,7 @@ class StatsTab(ttk.Frame):
                   label=tr("sv.st.legend.p90"))
         twin.set_ylabel(tr("sv.st.axis.minutes"))
         twin.set_ylim(bottom=0)
+        twin.margins(y=0.15)
         hour_ax.set_title(tr("sv.st.chart.hour"))
         handles = hour_ax.get_legend_handles_labels()
         thandles = twin.get_legend_handles_labels()
@@ -228,13 +233,14 @@ class StatsTab(ttk.Frame):
             if r["wait_mean"] is not None:
                 matter_ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
                                f" {mins(r['wait_mean']):.0f}′", va="center", fontsize=8)
+        matter_ax.set_xlabel(tr("sv.st.axis.tickets"))
         matter_ax.set_title(tr("sv.st.chart.matter"))
         matter_ax.tick_params(axis="y", labelsize=8)
 
         for ax, dim, line_key, label_key, scale in (
                 (counter_ax, "counter", "service_mean", "sv.st.legend.service", mins),
                 (clerk_ax, "clerk", "satisfaction_rate", "sv.st.legend.satisfaction",
-                 lambda v: (v or 0) * 100)):
+                 percent)):
             rows = groups.get(dim, [])
             labels = [r["label"].replace("号综合窗口", "号").replace("号窗口", "号")
                       for r in rows]
@@ -249,6 +255,7 @@ class StatsTab(ttk.Frame):
             tw.set_ylabel(tr("sv.st.axis.minutes" if dim == "counter"
                              else "sv.st.axis.percent"))
             tw.set_ylim(bottom=0)
+            tw.margins(y=0.15)
             ax.set_title(tr(f"sv.st.chart.{dim}"))
             h1, l1 = ax.get_legend_handles_labels()
             h2, l2 = tw.get_legend_handles_labels()
