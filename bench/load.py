@@ -66,7 +66,7 @@ def prepare_hall(data: Path, kiosks: int, counters: int, synchronous: str) -> No
 
 
 def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
-           seconds: float, ready: Any, go: Any, out: Any) -> None:
+           seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall") -> None:
     """One client process: connect, (log in), wait for go, loop for `seconds`."""
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
@@ -107,6 +107,9 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
 
         while time.perf_counter() < end:
             step += 1
+            if mix == "wire":  # the socket loop, CURVE and envelope alone: no database
+                timed("hello", {})
+                continue
             if user is None:
                 if last_ticket is not None and step % 4 == 0:
                     timed("ticket_status", {"ticket_id": last_ticket})
@@ -136,8 +139,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float
-          ) -> tuple[list[dict[str, Any]], float]:
+def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
+          mix: str = "hall") -> tuple[list[dict[str, Any]], float]:
     """Run every client process against the server; (their results, wall seconds)."""
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -145,7 +148,7 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float
         (f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
     plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
     procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
-                                              ready, go, out))
+                                              ready, go, out, mix))
              for dev, user, ctr in plan]
     for proc in procs:
         proc.start()
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of clients that are kiosks (the rest are counters)")
     ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
     ap.add_argument("--no-group-commit", action="store_true")
+    ap.add_argument("--mix", default="hall", choices=["hall", "wire"],
+                    help="hall: issue/call/start/complete/status; wire: hello only")
     ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
     ap.add_argument("--attach", nargs=2, metavar=("DATA", "HOST:REQ:EV"),
                     help="drive an already running server (e.g. under a profiler)")
@@ -183,14 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.attach:
         data, server = args.attach
-        results, wall = drive(Path(data), server, kiosks, counters, args.seconds)
+        results, wall = drive(Path(data), server, kiosks, counters, args.seconds,
+                              args.mix)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
                 Path(tmp), extra_args=(*extra, "--log-level", "WARNING"),
                 prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
             server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
-            results, wall = drive(hall.data, server, kiosks, counters, args.seconds)
+            results, wall = drive(hall.data, server, kiosks, counters, args.seconds,
+                                  args.mix)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpus": mp.cpu_count()},
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
         "seconds": args.seconds, "wall_seconds": round(wall, 3),
-        "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "mix": args.mix, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
         "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
                 "max_ms": round(max(everything, default=0), 2)},
@@ -216,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                    for op, v in sorted(per_op.items())},
         "errors": errors,
     }
-    print(f"load: {args.clients} clients ({kiosks} kiosks, {counters} counters), "
+    print(f"load ({args.mix}): {args.clients} clients ({kiosks} kiosks, {counters} counters), "
           f"{args.seconds:.0f} s, synchronous={args.sync}, "
           f"group commit {'on' if summary['group_commit'] else 'off'}")
     print(f"  {summary['ops']} ops, {summary['ops_per_second']} ops/s; all ops "

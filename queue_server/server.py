@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
+import msgspec
 import zmq
 
 from queue_common import protocol as p
@@ -45,6 +46,18 @@ MAX_ID_CHARS = 64
 MAX_TOKEN_CHARS = 128
 BATCH_MAX = 64
 STATUS_LOOKUP_ACTOR_DEVICE = "status-page"
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON like protocol.encode, ~20x faster (events are the bulk)."""
+    try:
+        return _ENCODER.encode(obj)
+    except (TypeError, ValueError, OverflowError):
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
+                          default=str).encode("utf-8")
+
 
 Command: TypeAlias = "tuple[str, dict[str, Any], Actor, tuple[str, str] | None]"
 
@@ -391,7 +404,7 @@ class HallServer:
     def _reply(self, routing_id: bytes, reply: dict[str, Any]) -> None:
         assert self._router is not None
         try:
-            self._router.send_multipart([routing_id, p.encode(reply)], zmq.NOBLOCK)
+            self._router.send_multipart([routing_id, encode(reply)], zmq.NOBLOCK)
         except zmq.ZMQError as exc:  # the peer left (ROUTER_MANDATORY) or is not reading
             log.info("reply %s not delivered: %s", reply.get("id"), exc)
 
@@ -402,7 +415,7 @@ class HallServer:
             self.seq += 1
         body = p.event(self.seq, type_, self._now(), data, self.epoch)
         try:
-            self._pub.send_multipart([type_.encode("utf-8"), p.encode(body)], zmq.NOBLOCK)
+            self._pub.send_multipart([type_.encode("utf-8"), encode(body)], zmq.NOBLOCK)
         except zmq.ZMQError as exc:  # PUB drops rather than blocks; subscribers resync
             log.warning("event %s not published: %s", type_, exc)
 
