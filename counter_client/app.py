@@ -136,11 +136,14 @@ class CounterApp:
             save_prefs(self.data, self.device, self.prefs)
 
     def _logged_out(self) -> None:
+        reason = self.caller.leave_reason if self.caller is not None else ""
         self.caller = None
         if self.rating_window is not None:
             self.rating_window.destroy()
             self.rating_window = None
         self.show_login()
+        if reason and self.login is not None:
+            self.login.status.configure(text=reason, style="Error.TLabel")
 
     def open_rating_pad(self, counter: int) -> None:
         """The pad as a second window of the caller (drag it to the citizen's screen)."""

@@ -52,6 +52,8 @@ class CallerWindow:
         self.gate = ActionGate(connection, self._schedule_render, seq=self._mirror_seq)
         self.my_day = MyDay(counter)
         self.dialog: Dialog | None = None
+        self.leave_reason = ""  # shown on the login form after an involuntary logout
+        self._seen_me = False
         self.message = ""
         self.message_style = "Info.TLabel"
         self.rendered_at: dict[str, float] = {}  # action -> when its effect was shown
@@ -239,9 +241,25 @@ class CallerWindow:
         if event_type == "connection" and not data.get("online", True):
             self.set_message("", "Info.TLabel")
         self.my_day.observe(event_type, data, self.staff.get("user"))
+        if self._taken_over():
+            return
         if event_type in ("resync", "connection"):
             self._apply_settings()
         self._schedule_render()
+
+    def _taken_over(self) -> bool:
+        """Another clerk logged in at this window (that ends this login on the server):
+        back to the login form, saying why, instead of showing someone else's work."""
+        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        clerk = counter.get("clerk")
+        mine = self.staff.get("user")
+        if isinstance(clerk, dict) and mine and clerk.get("user") == mine:
+            self._seen_me = True  # the mirror has caught up with this login
+        elif isinstance(clerk, dict) and mine and self._seen_me:
+            self.leave_reason = tr("cc.taken_over", name=str(clerk.get("name", "")))
+            self._logged_out()
+            return True
+        return False
 
     def _schedule_render(self) -> None:
         """Coalesce a burst of events into one render (after_idle)."""
@@ -422,8 +440,9 @@ class CallerWindow:
             self.set_message(tr("cc.queue_empty"), "Info.TLabel")
             return
         if reply.error_code == Err.UNAUTHENTICATED and self.on_logout is not None:
-            self.set_message(tr("cc.error", message=reply.error_message or ""), "Error.TLabel")
-            self.root.after(1500, self._logged_out)
+            # The login ended (expired, or taken over at another PC): log in again.
+            self.leave_reason = tr("cc.error", message=reply.error_message or "")
+            self._logged_out()
             return
         message = reply.error_message or reply.error_code or "?"
         self.set_message(tr("cc.error", message=message), "Error.TLabel")
@@ -560,13 +579,18 @@ class CallerWindow:
 
     def _do_logout(self) -> None:
         logout = getattr(self.connection, "logout", None)
-        if callable(logout):
-            try:
-                logout(callback=lambda _reply: self._logged_out())
-            except TypeError:
-                logout(lambda _reply: self._logged_out())
-        else:
+        if not callable(logout):
             self._logged_out()
+            return
+
+        def replied(reply: ReplyLike) -> None:
+            # A ticket reached the window meanwhile: stay, the clerk decides again.
+            if not reply.ok and reply.error_code == Err.CONFLICT:
+                self._show_error(reply)
+                return
+            self._logged_out()
+
+        logout(callback=replied)
 
     def _logged_out(self) -> None:
         if self._closed:

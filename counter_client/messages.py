@@ -144,6 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.leave.transfer": ("转回队列后退出", "Send it back to the queue, then leave"),
     "cc.leave.no_show": ("按过号处理后退出", "Mark no-show, then leave"),
     "cc.leave.stay": ("不退出", "Stay"),
+    "cc.taken_over": ("{name} 已在本窗口登录，您的登录已结束", "{name} logged in at this window; "
+                      "your login has ended"),
     "cc.supervisor.missing": ("本机未安装值班长看板", "The supervisor dashboard is not installed"),
     # rating pad
     "rp.title": ("服务评价 · {counter}", "Rate our service · {counter}"),

@@ -466,3 +466,12 @@ def test_call_a_specific_waiting_ticket_from_the_list(hall: LiveHall, desk: Desk
     caller.waiting_list.button.invoke()  # 叫此号
     desk.wait_state("calling", wanted["number"])
     assert [t.number for t in caller.view.waiting] == [first["number"]]
+
+
+def test_another_clerk_logging_in_here_ends_this_login(hall: LiveHall, desk: Desk) -> None:
+    caller = desk.login()
+    assert pump(desk.root, lambda: caller._seen_me)
+    hall.connect("counter-2", user="clerk2", counter=1)  # 李强 sits down at window 1
+    assert pump(desk.root, lambda: desk.app.caller is None and desk.app.login is not None)
+    assert desk.app.login is not None
+    assert "李强" in desk.app.login.status.cget("text")
