@@ -122,7 +122,7 @@ class CounterApp:
         extra: list[tuple[str, Callable[[], None]]] = [
             (tr("cc.act.rating_pad"), lambda: self.open_rating_pad(bound))]
         if staff.get("role") in SUPERVISOR_ROLES and supervisor_available():
-            extra.append(("值班长看板 / Dashboard",
+            extra.append((tr("cc.act.dashboard"),
                           lambda: open_supervisor(self.root, self.connection)))
         self.caller = CallerWindow(self.root, self.connection, counter=bound, staff=staff,
                                    fonts=self.fonts, expanded=self.prefs.expanded,

@@ -42,6 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.act.expand": ("展开 ▼", "Expand ▼"),
     "cc.act.compact": ("收起 ▲", "Compact ▲"),
     "cc.act.rating_pad": ("评价器", "Rating pad"),
+    "cc.act.dashboard": ("值班长看板", "Supervisor dashboard"),
     "cc.act.open_counter": ("开窗", "Open window"),
     "cc.act.close_counter": ("关窗", "Close window"),
     "cc.confirm.close": ("关闭{counter}？\n目前有 {count} 人在等候本窗口可办的事项，关窗后由其他窗口办理。",

@@ -475,3 +475,19 @@ def test_another_clerk_logging_in_here_ends_this_login(hall: LiveHall, desk: Des
     assert pump(desk.root, lambda: desk.app.caller is None and desk.app.login is not None)
     assert desk.app.login is not None
     assert "李强" in desk.app.login.status.cget("text")
+
+
+def test_supervisor_login_without_a_window_opens_the_dashboard(hall: LiveHall,
+                                                                display: str) -> None:
+    d = Desk(hall, display, device="supervisor-1")
+    try:
+        form = d.app.login
+        assert form is not None
+        form.user.insert(0, "super1")
+        form.password.insert(0, DEMO_PASSWORD)
+        form.counter.delete(0, "end")  # no window: the dashboard
+        form.submit_button.invoke()
+        assert pump(d.root, lambda: d.app.dashboard is not None), form.status.cget("text")
+        assert d.app.caller is None
+    finally:
+        d.close()
