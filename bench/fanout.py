@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             if r.ok and r.result:
                 ticket = r.result.get("ticket", r.result)
                 sent[int(ticket["id"])] = (t_send, t_reply)
+            clerk.call("start")
             clerk.call("complete", {})
             time.sleep(args.interval)
         time.sleep(0.5)
