@@ -203,3 +203,34 @@ def test_retry_with_same_id_gives_one_effect(served: tuple[HallServer, FakeHall,
         b = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]}, request_id="same-id-1")
         assert a.result == b.result == {"number": "A001"}
         assert hall.issued == ["A001"]
+
+
+def test_mirror_resnapshots_after_lost_events_and_a_new_epoch(
+        served: tuple[HallServer, FakeHall, Path]) -> None:
+    server, hall, data = served
+    board = Connection(_endpoint(server), ClientKeys.from_data_dir(data, "board-1"),
+                       device="board-1")
+    resyncs: list[dict[str, Any]] = []
+    board.add_listener(lambda type_, d: resyncs.append(d) if type_ == "resync" else None)
+    with board:
+        assert board.wait_until(lambda: len(resyncs) == 1 and board.online, 5)
+        # three events the board never heard (PUB dropped them): the next heartbeat
+        # carries a seq the mirror does not have, so it takes a new snapshot
+        server.seq += 3
+        assert board.wait_until(lambda: len(resyncs) == 2, 3), "gap seen by heartbeat"
+        assert board.mirror.seq == server.seq
+        server.epoch = "restarted"  # what a server restart looks like to a client
+        assert board.wait_until(lambda: len(resyncs) == 3, 3), "new epoch seen"
+        assert board.mirror.epoch == "restarted"
+
+
+def test_a_request_while_the_server_is_away_fails_at_once_as_offline(tmp_path: Path) -> None:
+    keys.create_hall_keys(tmp_path, [("kiosk-1", "kiosk")])
+    ep = ServerEndpoint("127.0.0.1", 1, 2)  # nobody listens there
+    kiosk = Connection(ep, ClientKeys.from_data_dir(tmp_path, "kiosk-1"), device="kiosk-1")
+    with kiosk:
+        t0 = time.monotonic()
+        reply = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]})
+        assert reply.error_code == "OFFLINE"
+        assert time.monotonic() - t0 < 1.0, "IMMEDIATE: not queued for later delivery"
+        assert kiosk.online is False
