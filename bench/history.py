@@ -262,6 +262,7 @@ def measure(data: Path, last_day: dt.date) -> dict[str, Any]:
     reply_s, text = timed(lambda: json.dumps(month(), ensure_ascii=False))
     out["month_stats_reply_s"] = round(reply_s, 3)
     out["month_stats_reply_bytes"] = len(text.encode())
+    out["_month_result"] = warm
 
     def today() -> dict[str, Any]:
         with engine.begin() as conn:
@@ -274,6 +275,119 @@ def measure(data: Path, last_day: dt.date) -> dict[str, Any]:
     out["database_mb"] = round(Path(cfg.database_url().removeprefix("sqlite:///"))
                                .stat().st_size / 2**20, 1)
     engine.dispose()
+    return out
+
+
+class _Mirror:
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+        self.seq = 1
+
+
+class _StubConnection:
+    """What the dashboard needs of a connection, holding a fixed busy-hall state."""
+
+    online = True
+    token: str | None = None
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.mirror = _Mirror(state)
+
+    def request(self, op: str, args: dict[str, Any] | None = None, **kw: Any) -> str:
+        return "bench"
+
+    def add_listener(self, fn: Any) -> None:
+        pass
+
+
+def busy_state(data: Path, waiting: int, now: dt.datetime, seed: int) -> dict[str, Any]:
+    """A snapshot (docs/hall-state.md, mirror form) of a peak moment: `waiting` tickets."""
+    cfg = load_config(data / "config.toml")
+    rng = random.Random(seed)
+    codes = [s.code for s in cfg.services]
+    tickets: dict[int, Any] = {}
+    for tid in range(1, waiting + 1):
+        chosen = rng.sample(codes, rng.choice([1, 1, 1, 2, 2, 3]))
+        tickets[tid] = {"id": tid, "number": f"A{tid:03d}", "kind": "normal",
+                        "state": "waiting", "token": f"t{tid}",
+                        "issued_at": (now - dt.timedelta(seconds=rng.uniform(0, 5400)))
+                        .isoformat(), "called_at": None, "counter": None,
+                        "transfer_to_counter": None, "recalls": 0, "no_shows": 0,
+                        "items": [{"service": c, "state": "pending"} for c in chosen]}
+    counters: dict[int, Any] = {}
+    for n, c in enumerate(cfg.counters):
+        tid = waiting + 1 + n
+        tickets[tid] = {**tickets[1], "id": tid, "number": f"B{tid:03d}", "state": "serving"}
+        counters[c.number] = {
+            "number": c.number, "name": c.name or f"{c.number}号窗口",
+            "state": "paused" if n == 3 else "serving",
+            "services": cfg.service_codes_of(c),
+            "clerk": {"user": f"c{n}", "name": f"窗口员{n}", "badge": f"09{n:02d}"},
+            "ticket_id": None if n == 3 else tid, "pause_reason": "lunch" if n == 3 else None,
+            "since": (now - dt.timedelta(minutes=rng.uniform(1, 40))).isoformat()}
+    return {"business_day": now.date().isoformat(), "now": now.isoformat(),
+            "hall": {"name": cfg.hall.name, "settings": cfg.settings()},
+            "services": [{"code": s.code, "name": s.name} for s in cfg.services],
+            "counters": counters, "tickets": tickets,
+            "estimates": {code: 600 for code in codes}, "devices": {}}
+
+
+def measure_ui(data: Path, month: dict[str, Any]) -> dict[str, Any]:
+    """Live tab refresh at a peak and the statistics tab drawing a month, under Xvfb."""
+    import os
+    import shutil
+    import subprocess
+    import tkinter as tk
+
+    from counter_client.supervisor import Dashboard
+    from counter_client.supervisor.live_model import live_view
+
+    out: dict[str, Any] = {}
+    proc = None
+    display = os.environ.get("DISPLAY")
+    if not display:
+        if shutil.which("Xvfb") is None:
+            return {"skipped": "no DISPLAY and no Xvfb"}
+        read_fd, write_fd = os.pipe()
+        proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
+                                 "1440x900x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write_fd)
+        with os.fdopen(read_fd) as fh:
+            display = ":" + fh.readline().strip()
+    try:
+        now = dt.datetime.now(TZ)
+        for waiting in (100, 400, 1000):
+            state = busy_state(data, waiting, now, waiting)
+            pure_s, _ = timed(lambda s=state: live_view(s, now), repeat=5)
+            root = tk.Tk(screenName=display)
+            root.geometry("1440x900")
+            dash = Dashboard(root, _StubConnection(state),  # type: ignore[arg-type]
+                             clock=lambda: now)
+            root.update()
+
+            def refresh(d: Any = dash, r: Any = root) -> None:
+                d.live.refresh()
+                r.update_idletasks()
+
+            ui_s, _ = timed(refresh, repeat=5)
+            out[f"live_view_{waiting}_waiting_s"] = round(pure_s, 4)
+            out[f"live_tab_refresh_{waiting}_waiting_s"] = round(ui_s, 4)
+            if waiting == 1000:
+                dash.notebook.select(1)
+                root.update()
+
+                def draw(d: Any = dash, r: Any = root) -> None:
+                    d.stats.show(month)  # tables, cards, and one draw_idle of the charts
+                    r.update_idletasks()
+
+                draw_s, _ = timed(draw, repeat=3)
+                out["stats_tab_render_month_s"] = round(draw_s, 3)
+            root.destroy()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
     return out
 
 
@@ -296,6 +410,8 @@ def main() -> int:
         result["generated"] = generate(data, args.days, last_day, args.seed)
         print(json.dumps(result["generated"], ensure_ascii=False))
     result["measured"] = measure(data, last_day)
+    month = result["measured"].pop("_month_result")
+    result["measured"]["ui"] = measure_ui(data, month)
     result["targets"] = {"month_report_s": 1.0, "live_refresh_s": 0.2}
     result["data"] = str(data)
     print(json.dumps(result["measured"], ensure_ascii=False, indent=1))

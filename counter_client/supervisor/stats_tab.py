@@ -185,7 +185,10 @@ class StatsTab(ttk.Frame):
         from matplotlib.figure import Figure
 
         setup_matplotlib()
-        self.figure = Figure(figsize=(14, 6.2), dpi=90, layout="constrained")
+        # fixed margins: constrained layout re-measures every label and took 60% of a draw
+        self.figure = Figure(figsize=(14, 6.2), dpi=90)
+        self.figure.subplots_adjust(left=0.05, right=0.95, top=0.94, bottom=0.1,
+                                    wspace=0.32, hspace=0.42)
         self.axes = self.figure.subplots(2, 2)
         self.canvas = FigureCanvasTkAgg(self.figure, master=parent)  # type: ignore[no-untyped-call]
         widget = self.canvas.get_tk_widget()  # type: ignore[no-untyped-call]
