@@ -107,16 +107,37 @@ def child(args: argparse.Namespace) -> int:
                 and caller.view.waiting_total >= args.calls), "tickets never showed"
     rss_start = rss_mb()
 
+    # Where the time goes: the reply reaching the Tk thread, the event reaching it.
+    marks: dict[str, float] = {}
+    plain_request = conn.request
+
+    def timed_request(op: str, args: dict[str, Any] | None = None, *,
+                      callback: Any = None, **kw: Any) -> str:
+        def wrapped(reply: Any) -> None:
+            marks["reply"] = time.perf_counter()
+            if callback is not None:
+                callback(reply)
+        return plain_request(op, args, callback=wrapped, **kw)
+
+    conn.request = timed_request  # type: ignore[method-assign]
+    conn.add_listener(lambda t, _d: marks.setdefault("event", time.perf_counter())
+                      if t not in ("connection", "resync") else None)
+    parts: dict[str, list[float]] = {"reply": [], "event": []}
+
     def press(action: str, state: str, timeout: float = 10.0) -> float | None:
         """Key press -> the state the server answered is on screen (ms); None if not."""
         assert pump(lambda: not caller.gate.busy()), "gate stuck"
         key = caller.key_for(action)
         assert key is not None, action
+        marks.clear()
         t0 = time.perf_counter()
         root.event_generate(f"<Key-{key}>")
         ok = pump(lambda: caller.view.counter_state == state and not caller._render_pending
                   and caller.bar_state.cget("text") == i18n.tr(f"cc.state.{state}"),
                   timeout)
+        if ok and "reply" in marks and "event" in marks:
+            parts["reply"].append((marks["reply"] - t0) * 1000)
+            parts["event"].append((marks["event"] - t0) * 1000)
         return (time.perf_counter() - t0) * 1000 if ok else None
 
     lat: dict[str, list[float]] = {"call_next": [], "start": [], "complete": []}
@@ -156,6 +177,8 @@ def child(args: argparse.Namespace) -> int:
     result = {
         "latency_ms": {k: {"n": len(v), "p50": percentile(v, 50), "p99": percentile(v, 99),
                            "max": max(v) if v else None} for k, v in lat.items()},
+        "breakdown_ms": {k: {"p50": percentile(v, 50), "p99": percentile(v, 99)}
+                         for k, v in parts.items()},
         "rss_mb_after_login": round(rss_start, 1),
         "rss_mb_after_day": round(rss_mb(), 1),
         "events_seen": conn.mirror.seq,
@@ -270,6 +293,7 @@ def main() -> int:
         "seconds": {"measured_calls": round(measured_at - started, 1),
                     "day": round(time.perf_counter() - measured_at, 1)},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
                     "platform": platform.platform()},
         "targets": {"call_next_p99_ms": 50, "rss_mb": 80},
     })
@@ -279,6 +303,10 @@ def main() -> int:
     print(f"{'key':<10}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for key, row in result["latency_ms"].items():
         print(f"{key:<10}{row['n']:>6}{row['p50']:>10.1f}{row['p99']:>10.1f}{row['max']:>10.1f}")
+    br = result["breakdown_ms"]
+    print(f"of which (all keys, measured calls): reply on the Tk thread p50 "
+          f"{br['reply']['p50']:.1f} / p99 {br['reply']['p99']:.1f} ms; event p50 "
+          f"{br['event']['p50']:.1f} / p99 {br['event']['p99']:.1f} ms")
     print(f"RSS after login {result['rss_mb_after_login']} MB; after the day "
           f"{result['rss_mb_after_day']} MB ({result['events_seen']} events mirrored, "
           f"{day['issued']} tickets issued in the day)")

@@ -62,6 +62,7 @@ class CallerWindow:
         self._render_pending = False
         self._closed = False
         self._tick_job: str | None = None
+        self._lists_job: str | None = None
         self.expanded = expanded
         self.settings: dict[str, Any] = {}
         self.keys, self.key_problems = hk.resolve_hotkeys(None)
@@ -335,13 +336,23 @@ class CallerWindow:
             header += " · " + tr("cc.paused_since", reason=reason, time=since)
         self.header.configure(text=header)
         self.ticket_panel.render(view, self.settings, now)
-        self.counts.render(view)
-        self.waiting_list.render(view.waiting, self.settings, now, cs.CALL in enabled)
-        self.parked_list.render(view.parked, self.settings, now, cs.UNPARK in enabled)
+        # The lists are the costly part and the least urgent: drawn right after the
+        # clerk's own number and buttons are on screen, not before.
+        if self._lists_job is None:
+            self._lists_job = self.root.after(1, self._render_lists)
         served, average = self.my_day.figures()
         self.my_stats.configure(text=tr("cc.my_stats", served=served,
                                         average=cs.format_duration(average))
                                 if served is not None else tr("cc.my_stats.unknown"))
+
+    def _render_lists(self) -> None:
+        self._lists_job = None
+        if self._closed or not self.expanded:
+            return
+        view, now, enabled = self.view, dt.datetime.now(dt.UTC), self.enabled()
+        self.counts.render(view)
+        self.waiting_list.render(view.waiting, self.settings, now, cs.CALL in enabled)
+        self.parked_list.render(view.parked, self.settings, now, cs.UNPARK in enabled)
 
     @staticmethod
     def _effective(action: str, view: cs.CallerView) -> str:
@@ -602,8 +613,9 @@ class CallerWindow:
     def destroy(self) -> None:
         self._closed = True
         self._close_dialog()
-        if self._tick_job is not None:
-            self.root.after_cancel(self._tick_job)
+        for job in (self._tick_job, self._lists_job):
+            if job is not None:
+                self.root.after_cancel(job)
         for sequence in self._bound:
             self.root.unbind_all(sequence)
         self._bound = []
