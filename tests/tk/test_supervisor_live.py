@@ -243,3 +243,38 @@ def test_statistics_tab_shows_and_exports_the_same_figures_as_the_cli(
     pump(office.root, lambda: False, timeout=0.3)
     screenshot(office.root, office.display,
                artifacts_dir / "supervisor_stats_windows.png")
+
+
+def test_a_supervisor_logging_in_at_the_counter_client_gets_the_dashboard(
+        hall: LiveHall, display: str) -> None:
+    """counter-client on the supervisor PC: 陈静 logs in without a window number."""
+    from counter_client.app import CounterApp
+
+    i18n.set_language("zh")
+    root = tk.Tk(screenName=display, className="CounterClient")
+    _KEEP_ALIVE.append(root)
+    conn = Connection.from_data_dir(hall.data, "supervisor-1",
+                                    f"{hall.host}:{hall.request_port}:{hall.event_port}")
+    conn.attach_tk(root)
+    conn.start()
+    try:
+        app = CounterApp(root, conn, data=hall.data, device="supervisor-1",
+                         on_quit=lambda: None)
+        assert pump(root, lambda: bool(conn.online and conn.mirror.ready))
+        form = app.login
+        assert form is not None
+        form.user.delete(0, "end")
+        form.user.insert(0, "super1")
+        form.password.insert(0, "demo1234")
+        form.counter.delete(0, "end")
+        form.submit_button.invoke()
+        assert pump(root, lambda: app.dashboard is not None), form.status.cget("text")
+        dash = app.dashboard
+        assert isinstance(dash, Dashboard)
+        assert pump(root, lambda: len(dash.live.windows.get_children()) == 8)
+        assert "值班长看板" in root.title()
+    finally:
+        conn.stop()
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
+        gc.collect()
