@@ -140,8 +140,17 @@ def pct(values: list[float], q: float) -> float:
 
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
-          mix: str = "hall") -> tuple[list[dict[str, Any]], float]:
+          mix: str = "hall", queue: int = 0) -> tuple[list[dict[str, Any]], float]:
     """Run every client process against the server; (their results, wall seconds)."""
+    if queue:
+        with Connection.from_data_dir(data, "kiosk-1", server, mirror=False) as kiosk:
+            state = kiosk.call("state", timeout=30)
+            while not state.ok:
+                time.sleep(0.05)
+                state = kiosk.call("state", timeout=30)
+            codes = [s["code"] for s in (state.result or {})["services"] if s["general"]]
+            for i in range(queue):
+                kiosk.call("issue", {"services": [codes[i % len(codes)]]}, timeout=30)
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     plan: list[tuple[str, str | None, int | None]] = [
@@ -167,8 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--kiosk-share", type=float, default=0.4,
-                    help="share of clients that are kiosks (the rest are counters)")
+    ap.add_argument("--kiosk-share", type=float, default=0.3,
+                    help="share of clients that are kiosks (the rest are counters); 0.3 "
+                         "keeps issuing and serving about even, so the queue stays "
+                         "hall-sized instead of growing without bound")
+    ap.add_argument("--queue", type=int, default=100,
+                    help="tickets waiting before the clock starts (a busy morning)")
     ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
     ap.add_argument("--no-group-commit", action="store_true")
     ap.add_argument("--mix", default="hall", choices=["hall", "wire"],
@@ -189,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.attach:
         data, server = args.attach
         results, wall = drive(Path(data), server, kiosks, counters, args.seconds,
-                              args.mix)
+                              args.mix, args.queue)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
@@ -197,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
             server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
             results, wall = drive(hall.data, server, kiosks, counters, args.seconds,
-                                  args.mix)
+                                  args.mix, args.queue)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpus": mp.cpu_count()},
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
         "seconds": args.seconds, "wall_seconds": round(wall, 3),
-        "mix": args.mix, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "mix": args.mix, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
         "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
                 "max_ms": round(max(everything, default=0), 2)},
