@@ -216,3 +216,18 @@ def test_the_cli_table_shows_the_figures_in_minutes(
     # called 4, served 2, no-show 1 (25.0%), mean wait 9:30, median 6:30, p90 20:00
     assert window2.split()[1:10] == ["-", "4", "2", "1", "25.0%", "0", "9:30", "6:30",
                                      "20:00"]
+
+
+def test_the_same_day_on_postgresql_gives_the_same_figures(tmp_path: Path, pg_url: str
+                                                           ) -> None:
+    kit = HallKit.create(tmp_path, url=pg_url)
+    try:
+        play_the_day(kit)
+        boss = kit.login("super1", counter=None)
+        check(kit.ok("stats", {"from": DAY, "to": DAY}, boss))
+        at(kit, "23:59:59")
+        kit.clock.advance(2)
+        kit.hall.tick()
+        check(kit.ok("stats", {"from": DAY, "to": DAY}, boss))  # facts cached in PG
+    finally:
+        kit.hall.close()
