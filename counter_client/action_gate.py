@@ -80,6 +80,11 @@ class ActionGate:
         self._on_change()
         return True
 
+    def waiting_seconds(self) -> float:
+        """How long the oldest request in flight has waited (0 if none)."""
+        pending = [self.sent[a] for a in self.outstanding if a in self.sent]
+        return self._clock() - min(pending) if pending else 0.0
+
     def mirror_changed(self) -> None:
         """The mirror applied an event: the state on screen is the server's again."""
         if self._settle_until:

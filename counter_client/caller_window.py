@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import time
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
@@ -56,7 +55,6 @@ class CallerWindow:
         self._seen_me = False
         self.message = ""
         self.message_style = "Info.TLabel"
-        self.rendered_at: dict[str, float] = {}  # action -> when its effect was shown
         self.view = cs.caller_view({}, counter, online=False)
         self.ticket_cache = cs.TicketCache()
         self._render_pending = False
@@ -298,7 +296,7 @@ class CallerWindow:
                                   style="Online.TLabel" if online else "Offline.TLabel")
         if online:
             self.banner.pack_forget()
-        elif not self.banner.winfo_ismapped():
+        elif not self.banner.winfo_manager():
             self.banner.pack(fill="x", after=self.bar)
         for action, button in [*self.bar_buttons.items(), *self.buttons.items()]:
             shown = self._effective(action, view)
@@ -307,9 +305,9 @@ class CallerWindow:
             button.configure(text=f"{text} {key}" if key else text)
             button.state(["!disabled"] if shown in enabled else ["disabled"])
         can_open = cs.OPEN_COUNTER in enabled
-        if view.counter_state == "closed" and not self.bar_open.winfo_ismapped():
+        if view.counter_state == "closed" and not self.bar_open.winfo_manager():
             self.bar_open.pack(side="left", padx=6, after=self.bar_waiting)
-        elif view.counter_state != "closed" and self.bar_open.winfo_ismapped():
+        elif view.counter_state != "closed" and self.bar_open.winfo_manager():
             self.bar_open.pack_forget()
         self.bar_open.state(["!disabled"] if can_open else ["disabled"])
         closing = view.counter_state != "closed"
@@ -318,13 +316,11 @@ class CallerWindow:
         self.window_button.state(
             ["!disabled"] if (cs.CLOSE_COUNTER if closing else cs.OPEN_COUNTER) in enabled
             else ["disabled"])
-        if view.current is not None:
-            self.rendered_at.setdefault(f"ticket:{view.current.id}:{view.counter_state}",
-                                        time.monotonic())
         if self.expanded:
             self._render_expanded(view, now, enabled)
         self.status.configure(text=self.message, style=self.message_style)
-        if busy and not self.message:
+        # "Working…" only when the server is slow to answer: no flicker on every press.
+        if busy and not self.message and self.gate.waiting_seconds() > 0.3:
             self.status.configure(text=tr("cc.sending"), style="Muted.TLabel")
 
     def _render_expanded(self, view: cs.CallerView, now: dt.datetime,
@@ -430,6 +426,7 @@ class CallerWindow:
         sent = self.gate.send(action, op, args, replied)
         if sent:
             self._poll_fast()
+            self.root.after(350, self._schedule_render)
         return sent
 
     def _poll_fast(self) -> None:
