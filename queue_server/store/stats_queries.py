@@ -44,7 +44,7 @@ class ItemRec:
     staff_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: `p in periods` stays cheap
 class PeriodRec:
     item_id: int
     ticket_id: int
