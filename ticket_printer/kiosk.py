@@ -110,7 +110,8 @@ class Kiosk:
         self.shown: TicketShownView | None = None
         self.shown_job = 0
         self.printer_ok: bool | None = None
-        self.latencies_ms: list[float] = []
+        self.latencies_ms: list[float] = []   # touch -> ticket drawn (bench/kiosk.py)
+        self.reply_ms: list[float] = []       # touch -> reply in hand (the server's share)
         self.last_touch = time.monotonic()
         self._dirty = False
         root.configure(bg=look.BG)
@@ -364,6 +365,7 @@ class Kiosk:
         if attempt is None or reply.request_id != attempt.request_id or self.screen != "busy":
             return  # the citizen cancelled or the kiosk went idle: nothing to show
         if reply.ok and reply.result is not None:
+            self.reply_ms.append((time.perf_counter() - attempt.started) * 1000)
             self._show_ticket(attempt, reply.result)
         elif reply.error_code == TIMEOUT_CODE:
             self._show_busy(tr("kiosk.timeout"), retry=True, cancel=True, alert=True)
