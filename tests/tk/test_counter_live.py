@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
@@ -315,44 +316,68 @@ def test_every_configured_hotkey_does_its_action(hall: LiveHall, desk: Desk,
     screenshot(desk.root, desk.root.winfo_screen(), artifacts_dir / "counter_compact.png")
 
 
-def test_rating_pad_records_a_rating(hall: LiveHall, display: str,
-                                     artifacts_dir: Path) -> None:
-    kiosk = hall.connect("kiosk-1")
-    clerk = hall.connect("counter-1", user="clerk1", counter=1)
-    watcher = hall.connect("board-1")
-    root = new_root(display)
-    root.geometry("1024x600+0+0")
-    pad_conn = Connection.from_data_dir(
-        hall.data, "counter-2", f"{hall.host}:{hall.request_port}:{hall.event_port}")
-    pad_conn.attach_tk(root)
-    pad_conn.start()
-    try:
-        fonts = look.make_fonts(root)
-        pad = RatingPad(root, pad_conn, 1, fonts)
-        assert pump(root, lambda: pad_conn.online and pad_conn.mirror.ready)
-        ticket = issue(kiosk, "RS01")
-        for op in ("call_next", "start", "complete"):
-            assert clerk.call(op, {}).ok
-        assert pump(root, lambda: pad.phase == "asking")
-        assert pad.asking is not None and pad.asking.number == ticket["number"]
-        assert pad.asking.clerk_name == "张敏" and pad.asking.badge == "0101"
-        screenshot(root, display, artifacts_dir / "rating_pad.png")
-        pad.buttons[4].invoke()  # 满意
-        assert pump(root, lambda: pad.phase == "thanks")
+def short_rating_timeout(data: Path) -> None:
+    """The hall gives citizens 5 s to rate (the least config allows) so a test can wait."""
+    cfg = data / "config.toml"
+    text = cfg.read_text("utf-8")
+    cfg.write_text(re.sub(r"(?m)^timeout_seconds\s*=\s*\d+", "timeout_seconds = 5", text),
+                   "utf-8")
 
-        def rated() -> bool:
-            watcher.poll()
-            return any(c.get("ticket_id") == ticket["id"] for c in ratings)
 
-        ratings: list[dict[str, Any]] = []
-        watcher.add_listener(lambda t, d: ratings.append(d.get("rating") or {})
+def test_rating_pad_records_good_bad_and_unanswered_ratings(
+        tmp_path: Path, display: str, artifacts_dir: Path) -> None:
+    with live_hall(tmp_path, prepare=short_rating_timeout) as hall:
+        kiosk = hall.connect("kiosk-1")
+        clerk = hall.connect("counter-1", user="clerk1", counter=1)
+        watcher = hall.connect("board-1")
+        ratings: dict[int, dict[str, Any]] = {}
+        watcher.add_listener(lambda t, d: ratings.__setitem__(d["rating"]["ticket_id"],
+                                                              d["rating"])
                              if t == "rating.recorded" else None)
-        assert pump(root, rated)
-        assert ratings[-1]["level"] == 4
-        again = clerk.call("rate", {"ticket_id": ticket["id"], "level": 5})
-        assert again.error_code == "CONFLICT"  # stored once, and it is stored
-    finally:
-        finish(root, pad_conn)
+        root = new_root(display)
+        root.geometry("1024x600+0+0")
+        pad_conn = Connection.from_data_dir(
+            hall.data, "counter-2", f"{hall.host}:{hall.request_port}:{hall.event_port}")
+        pad_conn.attach_tk(root)
+        pad_conn.start()
+        try:
+            pad = RatingPad(root, pad_conn, 1, look.make_fonts(root))
+            assert pump(root, lambda: pad_conn.online and pad_conn.mirror.ready)
+            assert pad.timeout_seconds() == 5  # from the hall's settings, not a default
+
+            def served() -> dict[str, Any]:
+                ticket = issue(kiosk, "RS01")
+                for op in ("call_next", "start", "complete"):
+                    assert clerk.call(op, {}).ok
+                assert pump(root, lambda: pad.phase == "asking" and pad.asking is not None
+                            and pad.asking.ticket_id == ticket["id"])
+                return ticket
+
+            def recorded(ticket: dict[str, Any]) -> dict[str, Any]:
+                assert pump(root, lambda: watcher.poll() >= 0 and ticket["id"] in ratings)
+                return ratings[ticket["id"]]
+
+            good = served()
+            assert pad.asking is not None
+            assert (pad.asking.clerk_name, pad.asking.badge) == ("张敏", "0101")
+            screenshot(root, display, artifacts_dir / "rating_pad.png")
+            pad.buttons[4].invoke()  # 满意
+            assert recorded(good)["level"] == 4
+            again = clerk.call("rate", {"ticket_id": good["id"], "level": 5})
+            assert again.error_code == "CONFLICT"  # stored once
+
+            bad = served()
+            pad.buttons[2].invoke()  # 不满意: asks why
+            assert pad.phase == "reason" and "等候时间太长" in pad.reason_buttons
+            screenshot(root, display, artifacts_dir / "rating_pad_reason.png")
+            pad.reason_buttons["等候时间太长"].invoke()
+            assert (recorded(bad)["level"], recorded(bad)["reason"]) == (2, "等候时间太长")
+
+            silent = served()
+            assert pump(root, lambda: pad.phase == "idle", timeout=10)  # nobody touched it
+            assert recorded(silent)["level"] is None  # "not rated"
+        finally:
+            finish(root, pad_conn)
 
 
 def test_server_killed_shows_offline_then_restores_the_true_state(
