@@ -129,13 +129,22 @@ class CounterApp:
                                    on_logout=self._logged_out,
                                    on_size_change=self._size_changed, extra_buttons=extra)
         self.caller.my_day.set_baseline(result.get("today"))
+        if self.prefs.position:
+            self.root.geometry(self.prefs.position)  # where the clerk left it last time
 
     def _size_changed(self, expanded: bool) -> None:
         if self.prefs.expanded != expanded:
             self.prefs.expanded = expanded
             save_prefs(self.data, self.device, self.prefs)
 
+    def remember_position(self) -> None:
+        """Keep where the clerk put the caller (restored at the next login)."""
+        if self.root.winfo_viewable():
+            self.prefs.position = f"+{self.root.winfo_x()}+{self.root.winfo_y()}"
+            save_prefs(self.data, self.device, self.prefs)
+
     def _logged_out(self) -> None:
+        self.remember_position()
         reason = self.caller.leave_reason if self.caller is not None else ""
         self.caller = None
         if self.rating_window is not None:
@@ -170,6 +179,8 @@ class CounterApp:
             self._quit()
 
     def _quit(self) -> None:
+        if self.caller is not None:
+            self.remember_position()
         self._on_quit()
 
 

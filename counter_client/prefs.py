@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 FILE_NAME = "counter_client.json"
+POSITION = re.compile(r"[+-]\d{1,5}[+-]\d{1,5}")
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Prefs:
     user: str = ""
     counter: int | None = None
     expanded: bool = True
+    position: str = ""  # "+X+Y" where the clerk put the caller on this PC's screen
 
 
 def prefs_path(data: Path, device: str) -> Path:
@@ -33,9 +36,12 @@ def load_prefs(data: Path, device: str) -> Prefs:
     if not isinstance(raw, dict):
         return Prefs()
     counter = raw.get("counter")
+    position = raw.get("position")
     return Prefs(user=str(raw.get("user") or ""),
                  counter=counter if isinstance(counter, int) and counter > 0 else None,
-                 expanded=bool(raw.get("expanded", True)))
+                 expanded=bool(raw.get("expanded", True)),
+                 position=position if isinstance(position, str)
+                 and POSITION.fullmatch(position) else "")
 
 
 def save_prefs(data: Path, device: str, prefs: Prefs) -> None:

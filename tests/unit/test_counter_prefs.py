@@ -13,6 +13,13 @@ def test_window_number_is_remembered_per_device(tmp_path: Path) -> None:
     assert load_prefs(tmp_path, "counter-4") == Prefs()
 
 
+def test_screen_position_is_remembered_and_checked(tmp_path: Path) -> None:
+    save_prefs(tmp_path, "counter-3", Prefs(position="+1200+0"))
+    assert load_prefs(tmp_path, "counter-3").position == "+1200+0"
+    prefs_path(tmp_path, "counter-3").write_text('{"position": "; rm -rf"}', encoding="utf-8")
+    assert load_prefs(tmp_path, "counter-3").position == ""
+
+
 def test_damaged_file_gives_empty_prefs(tmp_path: Path) -> None:
     prefs_path(tmp_path, "counter-1").write_text("{not json", encoding="utf-8")
     assert load_prefs(tmp_path, "counter-1") == Prefs()
