@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 OFFLINE = "OFFLINE"  # not sent: the server is unreachable
 TIMEOUT = "TIMEOUT"  # sent, but no reply within the timeout after every retry
 HEARTBEAT_SILENCE = 3.0  # seconds without any event or heartbeat: offline, re-snapshot
-SNAPSHOT_RETRY = 0.5
+SNAPSHOT_RETRY = 0.25
 _instances = itertools.count(1)
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -309,7 +309,7 @@ class Connection:
         sock.curve_publickey = self.keys.public.encode("ascii")
         sock.curve_secretkey = self.keys.secret.encode("ascii")
         sock.reconnect_ivl = 100
-        sock.reconnect_ivl_max = 1000
+        sock.reconnect_ivl_max = 500  # back within half a second of a server restart
         sock.heartbeat_ivl = 1000
         sock.heartbeat_timeout = 3000
         return sock
