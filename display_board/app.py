@@ -14,6 +14,7 @@ import logging
 import re
 import signal
 import sys
+import threading
 import time
 import tkinter as tk
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
-from display_board.announcer import Announcer
+from display_board.announcer import Announcement, Announcer
 from display_board.audio import Player, SystemPlayer
 from display_board.board_model import BoardView, CounterView, board_view, counter_view
 from display_board.counter_screen import CounterScreen
@@ -39,6 +40,10 @@ from queue_common.protocol import Ev
 log = logging.getLogger(__name__)
 
 GEOMETRY = re.compile(r"^\d+x\d+([+-]-?\d+[+-]-?\d+)?$")
+# How often the Tk thread drains the connection: a call is on screen at most this much
+# after it arrived (the default 25 ms would be half of the 50 ms budget); ~100 empty
+# wake-ups a second cost well under 1 % CPU (bench/board.py measures it).
+PUMP_MS = 10
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
 
 
@@ -78,8 +83,10 @@ class BoardApp:
         self.local = dict(local or {})
         self.counter = counter
         self._trace = trace
+        self._trace_lock = threading.Lock()
         self._render_job: str | None = None
         self._stopped = False
+        self._to_speak: list[tuple[str, Mapping[str, Any]]] = []
         bs = board_settings(None, self.local)
         self.view: HallBoard | CounterScreen
         if counter is None:
@@ -97,6 +104,8 @@ class BoardApp:
             self.announcer = Announcer(announce_settings(None, self.local),
                                        speaker_factory=speaker_factory,
                                        player=player or SystemPlayer(), mute=mute)
+        if trace is not None and self.announcer is not None:
+            self.announcer.on_spoken = self._spoken
         source.add_listener(self.on_event)
         if source.mirror.ready:  # connected before the app was built (tests, bench)
             self.on_event("resync", source.mirror.state)
@@ -124,17 +133,28 @@ class BoardApp:
         if type_ == "connection":
             self.view.set_online(bool(data.get("online")))
             return
+        # Calls are handed to the announcer after the repaint (render()): the screen
+        # first, then the voice, whose synthesis would otherwise compete for the GIL.
         if type_ == "resync":
             self._apply_settings(data)
             self.view.set_online(True)
-            if self.announcer is not None:
+            self._to_speak.append(("snapshot", data))
+        elif type_ in CALL_EVENTS and isinstance(data.get("call"), Mapping):
+            self._to_speak.append(("call", data["call"]))
+            if self._trace is not None:
+                self._write_trace(f"event {time.perf_counter():.6f} {data['call'].get('number')}")
+        self._schedule_render()
+
+    def _speak_pending(self) -> None:
+        pending, self._to_speak = self._to_speak, []
+        if self.announcer is None:
+            return
+        for kind, data in pending:
+            if kind == "call":
+                self.announcer.offer_call(data)
+            else:
                 self.announcer.offer_snapshot(data.get("recent_calls") or [],
                                               str(data.get("now") or ""))
-        elif type_ in CALL_EVENTS and self.announcer is not None:
-            call = data.get("call")
-            if isinstance(call, Mapping):
-                self.announcer.offer_call(call)
-        self._schedule_render()
 
     def _apply_settings(self, snapshot: Mapping[str, Any]) -> None:
         bs = board_settings(snapshot, self.local)
@@ -150,8 +170,11 @@ class BoardApp:
     def render(self) -> None:
         self._render_job = None
         state = self.source.mirror.state
-        if not state:
-            return
+        if state:
+            self._show(state)
+        self._speak_pending()
+
+    def _show(self, state: Mapping[str, Any]) -> None:
         if isinstance(self.view, HallBoard):
             bs = board_settings(state, self.local)
             self.view.show(board_view(state, notice=bs.notice, recent=bs.recent_calls))
@@ -160,13 +183,26 @@ class BoardApp:
             hall = state.get("hall") or {}
             self.view.show(counter_view(state, self.counter), str(hall.get("timezone") or ""))
 
+    # ------------------------------------------------------------- bench/board.py trace
     def _painted(self, view: BoardView | CounterView | None) -> None:
-        if self._trace is None or view is None:
+        """One trace line per completed repaint: time, newest call (or "-")."""
+        if self._trace is None:
             return
-        call = view.newest if isinstance(view, BoardView) else view.last_call
-        if call is not None:
-            self._trace.write(f"{time.monotonic_ns()} {call.number} {call.counter} "
-                              f"{call.at}\n")
+        call = None
+        if view is not None:
+            call = view.newest if isinstance(view, BoardView) else view.last_call
+        what = f"{call.number} {call.counter}" if call is not None else "- -"
+        self._write_trace(f"paint {time.perf_counter():.6f} {what}")
+
+    def _spoken(self, item: Announcement, ready: float, finished: float) -> None:
+        """From the announcer's worker: when the announcement's audio was ready."""
+        self._write_trace(f"audio {ready:.6f} {item.number} {item.counter} "
+                          f"{item.queued_at:.6f}")
+
+    def _write_trace(self, line: str) -> None:
+        assert self._trace is not None
+        with self._trace_lock:
+            self._trace.write(line + "\n")
             self._trace.flush()
 
 
@@ -271,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.render()
         else:
             source.start()
-            source.attach_tk(root)
+            source.attach_tk(root, interval_ms=PUMP_MS)
         root.mainloop()
     except KeyboardInterrupt:
         pass

@@ -109,6 +109,8 @@ class HallBoard:
         self._notice_text = ""
         self._clock_text = self._date_text = ""
         self._size = (0, 0)
+        self._slots: dict[str, tuple[int, tuple[object, ...]]] = {}
+        self._touched: set[str] = set()
         self.paints = 0  # completed repaints (tests, bench)
         self.on_painted: Callable[[BoardView | None], None] | None = None
         self.canvas.bind("<Configure>", self._on_configure)
@@ -166,6 +168,7 @@ class HallBoard:
         self.fonts.scale(self._scale)
         c = self.canvas
         c.delete("all")
+        self._slots.clear()
         s, r = self._scale, self._regions
         c.create_rectangle(s.box(*r.header), fill=look.PANEL, width=0)
         c.create_rectangle(0, s.y(r.footer[1]), w, h, fill=look.PANEL, width=0)
@@ -185,23 +188,63 @@ class HallBoard:
             x, y, text=text, font=self.fonts[font], fill=fill, anchor=anchor, tags=tags)
         return item
 
+    def _put_text(self, key: str, x: float, y: float, text: str, font: str,
+                  fill: str = look.FG, anchor: str = "w", tags: str = "") -> int:
+        """Create or update the text item `key`; unchanged items are not touched.
+
+        A repaint after a call changes a handful of texts; recreating the board's ~80
+        items each time would cost ~20 ms of the Tk thread at 1080p.
+        """
+        self._touched.add(key)
+        spec = (round(x, 1), round(y, 1), text, font, fill, anchor)
+        slot = self._slots.get(key)
+        if slot is None:
+            item = self._text(x, y, text, font, fill, anchor, f"dyn {tags}".strip())
+            self._slots[key] = (item, spec)
+            return item
+        item, old = slot
+        if old != spec:
+            c = self.canvas
+            if old[:2] != spec[:2]:
+                c.coords(item, x, y)
+            c.itemconfigure(item, text=text, font=self.fonts[font], fill=fill,
+                            anchor=anchor)
+            self._slots[key] = (item, spec)
+        return item
+
+    def _put_rect(self, key: str, box: tuple[float, float, float, float], fill: str) -> None:
+        self._touched.add(key)
+        spec = (*(round(v, 1) for v in box), fill)
+        slot = self._slots.get(key)
+        if slot is None:
+            item = self.canvas.create_rectangle(box, fill=fill, width=0, tags="dyn")
+            self.canvas.tag_lower(item, "dyn")  # stripes stay behind the row texts
+            self._slots[key] = (item, spec)
+        elif slot[1] != spec:
+            self.canvas.coords(slot[0], *box)
+            self.canvas.itemconfigure(slot[0], fill=fill)
+            self._slots[key] = (slot[0], spec)
+
     def _draw_dynamic(self) -> None:
-        c, s, r = self.canvas, self._scale, self._regions
-        c.delete("dyn")
+        s, r = self._scale, self._regions
+        self._touched = set()
         view = self._view
         # Header: hall name (left, or centred on top in portrait).
         name = view.hall_name if view else ""
         hx0, hy0, hx1, _ = r.header
         if s.portrait:
             self.fonts.fitted("title", name, s.px(hx1 - hx0 - 60), s)
-            self._text(s.x((hx0 + hx1) / 2), s.y(hy0 + 52), name, "title", anchor="center")
+            self._put_text("title", s.x((hx0 + hx1) / 2), s.y(hy0 + 52), name, "title",
+                           anchor="center")
         else:
             self.fonts.fitted("title", name, s.px(1150), s)
-            self._text(s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
+            self._put_text("title", s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
         self._draw_banner(view.newest if view else None)
         self._draw_table(view.windows if view else ())
         self._draw_recent(view.recent if view else ())
         self._draw_waiting(view)
+        for key in [k for k in self._slots if k not in self._touched]:
+            self.canvas.delete(self._slots.pop(key)[0])
         self.canvas.after_idle(self._painted)
 
     def _painted(self) -> None:
@@ -216,24 +259,25 @@ class HallBoard:
         cx, cy = s.x((x0 + x1) / 2), s.y((y0 + y1) / 2)
         if call is None:
             text = tr("board.no_call")
-            font = self.fonts.fitted("banner", text, width, s)
-            font.configure(size=-min(s.px(64), abs(int(font.cget("size")))))
-            self._text(cx, cy, text, "banner", fill=look.FG, anchor="center",
-                       tags="dyn banner_text")
+            self.fonts.fitted("banner", text, width, s, max_px=s.px(64))
+            self._put_text("banner", cx, cy, text, "banner", fill=look.FG, anchor="center",
+                           tags="banner_text")
         else:
             key = "board.call_portrait" if s.portrait else "board.call"
             text = tr(key, number=call.number, counter=call.counter)
-            longest = max(text.splitlines(), key=self.fonts["banner"].measure)
-            font = self.fonts.fitted("banner", longest, width, s)
-            if s.portrait:  # two lines: as big as the banner's height allows
-                size = min(abs(int(font.cget("size"))), s.px((y1 - y0) * 0.36))
-                font.configure(size=-size)
-            item = self._text(cx, cy + s.px(6), text, "banner", fill=look.ACCENT,
-                              anchor="center", tags="dyn banner_text")
+            size = s.px(FONT_SIZES["banner"][0])
+            longest = max(text.splitlines(),
+                          key=lambda line: self.fonts.measure("banner", line, size))
+            # Portrait: two lines, as big as the banner's height allows.
+            self.fonts.fitted("banner", longest, width, s,
+                              max_px=s.px((y1 - y0) * 0.36) if s.portrait else None)
+            item = self._put_text("banner", cx, cy + s.px(6), text, "banner",
+                                  fill=look.ACCENT, anchor="center", tags="banner_text")
             self.canvas.itemconfigure(item, justify="center")
             if call.recall:
-                self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.recall_tag"), "banner_tag",
-                           fill=look.WARN, tags="dyn banner_tag")
+                self._put_text("banner_tag", s.x(x0 + 24), s.y(y0 + 30),
+                               tr("board.recall_tag"), "banner_tag", fill=look.WARN,
+                               tags="banner_tag")
         self._paint_flash()
 
     def _table_columns(self, x0: float, x1: float) -> tuple[float, float, float]:
@@ -252,73 +296,77 @@ class HallBoard:
         row_h = min(84.0, avail / per_block)
         block_w = (x1 - x0) / blocks
         size = max(22, min(FONT_SIZES["row"][0], int(row_h * 0.66)))
-        self.fonts["row"].configure(size=-s.px(size))
+        self.fonts.set_size("row", s.px(size))
         for b in range(blocks):
             bx0 = x0 + b * block_w
             cols = self._table_columns(bx0, bx0 + block_w)
-            for col, key in zip(cols, ("board.col_counter", "board.col_ticket",
-                                       "board.col_state"), strict=True):
-                self._text(s.x(col), s.y(y0 + head_h / 2), tr(key), "head", fill=look.MUTED)
+            for k, (col, key) in enumerate(zip(cols, ("board.col_counter", "board.col_ticket",
+                                                      "board.col_state"), strict=True)):
+                self._put_text(f"thead{b}.{k}", s.x(col), s.y(y0 + head_h / 2), tr(key),
+                               "head", fill=look.MUTED)
         for i, row in enumerate(rows):
             b, j = divmod(i, per_block)
             bx0 = x0 + b * block_w
             top = body_top + j * row_h
             if j % 2 == 0:
-                self.canvas.create_rectangle(s.box(bx0 + 4, top, bx0 + block_w - 4, top + row_h),
-                                             fill=look.PANEL, width=0, tags="dyn")
+                self._put_rect(f"stripe{i}", s.box(bx0 + 4, top, bx0 + block_w - 4,
+                                                   top + row_h), look.PANEL)
             cols = self._table_columns(bx0, bx0 + block_w)
             mid = s.y(top + row_h / 2)
             colour = STATE_COLOURS.get(row.state, look.FG)
             dim = row.state == "closed"
-            self._text(s.x(cols[0]), mid, tr("board.counter_cell", number=row.number), "row",
-                       fill=look.MUTED if dim else look.FG)
-            self._text(s.x(cols[1]), mid, row.ticket or "—", "row",
-                       fill=look.ACCENT if row.ticket else look.MUTED)
-            self._text(s.x(cols[2]), mid, row.state_text, "row", fill=colour,
-                       tags=f"dyn state_{row.number}")
+            self._put_text(f"row{i}.n", s.x(cols[0]), mid,
+                           tr("board.counter_cell", number=row.number), "row",
+                           fill=look.MUTED if dim else look.FG)
+            self._put_text(f"row{i}.t", s.x(cols[1]), mid, row.ticket or "—", "row",
+                           fill=look.ACCENT if row.ticket else look.MUTED)
+            self._put_text(f"row{i}.s", s.x(cols[2]), mid, row.state_text, "row",
+                           fill=colour)
 
     def _draw_recent(self, calls: tuple[CallRow, ...]) -> None:
         s = self._scale
         x0, y0, x1, y1 = self._regions.recent
-        self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.recent_title"), "head",
-                   fill=look.MUTED)
+        self._put_text("recent.title", s.x(x0 + 24), s.y(y0 + 30), tr("board.recent_title"),
+                       "head", fill=look.MUTED)
         top = y0 + 64
         row_h = min(68.0, (y1 - top - 8) / max(1, len(calls)))
         if not calls:
-            self._text(s.x(x0 + 24), s.y(top + 34), tr("board.recent_none"), "group",
-                       fill=look.MUTED)
+            self._put_text("recent.none", s.x(x0 + 24), s.y(top + 34),
+                           tr("board.recent_none"), "group", fill=look.MUTED)
         for i, call in enumerate(calls):
             mid = s.y(top + i * row_h + row_h / 2)
-            self._text(s.x(x0 + 24), mid, call.number, "recent", fill=look.FG)
-            self._text(s.x(x1 - 24), mid, "→ " + tr("board.to_counter", counter=call.counter),
-                       "recent", fill=look.FG, anchor="e")
+            self._put_text(f"recent{i}.n", s.x(x0 + 24), mid, call.number, "recent")
+            self._put_text(f"recent{i}.c", s.x(x1 - 24), mid,
+                           "→ " + tr("board.to_counter", counter=call.counter), "recent",
+                           anchor="e")
 
     def _draw_waiting(self, view: BoardView | None) -> None:
         s = self._scale
         x0, y0, x1, y1 = self._regions.waiting
-        self._text(s.x(x0 + 24), s.y(y0 + 30), tr("board.waiting_title"), "head",
-                   fill=look.MUTED)
+        self._put_text("waiting.title", s.x(x0 + 24), s.y(y0 + 30),
+                       tr("board.waiting_title"), "head", fill=look.MUTED)
         if view is None:
             return
-        self._text(s.x(x1 - 24), s.y(y0 + 30),
-                   tr("board.waiting_total", count=view.waiting_total), "head",
-                   fill=look.ACCENT, anchor="e")
+        self._put_text("waiting.total", s.x(x1 - 24), s.y(y0 + 30),
+                       tr("board.waiting_total", count=view.waiting_total), "head",
+                       fill=look.ACCENT, anchor="e")
         groups = view.groups
         cols = 2 if len(groups) > 5 and x1 - x0 >= 560 else 1
         per_col = max(1, -(-len(groups) // cols))
         top = y0 + 64
         row_h = min(64.0, (y1 - top - 8) / per_col)
         size = max(18, min(FONT_SIZES["group"][0], int(row_h * 0.62)))
-        self.fonts["group"].configure(size=-s.px(size))
-        self.fonts["group_n"].configure(size=-s.px(size + 2))
+        self.fonts.set_size("group", s.px(size))
+        self.fonts.set_size("group_n", s.px(size + 2))
         col_w = (x1 - x0) / cols
         for i, g in enumerate(groups):
             col, j = divmod(i, per_col)
             cx0 = x0 + col * col_w
             mid = s.y(top + j * row_h + row_h / 2)
-            self._text(s.x(cx0 + 24), mid, g.name, "group", fill=look.FG)
-            self._text(s.x(cx0 + col_w - 24), mid, str(g.waiting), "group_n",
-                       fill=look.ACCENT if g.waiting else look.MUTED, anchor="e")
+            self._put_text(f"group{i}.n", s.x(cx0 + 24), mid, g.name, "group")
+            self._put_text(f"group{i}.c", s.x(cx0 + col_w - 24), mid, str(g.waiting),
+                           "group_n", fill=look.ACCENT if g.waiting else look.MUTED,
+                           anchor="e")
 
     # ----------------------------------------------------------------- flash
     def _is_recent(self, call: CallRow) -> bool:

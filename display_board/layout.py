@@ -57,7 +57,11 @@ class Scale:
 
 
 class Fonts:
-    """Named fonts created once and resized on every layout (never recreated)."""
+    """Named fonts created once and resized only when the size really changes.
+
+    Reconfiguring a Tk font makes every item drawn with it re-measure itself, so sizes
+    are tracked and text is measured with separate scratch fonts.
+    """
 
     def __init__(self, root: tk.Misc,
                  sizes: dict[str, tuple[int, Literal["normal", "bold"]]]) -> None:
@@ -66,20 +70,41 @@ class Fonts:
         self._design = dict(sizes)
         self._fonts = {role: tkfont.Font(root=root, family=family, size=-size, weight=weight)
                        for role, (size, weight) in sizes.items()}
+        self._current = {role: size for role, (size, _w) in sizes.items()}
+        self._scratch = {w: tkfont.Font(root=root, family=family, size=-10, weight=w)
+                         for w in ("normal", "bold")}
 
     def __getitem__(self, role: str) -> tkfont.Font:
         return self._fonts[role]
 
+    def size(self, role: str) -> int:
+        """The role's current size in screen pixels."""
+        return self._current[role]
+
+    def set_size(self, role: str, px: int) -> None:
+        px = max(6, px)
+        if self._current[role] != px:
+            self._current[role] = px
+            self._fonts[role].configure(size=-px)
+
     def scale(self, s: Scale) -> None:
         for role, (size, _weight) in self._design.items():
-            self._fonts[role].configure(size=-s.px(size))
+            self.set_size(role, s.px(size))
 
-    def fitted(self, role: str, text: str, max_width: float, s: Scale) -> tkfont.Font:
-        """The role's font, shrunk in place until text fits max_width (never clipped)."""
-        f = self._fonts[role]
+    def measure(self, role: str, text: str, px: int) -> int:
+        """Width of text in the role's face at px pixels (the role's font is untouched)."""
+        scratch = self._scratch[self._design[role][1]]
+        scratch.configure(size=-px)
+        return scratch.measure(text)
+
+    def fitted(self, role: str, text: str, max_width: float, s: Scale,
+               max_px: int | None = None) -> tkfont.Font:
+        """The role's font at its design size, or smaller so text fits max_width."""
         size = s.px(self._design[role][0])
-        f.configure(size=-size)
-        width = f.measure(text)
+        if max_px is not None:
+            size = min(size, max_px)
+        width = self.measure(role, text, size)
         if width > max_width > 0:
-            f.configure(size=-max(8, int(size * max_width / width)))
-        return f
+            size = max(8, int(size * max_width / width))
+        self.set_size(role, size)
+        return self._fonts[role]
