@@ -516,3 +516,18 @@ def test_supervisor_login_without_a_window_opens_the_dashboard(hall: LiveHall,
         assert d.app.caller is None
     finally:
         d.close()
+
+
+def test_a_double_click_calls_one_citizen(hall: LiveHall, desk: Desk) -> None:
+    kiosk = hall.connect("kiosk-1")
+    tickets = [issue(kiosk, "RS01") for _ in range(3)]
+    caller = desk.login()
+    assert pump(desk.root, lambda: caller.view.waiting_total == 3)
+    caller.buttons[cs.CALL_NEXT].invoke()
+    caller.buttons[cs.CALL_NEXT].invoke()
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", tickets[0]["number"])
+    pump(desk.root, lambda: False, timeout=0.5)  # anything late would have landed by now
+    states = [server_ticket(kiosk, t["id"])["ticket"]["state"] for t in tickets]
+    assert states == ["called", "waiting", "waiting"]
+    assert caller.message == ""  # no CONFLICT from a second call
