@@ -101,6 +101,9 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Pr
     root = tk.Tk(className="ticket-printer")
     root.title("自助取号 · Kiosk")
     if args.fullscreen:
+        # The geometry too: without a window manager (a kiosk session) -fullscreen alone
+        # leaves the window at its natural size.
+        root.geometry(f"{root.winfo_screenwidth()}x{root.winfo_screenheight()}+0+0")
         root.attributes("-fullscreen", True)
         root.config(cursor="none")  # a touch screen: no mouse pointer
     else:
@@ -120,3 +123,7 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Pr
         worker.stop()
     del kiosk
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
