@@ -213,7 +213,8 @@ class Connection:
 
     def _make(self, op: str, args: dict[str, Any] | None, timeout: float, retries: int,
               request_id: str | None) -> _Request:
-        envelope = p.request(op, args, token=self.token, request_id=request_id)
+        token = None if op == p.Op.LOGIN else self.token  # a fresh login needs no old token
+        envelope = p.request(op, args, token=token, request_id=request_id)
         return _Request(envelope["id"], op, p.encode(envelope), timeout, max(0, retries))
 
     def _submit(self, req: _Request) -> None:

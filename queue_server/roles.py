@@ -83,3 +83,9 @@ def refusal(op: str, device_role: str, staff_role: str | None) -> tuple[str, str
         if staff_role not in perm.staff:
             return Err.FORBIDDEN, f"权限不足 / a {staff_role} login may not run {op}"
     return None
+
+
+def needs_no_login(op: str) -> bool:
+    """True for operations any device of the right role may run without a login."""
+    perm = PERMISSIONS.get(op)
+    return perm is not None and perm.staff is None

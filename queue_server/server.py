@@ -334,7 +334,7 @@ class HallServer:
             device = self.zap.device_for(device_name)
             if device is None:
                 raise ProtocolError(Err.FORBIDDEN, "设备已停用 / this device is not trusted (revoked)")
-            actor = self.hall.actor_for(token or None, device.name, device.role)
+            actor = self._actor(op, token or None, device)
             refused = roles.refusal(op, device.role, actor.staff_role)
             if refused is not None:
                 raise ProtocolError(refused[0], refused[1], {"op": op, "role": device.role})
@@ -352,6 +352,16 @@ class HallServer:
             return None
         key = None if op in READ_OPS else (device.name, request_id)
         return _Pending(routing_id, request_id, op, (op, args, actor, key))
+
+    def _actor(self, op: str, token: str | None, device: keys.TrustedDevice) -> Actor:
+        """Who asks. A stale token does not block what needs no login (a clerk whose
+        session expired must still be able to log in again, and a mirror to resync)."""
+        try:
+            return self.hall.actor_for(token, device.name, device.role)
+        except HallError:
+            if token is None or op == Op.LOGOUT or not roles.needs_no_login(op):
+                raise
+            return self.hall.actor_for(None, device.name, device.role)
 
     def _answer_loop_op(self, item: _Pending) -> None:
         op, _args, actor, _key = item.command

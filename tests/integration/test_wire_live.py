@@ -306,3 +306,14 @@ def test_citizen_status_page_answers_from_the_running_hall(hall: LiveHall) -> No
     with urllib.request.urlopen(url, timeout=10) as page:
         body = page.read().decode("utf-8")
     assert ticket["number"] in body
+
+
+def test_a_stale_login_does_not_lock_the_clerk_out(hall: LiveHall) -> None:
+    clerk = hall.connect("counter-1", user="clerk1", counter=1)
+    assert clerk.token is not None
+    clerk.token = clerk.token[:-4] + "xxxx"  # expired or ended: the server forgot it
+    assert clerk.call("call_next").error_code == p.Err.UNAUTHENTICATED
+    assert clerk.call("state").ok, "reads need no login, a stale token does not block them"
+    again = clerk.call("login", {"user": "clerk1", "password": DEMO_PASSWORD, "counter": 1})
+    assert again.ok and clerk.token == (again.result or {})["token"]
+    assert clerk.call("pause", {"reason": "lunch"}).ok
