@@ -32,6 +32,7 @@ from ticket_printer.session import (
     Matter,
     check_in_attempt,
     departments,
+    hall_closed,
     issue_attempt,
     priority_classes,
     settings_of,
@@ -146,7 +147,9 @@ class Kiosk:
         self._label_top()
 
     def _label_top(self) -> None:
-        hall = (self.state.get("hall") or {}).get("name") or tr("kiosk.title")
+        info = self.state.get("hall") or {}
+        hall = (i18n.language() == "en" and info.get("name_en")) or info.get("name") or tr(
+            "kiosk.title")
         self.hall_label.configure(text=hall)
         self.lang_button.configure(text=tr("kiosk.start.language"))
         self.large_button.configure(text=tr("kiosk.start.normal_text" if self.fonts.large
@@ -214,7 +217,7 @@ class Kiosk:
     def _show_paused(self) -> None:
         hall = self.state.get("hall") or {}
         body = tr("kiosk.paused.body")
-        if self.conn.online and hall and hall.get("open") is False:
+        if self.conn.online and hall and hall_closed(hall):
             body = tr("kiosk.closed.body", opening=hall.get("opening", ""),
                       closing=hall.get("closing", ""))
         if self.screen == "paused" and isinstance(self.main, PausedView):
@@ -242,7 +245,7 @@ class Kiosk:
 
     def _can_issue(self) -> bool:
         hall = self.state.get("hall") or {}
-        return bool(self.conn.online and self.state and hall.get("open", True) is not False)
+        return bool(self.conn.online and self.state and not hall_closed(hall))
 
     def _follow_connection(self) -> None:
         if not self._can_issue():
@@ -436,6 +439,7 @@ class Kiosk:
     def _tick(self) -> None:
         try:
             self.clock.configure(text=dt.datetime.now().strftime("%H:%M"))
+            self._follow_connection()  # opening time passes without any event
             idle = time.monotonic() - self.last_touch
             if idle >= self.idle_seconds and self._idle_applies():
                 self.choice.clear()

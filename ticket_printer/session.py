@@ -13,6 +13,7 @@ any number of attempts into at most one ticket.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,28 @@ def priority_classes(state: Mapping[str, Any]) -> list[tuple[str, str]]:
         label = _localised(info) if isinstance(info, Mapping) else tr(f"kiosk.priority.{code}")
         out.append((str(code), label))
     return out
+
+
+def hall_closed(hall: Mapping[str, Any], now: dt.datetime | None = None) -> bool:
+    """Show 暂停取号 with the hours? Only when the server said closed AND the clock agrees.
+
+    `open` in the snapshot is true at the moment it was taken; no event flips it at
+    08:30, so a kiosk that trusted it alone would stay closed all morning. The server
+    still decides (HALL_CLOSED); this only chooses the screen.
+    """
+    if hall.get("open", True) is not False:
+        return False
+    if hall.get("day_closed"):
+        return True
+    opening, closing = hall.get("opening"), hall.get("closing")
+    if not isinstance(opening, str) or not isinstance(closing, str):
+        return True
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(str(hall.get("timezone") or "Asia/Shanghai"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.timezone(dt.timedelta(hours=8))
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(tz).strftime("%H:%M")
+    return not opening <= local < closing
 
 
 def split_message(message: str | None) -> str:

@@ -280,3 +280,18 @@ def test_large_text_mode_enlarges_every_button(tmp_path: Path, display: str,
         rig.shot(artifacts_dir / "kiosk_large_text.png")
         _choose(rig, "RS", "RS01")
         rig.shot(artifacts_dir / "kiosk_large_text_matters.png")
+
+
+def test_english_button_switches_every_text_and_back(tmp_path: Path, display: str,
+                                                     artifacts_dir: Path) -> None:
+    with kiosk_rig(tmp_path, display) as rig:
+        rig.kiosk.lang_button.invoke()
+        rig.root.update()
+        start = rig.main()
+        assert isinstance(start, StartView)
+        assert start.priority_button.cget("text") == "Priority lane"
+        assert rig.side().confirm_button.cget("text") == "Take number"
+        rig.shot(artifacts_dir / "kiosk_start_en.png")
+        rig.kiosk.lang_button.invoke()
+        rig.root.update()
+        assert rig.main().priority_button.cget("text") == "绿色通道"

@@ -92,3 +92,18 @@ def test_server_messages_show_in_the_kiosk_language() -> None:
     i18n.set_language("en")
     assert split_message(message) == "booking code unknown, used or not for today"
     assert split_message("plain") == "plain" and split_message(None) == ""
+
+
+def test_closed_screen_only_while_the_server_said_closed_and_the_clock_agrees() -> None:
+    import datetime as dt
+
+    from ticket_printer.session import hall_closed
+
+    hall = {"open": False, "opening": "08:30", "closing": "16:30", "timezone": "Asia/Shanghai"}
+    night = dt.datetime(2026, 11, 26, 22, 0, tzinfo=dt.UTC)      # 06:00 in Shanghai
+    morning = dt.datetime(2026, 11, 27, 0, 31, tzinfo=dt.UTC)    # 08:31: the snapshot is stale
+    assert hall_closed(hall, night)
+    assert not hall_closed(hall, morning)
+    assert not hall_closed({**hall, "open": True}, night)
+    assert hall_closed({**hall, "day_closed": True}, morning)
+    assert hall_closed({**hall, "opening": None, "closing": None}, morning)
