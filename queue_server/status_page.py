@@ -61,13 +61,30 @@ class StatusServer:
 
 
 def start_status_server(host: str, port: int, lookup: Lookup, *,
-                        refresh_seconds: int = REFRESH_SECONDS) -> StatusServer:
-    """Serve the status page on host:port (0 = any free port) in a daemon thread."""
+                        refresh_seconds: int = REFRESH_SECONDS, hall_name: str = "",
+                        service_names: Mapping[str, str] | None = None) -> StatusServer:
+    """Serve the status page on host:port (0 = any free port) in a daemon thread.
+
+    hall_name and service_names (code -> name, from config) fill in what a lookup
+    result does not carry itself.
+    """
+    names = dict(service_names or {})
+
+    def lookup_with_names(token: str) -> Mapping[str, Any] | None:
+        found = lookup(token)
+        if not found:
+            return found
+        extra: dict[str, Any] = {}
+        if hall_name and not isinstance(found.get("hall"), Mapping):
+            extra["hall"] = {"name": hall_name}
+        if names and not found.get("services"):
+            extra["services"] = names
+        return {**found, **extra} if extra else found
 
     class Handler(_StatusHandler):
         pass
 
-    Handler.lookup = staticmethod(lookup)
+    Handler.lookup = staticmethod(lookup_with_names)
     Handler.refresh_seconds = refresh_seconds
     httpd = ThreadingHTTPServer((host, port), Handler)
     httpd.daemon_threads = True

@@ -139,3 +139,16 @@ def test_stop_frees_the_port(hall: FakeHall) -> None:
     server.stop()
     again = start_status_server("127.0.0.1", port, hall.lookup)
     again.stop()
+
+
+def test_hall_and_matter_names_come_from_config_when_the_lookup_lacks_them(
+        hall: FakeHall) -> None:
+    server = start_status_server("127.0.0.1", 0, hall.lookup, hall_name="张江镇社区事务受理服务中心",
+                                 service_names={"RS01": "社保卡申领", "YB02": "医保报销"})
+    try:
+        hall.results[TOKEN] = {"ticket": _ticket(), "ahead": 0}
+        body = _get(server.url(TOKEN))[1]
+        assert "张江镇社区事务受理服务中心" in body and "社保卡申领、医保报销" in body
+        assert "您前面没有人在等待" in body
+    finally:
+        server.stop()
