@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from queue_server import cli, stats  # noqa: E402
 from queue_server.config import load_config  # noqa: E402
+from queue_server.store import stats_queries as q  # noqa: E402
 from queue_server.store.db import make_engine  # noqa: E402
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -249,6 +250,8 @@ def measure(data: Path, last_day: dt.date) -> dict[str, Any]:
             return stats.compute(conn, month_from, month_to, stats.DIMENSIONS, TZ,
                                  today=last_day, closing=closing)
 
+    with engine.begin() as conn:  # cold: as the first report after an upgrade
+        q.drop_cached_days(conn, month_from, month_to)
     t0 = time.perf_counter()
     cold = month()
     out["month_report_cold_s"] = round(time.perf_counter() - t0, 3)
@@ -332,6 +335,17 @@ def busy_state(data: Path, waiting: int, now: dt.datetime, seed: int) -> dict[st
             "estimates": {code: 600 for code in codes}, "devices": {}}
 
 
+def _screenshot(root: Any, display: str, path: Path) -> None:
+    """What a supervisor would see (artifacts/, for a person to look at)."""
+    from PIL import ImageGrab
+
+    root.update()
+    x, y, w, h = (root.winfo_rootx(), root.winfo_rooty(), root.winfo_width(),
+                  root.winfo_height())
+    path.parent.mkdir(exist_ok=True)
+    ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=display).save(path)
+
+
 def measure_ui(data: Path, month: dict[str, Any]) -> dict[str, Any]:
     """Live tab refresh at a peak and the statistics tab drawing a month, under Xvfb."""
     import os
@@ -361,7 +375,7 @@ def measure_ui(data: Path, month: dict[str, Any]) -> dict[str, Any]:
             state = busy_state(data, waiting, now, waiting)
             pure_s, _ = timed(lambda s=state: live_view(s, now), repeat=5)
             root = tk.Tk(screenName=display)
-            root.geometry("1440x900")
+            root.geometry("1440x900+0+0")
             dash = Dashboard(root, _StubConnection(state),  # type: ignore[arg-type]
                              clock=lambda: now)
             root.update()
@@ -383,6 +397,10 @@ def measure_ui(data: Path, month: dict[str, Any]) -> dict[str, Any]:
 
                 draw_s, _ = timed(draw, repeat=3)
                 out["stats_tab_render_month_s"] = round(draw_s, 3)
+                _screenshot(root, display, ROOT / "artifacts" / "supervisor_stats_month.png")
+                dash.notebook.select(0)
+                root.update()
+                _screenshot(root, display, ROOT / "artifacts" / "supervisor_live_busy.png")
             root.destroy()
     finally:
         if proc is not None:
