@@ -7,6 +7,9 @@ a second connection, never from the kiosk itself.
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,6 +195,22 @@ def test_server_down_means_no_number_and_the_kiosk_comes_back_by_itself(
         assert _tickets(watcher) == []
 
 
+class _Records:
+    """The real connection, recording the request id of every issue sent."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.ids: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def request(self, op: str, args: dict[str, Any] | None = None, **kw: Any) -> str:
+        if op == "issue":
+            self.ids.append(str(kw.get("request_id")))
+        return self.conn.request(op, args, **kw)
+
+
 class _LosesFirstReply:
     """The real connection, except the first issue reply is lost on the way back."""
 
@@ -295,3 +314,31 @@ def test_english_button_switches_every_text_and_back(tmp_path: Path, display: st
         rig.kiosk.lang_button.invoke()
         rig.root.update()
         assert rig.main().priority_button.cget("text") == "绿色通道"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="freezing a process needs SIGSTOP")
+def test_a_frozen_server_then_confirming_again_still_gives_one_ticket(
+        tmp_path: Path, display: str) -> None:
+    """The request may or may not have been applied before the freeze; either way the
+    kiosk resends the SAME id after the pause, so the hall ends with exactly one ticket."""
+    with kiosk_rig(tmp_path, display) as rig:
+        assert rig.hall.proc is not None
+        pid = rig.hall.proc.pid
+        recorder = _Records(rig.conn)
+        rig.kiosk.conn = recorder  # type: ignore[assignment]
+        _choose(rig, "RS", "RS01")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            rig.side().confirm_button.invoke()
+            assert rig.wait(lambda: rig.kiosk.screen == "paused", 15)
+            assert not rig.printed() and rig.kiosk.shown is None
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert rig.wait(lambda: rig.kiosk.screen == "start", 20)
+        assert list(rig.side().remove_buttons) == ["RS01"]  # the choice survived
+        shown = _confirm(rig)
+        watcher = rig.hall.connect("board-1")
+        time.sleep(0.5)
+        (ticket,) = _tickets(watcher)
+        assert shown.number.cget("text") == ticket["number"]
+        assert len(recorder.ids) == 2 and len(set(recorder.ids)) == 1  # one id, sent twice
