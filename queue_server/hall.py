@@ -1468,8 +1468,9 @@ class Hall:
         by = a.get("by") or stats.DIMENSIONS
         try:
             with self.engine.begin() as conn:
-                result: dict[str, Any] = stats.compute(conn, day_from, day_to, by, self.tz,
-                                                       today=self.day)
+                result: dict[str, Any] = stats.compute(
+                    conn, day_from, day_to, by, self.tz, today=self.day,
+                    closing=stats.closing_from_hours(self.config.hours))
         except ValueError as exc:
             raise bad_request("args.by", "统计参数错误", str(exc)) from None
         return result, []
