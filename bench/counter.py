@@ -123,6 +123,7 @@ def child(args: argparse.Namespace) -> int:
     conn.add_listener(lambda t, _d: marks.setdefault("event", time.perf_counter())
                       if t not in ("connection", "resync") else None)
     parts: dict[str, list[float]] = {"reply": [], "event": []}
+    worst: list[tuple[float, str, float, float]] = []  # (total, key, reply, event)
 
     def press(action: str, state: str, timeout: float = 10.0) -> float | None:
         """Key press -> the state the server answered is on screen (ms); None if not."""
@@ -135,10 +136,12 @@ def child(args: argparse.Namespace) -> int:
         ok = pump(lambda: caller.view.counter_state == state and not caller._render_pending
                   and caller.bar_state.cget("text") == i18n.tr(f"cc.state.{state}"),
                   timeout)
+        total = (time.perf_counter() - t0) * 1000
         if ok and "reply" in marks and "event" in marks:
             parts["reply"].append((marks["reply"] - t0) * 1000)
             parts["event"].append((marks["event"] - t0) * 1000)
-        return (time.perf_counter() - t0) * 1000 if ok else None
+            worst.append((total, action, parts["reply"][-1], parts["event"][-1]))
+        return total if ok else None
 
     lat: dict[str, list[float]] = {"call_next": [], "start": [], "complete": []}
 
@@ -179,6 +182,9 @@ def child(args: argparse.Namespace) -> int:
                            "max": max(v) if v else None} for k, v in lat.items()},
         "breakdown_ms": {k: {"p50": percentile(v, 50), "p99": percentile(v, 99)}
                          for k, v in parts.items()},
+        "slowest_presses": [
+            {"ms": round(t, 1), "key": k, "reply_ms": round(r, 1), "event_ms": round(e, 1)}
+            for t, k, r, e in sorted(worst, reverse=True)[:5]],
         "rss_mb_after_login": round(rss_start, 1),
         "rss_mb_after_day": round(rss_mb(), 1),
         "events_seen": conn.mirror.seq,
@@ -307,6 +313,9 @@ def main() -> int:
     print(f"of which (all keys, measured calls): reply on the Tk thread p50 "
           f"{br['reply']['p50']:.1f} / p99 {br['reply']['p99']:.1f} ms; event p50 "
           f"{br['event']['p50']:.1f} / p99 {br['event']['p99']:.1f} ms")
+    for row in result["slowest_presses"]:
+        print(f"  slow press: {row['key']} {row['ms']} ms (reply at {row['reply_ms']} ms, "
+              f"event at {row['event_ms']} ms)")
     print(f"RSS after login {result['rss_mb_after_login']} MB; after the day "
           f"{result['rss_mb_after_day']} MB ({result['events_seen']} events mirrored, "
           f"{day['issued']} tickets issued in the day)")
