@@ -231,3 +231,26 @@ def test_the_same_day_on_postgresql_gives_the_same_figures(tmp_path: Path, pg_ur
         check(kit.ok("stats", {"from": DAY, "to": DAY}, boss))  # facts cached in PG
     finally:
         kit.hall.close()
+
+
+def test_a_service_running_past_closing_counts_only_its_overtime_everywhere(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """16:20-16:40 with closing at 16:30: ten minutes of 延时办理 in the op and the CLI."""
+    kit = HallKit.create(tmp_path)
+    w1 = kit.login("clerk1", counter=1)
+    boss = kit.login("super1", counter=None)
+    at(kit, "16:00:00")
+    kit.issue("RS01")
+    at(kit, "16:19:00")
+    kit.ok("call_next", {}, w1)
+    at(kit, "16:20:00")
+    kit.ok("start", {}, w1)
+    at(kit, "16:40:00")
+    done = kit.ok("complete", {}, w1)
+    assert done["overtime_seconds"] == 600  # the hall's own audit says so too
+    from_op = kit.ok("stats", {"from": DAY, "to": DAY, "by": "counter"}, boss)["totals"]
+    assert cli.main(["stats", "--data", str(kit.data), "--from", DAY, "--to", DAY,
+                     "--format", "json", "--by", "counter"]) == 0
+    from_cli = json.loads(capsys.readouterr().out)["totals"]
+    assert (from_op["overtime"], from_op["overtime_s"]) == (1, 600.0)
+    assert from_cli == from_op
