@@ -101,6 +101,8 @@ class Kiosk:
         self.status_base = status_base
         self.device = device
         self.fonts = KioskFonts(root, large)
+        self.default_large = large          # what the next citizen starts with
+        self.default_lang = i18n.language()
         self.idle_override = idle_seconds
         self.choice = Choice()
         self.screen = "loading"
@@ -399,8 +401,16 @@ class Kiosk:
         self.last_touch = time.monotonic()
 
     def finish(self) -> None:
+        """Done or walked away: the next citizen starts from the hall's defaults."""
         self.choice.clear()
         self.attempt = None
+        kiosk = settings_of(self.state).get("kiosk") or {}
+        large = bool(kiosk.get("large_text", self.default_large))
+        if large != self.fonts.large:
+            self.fonts.set_large(large)
+        if i18n.language() != self.default_lang:
+            i18n.set_language(self.default_lang)
+        self._label_top()
         if self._can_issue():
             self.show_start()
         else:
@@ -457,7 +467,10 @@ class Kiosk:
             return True
         if self.screen == "busy":
             return self.attempt is None or self.main_has_buttons()
-        return self.screen == "start" and bool(self.choice.matters or self.choice.priority_class)
+        touched = (self.choice.matters or self.choice.priority_class
+                   or self.fonts.large != self.default_large
+                   or i18n.language() != self.default_lang)
+        return self.screen == "start" and bool(touched)
 
     def main_has_buttons(self) -> bool:
         """A busy screen offering 重试/取消 is waiting for a person, not for the server."""
