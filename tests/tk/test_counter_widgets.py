@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from counter_client import caller_state as cs
 from counter_client import look
 from counter_client import messages as _messages  # noqa: F401
+from counter_client.app import CounterApp
 from counter_client.caller_window import CallerWindow
 from counter_client.dialogs import ChoiceDialog, ConfirmDialog, TransferDialog
+from counter_client.prefs import load_prefs
 from counter_client.rating_pad import RatingPad
 from queue_common import i18n
 from tests.support.fake_connection import FakeConnection
@@ -264,3 +267,24 @@ def test_rating_pad_wrong_button_can_be_taken_back(root: tk.Tk) -> None:
     assert pad.phase == "asking"
     pad.buttons[5].invoke()
     assert conn.ops() == ["rate"] and conn.sent[-1].args == {"ticket_id": 7, "level": 5}
+
+
+def test_login_opens_the_caller_and_the_rating_pad_beside_it(root: tk.Tk,
+                                                             tmp_path: Path) -> None:
+    conn = FakeConnection(snapshot([counter(3, clerk={"user": "clerk1", "name": "张敏",
+                                                       "badge": "0101"})], []))
+    app = CounterApp(root, conn, data=tmp_path, device="counter-3", on_quit=lambda: None,
+                     fonts=root.fonts)  # type: ignore[attr-defined]
+    form = app.login
+    assert form is not None
+    form.user.insert(0, "clerk1")
+    form.password.insert(0, "secret")
+    form.counter.insert(0, "3")
+    form.submit_button.invoke()
+    form.submit_button.invoke()  # in flight: not sent twice
+    assert conn.ops() == ["login"]
+    conn.answer(result={"token": "t", "staff": CLERK, "counter": 3})
+    assert app.caller is not None and app.login is None
+    assert load_prefs(tmp_path, "counter-3").counter == 3  # remembered on this PC
+    app.open_rating_pad(3)
+    assert app.rating_window is not None and app.rating_window.winfo_exists()
