@@ -18,7 +18,7 @@ import datetime as dt
 import shutil
 import tempfile
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,7 @@ class HallKit:
     clock: FakeClock
     config: HallConfig
     data: Path
+    tokens: dict[str, str] = field(default_factory=dict)  # user -> last login token
 
     kiosk = Actor(device="kiosk-1", device_role=Role.KIOSK)
     board = Actor(device="board-1", device_role=Role.BOARD)
@@ -199,6 +200,7 @@ class HallKit:
         device = device or (f"counter-{counter}" if counter else "supervisor-1")
         res = self.ok("login", {"user": user, "password": PASSWORD, "counter": counter},
                       Actor(device=device, device_role=Role.COUNTER))
+        self.tokens[user] = res["token"]
         return self.hall.actor_for(res["token"], device, Role.COUNTER)
 
     def issue(self, *services: str, priority: str | None = None) -> dict[str, Any]:

@@ -12,9 +12,11 @@ from queue_server.errors import HallError
 from tests.support.hallkit import SHANGHAI, HallKit
 
 
-@pytest.fixture
-def kit(tmp_path: Path) -> HallKit:
-    return HallKit.create(tmp_path)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def kit(request: pytest.FixtureRequest, tmp_path: Path) -> HallKit:
+    """The same hall on SQLite and (when QUEUE_TEST_PG_URL is set) on PostgreSQL."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    return HallKit.create(tmp_path, url=url)
 
 
 def test_two_windows_press_next_at_once_and_get_different_tickets(kit: HallKit) -> None:
