@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
                    for op, v in sorted(per_op.items())},
         "errors": errors,
     }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"load ({args.mix}): {args.clients} clients ({kiosks} kiosks, {counters} counters), "
           f"{args.seconds:.0f} s, synchronous={args.sync}, "
           f"group commit {'on' if summary['group_commit'] else 'off'}")
@@ -249,9 +252,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  error replies: {errors}")
     if not everything:
         print(server_log_tail, file=sys.stderr)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"  -> {path}")
     return 0
 
