@@ -254,9 +254,11 @@ class Kiosk:
             if self.screen not in ("ticket",):
                 self._show_paused()
             return
-        if self.screen in ("loading", "paused"):
+        if self.screen == "loading":
+            self.finish()  # first snapshot: the hall's defaults (text size) apply
+        elif self.screen == "paused":
             self._label_top()
-            self.show_start()
+            self.show_start()  # the choice (and its request id) survived the pause
 
     def _on_event(self, type_: str, data: dict[str, Any]) -> None:
         if type_ in ("connection", "resync", p.Ev.DAY_CLOSED):
