@@ -231,10 +231,13 @@ class HallServer:
                 self._publish(p.Ev.HEARTBEAT, {}, advance=False)
             wait_ms = max(0, int(1000 * (min(next_beat, next_tick) - time.monotonic())))
             events = dict(poller.poll(min(wait_ms, 100)))
-            if self._router in events:
-                self._drain_requests()
-            if self._lookup in events:
-                self._answer_lookups()
+            try:
+                if self._router in events:
+                    self._drain_requests()
+                if self._lookup in events:
+                    self._answer_lookups()
+            except Exception:  # a bug must not take the hall down: log it and go on
+                log.exception("the request loop hit an error; serving goes on")
 
     def _housekeeping(self) -> None:
         try:
