@@ -1,7 +1,8 @@
 """Hall board benchmark: call -> board repainted with 20 boards, voice latency, RSS, idle CPU.
 
-A real server (tests/support/live.py) and N real `display-board` processes (default 20)
-on a private Xvfb (one 1920x1080 board, the rest 640x360), all subscribed as board-1.
+A real server (tests/support/live.py), --boards subscribers in all (default 20) of which
+--real are real `display-board` processes on a private Xvfb (the first 1920x1080, the
+rest 640x360), all subscribed as board-1.
 A clerk calls tickets one by one; every board writes a trace line when a repaint has
 completed (`--trace-paint`, after Tk's idle redraw) and the speaking board when an
 announcement's audio is ready. Figures:
@@ -18,7 +19,12 @@ announcement's audio is ready. Figures:
 All processes are on this machine and use time.perf_counter (CLOCK_MONOTONIC on Linux),
 so their times compare directly.
 
-    .venv/bin/python bench/board.py --boards 20 --calls 60
+    .venv/bin/python bench/board.py --boards 20 --real 1 --calls 60    # 20 PCs
+    .venv/bin/python bench/board.py --boards 20 --real 20 --calls 60   # all on this PC
+
+With --real 1 one board is measured while 19 more subscribers load the server's fan-out,
+as in a hall where each board has its own PC; --real 20 runs twenty Tk boards on this
+machine's cores (the worst case: the boards queue for the CPU, not for the network).
 
 Targets (issue 5): repaint p99 <= 50 ms with 20 boards; audio ready <= 300 ms;
 RSS <= 80 MB; idle CPU <= 2 %.
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing as mp
 import os
 import platform
 import subprocess
@@ -41,6 +48,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.fanout import subscriber_proc  # noqa: E402
 from bench.load import pct  # noqa: E402
 from tests.support.live import live_hall  # noqa: E402
 
@@ -104,7 +112,10 @@ def stats(values: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--boards", type=int, default=20)
+    ap.add_argument("--boards", type=int, default=20, help="subscribers in all")
+    ap.add_argument("--real", type=int, default=1,
+                    help="how many of them are real display-board processes on this "
+                         "machine (the rest are raw subscribers, like boards on other PCs)")
     ap.add_argument("--calls", type=int, default=60)
     ap.add_argument("--interval", type=float, default=0.25, help="seconds between calls")
     ap.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU sampling")
@@ -117,7 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
                 Path(tmp), extra_args=("--log-level", "WARNING")) as hall:
-            traces = [Path(tmp) / f"board-{i}.trace" for i in range(args.boards)]
+            # Subscribers that are not real boards: raw CURVE SUB sockets (bench/fanout.py),
+            # standing in for boards on other PCs (the server's fan-out cost is the same).
+            mpctx = mp.get_context("spawn")
+            ready, out, stop = mpctx.Queue(), mpctx.Queue(), mpctx.Event()
+            extra_subs = max(0, args.boards - args.real)
+            per = [n for n in (extra_subs - extra_subs // 2, extra_subs // 2) if n]
+            subs = [mpctx.Process(target=subscriber_proc, args=(
+                str(hall.data), hall.endpoint.event_url, n, ready, stop, out)) for n in per]
+            for proc in subs:
+                proc.start()
+            subscribed = sum(ready.get(timeout=60) for _ in subs)
+            traces = [Path(tmp) / f"board-{i}.trace" for i in range(args.real)]
             server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
             for i, trace in enumerate(traces):
                 x, y = (i % 3) * 640, ((i // 3) % 3) * 360
@@ -156,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
             cpu = idle_cpu(pids, args.idle)
             rss = [rss_mb(pid) for pid in pids]
             lines = [read_trace(t) for t in traces]  # before the temp dir goes
+            stop.set()
+            for _proc in subs:
+                out.get(timeout=60)
+            for proc in subs:
+                proc.join(10)
 
         press_paint: list[float] = []
         commit_paint: list[float] = []
@@ -200,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {
         "benchmark": "board", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "boards": args.boards, "calls": len(sent), "missing_paints": missing,
+        "subscribers": args.real + subscribed, "real_boards": args.real,
+        "calls": len(sent), "missing_paints": missing,
         "press_to_repaint_ms": stats(press_paint),
         "commit_to_repaint_ms": stats(commit_paint),
         "event_on_tk_to_repaint_ms": stats(event_paint),
@@ -218,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     pr, cr = summary["press_to_repaint_ms"], summary["commit_to_repaint_ms"]
     ae, ap_ = summary["event_to_audio_ready_ms"], summary["press_to_audio_ready_ms"]
-    print(f"board: {args.boards} boards, {len(sent)} calls, {missing} paints missing")
+    print(f"board: {args.real + subscribed} subscribers of which {args.real} real boards "
+          f"on this machine, {len(sent)} calls, {missing} paints missing")
     print(f"  commit -> repainted: p50 {cr['p50']} ms, p99 {cr['p99']} ms, max {cr['max']} ms")
     print(f"  press  -> repainted: p50 {pr['p50']} ms, p99 {pr['p99']} ms, max {pr['max']} ms")
     er = summary["event_on_tk_to_repaint_ms"]

@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = BoardApp(root, source, local=local, counter=args.counter, mute=args.mute,
                    trace=trace)
     app.start()
-    for name in ("SIGINT", "SIGTERM"):  # `queue-server demo` stops the hall with these
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):  # how `queue-server demo` stops apps
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), lambda *_a: root.after_idle(root.quit))
     try:

@@ -211,5 +211,6 @@ def counter_view(state: Mapping[str, Any], number: int) -> CounterView:
     clerk = (tr("counter.clerk", badge=row.clerk_badge, name=row.clerk_name)
              if row.clerk_name and row.state != "closed" else "")
     last = next((c for c in _calls(state) if c.counter == number), None)
-    return CounterView(number, True, row.name or title, row.state, row.ticket, headline,
-                       clerk, last)
+    # The configured name ("3号综合窗口") is Chinese; an English screen says "Window 3".
+    name = title if language() == "en" else (row.name or title)
+    return CounterView(number, True, name, row.state, row.ticket, headline, clerk, last)
