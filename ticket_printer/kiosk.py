@@ -51,6 +51,7 @@ from ticket_printer.views_result import BusyView, PausedView, TicketShownView
 
 ISSUE_TIMEOUT = 2.0   # seconds per attempt; the connection retries once with the same id
 ISSUE_RETRIES = 1
+PRINT_DEADLINE = 20.0  # seconds: a printer silent this long is reported as hung
 OFFLINE_CODE = "OFFLINE"
 TIMEOUT_CODE = "TIMEOUT"
 
@@ -398,6 +399,7 @@ class Kiosk:
         self.root.update_idletasks()  # on screen now, before the printer starts
         self.latencies_ms.append((time.perf_counter() - attempt.started) * 1000)
         self.shown_job = self.worker.submit(view)
+        self.root.after(int(PRINT_DEADLINE * 1000), self._print_overdue, self.shown_job)
         self.attempt = None
         self.choice.clear()
         self.last_touch = time.monotonic()
@@ -435,6 +437,13 @@ class Kiosk:
         if outcome.ok != self.printer_ok:
             self._report_printer(outcome)
         self.printer_ok = outcome.ok
+
+    def _print_overdue(self, job: int) -> None:
+        """A hung printer (USB stalled, driver blocked) never answers: say so anyway."""
+        if self.worker.finished(job):
+            return
+        self._printed(PrintOutcome(job, False, reason="timeout",
+                                   message="打印机无响应 / printer not responding"))
 
     def _report_printer(self, outcome: PrintOutcome) -> None:
         """Tell the supervisor (device_status -> device.status event) when it changes."""

@@ -39,6 +39,7 @@ class PrintWorker:
         self._jobs: queue.Queue[tuple[int, TicketView] | None] = queue.Queue()
         self._done: queue.Queue[PrintOutcome] = queue.Queue()
         self._next = 0
+        self._finished = 0  # highest job done (jobs finish in order)
         self._thread = threading.Thread(target=self._run, name="ticket-printer", daemon=True)
         self._thread.start()
 
@@ -55,7 +56,12 @@ class PrintWorker:
             except queue.Empty:
                 return count
             count += 1
+            self._finished = max(self._finished, outcome.job)
             handle(outcome)
+
+    def finished(self, job: int) -> bool:
+        """Has the outcome of job been drained (on the draining thread)?"""
+        return job <= self._finished
 
     def stop(self) -> None:
         self._jobs.put(None)

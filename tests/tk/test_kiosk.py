@@ -355,3 +355,38 @@ def test_the_next_citizen_starts_in_normal_text_and_chinese(tmp_path: Path,
         assert rig.wait(lambda: rig.kiosk.screen == "start" and not rig.kiosk.fonts.large, 5)
         assert i18n.language() == "zh"
         assert rig.main().priority_button.cget("text") == "绿色通道"
+
+
+class _HungPrinter:
+    """A printer whose driver never returns (a stalled USB transfer)."""
+
+    kind = "hung"
+    width = 576
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+
+    def print_ticket(self, view: Any, image: Any) -> str:
+        self.release.wait(30)
+        return "late"
+
+
+def test_a_hung_printer_is_reported_and_the_ticket_stays_on_screen(
+        tmp_path: Path, display: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ticket_printer.kiosk as kiosk_module
+
+    monkeypatch.setattr(kiosk_module, "PRINT_DEADLINE", 1.0)
+    printer = _HungPrinter()
+    with kiosk_rig(tmp_path, display, printer=printer) as rig:  # type: ignore[arg-type]
+        supervisor = rig.hall.connect("supervisor-1")
+        seen: list[dict[str, Any]] = []
+        supervisor.add_listener(lambda t, d: seen.append(d) if t == "device.status" else None)
+        rig.kiosk.printer_ok = True
+        _choose(rig, "RS", "RS01")
+        shown = _confirm(rig)
+        assert rig.wait(lambda: "打印机故障" in shown.print_state.cget("text"), 5)
+        assert supervisor.wait_until(lambda: bool(seen), 5)
+        assert "无响应" in seen[0]["device"]["message"]
+        printer.release.set()
