@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+import msgspec.inspect
 
 DEFAULT_CONFIG_NAME = "default_config.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -351,10 +352,30 @@ def _from_validation(file: str, exc: msgspec.ValidationError) -> ConfigError:
         field = msg.removeprefix("Object contains unknown field ").strip("`")
         key = f"{key}.{field}" if key else field
         msg = "unknown key (misspelt?)"
+    if msg.startswith("Invalid enum value"):
+        allowed = _allowed_values(key)
+        if allowed:
+            msg += f"; allowed: {', '.join(allowed)}"
     if msg.startswith("Object missing required field "):
         field = msg.removeprefix("Object missing required field ").strip("`")
         msg = f"missing required key {field!r}"
     return ConfigError(file, key, msg[0].lower() + msg[1:] if msg else "invalid")
+
+
+def _allowed_values(key: str) -> list[str]:
+    """The Literal choices of a dotted key such as 'no_show.mode' (for error messages)."""
+    tp: Any = HallConfig
+    for part in key.split("."):
+        if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
+            return []
+        info = {f.encode_name: f.type for f in msgspec.inspect.type_info(tp).fields}  # type: ignore[attr-defined]
+        ti = info.get(part)
+        if ti is None:
+            return []
+        tp = getattr(ti, "cls", ti)
+    if isinstance(tp, msgspec.inspect.LiteralType):
+        return [str(v) for v in tp.values]
+    return []
 
 
 def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C901

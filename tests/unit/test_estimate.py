@@ -1,0 +1,79 @@
+"""How long until called (queue_server.estimate): the queue run forward."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from queue_server import estimate
+from queue_server.estimate import SimCounter
+from queue_server.policy import Waiting
+
+T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+MINUTES = {"RS01": 10.0, "YB01": 5.0, "CL01": 20.0}
+
+
+def w(tid: int, minute: float, *services: str, transfer_to: int | None = None,
+      credit: float = 0) -> Waiting:
+    return Waiting(tid, T0 + dt.timedelta(minutes=minute), dt.timedelta(minutes=credit),
+                   frozenset(services or {"RS01"}), transfer_to)
+
+
+def test_one_window_serves_the_queue_in_order() -> None:
+    called, _ = estimate.simulate([w(1, 0), w(2, 1), w(3, 2)],
+                                  [SimCounter(1, frozenset({"RS01"}))], MINUTES)
+    assert called == {1: 0.0, 2: 600.0, 3: 1200.0}
+
+
+def test_two_windows_halve_the_wait() -> None:
+    ws = frozenset({"RS01"})
+    called, _ = estimate.simulate([w(i, i) for i in range(1, 5)],
+                                  [SimCounter(1, ws), SimCounter(2, ws)], MINUTES)
+    assert called == {1: 0.0, 2: 0.0, 3: 600.0, 4: 600.0}
+
+
+def test_a_busy_window_is_free_when_its_citizen_is_expected_done() -> None:
+    called, per_matter = estimate.simulate(
+        [w(1, 0)], [SimCounter(1, frozenset({"RS01"}), free_in=240.0)], MINUTES,
+        phantoms=["RS01"])
+    assert called == {1: 240.0}
+    assert per_matter == {"RS01": 840.0}
+
+
+def test_a_multi_matter_ticket_takes_the_sum_of_its_matters() -> None:
+    called, per_matter = estimate.simulate(
+        [w(1, 0, "RS01", "YB01")], [SimCounter(1, frozenset({"RS01", "YB01"}))], MINUTES,
+        phantoms=["YB01"])
+    assert per_matter == {"YB01": 900.0}
+
+
+def test_a_matter_no_open_window_takes_has_no_estimate() -> None:
+    called, per_matter = estimate.simulate(
+        [w(1, 0, "CL01")], [SimCounter(1, frozenset({"RS01"}))], MINUTES,
+        phantoms=["CL01", "RS01"])
+    assert called == {}
+    assert per_matter == {"CL01": None, "RS01": 0.0}
+
+
+def test_specialised_window_and_comprehensive_windows_share_the_work() -> None:
+    counters = [SimCounter(1, frozenset({"RS01", "CL01"})), SimCounter(4, frozenset({"CL01"}))]
+    called, _ = estimate.simulate([w(1, 0, "CL01"), w(2, 1, "CL01"), w(3, 2, "RS01")],
+                                  counters, MINUTES)
+    assert called == {1: 0.0, 2: 0.0, 3: 1200.0}
+
+
+def test_transferred_ticket_waits_for_its_window_only() -> None:
+    counters = [SimCounter(1, frozenset({"RS01"})), SimCounter(2, frozenset({"RS01"}), 300.0)]
+    called, _ = estimate.simulate([w(1, 0, transfer_to=2), w(2, 1)], counters, MINUTES)
+    assert called == {2: 0.0, 1: 300.0}
+
+
+def test_priority_credit_is_the_same_policy_as_the_hall() -> None:
+    called, _ = estimate.simulate([w(1, 0), w(2, 20, credit=30)],
+                                  [SimCounter(1, frozenset({"RS01"}))], MINUTES)
+    assert called == {2: 0.0, 1: 600.0}
+
+
+def test_expected_minutes_prefer_recent_actuals_over_config() -> None:
+    assert estimate.expected_minutes([], 8.0) == 8.0
+    assert estimate.expected_minutes([3.0, 4.0], 8.0) == 8.0  # too few to trust
+    assert estimate.expected_minutes([3.0, 4.0, 5.0, 90.0, 4.0], 8.0) == 4.0  # median
