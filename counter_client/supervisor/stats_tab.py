@@ -38,7 +38,7 @@ def cell(column: str, value: Any) -> str:
         return lm.duration(round(value))
     if column in RATES:
         return f"{value * 100:.1f}%"
-    return str(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def presets(today: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
@@ -169,6 +169,8 @@ class StatsTab(ttk.Frame):
     # -- rendering --------------------------------------------------------------------
     def show(self, result: dict[str, Any]) -> None:
         self.result = result
+        self.set_range(dt.date.fromisoformat(result["from"]),
+                       dt.date.fromisoformat(result["to"]))
         totals = result["totals"]
         for column, label in self.cards.items():
             label.configure(text=cell(column, totals.get(column)))
@@ -208,27 +210,35 @@ class StatsTab(ttk.Frame):
         def percent(v: Any) -> float:
             return math.nan if v is None else v * 100.0
 
+        def headroom(ax: Any, values: list[float]) -> None:
+            """0 .. 1.35 x the largest value: the legend sits above the data."""
+            top = max((v for v in values if not math.isnan(v)), default=0.0)
+            ax.set_ylim(0, top * 1.35 if top > 0 else 1)
+
+        def legend(ax: Any, twin: Any) -> None:
+            h1, l1 = ax.get_legend_handles_labels()
+            h2, l2 = twin.get_legend_handles_labels()
+            ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left", ncols=3,
+                      framealpha=0.8)
+
         hours = groups.get("hour", [])
         x = [r["key"] for r in hours]
-        hour_ax.bar(x, [r["issued"] for r in hours], color="#90b4e0",
-                    label=tr("sv.st.legend.issued"))
+        issued_h = [float(r["issued"]) for r in hours]
+        hour_ax.bar(x, issued_h, color="#90b4e0", label=tr("sv.st.legend.issued"))
         hour_ax.set_ylabel(tr("sv.st.axis.tickets"))
-        hour_ax.set_ylim(bottom=0)
+        headroom(hour_ax, issued_h)
         twin = hour_ax.twinx()
-        twin.plot(x, [mins(r["wait_mean"]) for r in hours], "o-", color="#0b3d91",
-                  label=tr("sv.st.legend.mean"))
-        twin.plot(x, [mins(r["wait_p90"]) for r in hours], "s--", color="#c62828",
-                  label=tr("sv.st.legend.p90"))
+        means = [mins(r["wait_mean"]) for r in hours]
+        p90s = [mins(r["wait_p90"]) for r in hours]
+        twin.plot(x, means, "o-", color="#0b3d91", label=tr("sv.st.legend.mean"))
+        twin.plot(x, p90s, "s--", color="#c62828", label=tr("sv.st.legend.p90"))
         twin.set_ylabel(tr("sv.st.axis.minutes"))
-        twin.set_ylim(bottom=0)
-        twin.margins(y=0.15)
+        headroom(twin, means + p90s)
         hour_ax.set_title(tr("sv.st.chart.hour"))
-        handles = hour_ax.get_legend_handles_labels()
-        thandles = twin.get_legend_handles_labels()
-        hour_ax.legend(handles[0] + thandles[0], handles[1] + thandles[1], fontsize=8,
-                       loc="upper left", framealpha=0.8)
+        legend(hour_ax, twin)
 
-        matters = groups.get("matter", [])[:12]
+        # the twelve busiest matters, busiest on top
+        matters = sorted(groups.get("matter", []), key=lambda r: -int(r["issued"] or 0))[:12]
         names = [r["label"] for r in matters][::-1]
         issued = [r["issued"] for r in matters][::-1]
         bars = matter_ax.barh(names, issued, color="#90b4e0")
@@ -247,22 +257,19 @@ class StatsTab(ttk.Frame):
             rows = groups.get(dim, [])
             labels = [r["label"].replace("号综合窗口", "号").replace("号窗口", "号")
                       for r in rows]
-            ax.bar(labels, [r["served"] for r in rows], color="#a5d6a7",
-                   label=tr("sv.st.legend.served"))
+            served = [float(r["served"]) for r in rows]
+            ax.bar(labels, served, color="#a5d6a7", label=tr("sv.st.legend.served"))
             ax.set_ylabel(tr("sv.st.axis.tickets"))
-            ax.set_ylim(bottom=0)
+            headroom(ax, served)
             ax.tick_params(axis="x", labelsize=8, rotation=30)
             tw = ax.twinx()
-            tw.plot(labels, [scale(r[line_key]) for r in rows], "o-", color="#0b3d91",
-                    label=tr(label_key))
+            line = [scale(r[line_key]) for r in rows]
+            tw.plot(labels, line, "o-", color="#0b3d91", label=tr(label_key))
             tw.set_ylabel(tr("sv.st.axis.minutes" if dim == "counter"
                              else "sv.st.axis.percent"))
-            tw.set_ylim(bottom=0)
-            tw.margins(y=0.15)
+            headroom(tw, line)
             ax.set_title(tr(f"sv.st.chart.{dim}"))
-            h1, l1 = ax.get_legend_handles_labels()
-            h2, l2 = tw.get_legend_handles_labels()
-            ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left", framealpha=0.8)
+            legend(ax, tw)
         self.canvas.draw_idle()  # type: ignore[no-untyped-call]
 
     # -- export -----------------------------------------------------------------------
