@@ -199,7 +199,8 @@ class PriorityView(tk.Frame):
         self.back_button.pack(side="bottom", anchor="w", pady=(12, 0), before=grid)
 
 
-KEYPAD = ("123", "456", "789", "Y0-")
+DIGITS = ("123", "456", "789", "\x000-")       # \x00 = the switch to letters
+LETTERS = ("ABCDEF", "GHIJKL", "MNOPQR", "STUVWX", "YZ-\x00")
 
 
 class AppointmentView(tk.Frame):
@@ -209,6 +210,7 @@ class AppointmentView(tk.Frame):
                  message: str = "") -> None:
         super().__init__(parent, bg=look.BG)
         self.actions = actions
+        self.fonts = fonts
         tk.Label(self, text=tr("kiosk.appointment.prompt"), font=fonts["title"], bg=look.BG,
                  fg=look.INK, anchor="w").pack(fill="x", pady=(0, 8))
         self.code = tk.StringVar(self)
@@ -220,32 +222,65 @@ class AppointmentView(tk.Frame):
                                 fg=look.ALERT, anchor="w", justify="left",
                                 wraplength=self.winfo_screenwidth() * 3 // 5)
         self.message.pack(fill="x")
-        pad = tk.Frame(self, bg=look.BG)
-        pad.pack(fill="both", expand=True, pady=8)
-        keys: list[tk.Button] = []
-        for row in KEYPAD:
-            for ch in row:
-                keys.append(big_button(pad, ch, partial(self._type, ch), fonts,
-                                       font="title"))
-        keys.append(big_button(pad, "⌫", self._backspace, fonts, bg=look.MUTED,
-                               active=look.MUTED, font="title"))
-        keys.append(big_button(pad, tr("kiosk.appointment.clear"),
-                               lambda: self.code.set(""), fonts, bg=look.MUTED,
-                               active=look.MUTED))
-        self.submit_button = big_button(pad, tr("kiosk.appointment.submit"), self._submit,
-                                        fonts, bg=look.CONFIRM, active=look.CONFIRM_ACTIVE)
-        keys.append(self.submit_button)
-        _grid(pad, keys, 3)
         self.back_button = big_button(self, "‹ " + tr("kiosk.cancel"), actions.back_to_start,
                                       fonts, bg=look.MUTED, active=look.MUTED, font="body")
-        self.back_button.pack(side="bottom", anchor="w", pady=(8, 0), before=pad)
+        self.back_button.pack(side="bottom", anchor="w", pady=(8, 0))
+        edit = tk.Frame(self, bg=look.BG)
+        edit.pack(side="bottom", fill="x")
+        for col, btn in enumerate((
+                big_button(edit, "⌫", self._backspace, fonts, bg=look.MUTED,
+                           active=look.MUTED, font="title"),
+                big_button(edit, tr("kiosk.appointment.clear"), lambda: self.code.set(""),
+                           fonts, bg=look.MUTED, active=look.MUTED))):
+            btn.grid(row=0, column=col, sticky="nsew", padx=8, pady=8)
+            edit.columnconfigure(col, weight=1, uniform="edit")
+        self.submit_button = big_button(edit, tr("kiosk.appointment.submit"), self._submit,
+                                        fonts, bg=look.CONFIRM, active=look.CONFIRM_ACTIVE)
+        self.submit_button.grid(row=0, column=2, sticky="nsew", padx=8, pady=8)
+        edit.columnconfigure(2, weight=1, uniform="edit")
+        self.pad = tk.Frame(self, bg=look.BG)
+        self.pad.pack(fill="both", expand=True, pady=(8, 0))
+        self.key_buttons: dict[str, tk.Button] = {}
+        self.letters = False
+        self._build_pad()
         self.after_idle(self.entry.focus_set)
+
+    def _build_pad(self) -> None:
+        """Digits, or letters for codes that have them (the \x00 key switches)."""
+        for child in self.pad.winfo_children():
+            child.destroy()
+        self.key_buttons = {}
+        for r in range(6):
+            self.pad.rowconfigure(r, weight=0, uniform="")
+        rows = LETTERS if self.letters else DIGITS
+        columns = max(len(row) for row in rows)
+        for r, row in enumerate(rows):
+            for c, ch in enumerate(row):
+                if ch == "\x00":
+                    btn = big_button(self.pad, "123" if self.letters else "ABC",
+                                     self.switch_keys, self.fonts, bg=look.BRAND,
+                                     active=look.BRAND, font="title")
+                else:
+                    btn = big_button(self.pad, ch, partial(self._type, ch), self.fonts,
+                                     font="title")
+                    self.key_buttons[ch] = btn
+                btn.grid(row=r, column=c, sticky="nsew", padx=6, pady=6)
+            self.pad.rowconfigure(r, weight=1, uniform="key")
+        for c in range(6):
+            self.pad.columnconfigure(c, weight=1 if c < columns else 0,
+                                     uniform="key" if c < columns else "")
+
+    def switch_keys(self) -> None:
+        self.letters = not self.letters
+        self._build_pad()
 
     def _type(self, ch: str) -> None:
         self.code.set(self.code.get() + ch)
+        self.entry.icursor("end")
 
     def _backspace(self) -> None:
         self.code.set(self.code.get()[:-1])
+        self.entry.icursor("end")
 
     def _submit(self) -> None:
         code = self.code.get().strip()

@@ -390,3 +390,24 @@ def test_a_hung_printer_is_reported_and_the_ticket_stays_on_screen(
         assert supervisor.wait_until(lambda: bool(seen), 5)
         assert "无响应" in seen[0]["device"]["message"]
         printer.release.set()
+
+
+def test_appointment_keypad_types_digits_and_letters(tmp_path: Path, display: str,
+                                                     artifacts_dir: Path) -> None:
+    with kiosk_rig(tmp_path, display) as rig:
+        rig.main().appointment_button.invoke()
+        view = rig.main()
+        assert isinstance(view, AppointmentView)
+        view.switch_keys()
+        for ch in "YY":
+            view.key_buttons[ch].invoke()
+        view.switch_keys()
+        for ch in "2026-01":
+            view.key_buttons[ch].invoke()
+        assert view.code.get() == "YY2026-01"
+        rig.shot(artifacts_dir / "kiosk_appointment.png")
+        view.submit_button.invoke()  # unknown code: the server's message, no ticket
+        assert rig.wait(lambda: isinstance(rig.main(), AppointmentView) and
+                        "预约码无效" in rig.main().message.cget("text"))
+        watcher = rig.hall.connect("board-1")
+        assert _tickets(watcher) == []
