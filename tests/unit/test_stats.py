@@ -19,6 +19,7 @@ The day (Asia/Shanghai, 2026-11-26; window 1 = 张敏 clerk1, window 2 = 李强 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,13 @@ def test_overtime_is_the_service_after_closing(tmp_path: Path) -> None:
     assert (hours["overtime"], hours["overtime_s"]) == (1, 600.0)
     # without the hours, the period the hall flagged (it ended after closing) counts whole
     assert (flags["overtime"], flags["overtime_s"]) == (1, 1200.0)
+
+
+def test_a_closed_day_summarized_ahead_is_read_from_the_cache(engine: Engine) -> None:
+    """What the hall's day rollover may do, so no report has to build the facts."""
+    with engine.begin() as conn:
+        stats.summarize_day(conn, DAY, zoneinfo.ZoneInfo(TZ))
+        stored = conn.execute(select(StatDay.version)).scalar_one()
+    assert stored == stats.FACTS_VERSION
+    cached = report(engine, today=DAY + dt.timedelta(days=1))
+    assert cached["totals"] == report(engine, today=DAY)["totals"]
