@@ -63,18 +63,38 @@ def hall(tmp_path: Path) -> Iterator[LiveHall]:
 def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) -> None:
     examples: dict[str, Any] = {}
 
-    def ok(conn: Connection, op: str, args: dict[str, Any] | None = None) -> Reply:
+    def record(conn: Connection, op: str, args: dict[str, Any] | None,
+               key: str | None = None) -> Reply:
+        token = "<token>" if conn.token and op != "login" else None
         reply = conn.call(op, args or {})
-        examples[op] = {"args": args or {}, "ok": reply.ok, "result": reply.result,
-                        "error": reply.error_code, "details": reply.details}
+        request = {"v": 1, "id": reply.request_id, "op": op, "token": token,
+                   "args": args or {}}
+        if reply.ok:
+            answer: dict[str, Any] = {"v": 1, "id": reply.request_id, "ok": True,
+                                      "result": reply.result}
+        else:
+            answer = {"v": 1, "id": reply.request_id, "ok": False, "error": {
+                "code": reply.error_code, "message": reply.error_message,
+                "details": reply.details}}
+        examples[key or op] = {"device": conn.device, "request": request, "reply": answer}
+        return reply
+
+    def ok(conn: Connection, op: str, args: dict[str, Any] | None = None) -> Reply:
+        reply = record(conn, op, args)
         assert reply.ok, f"{op}: {reply.error_code} {reply.error_message} {reply.details}"
         return reply
 
     kiosk = hall.connect("kiosk-1")
     board = hall.connect("board-1")
-    clerk = hall.connect("counter-1", user="clerk1", counter=1)
+    clerk = hall.connect("counter-1")
     boss = hall.connect("supervisor-1", user="super1", counter=None)
     services = general_services(kiosk)
+    board.add_listener(lambda type_, data: examples.setdefault(f"event {type_}", data)
+                       if type_ not in ("resync", "connection") else None)
+    ok(clerk, "login", {"user": "clerk1", "password": DEMO_PASSWORD, "counter": 1})
+    assert record(kiosk, "call_next", {}, "error FORBIDDEN").error_code == p.Err.FORBIDDEN
+    assert record(kiosk, "issue", {"services": ["XX99"]}, "error UNKNOWN_SERVICE"
+                  ).error_code == p.Err.UNKNOWN_SERVICE
     assert ok(kiosk, "hello").result["role"] == "kiosk"  # type: ignore[index]
     assert ok(board, "state").result["epoch"] == hall.epoch  # type: ignore[index]
 
@@ -120,6 +140,9 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
     ok(boss, "close_day")
     assert board.wait_until(lambda: board.mirror.seq == board.call("hello").result["seq"],
                             3)  # type: ignore[index]
+    for type_ in ("ticket.issued", "ticket.called", "ticket.completed", "counter.paused",
+                  "rating.recorded", "day.closed", "device.status"):
+        assert f"event {type_}" in examples, f"the board heard no {type_}"
     (artifacts_dir / "protocol-examples.json").write_text(
         json.dumps(examples, ensure_ascii=False, indent=1, default=str), "utf-8")
 
