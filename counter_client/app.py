@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import re
 import sys
 import tkinter as tk
 from collections.abc import Callable, Sequence
@@ -32,6 +33,8 @@ from queue_common.i18n import tr
 
 APP_CLASS = "CounterClient"  # X11 class: xdotool finds the window by it (not by a CJK title)
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+GEOMETRY = re.compile(r"(?:(\d{2,5})x(\d{2,5}))?([+-]\d{1,5}[+-]\d{1,5})?")
+COMPACT_HEIGHT = 300
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -41,10 +44,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", help="data dir holding config.toml and keys")
     parser.add_argument("--device", default="counter-1", help="device key name")
     parser.add_argument("--counter", type=int, help="window number")
+    parser.add_argument("--user", help="user name to fill in on the login form")
+    parser.add_argument("--geometry", help="WxH+X+Y: where the window goes; a height "
+                        f"under {COMPACT_HEIGHT} starts as the compact bar")
     parser.add_argument("--lang", choices=i18n.LANGS)
     parser.add_argument("--rating-pad", action="store_true", help="citizen rating pad")
     parser.add_argument("--supervisor", action="store_true", help="supervisor dashboard")
     args = parser.parse_args(argv)
+    if args.geometry and not GEOMETRY.fullmatch(args.geometry):
+        parser.error("--geometry must look like 800x200+0+0 or +0+0")
     if args.rating_pad and not args.counter:
         parser.error("--rating-pad needs --counter N")
     if args.counter is not None and args.counter <= 0:
@@ -70,6 +78,7 @@ class CounterApp:
 
     def __init__(self, root: tk.Tk, connection: ClientConnection, *, data: Path,
                  device: str, counter: int | None = None, supervisor: bool = False,
+                 user: str | None = None, geometry: str | None = None,
                  fonts: look.Fonts | None = None,
                  on_quit: Callable[[], None] | None = None) -> None:
         self.root = root
@@ -82,6 +91,15 @@ class CounterApp:
         look.apply_styles(root, self.fonts)
         root.configure(bg=look.DESK_BG)
         self.prefs: Prefs = load_prefs(data, device)
+        if user:
+            self.prefs.user = user
+        match = GEOMETRY.fullmatch(geometry or "")
+        if match and match.group(3):
+            self.prefs.position = match.group(3)  # this start's place wins over memory
+        if match and match.group(2):
+            self.prefs.expanded = int(match.group(2)) >= COMPACT_HEIGHT
+        if self.prefs.position:
+            root.geometry(self.prefs.position)
         self.login: LoginView | None = None
         self.caller: CallerWindow | None = None
         self.rating_window: tk.Toplevel | None = None
@@ -204,11 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             fonts = look.make_fonts(root)
             root.configure(bg=look.DESK_BG)
             root.title(tr("rp.title", counter=tr("cc.counter_name", number=args.counter)))
-            root.geometry("1024x600")
+            root.geometry(args.geometry or "1024x600")
             RatingPad(root, connection, args.counter, fonts)
         else:
             CounterApp(root, connection, data=data, device=args.device, counter=args.counter,
-                       supervisor=args.supervisor)
+                       supervisor=args.supervisor, user=args.user, geometry=args.geometry)
         root.mainloop()
     finally:
         connection.stop()

@@ -93,22 +93,24 @@ class CallerWindow:
         self.bar_number = tk.Label(bar, text=tr("cc.no_ticket"), font=self.fonts.number_compact,
                                    fg=look.NUMBER_FG, bg=look.DESK_BG, width=5)
         self.bar_number.pack(side="left")
-        self.bar_state = tk.Label(bar, text="", font=self.fonts.bold, bg=look.DESK_BG, width=6)
+        self.bar_state = tk.Label(bar, text="", font=self.fonts.bold, bg=look.DESK_BG)
         self.bar_state.pack(side="left", padx=4)
-        self.bar_waiting = ttk.Label(bar, text="", style="Head.TLabel", width=8)
+        self.bar_waiting = ttk.Label(bar, text="", style="Head.TLabel", width=7)
         self.bar_waiting.pack(side="left", padx=4)
         self.bar_buttons: dict[str, ttk.Button] = {}
         self.bar_button_frame = ttk.Frame(bar)
         self.bar_button_frame.pack(side="left")
         for action in COMPACT_BUTTONS:
-            button = ttk.Button(self.bar_button_frame, style="Action.TButton",
+            button = ttk.Button(self.bar_button_frame, style="Bar.TButton", width=-4,
                                 command=functools.partial(self.do, action))
             button.pack(side="left", padx=2)
             self.bar_buttons[action] = button
         # Shown only while the window is closed: opening it is the first thing to do.
         self.bar_open = ttk.Button(bar, text=tr("cc.act.open_counter"), style="Action.TButton",
                                    command=lambda: self.do(cs.OPEN_COUNTER))
-        self.size_button = ttk.Button(bar, style="Small.TButton", command=self.toggle_size)
+        self._bar_button_set = set(self.bar_buttons.values())
+        self.size_button = ttk.Button(bar, style="Small.TButton", width=-4,
+                                      command=self.toggle_size)
         self.size_button.pack(side="right", padx=(6, 0))
         self.conn_label = ttk.Label(bar, text="", style="Online.TLabel")
         self.conn_label.pack(side="right", padx=6)
@@ -168,9 +170,13 @@ class CallerWindow:
             self.body.pack(fill="both", expand=True)
             self.status.pack(fill="x", padx=16, pady=(0, 6))
             self.size_button.configure(text=f"{tr('cc.act.compact')} {SIZE_KEY}")
+            self.conn_label.pack(side="right", padx=6, after=self.size_button)
         else:
+            # The bar stays narrow (about 700 px): short button texts, no connection
+            # label (offline shows as the red banner under the bar instead).
             self.bar_button_frame.pack(side="left", after=self.bar_waiting)
-            self.size_button.configure(text=f"{tr('cc.act.expand')} {SIZE_KEY}")
+            self.size_button.configure(text=f"▼ {SIZE_KEY}")
+            self.conn_label.pack_forget()
         # The compact bar floats above the business system; the expanded view behaves
         # like any window (always_on_top in the hall's [counter_client] settings).
         on_top = (not self.expanded) and bool(
@@ -301,7 +307,8 @@ class CallerWindow:
         for action, button in [*self.bar_buttons.items(), *self.buttons.items()]:
             shown = self._effective(action, view)
             key = self.keys.get(action) or (self.keys.get(shown) if shown != action else None)
-            text = tr(f"cc.act.{shown}")
+            text = tr(f"cc.short.{shown}") if button in self._bar_button_set else \
+                tr(f"cc.act.{shown}")
             button.configure(text=f"{text} {key}" if key else text)
             button.state(["!disabled"] if shown in enabled else ["disabled"])
         can_open = cs.OPEN_COUNTER in enabled

@@ -66,6 +66,8 @@ def apply_styles(root: tk.Misc, fonts: Fonts) -> None:
     style.configure("TButton", padding=(8, 5))
     style.configure("Action.TButton", font=fonts.bold, padding=(6, 6))
     style.configure("Small.TButton", font=fonts.small, padding=(4, 2))
+    style.configure("Bar.TButton", font=fonts.bold, padding=(7, 5))
+    style.map("Bar.TButton", foreground=[("disabled", "#9aa3ad")])
     style.configure("Treeview", font=fonts.small, rowheight=round(fonts.small.metrics("linespace") * 1.4))
     style.configure("Treeview.Heading", font=fonts.small)
     style.configure("TCheckbutton", font=fonts.base)

@@ -48,6 +48,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.confirm.close": ("关闭{counter}？\n目前有 {count} 人在等候本窗口可办的事项，关窗后由其他窗口办理。",
                          "Close {counter}?\n{count} citizens wait for matters this window "
                          "handles; other windows will serve them."),
+    # the compact bar's short button texts
+    "cc.short.call_next": ("呼叫", "Call"),
+    "cc.short.recall": ("重呼", "Recall"),
+    "cc.short.start": ("开始", "Start"),
+    "cc.short.complete": ("办结", "Done"),
+    "cc.short.no_show": ("过号", "No-show"),
     # states
     "cc.state.closed": ("未开窗", "Closed"),
     "cc.state.idle": ("空闲", "Idle"),

@@ -35,3 +35,12 @@ def test_missing_device_key_is_said_not_a_traceback(tmp_path: Path,
         i18n.set_language("zh")  # the language is process-wide; leave it as found
     err = capsys.readouterr().err
     assert "counter-9" in err and "device add" in err
+
+
+def test_demo_launcher_arguments_are_understood() -> None:
+    # queue-server demo places two callers beside the board this way
+    args = parse_args(["--device", "counter-2", "--counter", "2", "--user", "clerk2",
+                       "--geometry", "768x216+1152+256"])
+    assert (args.user, args.geometry) == ("clerk2", "768x216+1152+256")
+    with pytest.raises(SystemExit):
+        parse_args(["--geometry", "big"])
