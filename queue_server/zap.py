@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 
 import zmq
@@ -25,6 +26,7 @@ from queue_server.keys import TrustedDevice
 log = logging.getLogger(__name__)
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+LOG_EVERY = 60.0  # seconds between two log lines about the same refused peer
 
 
 class ZapHandler:
@@ -38,6 +40,7 @@ class ZapHandler:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self.refused = 0  # handshakes refused since start (tests and logs read it)
+        self._logged: dict[tuple[bytes, bytes], float] = {}
 
     def set_trusted(self, devices: Mapping[str, TrustedDevice]) -> None:
         """Replace the trusted set (Z85 key -> device); one assignment, so thread-safe."""
@@ -84,7 +87,14 @@ class ZapHandler:
 
         def refuse(reason: str) -> list[bytes]:
             self.refused += 1
-            log.warning("refused connection from %s: %s", address.decode("latin-1"), reason)
+            # A refused peer retries every half second: log each one once a minute.
+            who = (address, credentials[0] if credentials else b"")
+            now = time.monotonic()
+            if now - self._logged.get(who, -LOG_EVERY) >= LOG_EVERY:
+                self._logged[who] = now
+                key = z85.encode(who[1]).decode("ascii") if len(who[1]) == 32 else "-"
+                log.warning("refused connection from %s (key %s): %s",
+                            address.decode("latin-1"), key, reason)
             return [b"1.0", request_id, b"400", reason.encode(), b"", b""]
 
         if version != b"1.0":
