@@ -295,11 +295,9 @@ def open_counters_for(state: Mapping[str, Any], service: str | None,
     return sorted(result, key=lambda c: int(c.get("number") or 0))
 
 
-def format_minutes(seconds: int | None) -> str:
-    """Waits in a list change once a minute, not every second: 754 s -> 12'."""
-    if seconds is None:
-        return "-"
-    return f"{max(0, int(seconds)) // 60}'"
+def whole_minutes(seconds: int | None) -> int | None:
+    """Waits in a list change once a minute, not every second: 754 s -> 12."""
+    return None if seconds is None else max(0, int(seconds)) // 60
 
 
 def format_duration(seconds: int | None) -> str:

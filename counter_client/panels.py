@@ -31,6 +31,10 @@ def priority_name(code: str | None, settings: Mapping[str, Any]) -> str | None:
     return code
 
 
+def minutes_text(minutes: int | None) -> str:
+    return "-" if minutes is None else tr("cc.minutes", n=minutes)
+
+
 def ticket_kind_text(ticket: cs.TicketView, settings: Mapping[str, Any]) -> str:
     text = tr(f"cc.kind.{ticket.kind}")
     name = priority_name(ticket.priority_class, settings)
@@ -149,10 +153,11 @@ class TicketList(ttk.Frame):
 
     def render(self, tickets: tuple[cs.TicketView, ...], settings: Mapping[str, Any],
                now: dt.datetime, enabled: bool) -> None:
+        sep = "、" if language() == "zh" else ", "
         rows = tuple(
             (str(t.id), t.number, ticket_kind_text(t, settings),
-             cs.format_minutes(t.waited_seconds(now)),
-             "、".join(i.name for i in t.items if i.state == "pending"))
+             minutes_text(cs.whole_minutes(t.waited_seconds(now))),
+             sep.join(i.name for i in t.items if i.state == "pending"))
             for t in tickets)
         if rows != self._rows:
             self._update_rows(rows)
