@@ -90,7 +90,7 @@ class LiveTab(ttk.Frame):
                                     ("waiting", "sv.col.waiting", 90),
                                     ("longest", "sv.col.longest", 100),
                                     ("estimate", "sv.col.estimate", 130),
-                                    ("windows", "sv.col.windows", 90)], 10)
+                                    ("windows", "sv.col.windows", 115)], 10)
         right = ttk.Labelframe(top, text=tr("sv.windows"), padding=4)
         right.pack(side="left", fill="both", expand=True)
         wbar = _bar(right)

@@ -16,7 +16,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.col.matter": ("事项", "Matter"),
     "sv.col.waiting": ("等候人数", "Waiting"),
     "sv.col.longest": ("最长已等", "Longest wait"),
-    "sv.col.estimate": ("新号预计等候", "Estimate for a new ticket"),
+    "sv.col.estimate": ("新号预计等候", "New ticket waits"),
     "sv.col.windows": ("可办窗口", "Open windows"),
     # live: windows
     "sv.windows": ("窗口状态", "Windows"),

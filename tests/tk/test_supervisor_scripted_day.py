@@ -8,10 +8,12 @@ wire calls, with the very arguments the tab sent.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import tkinter as tk
 from collections.abc import Iterator
 from pathlib import Path
+from tkinter import ttk
 
 import pytest
 
@@ -82,6 +84,53 @@ def test_the_statistics_tab_shows_and_exports_the_hand_worked_day(
         root.update()
         screenshot(root, display, artifacts_dir / "supervisor_stats_scripted_day_windows.png")
     finally:
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
+        gc.collect()
+
+
+def _texts(widget: tk.Misc) -> list[str]:
+    """Every text a person can read in the widget tree (labels, buttons, headings)."""
+    out: list[str] = []
+    with contextlib.suppress(tk.TclError):
+        out.append(str(widget.cget("text")))
+    if isinstance(widget, ttk.Treeview):
+        out += [str(widget.heading(c, "text")) for c in widget["columns"]]
+        for iid in widget.get_children():
+            out += [str(v) for v in widget.item(iid, "values")]
+    if isinstance(widget, ttk.Notebook):
+        out += [str(widget.tab(t, "text")) for t in widget.tabs()]
+    for child in widget.winfo_children():
+        out += _texts(child)
+    return out
+
+
+def test_the_dashboard_in_english_shows_no_untranslated_key(
+        tmp_path: Path, display: str, artifacts_dir: Path) -> None:
+    kit = HallKit.create(tmp_path / "hall")
+    play_the_day(kit)
+    boss = kit.login("super1", counter=None)
+    i18n.set_language("en")
+    root = tk.Tk(screenName=display, className="Supervisor")
+    _KEEP_ALIVE.append(root)
+    root.geometry("1440x900+0+0")
+    try:
+        conn = FakeConnection(kit.hall.snapshot())
+        dash = Dashboard(root, conn, clock=kit.clock.now)
+        dash.stats.set_range(dt.date(2026, 11, 26), dt.date(2026, 11, 26))
+        dash.stats.query()
+        conn.answer(result=kit.ok("stats", conn.sent[-1].args, boss))
+        root.update()
+        texts = _texts(root)
+        untranslated = [t for t in texts if t.startswith(("sv.", "report.", "cc."))]
+        assert untranslated == []
+        assert "Live hall" in texts and "Mean wait" in texts and "Total" in texts
+        screenshot(root, display, artifacts_dir / "supervisor_live_en.png")
+        dash.notebook.select(1)
+        root.update()
+        screenshot(root, display, artifacts_dir / "supervisor_stats_en.png")
+    finally:
+        i18n.set_language("zh")
         with contextlib.suppress(tk.TclError):
             root.destroy()
         gc.collect()
