@@ -36,7 +36,7 @@ _SPEC: dict[str, tuple[float, bool]] = {
     "body": (1.1, False),
     "small": (0.85, False),
     "confirm": (1.7, True),
-    "number": (7.0, True),
+    "number": (9.0, True),
     "huge": (3.0, True),
 }
 

@@ -122,8 +122,8 @@ def test_a_chosen_matter_can_be_removed_before_confirming(tmp_path: Path,
         assert [i["service"] for i in _tickets(watcher)[0]["items"]] == ["RS02"]
 
 
-def test_green_channel_issues_a_priority_ticket_with_its_class(tmp_path: Path,
-                                                               display: str) -> None:
+def test_green_channel_issues_a_priority_ticket_with_its_class(
+        tmp_path: Path, display: str, artifacts_dir: Path) -> None:
     with kiosk_rig(tmp_path, display) as rig:
         watcher = rig.hall.connect("board-1")
         start = rig.main()
@@ -141,6 +141,7 @@ def test_green_channel_issues_a_priority_ticket_with_its_class(tmp_path: Path,
         texts = [w.cget("text") for w in shown.winfo_children()[0].winfo_children()
                  if hasattr(w, "cget") and w.winfo_class() == "Label"]
         assert any("绿色通道" in t and "70岁以上老人" in t for t in texts)
+        rig.shot(artifacts_dir / "kiosk_ticket_priority.png")
 
 
 @pytest.mark.xfail(strict=True, reason="hall.py PK map lacks 'appointment': check_in's "
