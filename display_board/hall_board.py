@@ -239,7 +239,7 @@ class HallBoard:
         else:
             self.fonts.fitted("title", name, s.px(1150), s)
             self._put_text("title", s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
-        self._draw_banner(view.newest if view else None)
+        self._draw_banner(view.newest if view else None, view.hall_open if view else True)
         self._draw_table(view.windows if view else ())
         self._draw_recent(view.recent if view else ())
         self._draw_waiting(view)
@@ -252,13 +252,13 @@ class HallBoard:
         if self.on_painted is not None:
             self.on_painted(self._view)
 
-    def _draw_banner(self, call: CallRow | None) -> None:
+    def _draw_banner(self, call: CallRow | None, hall_open: bool = True) -> None:
         s = self._scale
         x0, y0, x1, y1 = self._regions.banner
         width = s.px(x1 - x0 - 60)
         cx, cy = s.x((x0 + x1) / 2), s.y((y0 + y1) / 2)
         if call is None:
-            text = tr("board.no_call")
+            text = tr("board.no_call" if hall_open else "board.hall_closed")
             self.fonts.fitted("banner", text, width, s, max_px=s.px(64))
             self._put_text("banner", cx, cy, text, "banner", fill=look.FG, anchor="center",
                            tags="banner_text")

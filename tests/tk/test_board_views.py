@@ -329,3 +329,68 @@ def _assert_inside(board: HallBoard, width: int, height: int) -> None:
         text = c.itemcget(item, "text")  # type: ignore[no-untyped-call]
         assert x0 >= -1 and y0 >= -1 and x1 <= width + 1 and y1 <= height + 1, \
             f"{text!r} clipped at {width}x{height}: {(x0, y0, x1, y1)}"
+
+
+def test_a_closed_hall_without_calls_says_issuing_has_ended(display: str) -> None:
+    state = sample_state()
+    state["recent_calls"] = []
+    state["hall"]["open"] = False
+    root, _source, app = build(display, (1280, 720), state)
+    try:
+        assert "今日已停止取号" in canvas_texts(app.view.canvas)
+    finally:
+        app.stop()
+        close_root(root)
+
+
+def test_a_notice_too_long_for_the_screen_scrolls(display: str) -> None:
+    state = sample_state(notice="请在休息区等候，留意大屏和语音叫号。" * 4)
+    root, _source, app = build(display, (1280, 720), state)
+    try:
+        canvas = app.view.canvas
+        x0 = canvas.bbox("notice")[0]
+        settle(root, 0.5)
+        assert canvas.bbox("notice")[0] < x0 - 20  # ~110 design px a second, leftwards
+    finally:
+        app.stop()
+        close_root(root)
+
+
+def test_display_board_program_starts_draws_and_stops_cleanly(display: str,
+                                                               tmp_path: Path) -> None:
+    """The real entry point: --preview (no server), SIGTERM as `queue-server demo` sends."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    trace = tmp_path / "paint.trace"
+    env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(repo))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "display_board.app", "--preview", "--mute", "--data",
+         str(tmp_path), "--geometry", "800x450+0+0", "--trace-paint", str(trace)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while "A012 3" not in (trace.read_text() if trace.exists() else ""):
+            assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the board never painted the sample call"
+            time.sleep(0.1)
+        proc.terminate()
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_bad_geometry_is_refused_in_both_languages(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "display_board.app", "--preview",
+                           "--geometry", "big", "--data", str(tmp_path)],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--geometry" in done.stderr and " / " in done.stderr
