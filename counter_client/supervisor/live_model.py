@@ -37,6 +37,7 @@ class WindowRow:
     ticket: str  # number called / served here, "" if none
     pause_reason: str
     since_s: int | None
+    since_at: str  # "10:12", the hall's clock time the state began ("" if unknown)
     services: tuple[str, ...]
     alert: bool
 
@@ -83,6 +84,12 @@ def _elapsed(since: Any, now: dt.datetime) -> int | None:
     return None if start is None else max(0, int((now - start).total_seconds()))
 
 
+def _clock_text(since: Any) -> str:
+    """HH:MM as the hall's clock showed it (the ISO text carries the hall's offset)."""
+    start = parse_time(since)
+    return start.strftime("%H:%M") if start is not None else ""
+
+
 def thresholds(state: dict[str, Any]) -> dict[str, int]:
     settings = (state.get("hall") or {}).get("settings") or {}
     alerts = settings.get("alerts") or {}
@@ -127,7 +134,7 @@ def live_view(state: dict[str, Any], now: dt.datetime,
             number=int(number), name=str(c.get("name") or number), state=c_state,
             clerk=str(clerk.get("name") or ""), ticket=str(ticket["number"]) if ticket else "",
             pause_reason=str(c.get("pause_reason") or ""), since_s=since_s,
-            services=services, alert=paused_long))
+            since_at=_clock_text(c.get("since")), services=services, alert=paused_long))
         if paused_long:
             view.alerts.append(Alert("pause", str(number), {
                 "window": str(c.get("name") or number), "minutes": (since_s or 0) // 60,

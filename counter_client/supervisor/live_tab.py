@@ -197,9 +197,13 @@ class LiveTab(ttk.Frame):
     def _detail(w: lm.WindowRow) -> str:
         if w.state in ("calling", "serving") and w.ticket:
             return tr(f"sv.detail.{w.state}", number=w.ticket)
+        since = tr("sv.detail.since", at=w.since_at) if w.since_at else ""
         if w.state == "paused":
-            return tr("sv.detail.paused", reason=tr(f"sv.pause.{w.pause_reason or 'other'}"))
-        return tr(f"sv.detail.{w.state}") if w.state in ("idle", "closed") else ""
+            return tr("sv.detail.paused", reason=tr(f"sv.pause.{w.pause_reason or 'other'}")
+                      ) + since
+        if w.state == "idle":
+            return tr("sv.detail.idle") + since
+        return tr(f"sv.detail.{w.state}") if w.state == "closed" else ""
 
     # -- actions ----------------------------------------------------------------------
     def selected_window(self) -> int | None:

@@ -35,6 +35,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.detail.paused": ("原因：{reason}", "reason: {reason}"),
     "sv.detail.idle": ("等待呼叫", "ready to call"),
     "sv.detail.closed": ("—", "—"),
+    "sv.detail.since": (" · 自 {at}", " · since {at}"),
     "sv.pause.lunch": ("午餐", "lunch"),
     "sv.pause.meeting": ("会议", "meeting"),
     "sv.pause.system": ("系统故障", "system problem"),

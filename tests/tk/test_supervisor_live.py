@@ -122,7 +122,7 @@ def test_live_tab_follows_calls_and_pauses_as_they_happen(
     ok(clerk.call("complete", {"done": None, "not_done": []}))
     ok(clerk.call("pause", {"reason": "meeting", "note": ""}))
     office.wait(lambda: office.window(1)[1] == "暂停", str(office.window(1)))
-    assert office.window(1)[3] == "原因：会议"
+    assert office.window(1)[3].startswith("原因：会议 · 自 ")
     assert office.window(2)[1] == "已关闭"
     assert "等候 2 人" in str(live.summary.cget("text"))
     screenshot(office.root, office.display, artifacts_dir / "supervisor_live.png")

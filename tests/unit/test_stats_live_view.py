@@ -84,6 +84,7 @@ def test_a_window_paused_too_long_and_a_printer_error_are_alerts() -> None:
     view = live_view(state, NOW, devices)
     assert [(a.kind, a.subject) for a in view.alerts] == [("pause", "3"), ("device", "kiosk-1")]
     assert view.windows[0].alert and view.alerts[1].params["message"] == "缺纸"
+    assert view.windows[0].since_at == "09:35"  # paused since, on the hall's clock
 
 
 def test_thresholds_default_when_the_hall_sends_none() -> None:
