@@ -164,6 +164,13 @@ def board_view(state: Mapping[str, Any], *, notice: str = "", recent: int = 6) -
     hall = _map(state.get("hall"))
     name = (hall.get("name_en") if language() == "en" else None) or hall.get("name") or ""
     calls = _calls(state)
+    # A recall repeats a call: the "last calls" list shows each ticket once, newest first.
+    seen: set[tuple[str, int]] = set()
+    distinct: list[CallRow] = []
+    for c in calls:
+        if (c.number, c.counter) not in seen:
+            seen.add((c.number, c.counter))
+            distinct.append(c)
     waiting = state.get("waiting")
     total = _int(waiting.get("total")) if isinstance(waiting, Mapping) else 0
     return BoardView(
@@ -173,7 +180,7 @@ def board_view(state: Mapping[str, Any], *, notice: str = "", recent: int = 6) -
         hall_open=bool(hall.get("open", True)),
         newest=calls[0] if calls else None,
         windows=window_rows(state),
-        recent=tuple(calls[1:recent + 1]),
+        recent=tuple(distinct[1:recent + 1]),
         groups=waiting_groups(state),
         waiting_total=total,
     )

@@ -394,3 +394,15 @@ def test_a_bad_geometry_is_refused_in_both_languages(tmp_path: Path) -> None:
                           text=True, timeout=60)
     assert done.returncode == 2
     assert "--geometry" in done.stderr and " / " in done.stderr
+
+
+def test_last_calls_list_each_ticket_once_even_after_recalls() -> None:
+    state = sample_state()
+    calls = state["recent_calls"]
+    recall = dict(calls[1], at=calls[0]["at"], recall=True)  # E003 recalled just now
+    state["recent_calls"] = [recall, *calls]
+    view = board_view(state)
+    assert view.newest is not None and view.newest.number == "E003" and view.newest.recall
+    shown = [c.number for c in view.recent]
+    assert "E003" not in shown and len(shown) == len(set(shown))
+    assert shown[0] == "A012"
