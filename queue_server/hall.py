@@ -59,10 +59,11 @@ log = logging.getLogger(__name__)
 Event = tuple[str, dict[str, Any]]
 _Estimates = tuple[dt.datetime, dict[int, float], dict[str, float | None], int]
 RECENT_CALLS = 20
-# Estimates are rerun after every change while the queue is short (cheap, and a printed
-# "0 minutes" with people ahead is wrong); a long queue reuses a run for 2 s.
-ESTIMATE_MAX_AGE = dt.timedelta(seconds=2)
-ESTIMATE_ALWAYS_BELOW = 200
+# Estimates (docs/estimate.md): events and snapshots reuse a run for up to 1 s; a ticket's
+# own estimate (issue, ticket_status) is rerun after any change while the queue is short
+# (cheap, and a printed "0 minutes" with people ahead is wrong).
+ESTIMATE_MAX_AGE = dt.timedelta(seconds=1)
+ESTIMATE_FRESH_BELOW = 200
 ACTUALS_DAYS = 14
 ACTUALS_KEPT = 50
 PROCESSED_KEEP = dt.timedelta(days=2)
@@ -748,10 +749,12 @@ class Hall:
         return {code: estimate.expected_minutes(list(self.actuals.get(code, ())), s.minutes)
                 for code, s in self.services.items()}
 
-    def _run_estimates(self, now: dt.datetime) -> _Estimates:
+    def _run_estimates(self, now: dt.datetime, *, fresh: bool = False) -> _Estimates:
+        """The last run of the queue forward, or a new one (see ESTIMATE_MAX_AGE)."""
         cached = self._estimates
         if cached is not None and cached[0] <= now < cached[0] + ESTIMATE_MAX_AGE and (
-                cached[3] == self._version or len(self.waiting) >= ESTIMATE_ALWAYS_BELOW):
+                not fresh or cached[3] == self._version
+                or len(self.waiting) >= ESTIMATE_FRESH_BELOW):
             return cached
         minutes = self._minutes()
         sims = []
@@ -766,14 +769,14 @@ class Hall:
                 free_in = max(0.0, expect - (now - started).total_seconds())
             sims.append(estimate.SimCounter(c.number, frozenset(c.services), free_in))
         called, per_matter = estimate.simulate(
-            self.waiting.as_policy(self.numbers), sims, minutes,
+            self.waiting.as_policy(), sims, minutes,
             transfer_first=self.credits.transfer_first,
             phantoms=[s.code for s in self.services.values() if s.active])
         self._estimates = (now, called, per_matter, self._version)
         return self._estimates
 
     def _new_ticket_estimates(self, now: dt.datetime) -> dict[str, int | None]:
-        """Expected wait (s) of a new ticket per matter, as of the last run (<= 2 s old)."""
+        """Expected wait (s) of a new ticket per matter, as of the last run (<= 1 s old)."""
         run = self._run_estimates(now)
         if self._estimates_view is None or self._estimates_view[0] is not run:
             self._estimates_view = (run, {k: (round(v) if v is not None else None)
@@ -783,7 +786,7 @@ class Hall:
     def _ticket_estimate(self, t: TicketLive, now: dt.datetime) -> int | None:
         if t.state != "waiting":
             return None
-        at, called, per_matter, _ = self._run_estimates(now)
+        at, called, per_matter, _ = self._run_estimates(now, fresh=True)
         age = (now - at).total_seconds()
         if t.id in called:
             return max(0, round(called[t.id] - age))
@@ -1100,7 +1103,7 @@ class Hall:
         requeue = rule.mode == "requeue" and t.no_shows <= rule.max_requeues
         if requeue:
             me = to_waiting(t, self.numbers)
-            rivals = [w for w in self.waiting.as_policy(self.numbers)
+            rivals = [w for w in self.waiting.as_policy()
                       if w.transfer_to is None and not w.services.isdisjoint(me.services)]
             t.queued_at = policy.requeue_at(me, rivals, rule.requeue_after, now)
             self._requeue(t, now)

@@ -112,6 +112,7 @@ class WaitingIndex:
         self._by_counter: dict[int, list[tuple[dt.datetime, int]]] = {}
         self._entries: dict[int, list[tuple[str | int, tuple[dt.datetime, int]]]] = {}
         self._counted: dict[int, frozenset[str]] = {}
+        self._policy: dict[int, policy.Waiting] = {}  # unchanged while a ticket waits
         self._general: list[tuple[dt.datetime, int]] = []  # every untransferred ticket
         self.count: Tally[str] = Tally()
 
@@ -141,6 +142,9 @@ class WaitingIndex:
             self.count[s] += 1
         self._entries[t.id] = entries
         self._counted[t.id] = services
+        self._policy[t.id] = policy.Waiting(ticket_id=t.id, queued_at=t.queued_at,
+                                            credit=t.credit, services=services,
+                                            transfer_to=transfer_to)
 
     def remove(self, t: TicketLive) -> None:
         """Take a ticket out (it was called, cancelled, closed ...)."""
@@ -152,6 +156,7 @@ class WaitingIndex:
             i = bisect.bisect_left(line, key)
             assert i < len(line) and line[i] == key
             del line[i]
+        del self._policy[t.id]
         for s in self._counted.pop(t.id):
             self.count[s] -= 1
             if not self.count[s]:
@@ -186,9 +191,9 @@ class WaitingIndex:
                 ids.update(k[1] for k in line[:bisect.bisect_left(line, key)])
         return len(ids)
 
-    def as_policy(self, counter_numbers: dict[int, int]) -> list[policy.Waiting]:
-        """Every waiting ticket as policy.Waiting (window numbers from counter ids)."""
-        return [to_waiting(t, counter_numbers) for t in self.tickets.values()]
+    def as_policy(self) -> list[policy.Waiting]:
+        """Every waiting ticket as policy.Waiting."""
+        return list(self._policy.values())
 
 
 def to_waiting(t: TicketLive, counter_numbers: dict[int, int]) -> policy.Waiting:
