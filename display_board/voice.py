@@ -20,6 +20,8 @@ import logging
 import queue
 import tempfile
 import threading
+import time
+import wave
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -57,6 +59,30 @@ def _languages(raw: Any) -> tuple[str, ...]:
             lang = lang.decode("ascii", "replace").lstrip("\x05")
         out.append(str(lang).lower())
     return tuple(out)
+
+
+def _complete_wav(path: Path) -> int:
+    """Size of a readable WAV with samples at path, else 0."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            if wav.getnframes() == 0:
+                return 0
+        return path.stat().st_size
+    except (OSError, EOFError, wave.Error):
+        return 0
+
+
+def _wait_for_audio(finished: threading.Event, target: Path) -> None:
+    deadline = time.monotonic() + SYNTH_TIMEOUT
+    last_size = 0
+    while time.monotonic() < deadline:
+        if finished.wait(0.05):
+            return
+        size = _complete_wav(target)
+        if size and size == last_size:  # unchanged for 50 ms: the driver is done
+            return
+        last_size = size
+    log.warning("speech engine finished no audio in %ss", SYNTH_TIMEOUT)
 
 
 def _voices_and_rate(engine: Any) -> tuple[list[VoiceInfo], int]:
@@ -176,10 +202,9 @@ class Synth:
                 engine.runAndWait()
                 # espeak's RETRIEVAL mode synthesises on its own thread and pyttsx3's
                 # runAndWait may return before the file is written: wait for the
-                # engine's finished-utterance (sent after the file is closed).
-                if not self._engine.finished.wait(SYNTH_TIMEOUT):
-                    log.warning("speech engine sent no finished-utterance in %ss",
-                                SYNTH_TIMEOUT)
+                # engine's finished-utterance (sent after the file is closed), or for
+                # a complete file where a driver (SAPI5) writes it synchronously.
+                _wait_for_audio(self._engine.finished, target)
 
         self._engine.run(job)
         if not target.exists():

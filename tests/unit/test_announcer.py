@@ -273,3 +273,14 @@ def test_say_to_without_a_number_is_refused_with_both_languages(tmp_path: Path) 
     assert done.returncode == 2
     assert "--number" in done.stderr and " / " in done.stderr
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_a_driver_that_never_reports_finished_is_not_waited_for_forever(tmp_path: Path) -> None:
+    """SAPI5 writes the file synchronously and may send no finished-utterance."""
+    from display_board.voice import _wait_for_audio
+
+    wav = tmp_path / "speech.wav"
+    audio.write_wav(audio.chime(), wav)
+    start = time.monotonic()
+    _wait_for_audio(threading.Event(), wav)
+    assert time.monotonic() - start < 2.0
