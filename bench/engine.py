@@ -137,6 +137,26 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int) -
             "commit_latency_ms_p99": round(latencies[int(len(latencies) * 0.99)] * 1000, 3)}
 
 
+def raw_commit_rate(synchronous: str, seconds: float = 1.0) -> int:
+    """One-row commits per second with plain sqlite3 in the same mode: this disk's ceiling
+    for one commit per operation (NOTES-zeromq.md measured ~11,000 FULL on a quiet box)."""
+    with tempfile.TemporaryDirectory(prefix="bench-raw-") as tmp:
+        con = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute(f"PRAGMA synchronous={synchronous}")
+        con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        n = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            con.execute("BEGIN")
+            con.execute("INSERT INTO t (v) VALUES ('x')")
+            con.execute("COMMIT")
+            n += 1
+        elapsed = time.perf_counter() - start
+        con.close()
+    return round(n / elapsed)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--waiting", type=int, default=3000)
@@ -146,8 +166,13 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
     results = []
+    load_at_start = _load()
     print(f"{'synchronous':<12}{'mode':<14}{'ops/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    raw = {}
     for synchronous in ("FULL", "NORMAL"):
+        raw[synchronous] = raw_commit_rate(synchronous)
+        print(f"{synchronous:<12}{'raw sqlite3':<14}{raw[synchronous]:>9}  one-row commits/s "
+              "(this disk's ceiling for one commit per operation)", flush=True)
         for mode in ("per-op", "group-commit"):
             r = run(synchronous, mode, a.waiting, a.seconds, a.batch)
             results.append(r)
@@ -158,12 +183,25 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     doc = {"benchmark": "engine", "command": "python bench/engine.py " + " ".join(sys.argv[1:]),
            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+           "load_average_at_start": load_at_start,
            "machine": {"python": platform.python_version(), "cpu_count": _cpus(),
                        "sqlite": sqlite3.sqlite_version, "platform": platform.platform()},
+           "raw_sqlite_commits_per_second": raw,
+           "load_average_at_end": _load(),
            "results": results}
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
     return 0
+
+
+def _load() -> list[float] | None:
+    """The machine's load average: other processes share these 2 cores."""
+    try:
+        import os
+
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
 
 
 def _cpus() -> int | None:
