@@ -129,14 +129,17 @@ class LiveHall:
             return ""
 
     def connect(self, device: str, *, user: str | None = None, counter: int | None = None,
-                password: str = DEMO_PASSWORD, wait: float = 10.0) -> Connection:
+                password: str = DEMO_PASSWORD, wait: float = 20.0) -> Connection:
         """A started Connection as DEVICE, its mirror loaded; logged in if user is given."""
         conn = Connection.from_data_dir(
             self.data, device, f"{self.host}:{self.request_port}:{self.event_port}")
         conn.start()
         self._connections.append(conn)
         if not conn.wait_until(lambda: conn.online and conn.mirror.ready, wait):
-            raise RuntimeError(f"{device} did not come online:\n{self.log()}")
+            raise RuntimeError(
+                f"{device} did not come online in {wait} s (online={conn.online}, "
+                f"mirror ready={conn.mirror.ready}, server alive="
+                f"{self.proc is not None and self.proc.poll() is None}):\n{self.log()}")
         if user is not None:
             reply = conn.call("login", {"user": user, "password": password, "counter": counter})
             if not reply.ok:
