@@ -144,8 +144,6 @@ def test_green_channel_issues_a_priority_ticket_with_its_class(
         rig.shot(artifacts_dir / "kiosk_ticket_priority.png")
 
 
-@pytest.mark.xfail(strict=True, reason="hall.py PK map lacks 'appointment': check_in's "
-                   "appointment update fails with STORE_UNAVAILABLE (reported to the lead)")
 def test_appointment_check_in_gives_an_appointment_ticket_once(tmp_path: Path,
                                                                display: str) -> None:
     with kiosk_rig(tmp_path, display, bookings=[("YY20261126001", "RS01;YB01")]) as rig:
