@@ -36,6 +36,7 @@ FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {  # design px, w
     "banner_tag": (34, "bold"),
     "head": (32, "normal"),
     "row": (50, "bold"),
+    "row_state": (50, "bold"),
     "recent": (46, "bold"),
     "group": (34, "normal"),
     "group_n": (36, "bold"),
@@ -295,8 +296,13 @@ class HallBoard:
         per_block = -(-n // blocks)
         row_h = min(84.0, avail / per_block)
         block_w = (x1 - x0) / blocks
-        size = max(22, min(FONT_SIZES["row"][0], int(row_h * 0.66)))
-        self.fonts.set_size("row", s.px(size))
+        px = s.px(max(22, min(FONT_SIZES["row"][0], int(row_h * 0.66))))
+        self.fonts.set_size("row", px)
+        # The widest state ("Lunch break", "系统维护") must fit its column: only the
+        # state column shrinks, numbers and tickets stay as big as the rows allow.
+        widest = max((self.fonts.measure("row", r.state_text, px) for r in rows), default=0)
+        room = s.px(0.34 * block_w)
+        self.fonts.set_size("row_state", px if widest <= room else int(px * room / widest))
         for b in range(blocks):
             bx0 = x0 + b * block_w
             cols = self._table_columns(bx0, bx0 + block_w)
@@ -320,7 +326,7 @@ class HallBoard:
                            fill=look.MUTED if dim else look.FG)
             self._put_text(f"row{i}.t", s.x(cols[1]), mid, row.ticket or "—", "row",
                            fill=look.ACCENT if row.ticket else look.MUTED)
-            self._put_text(f"row{i}.s", s.x(cols[2]), mid, row.state_text, "row",
+            self._put_text(f"row{i}.s", s.x(cols[2]), mid, row.state_text, "row_state",
                            fill=colour)
 
     def _draw_recent(self, calls: tuple[CallRow, ...]) -> None:

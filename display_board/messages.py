@@ -32,7 +32,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "state.closed": ("未开放", "Closed"),
     "pause.lunch": ("午间休息", "Lunch break"),
     "pause.meeting": ("会议", "Meeting"),
-    "pause.system": ("系统维护", "System maintenance"),
+    "pause.system": ("系统维护", "Maintenance"),
     "pause.other": ("暂停", "Paused"),
     # Weekdays, Monday first (datetime.weekday())
     "weekday.0": ("星期一", "Monday"),

@@ -302,6 +302,7 @@ def test_screenshots_at_hall_screen_sizes(display: str, artifacts_dir: Path, wid
         board = app.view
         assert isinstance(board, HallBoard)
         _assert_inside(board, width, height)
+        _assert_no_overlap(board.canvas)
         shot = screenshot(root, display, artifacts_dir / f"board-{width}x{height}.png")
         assert shot.stat().st_size > 20_000
     finally:
@@ -318,6 +319,21 @@ def test_window_screen_screenshots(display: str, artifacts_dir: Path) -> None:
         finally:
             app.stop()
             close_root(root)
+
+
+def _assert_no_overlap(canvas: tk.Canvas) -> None:
+    """No two texts collide (a long English state must not run into the next column)."""
+    boxes = [(canvas.itemcget(i, "text"), canvas.bbox(i)) for i in canvas.find_all()  # type: ignore[no-untyped-call]
+             if canvas.type(i) == "text" and "notice" not in canvas.gettags(i)
+             and canvas.itemcget(i, "text")]  # type: ignore[no-untyped-call]
+    # A text's bbox is its line box (CJK fonts: ~1.45 em tall); glyphs fill ~1 em of it.
+    trimmed = [(t, (x0, y0 + 0.15 * (y1 - y0), x1, y1 - 0.15 * (y1 - y0)))
+               for t, (x0, y0, x1, y1) in boxes]
+    for n, (t1, a) in enumerate(trimmed):
+        for t2, b in trimmed[n + 1:]:
+            overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+            overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+            assert overlap_x <= 2 or overlap_y <= 2, f"{t1!r} overlaps {t2!r}"
 
 
 def _assert_inside(board: HallBoard, width: int, height: int) -> None:
@@ -406,3 +422,29 @@ def test_last_calls_list_each_ticket_once_even_after_recalls() -> None:
     shown = [c.number for c in view.recent]
     assert "E003" not in shown and len(shown) == len(set(shown))
     assert shown[0] == "A012"
+
+
+def test_sixteen_windows_in_english_fit_in_two_blocks(display: str, artifacts_dir: Path) -> None:
+    state = sample_state()
+    more = copy.deepcopy(state["counters"])
+    for c in more:
+        c["number"] += 8
+        c["name"] = f"{c['number']}号综合窗口"
+        if c["state"] in ("calling", "serving"):
+            c.update(state="paused", pause_reason="system", ticket_id=None)
+    state["counters"] += more
+    i18n.set_language("en")
+    root = None
+    try:
+        root, _source, app = build(display, (1920, 1080), state)
+        assert isinstance(app.view, HallBoard)
+        texts = canvas_texts(app.view.canvas)
+        assert "16" in texts and "Maintenance" in texts
+        _assert_inside(app.view, 1920, 1080)
+        _assert_no_overlap(app.view.canvas)
+        screenshot(root, display, artifacts_dir / "board-16-windows-en-1920x1080.png")
+    finally:
+        i18n.set_language("zh")
+        if root is not None:
+            app.stop()
+            close_root(root)
