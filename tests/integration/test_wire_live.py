@@ -340,3 +340,17 @@ def test_a_stale_login_does_not_lock_the_clerk_out(hall: LiveHall) -> None:
     again = clerk.call("login", {"user": "clerk1", "password": DEMO_PASSWORD, "counter": 1})
     assert again.ok and clerk.token == (again.result or {})["token"]
     assert clerk.call("pause", {"reason": "lunch"}).ok
+
+
+def test_a_device_added_while_serving_connects_without_restart(hall: LiveHall) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "queue_server.cli", "device", "add",
+                           "kiosk-9", "--role", "kiosk", "--data", str(hall.data)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    kiosk = hall.connect("kiosk-9")  # the server re-reads keys/trusted within a second
+    hello = kiosk.call("hello").result or {}
+    assert hello["device"] == "kiosk-9" and hello["role"] == "kiosk"
+    assert hello["epoch"] == hall.epoch, "no restart happened"
