@@ -282,6 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             print(both("app.connect_failed", error=exc), file=sys.stderr)
             return 1
+    if sys.platform == "win32":  # draw at the screen's real pixels (4K), not bitmap-scaled
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.windll.shcore.SetProcessDpiAwareness(2)
     root = tk.Tk(className="DisplayBoard")
     root.title(tr("counter.title", number=args.counter) if args.counter is not None
                else "display-board")
