@@ -70,7 +70,7 @@ PROCESSED_KEEP = dt.timedelta(days=2)
 READ_ONLY_OPS = frozenset({Op.STATE, Op.TICKET_STATUS, Op.STATS})
 NOT_STORED_OPS = READ_ONLY_OPS | {Op.LOGIN}  # a login reply holds a token: never stored
 PK = {"ticket": "id", "ticket_item": "id", "period": "id", "counter": "id",
-      "login_session": "token_hash", "business_day": "day"}
+      "login_session": "token_hash", "business_day": "day", "appointment": "id"}
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,10 @@ class _Tx:
     sessions: dict[str, _Session] = field(default_factory=dict)
     new_sessions: dict[str, _Session] = field(default_factory=dict)
     batch: Batch = field(default_factory=Batch)
-    processed: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]] = field(
+        default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    appointments: set[int] = field(default_factory=set)  # checked in by this batch
 
     def __bool__(self) -> bool:
         return bool(self.new_tickets or self.tickets or self.new_items or self.items
@@ -248,8 +250,8 @@ class Hall:
                 name: (conn.execute(select(func.max(T.__dict__[name.upper()].c.id))).scalar()
                        or 0) + 1
                 for name in ("ticket", "ticket_item", "period", "event", "rating")}
-            self.processed: dict[tuple[str, str], dict[str, Any]] = {
-                (r.device, r.request_id): r.reply
+            self.processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]] = {
+                (r.device, r.request_id): (r.reply, r.at)
                 for r in conn.execute(select(T.PROCESSED_REQUEST).where(
                     T.PROCESSED_REQUEST.c.at > now - PROCESSED_KEEP))}
             self._load_recent(conn, now)
@@ -463,7 +465,7 @@ class Hall:
             key = _request_key(key)
             stored = tx.processed.get(key) or self.processed.get(key)
             if stored is not None:
-                return Outcome(stored, None, [])
+                return Outcome(stored[0], None, [])
         handler = self._ops.get(op)
         if handler is None:
             raise HallError(Err.UNKNOWN_OP, _msg(f"未知操作 {op}", f"unknown operation {op}"),
@@ -471,12 +473,11 @@ class Hall:
         parsed = schemas.parse(op, args)
         result, events = handler(parsed, actor)
         if key is not None and op not in NOT_STORED_OPS:
-            stored_key = key
-            tx.processed[stored_key] = result
+            stored_key, entry = key, (result, self.clock.now())
+            tx.processed[stored_key] = entry
             tx.batch.insert(T.PROCESSED_REQUEST, {
-                "device": key[0], "request_id": key[1], "reply": result,
-                "at": self.clock.now()})
-            tx.after_commit.append(lambda: self.processed.__setitem__(stored_key, result))
+                "device": key[0], "request_id": key[1], "reply": result, "at": entry[1]})
+            tx.after_commit.append(lambda: self.processed.__setitem__(stored_key, entry))
         return Outcome(result, None, events)
 
     def _commit(self, tx: _Tx) -> None:
@@ -938,9 +939,11 @@ class Hall:
         ap = T.APPOINTMENT
         with self.engine.connect() as conn:
             row = conn.execute(select(ap).where(ap.c.code == code.strip())).first()
-        if row is None or row.day != self.day or row.checked_in_at is not None:
-            why = ("not_found" if row is None else
-                   "used" if row.checked_in_at is not None else "other_day")
+        assert self._tx is not None
+        used = row is not None and (row.checked_in_at is not None
+                                    or row.id in self._tx.appointments)
+        if row is None or row.day != self.day or used:
+            why = "not_found" if row is None else "used" if used else "other_day"
             raise HallError(Err.APPOINTMENT_INVALID, _msg(
                 "预约码无效、已使用或不是今天的", "booking code unknown, used or not for today"),
                 {"reason": why})
@@ -994,6 +997,7 @@ class Hall:
         for s in services:
             self.issued_by_service[s.code] += 1
         if appointment is not None:
+            self._tx.appointments.add(appointment.id)
             self._tx.batch.update(T.APPOINTMENT, appointment.id, {
                 "id": appointment.id, "ticket_id": t.id, "checked_in_at": now})
         self._audit(Ev.TICKET_ISSUED, now, actor, ticket=t, data={
@@ -1420,6 +1424,12 @@ class Hall:
             events.append(self._event(Ev.DAY_CLOSED, tickets=stale,
                                       business_day=old_days[-1].isoformat()))
         if today != self.day:
+            # Idempotency replies outlive any client retry and a restart; then they go.
+            assert self._tx is not None
+            old = now - PROCESSED_KEEP
+            self._tx.batch.delete(delete(T.PROCESSED_REQUEST).where(
+                T.PROCESSED_REQUEST.c.at < old))
+            self.processed = {k: v for k, v in self.processed.items() if v[1] >= old}
             self.day = today
             self.day_known = False
             self.day_closed = False

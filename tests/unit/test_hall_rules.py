@@ -444,3 +444,47 @@ def test_device_status_is_recorded_and_shown(kit: HallKit) -> None:
 
 def test_unknown_operation_is_refused(kit: HallKit) -> None:
     assert kit.err("explode", {}, kit.kiosk).code == Err.UNKNOWN_OP
+
+
+def _book(kit: HallKit, code: str, day: dt.date, services: str = "RS01,YB01") -> None:
+    from queue_server.store import tables as T
+
+    slot = dt.datetime.combine(day, dt.time(9, 30), SHANGHAI)
+    with kit.hall.engine.begin() as conn:
+        conn.execute(T.APPOINTMENT.insert().values(
+            code=code, name_masked="张*", phone_tail="1234", services=services, day=day,
+            slot_start=slot, slot_end=slot + dt.timedelta(minutes=30)))
+
+
+def test_appointment_check_in_gives_an_appointment_ticket_once(kit: HallKit) -> None:
+    _book(kit, "YY2026", dt.date(2026, 11, 26))
+    _book(kit, "TOMORROW", dt.date(2026, 11, 27))
+    res = kit.ok("check_in", {"code": "YY2026"}, kit.kiosk)
+    t = res["ticket"]
+    assert t["kind"] == "appointment" and t["number"] == "Y001"
+    assert [i["service"] for i in t["items"]] == ["RS01", "YB01"]
+    err = kit.err("check_in", {"code": "YY2026"}, kit.kiosk)
+    assert err.code == Err.APPOINTMENT_INVALID and err.details["reason"] == "used"
+    err = kit.err("check_in", {"code": "TOMORROW"}, kit.kiosk)
+    assert err.details["reason"] == "other_day"
+    assert kit.err("check_in", {"code": "NOPE"}, kit.kiosk).details["reason"] == "not_found"
+    (row,) = [a for a in kit.rows("appointment") if a["code"] == "YY2026"]
+    assert row["ticket_id"] == t["id"] and row["checked_in_at"] is not None
+    kit.check_invariants()
+
+
+def test_stored_replies_are_forgotten_two_days_later(kit: HallKit) -> None:
+    kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "old"))
+    assert len(kit.rows("processed_request")) == 1
+    kit.clock.advance(minutes=3 * 24 * 60)
+    kit.hall.tick()
+    assert kit.rows("processed_request") == []
+
+
+def test_a_login_reply_is_never_stored(kit: HallKit) -> None:
+    dev = kit.kiosk.__class__(device="counter-1", device_role="counter")
+    args = {"user": "clerk1", "password": "pw-1234", "counter": 1}
+    a = kit.ok("login", args, dev, ("counter-1", "l1"))
+    b = kit.ok("login", args, dev, ("counter-1", "l1"))
+    assert a["token"] != b["token"]
+    assert kit.rows("processed_request") == []
