@@ -45,6 +45,7 @@ LOOP_OPS = frozenset({Op.HELLO, Op.STATE})
 MAX_ID_CHARS = 64
 MAX_TOKEN_CHARS = 128
 BATCH_MAX = 64
+SLOW_BATCH_SECONDS = 0.25  # a batch slower than this is logged (the loop waits on it)
 STATUS_LOOKUP_ACTOR_DEVICE = "status-page"
 
 _ENCODER = msgspec.json.Encoder()
@@ -240,11 +241,14 @@ class HallServer:
                 log.exception("the request loop hit an error; serving goes on")
 
     def _housekeeping(self) -> None:
+        started = time.monotonic()
         try:
             for type_, data in self.hall.tick():
                 self._publish(type_, data)
         except Exception:
             log.exception("hall.tick failed; serving goes on")
+        if time.monotonic() - started > SLOW_BATCH_SECONDS:
+            log.warning("slow hall.tick: %.0f ms", (time.monotonic() - started) * 1000)
         if self._revoked.is_set():
             self._revoked.clear()
             # Subscribers that already passed the handshake keep receiving on PUB
@@ -391,11 +395,19 @@ class HallServer:
         self.stats["batches"] += 1
         self.stats["batched_ops"] += len(pending)
         commands = [item.command for item in pending]
+        started = time.monotonic()
         try:
             if len(commands) == 1:
                 outcomes = [self.hall.apply(*commands[0])]
             else:
                 outcomes = self.hall.apply_batch(commands)
+            took = time.monotonic() - started
+            if took > SLOW_BATCH_SECONDS:
+                ops: dict[str, int] = {}
+                for item in pending:
+                    ops[item.op] = ops.get(item.op, 0) + 1
+                log.warning("slow batch: %d ops took %.0f ms in the hall %s",
+                            len(pending), took * 1000, ops)
         except Exception:
             log.exception("hall batch failed; nothing applied")
             for item in pending:
