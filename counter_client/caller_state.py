@@ -220,6 +220,9 @@ class TicketCache:
         self._by_id[key] = (raw, parsed)
         return parsed
 
+    def __len__(self) -> int:
+        return len(self._by_id)
+
     def forget_except(self, ids: set[Any]) -> None:
         for key in [k for k in self._by_id if k not in ids]:
             del self._by_id[key]
@@ -238,7 +241,7 @@ def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool,
     parse = cache.view if cache is not None else _ticket_view
     tickets = [t for t in (parse(raw, names) for raw in raws)
                if t is not None and t.state not in FINAL_TICKET_STATES]
-    if cache is not None and len(cache._by_id) > 2 * len(raws) + 64:
+    if cache is not None and len(cache) > 2 * len(raws) + 64:  # finished tickets
         cache.forget_except({raw.get("id") for raw in raws})
     current_raw = next((raw for raw in as_list(state.get("tickets"))
                         if raw.get("id") == current_id), None) if current_id else None

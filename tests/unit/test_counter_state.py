@@ -114,3 +114,18 @@ def test_transfer_targets_are_open_windows_taking_the_matter() -> None:
                      counter(6, "paused", services=["ZJ03", "RS01"])], [])
     assert [c["number"] for c in cs.open_counters_for(snap, "ZJ03", exclude=3)] == [5, 6]
     assert [c["number"] for c in cs.open_counters_for(snap, None, exclude=3)] == [5, 6]
+
+
+def test_ticket_cache_reparses_only_what_the_mirror_replaced() -> None:
+    snap = snapshot([counter(3)], [ticket(i, f"A{i:03d}", ["RS01"]) for i in range(1, 4)])
+    mirror = Mirror()
+    mirror.load(snap)
+    cache = cs.TicketCache()
+    first = cs.caller_view(mirror.state, 3, online=True, cache=cache)
+    mirror.apply(11, "ticket.called", {
+        "tickets": [ticket(2, "A002", ["RS01"], state="called", counter=3)],
+        "counters": [counter(3, "calling", ticket_id=2)]})
+    second = cs.caller_view(mirror.state, 3, online=True, cache=cache)
+    assert second.current is not None and second.current.number == "A002"
+    assert [t.number for t in second.waiting] == ["A001", "A003"]
+    assert second.waiting[0] is first.waiting[0]  # unchanged ticket: not parsed again
