@@ -7,6 +7,7 @@ is reported in words while the connection keeps trying.
 
 from __future__ import annotations
 
+import contextlib
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
@@ -67,11 +68,14 @@ class LoginView:
             self._show_connection()
 
     def _show_connection(self) -> None:
-        if not self.frame.winfo_exists():
-            return
+        # The connection keeps its listeners for ever (no remove): after this form is
+        # gone the call must be a harmless no-op.
         online = bool(self.connection.online)
-        self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
-                                  style="Online.TLabel" if online else "Offline.TLabel")
+        with contextlib.suppress(tk.TclError):
+            if self.frame.winfo_exists():
+                self.conn_label.configure(
+                    text=tr("cc.online") if online else tr("cc.offline"),
+                    style="Online.TLabel" if online else "Offline.TLabel")
 
     def submit(self) -> None:
         if self.busy:
