@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import platform
 import sys
 import tempfile
@@ -129,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     expected = len(sent) * connected
     summary = {
         "benchmark": "fanout", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": mp.cpu_count()},
+        "machine": {"platform": platform.platform(), "cpus": mp.cpu_count(),
+                    "load_average_after": os.getloadavg() if hasattr(os, "getloadavg")
+                    else None},
         "subscribers": connected, "calls": len(sent),
         "deliveries": len(commit_to_event), "expected_deliveries": expected,
         "commit_to_event_ms": {"p50": round(pct(commit_to_event, 50), 2),

@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import platform
 import random
 import re
@@ -66,7 +67,8 @@ def prepare_hall(data: Path, kiosks: int, counters: int, synchronous: str) -> No
 
 
 def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
-           seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall") -> None:
+           seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall",
+           rate: float = 0.0) -> None:
     """One client process: connect, (log in), wait for go, loop for `seconds`."""
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
@@ -105,8 +107,14 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
                 errors[key] = errors.get(key, 0) + 1
             return reply
 
+        next_at = time.perf_counter()
         while time.perf_counter() < end:
             step += 1
+            if rate > 0:  # paced: Poisson arrivals at `rate` ops/s from this client
+                next_at += rng.expovariate(rate)
+                pause = next_at - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
             if mix == "wire":  # the socket loop, CURVE and envelope alone: no database
                 timed("hello", {})
                 continue
@@ -140,7 +148,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
-          mix: str = "hall", queue: int = 0) -> tuple[list[dict[str, Any]], float]:
+          mix: str = "hall", queue: int = 0, rate: float = 0.0
+          ) -> tuple[list[dict[str, Any]], float]:
     """Run every client process against the server; (their results, wall seconds)."""
     if queue:
         with Connection.from_data_dir(data, "kiosk-1", server, mirror=False) as kiosk:
@@ -157,7 +166,7 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
         (f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
     plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
     procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
-                                              ready, go, out, mix))
+                                              ready, go, out, mix, rate))
              for dev, user, ctr in plan]
     for proc in procs:
         proc.start()
@@ -184,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="tickets waiting before the clock starts (a busy morning)")
     ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
     ap.add_argument("--no-group-commit", action="store_true")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="ops/s per client, Poisson-paced (0: as fast as replies come)")
     ap.add_argument("--mix", default="hall", choices=["hall", "wire"],
                     help="hall: issue/call/start/complete/status; wire: hello only")
     ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
@@ -202,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.attach:
         data, server = args.attach
         results, wall = drive(Path(data), server, kiosks, counters, args.seconds,
-                              args.mix, args.queue)
+                              args.mix, args.queue, args.rate)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
@@ -210,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
             server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
             results, wall = drive(hall.data, server, kiosks, counters, args.seconds,
-                                  args.mix, args.queue)
+                                  args.mix, args.queue, args.rate)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -221,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
         for key, n in res["errors"].items():
             errors[key] = errors.get(key, 0) + n
     everything = [v for values in per_op.values() for v in values]
+    load_avg = os.getloadavg() if hasattr(os, "getloadavg") else None
     summary = {
         "benchmark": "load", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpus": mp.cpu_count()},
+                    "cpus": mp.cpu_count(),
+                    "load_average_after": load_avg},  # a shared machine: read figures with it
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
         "seconds": args.seconds, "wall_seconds": round(wall, 3),
-        "mix": args.mix, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "mix": args.mix, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
         "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
                 "max_ms": round(max(everything, default=0), 2)},
@@ -239,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    print(f"load ({args.mix}): {args.clients} clients ({kiosks} kiosks, {counters} counters), "
+    paced = f", paced {args.rate:g} ops/s/client" if args.rate else ", closed loop"
+    print(f"load ({args.mix}{paced}): {args.clients} clients ({kiosks} kiosks, "
+          f"{counters} counters), "
           f"{args.seconds:.0f} s, synchronous={args.sync}, "
           f"group commit {'on' if summary['group_commit'] else 'off'}")
     print(f"  {summary['ops']} ops, {summary['ops_per_second']} ops/s; all ops "
