@@ -10,7 +10,9 @@ An I/O thread owns the two sockets (ZeroMQ sockets are not thread-safe):
 Results, events and online/offline changes are queued for the consumer thread, which
 drains them with poll(); attach_tk() drains from Tk's after() so callbacks run on the
 Tk thread and the Tk thread never waits on the network. The mirror is only touched by
-the draining thread.
+the draining thread. A mirroring connection MUST be drained (poll, wait_until or
+attach_tk), or its queue grows with every event; a script that only sends requests
+should pass mirror=False.
 """
 
 from __future__ import annotations
