@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, String, delete, insert, select, type_coerce
 
 from queue_server.store.models import (
     Counter,
@@ -95,14 +96,32 @@ def load_records(conn: Connection, day_from: dt.date, day_to: dt.date) -> DayRec
         select(i.c.id, i.c.ticket_id, i.c.service_id, i.c.state, i.c.counter_id,
                i.c.staff_id)
         .join(t, t.c.id == i.c.ticket_id).where(in_range).order_by(i.c.id))]
-    periods = [PeriodRec(*row) for row in conn.execute(
-        select(p.c.item_id, p.c.ticket_id, p.c.kind, p.c.start, p.c.end, p.c.counter_id,
-               p.c.staff_id, p.c.overtime)
-        .join(t, t.c.id == p.c.ticket_id).where(in_range).order_by(p.c.start, p.c.id))]
+    # Periods are the bulk (~14,000 a busy day): their times are read as the database
+    # gives them and parsed here, which is several times cheaper than the generic
+    # DateTime conversion.
+    periods = [PeriodRec(item, ticket, kind, _utc(start), _utc_or_none(end), counter,
+                         staff, bool(overtime))
+               for item, ticket, kind, start, end, counter, staff, overtime in conn.execute(
+                   select(p.c.item_id, p.c.ticket_id, p.c.kind, type_coerce(p.c.start, String),
+                          type_coerce(p.c.end, String), p.c.counter_id, p.c.staff_id,
+                          p.c.overtime)
+                   .join(t, t.c.id == p.c.ticket_id).where(in_range))]
     ratings = [RatingRec(*row) for row in conn.execute(
         select(r.c.ticket_id, r.c.level, r.c.counter_id, r.c.staff_id)
         .join(t, t.c.id == r.c.ticket_id).where(in_range))]
     return DayRecords(tickets, items, periods, ratings)
+
+
+def _utc(value: Any) -> dt.datetime:
+    """A stored UTC time (SQLite text or a driver's naive datetime) as an aware one."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _utc_or_none(value: Any) -> dt.datetime | None:
+    return None if value is None else _utc(value)
 
 
 def load_names(conn: Connection) -> Names:
