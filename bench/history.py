@@ -49,12 +49,13 @@ TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 HALF_HOURS = [1.3, 1.5, 1.5, 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.6, 0.9, 1.0, 1.0, 0.9, 0.7,
               0.5]
 WEEKDAY_VISITS, WEEKEND_VISITS = 3300, 1300
-FMT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def utc_text(t: dt.datetime) -> str:
-    """How SQLAlchemy stores a UTCDateTime in SQLite: naive UTC text."""
-    return t.astimezone(dt.UTC).replace(tzinfo=None).strftime(FMT)
+    """How SQLAlchemy stores a UTCDateTime in SQLite: naive UTC text, microseconds
+    always written (t is already in UTC: isoformat is C, strftime is slow)."""
+    text = t.replace(tzinfo=None).isoformat(" ")
+    return text if len(text) > 19 else text + ".000000"
 
 
 class Generator:
@@ -80,8 +81,8 @@ class Generator:
 
     def day(self, day: dt.date, visits: int, closing: dt.time) -> None:
         rng = self.rng
-        opening = dt.datetime.combine(day, dt.time(8, 30), TZ)
-        close_at = dt.datetime.combine(day, closing, TZ)
+        opening = dt.datetime.combine(day, dt.time(8, 30), TZ).astimezone(dt.UTC)
+        close_at = dt.datetime.combine(day, closing, TZ).astimezone(dt.UTC)
         slots = max(1, int((close_at - opening).total_seconds() // 1800))
         shape = HALF_HOURS[:slots]
         total = sum(shape)
