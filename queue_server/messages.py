@@ -91,6 +91,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.bad_date": ("日期格式应为 YYYY-MM-DD：{value}", "dates are YYYY-MM-DD: {value}"),
     "report.bad_range": ("结束日期早于开始日期", "the range ends before it starts"),
     "report.written": ("已写入 {path}", "written to {path}"),
+    "report.bad_query": ("统计参数错误：{error}", "bad report query: {error}"),
     "report.no_config": ("找不到配置：{error}", "no configuration: {error}"),
 }
 

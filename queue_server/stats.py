@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 # Bump when the facts or their meaning change: cached days are then rebuilt.
 FACTS_VERSION = 2
 
+# Two years: a longer range would hold the hall's single writer for many seconds.
+MAX_DAYS = 731
 DIMENSIONS = ("matter", "counter", "clerk", "hour")
 SATISFIED_LEVEL = 4  # 满意 and above (5 非常满意, 4 满意)
 BAD_LEVEL = 2  # 不满意 (2) and 非常不满意 (1) are 差评
@@ -498,6 +500,8 @@ def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
     zone = zoneinfo.ZoneInfo(tz) if isinstance(tz, str) else tz
     if day_to < day_from:
         raise ValueError("the range ends before it starts")
+    if (day_to - day_from).days >= MAX_DAYS:
+        raise ValueError(f"a report covers at most {MAX_DAYS} days")
     dims = (by,) if isinstance(by, str) else tuple(by)
     for d in dims:
         if d not in DIMENSIONS:

@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
                 q.drop_cached_days(conn, start, end)
             result = stats.compute(conn, start, end, dims, cfg.tz,
                                    closing=stats.closing_from_hours(cfg.hours))
+    except ValueError as exc:
+        print(i18n.tr("report.bad_query", error=exc), file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
 

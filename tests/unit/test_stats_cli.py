@@ -110,6 +110,9 @@ def test_bad_dates_are_refused_with_a_message(data: Path,
     code, _, err = run(capsys, "--data", str(data), "--from", "2026-11-27",
                        "--to", "2026-11-26")
     assert code == 2 and "结束日期早于开始日期" in err
+    code, _, err = run(capsys, "--data", str(data), "--from", "2020-01-01",
+                       "--to", "2026-11-26")
+    assert code == 2 and "at most 731 days" in err
 
 
 def test_missing_data_dir_is_an_error_not_a_crash(tmp_path: Path,
