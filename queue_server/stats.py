@@ -2,10 +2,10 @@
 
 Two steps, both deterministic:
 
-1. ``day_facts`` turns one business day's stored tickets, items, periods and ratings
-   into small facts: one per visit (ticket), one per matter (item) and one per
-   encounter (a visit at a window with a clerk). Finished days keep their facts in the
-   ``stat_day`` table so a month's report does not re-read half a million periods.
+1. ``stats_facts.day_facts`` turns one business day's stored tickets, items, periods
+   and ratings into small facts: one per visit (ticket), one per matter (item) and one
+   per encounter (a visit at a window with a clerk). Finished days keep their facts in
+   the ``stat_day`` table so a month's report does not re-read half a million periods.
 2. ``aggregate`` groups the facts and computes the figures of docs/statistics.md.
 
 Nothing here counts in memory while the hall runs: every figure can be recomputed from
@@ -15,25 +15,33 @@ supervisor's statistics tab and the Excel export all call ``compute``.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import math
 import zoneinfo
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from queue_server.stats_facts import (
+    FACTS_VERSION,
+    STATE_CODE,
+    Columns,
+    FactColumns,
+    columns_of,
+    concat,
+    day_facts,
+    facts_from_json,
+    facts_to_json,
+)
 from queue_server.store import stats_queries as q
+
+__all__ = ["COLUMNS", "DIMENSIONS", "FACTS_VERSION", "closing_from_hours", "compute",
+           "nearest_rank", "summarize_day"]
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.orm import Session
-
-# Bump when the facts or their meaning change: cached days are then rebuilt.
-FACTS_VERSION = 2
 
 # Two years: a longer range would hold the hall's single writer for many seconds.
 MAX_DAYS = 731
@@ -51,243 +59,6 @@ COLUMNS = (
 DURATION_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("wait_", "service_"))
                              and not c.endswith("_n")) | {"overtime_s"}
 RATE_COLUMNS = frozenset({"no_show_rate", "satisfaction_rate"})
-
-
-class Visit(NamedTuple):
-    """One ticket. wait = issue -> first call; service = time at windows (serving)."""
-
-    hour: int  # local hour of issue
-    state: str
-    called: bool
-    served: bool  # at least one matter done
-    wait: float | None
-    service: float | None
-    overtime: float  # serving seconds in overtime periods
-    rating: int | None
-    rating_counter: int | None
-    rating_staff: int | None
-    items: int
-    items_done: int
-
-
-class Item(NamedTuple):
-    """One matter of a ticket. wait = issue -> the matter's first call."""
-
-    service_id: int
-    hour: int
-    state: str
-    ticket_state: str
-    called: bool
-    wait: float | None
-    service: float | None
-    overtime: float
-    rating: int | None
-
-
-class Encounter(NamedTuple):
-    """A visit at one window with one clerk: called there, maybe served there."""
-
-    counter_id: int | None
-    staff_id: int | None
-    hour: int
-    wait: float | None  # only where this window made the visit's first call
-    served: bool  # a matter was done here
-    no_show: bool  # the visit was voided as 过号 after its last call here
-    service: float | None
-    overtime: float
-
-
-class DayFacts(NamedTuple):
-    visits: list[Visit]
-    items: list[Item]
-    encounters: list[Encounter]
-
-
-# -- step 1: rows -> facts ------------------------------------------------------------
-
-def _seconds(a: dt.datetime, b: dt.datetime) -> float:
-    return round((b - a).total_seconds(), 3)
-
-
-def _union_seconds(intervals: Iterable[tuple[dt.datetime, dt.datetime]]) -> float:
-    """Length of the union: several matters served together count once for the visit."""
-    total = 0.0
-    cur_start: dt.datetime | None = None
-    cur_end: dt.datetime | None = None
-    for start, end in sorted(intervals):
-        if cur_end is None or start > cur_end:
-            if cur_start is not None and cur_end is not None:
-                total += (cur_end - cur_start).total_seconds()
-            cur_start, cur_end = start, end
-        elif end > cur_end:
-            cur_end = end
-    if cur_start is not None and cur_end is not None:
-        total += (cur_end - cur_start).total_seconds()
-    return round(total, 3)
-
-
-def _overtime_spans(periods: Iterable[q.PeriodRec], closing: dt.datetime | None
-                    ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The part of serving after closing; without known hours, the periods the hall
-    flagged as overtime count whole."""
-    spans = []
-    for p in periods:
-        if p.end is None:
-            continue
-        if closing is None:
-            if p.overtime:
-                spans.append((p.start, p.end))
-        elif p.end > closing:
-            spans.append((max(p.start, closing), p.end))
-    return spans
-
-
-def day_facts(records: q.DayRecords, tz: dt.tzinfo,
-              closing: dt.datetime | None = None) -> DayFacts:
-    """Facts of the visits in records (see docs/statistics.md for every definition).
-
-    closing: when the hall closed on that business day (None: unknown, use the flags).
-    """
-    items_of: dict[int, list[q.ItemRec]] = defaultdict(list)
-    for it in records.items:
-        items_of[it.ticket_id].append(it)
-    periods_of: dict[int, list[q.PeriodRec]] = defaultdict(list)
-    for p in records.periods:
-        periods_of[p.ticket_id].append(p)
-    rating_of = {r.ticket_id: r for r in records.ratings}
-    out = DayFacts([], [], [])
-    for t in records.tickets:
-        _ticket_facts(t, items_of[t.id], periods_of[t.id], rating_of.get(t.id), tz, closing,
-                      out)
-    return out
-
-
-def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.PeriodRec],
-                  rating: q.RatingRec | None, tz: dt.tzinfo, closing: dt.datetime | None,
-                  out: DayFacts) -> None:
-    hour = t.issued_at.astimezone(tz).hour
-    level = rating.level if rating is not None else None
-    # A call is the start of a `called` period (or of `serving`, if a hall skipped it).
-    calls = [p for p in periods if p.kind in ("called", "serving")]
-    served_closed = [p for p in periods if p.kind == "serving" and p.end is not None]
-    first_call = min(calls, key=lambda p: p.start) if calls else None
-    last_called = max((p for p in periods if p.kind == "called"),
-                      key=lambda p: p.start, default=None)
-    no_show = t.state == "no_show"
-
-    done = [it for it in items if it.state == "done"]
-    out.visits.append(Visit(
-        hour=hour, state=t.state, called=first_call is not None, served=bool(done),
-        wait=_seconds(t.issued_at, first_call.start) if first_call else None,
-        service=_union_seconds((p.start, p.end) for p in served_closed if p.end)
-        if served_closed else None,
-        overtime=_union_seconds(_overtime_spans(served_closed, closing)),
-        rating=level,
-        rating_counter=rating.counter_id if rating else None,
-        rating_staff=rating.staff_id if rating else None,
-        items=len(items), items_done=len(done)))
-
-    for it in items:
-        own_calls = [p for p in calls if p.item_id == it.id]
-        own_serving = [p for p in served_closed if p.item_id == it.id]
-        first = min(own_calls, key=lambda p: p.start) if own_calls else None
-        out.items.append(Item(
-            service_id=it.service_id, hour=hour, state=it.state, ticket_state=t.state,
-            called=first is not None,
-            wait=_seconds(t.issued_at, first.start) if first else None,
-            service=_union_seconds((p.start, p.end) for p in own_serving if p.end)
-            if own_serving else None,
-            overtime=_union_seconds(_overtime_spans(own_serving, closing)),
-            rating=level))
-
-    places: dict[tuple[int | None, int | None], list[q.PeriodRec]] = defaultdict(list)
-    for p in calls:
-        places[(p.counter_id, p.staff_id)].append(p)
-    for (counter_id, staff_id), ps in places.items():
-        serving = [p for p in ps if p.kind == "serving" and p.end is not None]
-        out.encounters.append(Encounter(
-            counter_id=counter_id, staff_id=staff_id, hour=hour,
-            wait=_seconds(t.issued_at, first_call.start)
-            if first_call is not None and first_call in ps else None,
-            served=any(it.counter_id == counter_id and it.staff_id == staff_id
-                       for it in done),
-            no_show=no_show and last_called is not None and last_called in ps,
-            service=_union_seconds((p.start, p.end) for p in serving if p.end)
-            if serving else None,
-            overtime=_union_seconds(_overtime_spans(serving, closing))))
-
-
-# -- facts as columns -----------------------------------------------------------------
-# Facts are kept as numpy columns (one array per field): a month is ~300,000 facts and
-# grouping, means and percentiles over arrays take milliseconds, not seconds.
-
-Columns = dict[str, "np.ndarray[Any, Any]"]
-STATES = ("waiting", "called", "serving", "parked", "done", "no_show", "cancelled",
-          "not_served", "pending", "not_done")
-_STATE = {name: i for i, name in enumerate(STATES)}
-# field kind -> (dtype, how None is stored)
-_KINDS: dict[str, tuple[str, Any]] = {
-    "int": ("<i4", -1), "bool": ("u1", 0), "float": ("<f8", math.nan),
-    "state": ("u1", 0), "level": ("u1", 0)}
-SCHEMA: dict[str, dict[str, str]] = {
-    "visits": {"hour": "int", "state": "state", "called": "bool", "served": "bool",
-               "wait": "float", "service": "float", "overtime": "float", "rating": "level",
-               "rating_counter": "int", "rating_staff": "int", "items": "int",
-               "items_done": "int"},
-    "items": {"service_id": "int", "hour": "int", "state": "state", "ticket_state": "state",
-              "called": "bool", "wait": "float", "service": "float", "overtime": "float",
-              "rating": "level"},
-    "encounters": {"counter_id": "int", "staff_id": "int", "hour": "int", "wait": "float",
-                   "served": "bool", "no_show": "bool", "service": "float",
-                   "overtime": "float"},
-}
-
-
-class FactColumns(NamedTuple):
-    visits: Columns
-    items: Columns
-    encounters: Columns
-
-
-def _to_columns(rows: Sequence[tuple[Any, ...]], schema: dict[str, str]) -> Columns:
-    out: Columns = {}
-    for n, (name, kind) in enumerate(schema.items()):
-        dtype, none = _KINDS[kind]
-        if kind == "state":
-            values = [_STATE[r[n]] for r in rows]
-        else:
-            values = [none if r[n] is None else r[n] for r in rows]
-        out[name] = np.array(values, dtype=dtype)
-    return out
-
-
-def columns_of(facts: DayFacts) -> FactColumns:
-    return FactColumns(_to_columns(facts.visits, SCHEMA["visits"]),
-                       _to_columns(facts.items, SCHEMA["items"]),
-                       _to_columns(facts.encounters, SCHEMA["encounters"]))
-
-
-def concat(parts: Sequence[FactColumns]) -> FactColumns:
-    """One table of several days' facts (an empty range gives empty columns)."""
-    if not parts:
-        return columns_of(DayFacts([], [], []))
-    return FactColumns(*({name: np.concatenate([getattr(p, kind)[name] for p in parts])
-                          for name in SCHEMA[kind]} for kind in FactColumns._fields))
-
-
-def facts_to_json(facts: FactColumns) -> str:
-    """Compact text for stat_day: each column's little-endian bytes in base64."""
-    return json.dumps({kind: {name: base64.b64encode(arr.tobytes()).decode("ascii")
-                              for name, arr in getattr(facts, kind).items()}
-                       for kind in FactColumns._fields}, separators=(",", ":"))
-
-
-def facts_from_json(text: str) -> FactColumns:
-    raw = json.loads(text)
-    return FactColumns(*({name: np.frombuffer(base64.b64decode(raw[kind][name]),
-                                              dtype=_KINDS[fk][0])
-                          for name, fk in SCHEMA[kind].items()}
-                         for kind in FactColumns._fields))
 
 
 # -- step 2: facts -> figures ---------------------------------------------------------
@@ -347,20 +118,20 @@ def _visit_figures(v: Columns) -> dict[str, Any]:
     state = v["state"]
     return _figures(
         issued=int(len(state)), called=_count(v["called"]), served=_count(v["served"]),
-        no_show=_count(state == _STATE["no_show"]),
-        cancelled=_count(state == _STATE["cancelled"]),
-        not_served=_count(state == _STATE["not_served"]),
+        no_show=_count(state == STATE_CODE["no_show"]),
+        cancelled=_count(state == STATE_CODE["cancelled"]),
+        not_served=_count(state == STATE_CODE["not_served"]),
         wait=v["wait"], service=v["service"], rating=v["rating"], overtime=v["overtime"])
 
 
 def _item_figures(i: Columns) -> dict[str, Any]:
-    state, voided = i["state"], i["ticket_state"] == _STATE["no_show"]
-    done = state == _STATE["done"]
+    state, voided = i["state"], i["ticket_state"] == STATE_CODE["no_show"]
+    done = state == STATE_CODE["done"]
     return _figures(
         issued=int(len(state)), called=_count(i["called"]), served=_count(done),
         no_show=_count(voided & ~done),
-        cancelled=_count((state == _STATE["cancelled"]) & ~voided),
-        not_served=_count(state == _STATE["not_served"]),
+        cancelled=_count((state == STATE_CODE["cancelled"]) & ~voided),
+        not_served=_count(state == STATE_CODE["not_served"]),
         wait=i["wait"], service=i["service"],
         rating=np.where(done, i["rating"], 0), overtime=i["overtime"])
 
@@ -418,7 +189,7 @@ def totals(facts: FactColumns) -> dict[str, Any]:
     row: dict[str, Any] = {"key": "total", "label": "合计 / Total",
                            **_visit_figures(facts.visits)}
     row["items_issued"] = int(len(facts.items["state"]))
-    row["items_done"] = _count(facts.items["state"] == _STATE["done"])
+    row["items_done"] = _count(facts.items["state"] == STATE_CODE["done"])
     return row
 
 
