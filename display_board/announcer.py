@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from display_board import audio
 from display_board.settings import AnnounceSettings
@@ -57,6 +57,13 @@ class Announcement:
         except (KeyError, TypeError, ValueError):
             log.warning("ignoring malformed call %r", call)
             return None
+
+
+class Health(NamedTuple):
+    """The voice's state for the supervisor: ok | warning | error, "中文 / English"."""
+
+    state: str
+    message: str
 
 
 class Speaker(Protocol):
@@ -102,6 +109,7 @@ class Announcer:
         self._lock = threading.Lock()
         self._settings_changed = threading.Event()
         self._thread: threading.Thread | None = None
+        self._health = Health("ok", "")
 
     @property
     def settings(self) -> AnnounceSettings:
@@ -175,12 +183,33 @@ class Announcer:
         self._queue.put(item)
         return True
 
+    @property
+    def health(self) -> Health:
+        """How the voice is (read by the Tk thread for the device_status report)."""
+        return self._health
+
+    def _check_health(self, speaker: Speaker | None) -> None:
+        if self._mute:
+            self._health = Health("ok", "静音 / muted")
+        elif speaker is None:
+            self._health = Health("error", "语音引擎不可用，叫号无声 / no speech engine: "
+                                  "calls are silent")
+        elif getattr(speaker, "voice_for", lambda _lang: True)("zh") is None:
+            self._health = Health("warning", "未安装中文语音 / no Chinese voice installed")
+        elif error := str(getattr(self._player, "last_error", "")):
+            self._health = Health("warning", f"音频播放失败 / audio playback failed: {error}")
+        elif getattr(self._player, "available", True) is False:
+            self._health = Health("warning", "没有音频播放器 / no audio player")
+        else:
+            self._health = Health("ok", "")
+
     def _run(self) -> None:
         speaker: Speaker | None = None
         try:
             speaker = self._speaker_factory(self._settings)
         except Exception:  # no speech engine: the board still works, silently
             log.exception("speech engine unavailable; calls will not be spoken")
+        self._check_health(speaker)
         tmp = Path(tempfile.mkdtemp(prefix="board-announce-"))
         n = 0
         try:
@@ -202,9 +231,12 @@ class Announcer:
                     ready = time.perf_counter()
                     self._player.play(path)
                     finished = time.perf_counter()
-                except Exception:
+                except Exception as exc:
                     log.exception("could not announce %s", item.number)
+                    self._health = Health("warning", f"叫号语音失败 / announcement failed: "
+                                          f"{str(exc)[:120]}")
                     continue
+                self._check_health(speaker)
                 if self.on_spoken is not None:
                     self.on_spoken(item, ready, finished)
         finally:

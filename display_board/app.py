@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
-from display_board.announcer import Announcement, Announcer
+from display_board.announcer import Announcement, Announcer, Health
 from display_board.audio import Player, SystemPlayer
 from display_board.board_model import BoardView, CounterView, board_view, counter_view
 from display_board.counter_screen import CounterScreen
@@ -35,7 +35,7 @@ from display_board.settings import (
 )
 from queue_common import i18n, paths
 from queue_common.i18n import tr
-from queue_common.protocol import Ev
+from queue_common.protocol import Ev, Op
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ GEOMETRY = re.compile(r"^\d+x\d+([+-]-?\d+[+-]-?\d+)?$")
 # after it arrived (the default 25 ms would be half of the 50 ms budget); ~100 empty
 # wake-ups a second cost well under 1 % CPU (bench/board.py measures it).
 PUMP_MS = 10
+HEALTH_FIRST_MS = 3_000  # the first report, once the voice has started
+HEALTH_CHECK_MS = 10_000
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
 
 
@@ -70,6 +72,9 @@ class Source(Protocol):
 
     def add_listener(self, fn: Any) -> None: ...
 
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                callback: Any = None) -> str: ...
+
 
 class BoardApp:
     """Connects a view (hall board or window screen) and the announcer to a connection."""
@@ -86,6 +91,9 @@ class BoardApp:
         self._trace_lock = threading.Lock()
         self._render_job: str | None = None
         self._stopped = False
+        self.mute = mute
+        self._reported: tuple[str, str] | None = None
+        self._health_job: str | None = None
         self._to_speak: list[tuple[str, Mapping[str, Any]]] = []
         bs = board_settings(None, self.local)
         self.view: HallBoard | CounterScreen
@@ -114,12 +122,43 @@ class BoardApp:
     def start(self) -> None:
         if self.announcer is not None:
             self.announcer.start()
+        self._health_job = self.root.after(HEALTH_FIRST_MS, self._report_health)
+
+    # ------------------------------------------------------------- health (device_status)
+    def _report_health(self) -> None:
+        """Tell the supervisor when this screen's voice is broken, muted or fine again.
+
+        Sent on a change only (and again after each resync: a restarted server may not
+        have it), never blocking: request() returns at once.
+        """
+        self._health_job = self.root.after(HEALTH_CHECK_MS, self._report_health)
+        if not self.source.online:
+            return
+        health = self.announcer.health if self.announcer is not None else Health("ok", "")
+        report = (health.state, health.message)
+        if report == self._reported:
+            return
+        self._reported = report
+        details = {"screen": "hall" if self.counter is None else "counter",
+                   "counter": self.counter, "voice": self.announcer is not None,
+                   "muted": self.mute}
+        self.source.request(Op.DEVICE_STATUS, {"state": health.state,
+                                               "message": health.message,
+                                               "details": details},
+                            callback=self._on_reported)
+
+    def _on_reported(self, reply: Any) -> None:
+        if not getattr(reply, "ok", False):
+            self._reported = None  # try again at the next check
 
     def stop(self) -> None:
         """Stop speaking and cancel the view's timers (before the window is destroyed)."""
         if self.announcer is not None:
             self.announcer.stop()
         self._stopped = True
+        if self._health_job is not None:
+            self.root.after_cancel(self._health_job)
+            self._health_job = None
         if self._render_job is not None:
             self.root.after_cancel(self._render_job)
             self._render_job = None
@@ -138,6 +177,7 @@ class BoardApp:
         if type_ == "resync":
             self._apply_settings(data)
             self.view.set_online(True)
+            self._reported = None  # a restarted server has no report from us yet
             self._to_speak.append(("snapshot", data))
         elif type_ in CALL_EVENTS and isinstance(data.get("call"), Mapping):
             self._to_speak.append(("call", data["call"]))
@@ -224,6 +264,10 @@ class PreviewSource:
 
     def add_listener(self, fn: Any) -> None:
         self._fn = fn
+
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                callback: Any = None) -> str:
+        return ""  # no server to tell
 
 
 def build_parser() -> argparse.ArgumentParser:

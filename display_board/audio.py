@@ -144,6 +144,7 @@ class SystemPlayer:
     def __init__(self) -> None:
         self._command: list[str] | None = None
         self._warned = False
+        self.last_error = ""  # the last playback failure, for the board's health report
         if sys.platform != "win32":
             for cmd in (["aplay", "-q"], ["paplay"], ["afplay"]):
                 if shutil.which(cmd[0]):
@@ -161,6 +162,7 @@ class SystemPlayer:
             winsound.PlaySound(str(path), winsound.SND_FILENAME)
             return
         if self._command is None:
+            self.last_error = "no audio player (aplay/paplay/afplay)"
             if not self._warned:
                 log.warning("no audio player found (paplay/aplay/afplay): calls are silent")
                 self._warned = True
@@ -170,8 +172,14 @@ class SystemPlayer:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("audio playback failed: %s", exc)
+            self.last_error = str(exc)[:200]
             return
-        if done.returncode != 0 and not self._warned:
-            log.warning("%s failed: %s", self._command[0],
-                        done.stderr.decode(errors="replace").strip()[:200])
+        if done.returncode == 0:
+            self.last_error = ""
+            return
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        self.last_error = (lines[-1] if lines else f"{self._command[0]} exit "
+                           f"{done.returncode}")[:200]
+        if not self._warned:
+            log.warning("%s failed: %s", self._command[0], self.last_error)
             self._warned = True

@@ -104,7 +104,10 @@ class Hall:
 
 
 @pytest.fixture
-def hall(tmp_path: Path, display: str) -> Iterator[Hall]:
+def hall(tmp_path: Path, display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hall]:
+    import display_board.app as board_app
+
+    monkeypatch.setattr(board_app, "HEALTH_FIRST_MS", 300)
     with live_hall(tmp_path) as live:
         h = Hall(live, display)
         try:
@@ -214,3 +217,18 @@ def test_board_resyncs_after_the_server_is_killed_and_restarted(hall: Hall,
     assert hall.until(lambda: len(hall.heard.items) == 2, 20)
     hall.pump(1.0)
     assert [a.number for a in hall.heard.items] == [first, second]
+
+
+def test_the_board_reports_its_health_to_the_server(hall: Hall) -> None:
+    """A supervisor sees the board and its voice in the hall state (device_status)."""
+
+    def board_report() -> dict[str, Any] | None:
+        devices = ok(hall.kiosk.call("state")).get("devices") or []
+        if isinstance(devices, dict):
+            devices = list(devices.values())
+        return next((d for d in devices if d.get("name") == "board-1"), None)
+
+    assert hall.until(lambda: board_report() is not None, 10), ok(hall.kiosk.call("state"))
+    report = board_report()
+    assert report is not None and report["state"] == "ok"
+    assert report["details"]["screen"] == "hall"

@@ -43,12 +43,18 @@ class FakeSource:
         self.mirror = Mirror()
         self.online = False
         self.listeners: list[Any] = []
+        self.requests: list[tuple[str, dict[str, Any]]] = []
         if snapshot is not None:
             self.mirror.load(snapshot)
             self.online = True
 
     def add_listener(self, fn: Any) -> None:
         self.listeners.append(fn)
+
+    def request(self, op: str, args: dict[str, Any] | None = None, *,
+                callback: Any = None) -> str:
+        self.requests.append((op, args or {}))
+        return str(len(self.requests))
 
     def emit(self, type_: str, data: dict[str, Any]) -> None:
         if type_ == "resync":
@@ -448,3 +454,29 @@ def test_sixteen_windows_in_english_fit_in_two_blocks(display: str, artifacts_di
         if root is not None:
             app.stop()
             close_root(root)
+
+
+def test_a_board_without_a_speech_engine_reports_the_error(display: str, monkeypatch) -> None:
+    """The supervisor must learn that calls are silent (device_status), not the citizens."""
+    import display_board.app as board_app
+
+    def no_engine(settings: Any) -> Any:
+        raise RuntimeError("libespeak-ng.so.1: cannot open shared object file")
+
+    monkeypatch.setattr(board_app, "HEALTH_FIRST_MS", 50)
+    monkeypatch.setattr(board_app, "HEALTH_CHECK_MS", 50)  # checked often, told once
+    root = make_root(display, 640, 360)
+    source = FakeSource(sample_state())
+    app = BoardApp(root, source, player=NullPlayer(), speaker_factory=no_engine)
+    app.start()
+    try:
+        settle(root, 0.5)
+        reports = [args for op, args in source.requests if op == "device_status"]
+        assert reports and reports[-1]["state"] == "error"
+        assert "语音引擎不可用" in reports[-1]["message"] and " / " in reports[-1]["message"]
+        assert reports[-1]["details"]["screen"] == "hall"
+        settle(root, 0.5)
+        assert len([1 for op, _ in source.requests if op == "device_status"]) == 1
+    finally:
+        app.stop()
+        close_root(root)
