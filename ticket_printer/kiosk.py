@@ -16,16 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 import tkinter as tk
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from queue_common import i18n
 from queue_common import protocol as p
 from queue_common.i18n import tr
 from ticket_printer import look
 from ticket_printer.look import KioskFonts
-from ticket_printer.messages import MESSAGES
-from ticket_printer.print_worker import PrintOutcome, PrintWorker
+from ticket_printer.ports import ConnectionLike, ReplyLike
+from ticket_printer.print_worker import PrintOutcome, PrintWorker, device_status_args
 from ticket_printer.session import (
     Attempt,
     Choice,
@@ -54,40 +53,6 @@ ISSUE_RETRIES = 1
 PRINT_DEADLINE = 20.0  # seconds: a printer silent this long is reported as hung
 OFFLINE_CODE = "OFFLINE"
 TIMEOUT_CODE = "TIMEOUT"
-
-
-def _both(key: str, **kwargs: object) -> str:
-    """"中文 / English" for messages the supervisor reads, whatever the kiosk shows."""
-    zh, en = MESSAGES[key]
-    return f"{zh.format(**kwargs)} / {en.format(**kwargs)}"
-
-
-class ReplyLike(Protocol):
-    ok: bool
-    result: dict[str, Any] | None
-    error_code: str | None
-    error_message: str | None
-    request_id: str
-
-
-class MirrorLike(Protocol):
-    state: dict[str, Any]
-
-    @property
-    def ready(self) -> bool: ...
-
-
-class ConnectionLike(Protocol):
-    """What the kiosk needs of queue_common.connection.Connection."""
-
-    online: bool
-    mirror: Any
-
-    def request(self, op: str, args: dict[str, Any] | None = None, *,
-                callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
-                retries: int = 2, request_id: str | None = None) -> str: ...
-
-    def add_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None: ...
 
 
 class Kiosk:
@@ -282,39 +247,47 @@ class Kiosk:
             self.show_start()
 
     def open_department(self, code: str) -> None:
+        self._touched()
         self.dept_code = code
         self._show_matters()
 
     def toggle_matter(self, matter: Matter) -> None:
+        self._touched()
         kiosk = settings_of(self.state).get("kiosk") or {}
         self.choice.max_services = int(kiosk.get("max_services", self.choice.max_services))
         self.choice.toggle(matter)
         self._choice_changed()
 
     def remove_matter(self, code: str) -> None:
+        self._touched()
         self.choice.remove(code)
         self._choice_changed()
 
     def clear_choice(self) -> None:
+        self._touched()
         self.choice.clear()
         self._choice_changed()
 
     def open_priority(self) -> None:
+        self._touched()
         self._clear()
         self.screen = "priority"
         self._place(PriorityView(self.body, self.fonts, self, priority_classes(self.state)),
                     with_choice=True)
 
     def choose_priority(self, code: str) -> None:
+        self._touched()
         self.choice.priority_class = code
         self.attempt = None
         self.show_start()
 
     def clear_priority(self) -> None:
+        self._touched()
         self.choice.priority_class = None
         self._choice_changed()
 
     def open_appointment(self) -> None:
+        self._touched()
         self._clear()
         self.screen = "appointment"
         self._place(AppointmentView(self.body, self.fonts, self, self.appointment_message),
@@ -326,10 +299,12 @@ class Kiosk:
         self.show_start()
 
     def toggle_language(self) -> None:
+        self._touched()  # also when invoked without a pointer event (keyboard, tests)
         i18n.set_language("en" if i18n.language() == "zh" else "zh")
         self.refresh()
 
     def toggle_large(self) -> None:
+        self._touched()
         self.fonts.set_large(not self.fonts.large)
         self.refresh()
 
@@ -354,6 +329,7 @@ class Kiosk:
         self._send(self.attempt)
 
     def retry(self) -> None:
+        self._touched()
         if self.attempt is not None:
             self._send(self.attempt)
 
@@ -449,11 +425,8 @@ class Kiosk:
         """Tell the supervisor (device_status -> device.status event) when it changes."""
         if outcome.ok and self.printer_ok is None:
             return  # first ticket printed fine: nothing to report
-        args = {"state": "ok" if outcome.ok else "error",
-                "message": _both("kiosk.printer.ok") if outcome.ok
-                else _both("kiosk.printer.failed", error=outcome.message),
-                "details": {"component": "printer", "reason": outcome.reason or "ok"}}
-        self.conn.request(p.Op.DEVICE_STATUS, args, timeout=3.0, retries=3)
+        self.conn.request(p.Op.DEVICE_STATUS, device_status_args(outcome), timeout=3.0,
+                          retries=3)
 
     # ---- time -------------------------------------------------------------------------------
 

@@ -14,7 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from ticket_printer.messages import MESSAGES
 from ticket_printer.printers import Printer, PrinterError
 from ticket_printer.ticket import TicketView, render
 
@@ -29,6 +31,20 @@ class PrintOutcome:
     reason: str = ""     # offline | no_paper | failed | config
     message: str = ""
     render_ms: float = 0.0
+
+
+def _both(key: str, **kwargs: object) -> str:
+    """"中文 / English": the supervisor reads it whatever language the kiosk shows."""
+    zh, en = MESSAGES[key]
+    return f"{zh.format(**kwargs)} / {en.format(**kwargs)}"
+
+
+def device_status_args(outcome: PrintOutcome) -> dict[str, Any]:
+    """The `device_status` request (docs/protocol.md) telling the supervisor about it."""
+    return {"state": "ok" if outcome.ok else "error",
+            "message": _both("kiosk.printer.ok") if outcome.ok
+            else _both("kiosk.printer.failed", error=outcome.message),
+            "details": {"component": "printer", "reason": outcome.reason or "ok"}}
 
 
 class PrintWorker:

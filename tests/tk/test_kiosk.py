@@ -345,13 +345,13 @@ def test_a_frozen_server_then_confirming_again_still_gives_one_ticket(
 
 def test_the_next_citizen_starts_in_normal_text_and_chinese(tmp_path: Path,
                                                             display: str) -> None:
-    with kiosk_rig(tmp_path, display, idle_seconds=1) as rig:
+    with kiosk_rig(tmp_path, display, idle_seconds=2) as rig:
         rig.kiosk.large_button.invoke()
         rig.kiosk.lang_button.invoke()
         rig.root.update()
         assert rig.kiosk.fonts.large and i18n.language() == "en"
         # walked away on the start screen without choosing anything
-        assert rig.wait(lambda: rig.kiosk.screen == "start" and not rig.kiosk.fonts.large, 5)
+        assert rig.wait(lambda: rig.kiosk.screen == "start" and not rig.kiosk.fonts.large, 8)
         assert i18n.language() == "zh"
         assert rig.main().priority_button.cget("text") == "绿色通道"
 
