@@ -21,7 +21,7 @@ import numpy as np
 from queue_server.store import stats_queries as q
 
 # Bump when the facts or their meaning change: stored days are then rebuilt.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 
 class Visit(NamedTuple):
@@ -159,13 +159,16 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
         items=len(items), items_done=len(done)))
 
     for it in items:
-        own_calls = [p for p in calls if p.item_id == it.id]
+        own = [p for p in periods if p.item_id == it.id]
+        own_calls = [p for p in own if p.kind in ("called", "serving")]
         own_serving = [p for p in served_closed if p.item_id == it.id]
         first = min(own_calls, key=lambda p: p.start) if own_calls else None
+        # a matter added on the way (transfer to a matter) queues from when it was added
+        queued = min((p.start for p in own), default=t.issued_at)
         out.items.append(Item(
             service_id=it.service_id, hour=hour, state=it.state, ticket_state=t.state,
             called=first is not None,
-            wait=_seconds(t.issued_at, first.start) if first else None,
+            wait=_seconds(max(queued, t.issued_at), first.start) if first else None,
             service=_union_seconds((p.start, p.end) for p in own_serving if p.end)
             if own_serving else None,
             overtime=_union_seconds(_overtime_spans(own_serving, closing)),
