@@ -121,7 +121,7 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Pr
     finally:
         conn.stop()
         worker.stop()
-    del kiosk
+    del kiosk  # its window is gone with the mainloop
     return 0
 
 

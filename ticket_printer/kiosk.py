@@ -90,9 +90,15 @@ class Kiosk:
         conn.add_listener(self._on_event)
         root.bind_all("<ButtonPress>", self._touched, add="+")
         root.bind_all("<KeyPress>", self._touched, add="+")
-        root.after(1000, self._tick)
-        root.after(50, self._pump_prints)
+        self._timers: dict[str, str] = {"tick": root.after(1000, self._tick),
+                                         "prints": root.after(50, self._pump_prints)}
         self._follow_connection()
+
+    def close(self) -> None:
+        """Stop the kiosk's timers (before the window is destroyed)."""
+        for after_id in self._timers.values():
+            self.root.after_cancel(after_id)
+        self._timers.clear()
 
     # ---- frame ----------------------------------------------------------------------
 
@@ -375,7 +381,8 @@ class Kiosk:
         self.root.update_idletasks()  # on screen now, before the printer starts
         self.latencies_ms.append((time.perf_counter() - attempt.started) * 1000)
         self.shown_job = self.worker.submit(view)
-        self.root.after(int(PRINT_DEADLINE * 1000), self._print_overdue, self.shown_job)
+        self._timers["overdue"] = self.root.after(int(PRINT_DEADLINE * 1000),
+                                                  self._print_overdue, self.shown_job)
         self.attempt = None
         self.choice.clear()
         self.last_touch = time.monotonic()
@@ -402,7 +409,7 @@ class Kiosk:
         try:
             self.worker.drain(self._printed)
         finally:
-            self.root.after(50, self._pump_prints)
+            self._timers["prints"] = self.root.after(50, self._pump_prints)
 
     def _printed(self, outcome: PrintOutcome) -> None:
         if self.shown is not None and outcome.job == self.shown_job:
@@ -444,7 +451,7 @@ class Kiosk:
                 self._dirty = False
                 self.refresh()
         finally:
-            self.root.after(1000, self._tick)
+            self._timers["tick"] = self.root.after(1000, self._tick)
 
     def _idle_applies(self) -> bool:
         if self.screen in ("matters", "priority", "appointment", "ticket"):

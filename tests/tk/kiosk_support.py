@@ -111,6 +111,7 @@ def kiosk_rig(tmp_path: Path, display: str, *, bookings: list[tuple[str, str]] |
         try:
             yield KioskRig(hall, root, conn, kiosk, worker, display, tickets)
         finally:
+            kiosk.close()
             worker.stop()
             root.update_idletasks()
             root.destroy()
