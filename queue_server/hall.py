@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 
 from queue_common.protocol import Err, Op
@@ -78,6 +78,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
         self._tx: _Tx | None = None
+        self._writer: Connection | None = None
         self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
             Op.LOGIN: self._login, Op.LOGOUT: self._logout, Op.STATE: self._state,
             Op.ISSUE: self._issue, Op.CHECK_IN: self._check_in,
@@ -105,7 +106,11 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         return hall
 
     def close(self) -> None:
+        """Release the database connections (a later operation would reconnect)."""
         with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             self.engine.dispose()
 
     def apply(self, op: str, args: dict[str, Any], actor: Actor,
@@ -143,10 +148,14 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             if tx:
                 try:
                     self._commit(tx)
-                except (SQLAlchemyError, OSError) as exc:
+                except Exception as exc:  # nothing of the batch was written
                     self._broken = True
                     self._try_reload()
-                    err = store_unavailable(exc)
+                    if isinstance(exc, SQLAlchemyError | OSError):
+                        err = store_unavailable(exc)
+                    else:
+                        log.exception("writing a batch failed")
+                        err = _internal().error or store_unavailable(exc)
                     return [o if o.error is not None else Outcome(None, err, [])
                             for o in outcomes]
                 for fn in tx.after_commit:
@@ -268,8 +277,16 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         for s in tx.sessions.values():
             if s.token_hash not in tx.new_sessions:
                 b.update(T.LOGIN_SESSION, s.token_hash, _session_row(s))
-        with self.engine.begin() as conn:
-            b.flush(conn, PK)
+        if self._writer is None:
+            self._writer = self.engine.connect()  # kept: one writer, no pool round trip
+        try:
+            with self._writer.begin():
+                b.flush(self._writer, PK)
+        except BaseException:
+            self._writer.invalidate()
+            self._writer.close()
+            self._writer = None
+            raise
 
     def _try_reload(self) -> bool:
         try:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from queue_common.protocol import Err, Op
 from queue_server import estimate, policy
@@ -145,6 +145,7 @@ class HallBase:
     _hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None]
     _broken: bool
     _tx: _Tx | None
+    _writer: Connection | None
     day: dt.date
     day_known: bool
     day_closed: bool

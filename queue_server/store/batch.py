@@ -32,6 +32,7 @@ from sqlalchemy import (
     insert,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 # Insert order respects foreign keys (ticket before item before period ...).
 INSERT_ORDER = ("business_day", "staff", "ticket", "ticket_item", "period", "event", "rating",
@@ -82,21 +83,30 @@ class Batch:
 
 
     def _flush_sqlite(self, conn: Connection, pk: dict[str, str]) -> None:
-        for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-            for row in self.inserts[table]:
-                groups[tuple(row)].append(row)
-            for cols, rows in groups.items():
-                sql, convert = _sqlite_insert(table, cols)
-                conn.exec_driver_sql(sql, [convert(r) for r in rows])
-        for table, by_key in self.updates.items():
-            if not by_key:
-                continue
-            key = pk[table.name]
-            rows = list(by_key.values())
-            cols = tuple(c for c in rows[0] if c != key)
-            sql, convert = _sqlite_update(table, key, cols)
-            conn.exec_driver_sql(sql, [convert(r) for r in rows])
+        # The driver's own cursor, inside the transaction `conn` began: SQLAlchemy's
+        # per-statement bookkeeping cost more than SQLite's work (bench/engine.py).
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        sql = ""
+        try:
+            for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
+                groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+                for row in self.inserts[table]:
+                    groups[tuple(row)].append(row)
+                for cols, rows in groups.items():
+                    sql, convert = _sqlite_insert(table, cols)
+                    cursor.executemany(sql, [convert(r) for r in rows])
+            for table, by_key in self.updates.items():
+                if not by_key:
+                    continue
+                key = pk[table.name]
+                rows = list(by_key.values())
+                cols = tuple(c for c in rows[0] if c != key)
+                sql, convert = _sqlite_update(table, key, cols)
+                cursor.executemany(sql, [convert(r) for r in rows])
+        except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
+            raise DBAPIError(sql, None, exc) from exc
+        finally:
+            cursor.close()
 
 
 _RANK = {name: i for i, name in enumerate(INSERT_ORDER)}

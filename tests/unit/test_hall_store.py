@@ -26,7 +26,7 @@ def test_a_full_disk_answers_store_unavailable_and_recovers(tmp_path: Path) -> N
         dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
 
     event.listen(engine, "connect", disk_full)
-    engine.dispose()  # every new connection now sees a full "disk"
+    kit.hall.close()  # every new connection now sees a full "disk"
     failed = None
     for n in range(300):
         out = kit.run("issue", {"services": ["RS01", "YB02"]}, kit.kiosk, ("kiosk-1", f"r{n}"))
@@ -42,7 +42,7 @@ def test_a_full_disk_answers_store_unavailable_and_recovers(tmp_path: Path) -> N
     assert kit.snapshot()["tickets"] == before["tickets"]
     # Space again: the very next operation works, the hall carries on where it was.
     event.remove(engine, "connect", disk_full)
-    engine.dispose()
+    kit.hall.close()
     kit.ok("start", {}, w1)
     kit.ok("complete", {}, w1)
     retried = kit.run("issue", {"services": ["RS01", "YB02"]}, kit.kiosk, ("kiosk-1", f"r{n}"))
@@ -62,13 +62,13 @@ def test_a_group_commit_that_fails_applies_none_of_its_operations(tmp_path: Path
         dbapi_conn.execute("PRAGMA query_only = ON")
 
     event.listen(engine, "connect", read_only)
-    engine.dispose()
+    kit.hall.close()
     outs = kit.hall.apply_batch([("call_next", {}, w1, None), ("call_next", {}, w2, None),
                                  ("call_next", {}, w1, None)])
     assert [o.error.code if o.error else None for o in outs] == [
         Err.STORE_UNAVAILABLE, Err.STORE_UNAVAILABLE, Err.CONFLICT]
     event.remove(engine, "connect", read_only)
-    engine.dispose()
+    kit.hall.close()
     assert kit.rows("ticket") == tickets_before
     assert [c["state"] for c in kit.snapshot()["counters"][:2]] == ["idle", "idle"]
     kit.check_invariants()
