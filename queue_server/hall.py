@@ -39,15 +39,15 @@ from queue_server.hall_base import (
     Actor,
     Event,
     Outcome,
-    _counter_row,
-    _hash_token,
-    _internal,
-    _item_row,
-    _msg,
-    _period_row,
-    _request_key,
-    _session_row,
-    _Tx,
+    Tx,
+    bilingual,
+    counter_row,
+    hash_token,
+    internal_error,
+    item_row,
+    period_row,
+    session_row,
+    stored_request_key,
 )
 from queue_server.hall_day import DayOps
 from queue_server.hall_load import Loader
@@ -77,7 +77,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         self._failures: dict[str, tuple[int, dt.datetime | None]] = {}
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
-        self._tx: _Tx | None = None
+        self._tx: Tx | None = None
         self._writer: Connection | None = None
         self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
             Op.LOGIN: self._login, Op.LOGOUT: self._logout, Op.STATE: self._state,
@@ -125,7 +125,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             if self._broken and not self._try_reload():
                 err = store_unavailable(RuntimeError("reload failed"))
                 return [Outcome(None, err, []) for _ in commands]
-            tx = self._tx = _Tx()
+            tx = self._tx = Tx()
             outcomes: list[Outcome] = []
             try:
                 for i, cmd in enumerate(commands):
@@ -140,8 +140,8 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
                         if not self._try_reload():
                             raise
                         if len(commands) == 1:
-                            return [_internal()]
-                        return [self.apply(*c) if j != i else _internal()
+                            return [internal_error()]
+                        return [self.apply(*c) if j != i else internal_error()
                                 for j, c in enumerate(commands)]
             finally:
                 self._tx = None
@@ -155,7 +155,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
                         err = store_unavailable(exc)
                     else:
                         log.exception("writing a batch failed")
-                        err = _internal().error or store_unavailable(exc)
+                        err = internal_error().error or store_unavailable(exc)
                     return [o if o.error is not None else Outcome(None, err, [])
                             for o in outcomes]
                 for fn in tx.after_commit:
@@ -167,14 +167,14 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         if not token:
             return Actor(device=device, device_role=device_role)
         with self._lock:
-            s = self.sessions.get(_hash_token(token))
+            s = self.sessions.get(hash_token(token))
             now = self.clock.now()
             if s is None or s.ended_at is not None or s.expires_at <= now or s.device != device:
-                raise HallError(Err.UNAUTHENTICATED, _msg(
+                raise HallError(Err.UNAUTHENTICATED, bilingual(
                     "登录已失效，请重新登录", "login expired or unknown, please log in again"))
             staff = self.staff.get(s.staff_id)
             if staff is None or not staff.active:
-                raise HallError(Err.UNAUTHENTICATED, _msg("账号已停用", "account disabled"))
+                raise HallError(Err.UNAUTHENTICATED, bilingual("账号已停用", "account disabled"))
             counter = self.numbers[s.counter_id] if s.counter_id is not None else None
             return Actor(device=device, device_role=device_role, staff_id=staff.id,
                          staff_role=staff.role, counter=counter)
@@ -229,13 +229,13 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         if op == "__rollover__":
             return Outcome({}, None, self._rollover())
         if key is not None and op not in NOT_STORED_OPS:
-            key = _request_key(key)
+            key = stored_request_key(key)
             stored = tx.processed.get(key) or self.processed.get(key)
             if stored is not None:
                 return Outcome(stored[0], None, [])
         handler = self._ops.get(op)
         if handler is None:
-            raise HallError(Err.UNKNOWN_OP, _msg(f"未知操作 {op}", f"unknown operation {op}"),
+            raise HallError(Err.UNKNOWN_OP, bilingual(f"未知操作 {op}", f"unknown operation {op}"),
                             {"op": op})
         parsed = schemas.parse(op, args)
         result, events = handler(parsed, actor)
@@ -247,7 +247,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             tx.after_commit.append(lambda: self.processed.__setitem__(stored_key, entry))
         return Outcome(result, None, events)
 
-    def _commit(self, tx: _Tx) -> None:
+    def _commit(self, tx: Tx) -> None:
         b = tx.batch
         for t in tx.new_tickets.values():
             b.insert(T.TICKET, self._ticket_row(t))
@@ -255,17 +255,17 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             if t.id not in tx.new_tickets:
                 b.update(T.TICKET, t.id, self._ticket_row(t))
         for i in tx.new_items.values():
-            b.insert(T.TICKET_ITEM, _item_row(i))
+            b.insert(T.TICKET_ITEM, item_row(i))
         for i in tx.items.values():
             if i.id not in tx.new_items:
-                b.update(T.TICKET_ITEM, i.id, _item_row(i))
+                b.update(T.TICKET_ITEM, i.id, item_row(i))
         for p in tx.new_periods.values():
-            b.insert(T.PERIOD, _period_row(p))
+            b.insert(T.PERIOD, period_row(p))
         for p in tx.periods.values():
             if p.id not in tx.new_periods:
                 b.update(T.PERIOD, p.id, {"id": p.id, "end": p.end, "overtime": p.overtime})
         for c in tx.counters.values():
-            b.update(T.COUNTER, c.id, _counter_row(c))
+            b.update(T.COUNTER, c.id, counter_row(c))
         for cid in tx.counter_services:
             c = self.counter_by_id[cid]
             b.delete(delete(T.COUNTER_SERVICE).where(T.COUNTER_SERVICE.c.counter_id == cid))
@@ -273,10 +273,10 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
                 b.insert(T.COUNTER_SERVICE, {"counter_id": cid,
                                              "service_id": self.services[code].id})
         for s in tx.new_sessions.values():
-            b.insert(T.LOGIN_SESSION, _session_row(s))
+            b.insert(T.LOGIN_SESSION, session_row(s))
         for s in tx.sessions.values():
             if s.token_hash not in tx.new_sessions:
-                b.update(T.LOGIN_SESSION, s.token_hash, _session_row(s))
+                b.update(T.LOGIN_SESSION, s.token_hash, session_row(s))
         if self._writer is None:
             self._writer = self.engine.connect()  # kept: one writer, no pool round trip
         try:

@@ -37,7 +37,7 @@ from queue_server.store.batch import Batch
 log = logging.getLogger(__name__)
 
 Event = tuple[str, dict[str, Any]]
-_Estimates = tuple[dt.datetime, dict[int, float], dict[str, float | None], int]
+Estimates = tuple[dt.datetime, dict[int, float], dict[str, float | None], int]
 RECENT_CALLS = 20
 # Estimates (docs/estimate.md): events and snapshots reuse a run for up to 1 s; a ticket's
 # own estimate (issue, ticket_status) is rerun after any change while the queue is short
@@ -74,7 +74,7 @@ class Outcome:
 
 
 @dataclass
-class _Session:
+class LoginSessionLive:
     token_hash: str
     staff_id: int
     device: str
@@ -85,7 +85,7 @@ class _Session:
 
 
 @dataclass(frozen=True)
-class _ServiceInfo:
+class ServiceInfo:
     id: int
     code: str
     name: str
@@ -98,7 +98,7 @@ class _ServiceInfo:
 
 
 @dataclass
-class _Tx:
+class Tx:
     """What the operations of one batch changed, to write in one transaction."""
 
     new_tickets: dict[int, TicketLive] = field(default_factory=dict)
@@ -109,8 +109,8 @@ class _Tx:
     periods: dict[int, PeriodLive] = field(default_factory=dict)
     counters: dict[int, CounterLive] = field(default_factory=dict)
     counter_services: set[int] = field(default_factory=set)
-    sessions: dict[str, _Session] = field(default_factory=dict)
-    new_sessions: dict[str, _Session] = field(default_factory=dict)
+    sessions: dict[str, LoginSessionLive] = field(default_factory=dict)
+    new_sessions: dict[str, LoginSessionLive] = field(default_factory=dict)
     batch: Batch = field(default_factory=Batch)
     processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]] = field(
         default_factory=dict)
@@ -124,11 +124,11 @@ class _Tx:
                     or self.batch or self.processed)
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _msg(zh: str, en: str) -> str:
+def bilingual(zh: str, en: str) -> str:
     return f"{zh} / {en}"
 
 
@@ -144,20 +144,20 @@ class HallBase:
     _failures: dict[str, tuple[int, dt.datetime | None]]
     _hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None]
     _broken: bool
-    _tx: _Tx | None
+    _tx: Tx | None
     _writer: Connection | None
     day: dt.date
     day_known: bool
     day_closed: bool
     departments: list[dict[str, str]]
-    services: dict[str, _ServiceInfo]
-    service_by_id: dict[int, _ServiceInfo]
+    services: dict[str, ServiceInfo]
+    service_by_id: dict[int, ServiceInfo]
     _service_order: dict[str, int]
     counters: dict[int, CounterLive]
     counter_by_id: dict[int, CounterLive]
     numbers: dict[int, int]
     staff: dict[int, StaffInfo]
-    sessions: dict[str, _Session]
+    sessions: dict[str, LoginSessionLive]
     tickets: dict[int, TicketLive]
     waiting: WaitingIndex
     seq_by_prefix: dict[str, int]
@@ -170,8 +170,8 @@ class HallBase:
     devices: dict[str, dict[str, Any]]
     actuals: dict[str, collections.deque[float]]
     views: Views
-    _estimates: _Estimates | None
-    _estimates_view: tuple[_Estimates, dict[str, int | None]] | None
+    _estimates: Estimates | None
+    _estimates_view: tuple[Estimates, dict[str, int | None]] | None
     _version: int
     _windows_version: int
     _reachable_cache: dict[tuple[frozenset[str], int], frozenset[str]]
@@ -202,7 +202,7 @@ class HallBase:
         s = self.config.server
         return s.status_base_url or ""
 
-    def _service_view(self, s: _ServiceInfo) -> dict[str, Any]:
+    def _service_view(self, s: ServiceInfo) -> dict[str, Any]:
         return {"code": s.code, "name": s.name, "department": s.department,
                 "prefix": s.prefix, "minutes": s.minutes, "general": s.general}
 
@@ -312,7 +312,7 @@ class HallBase:
     def _staffed_counter(self, actor: Actor) -> CounterLive:
         """The window this clerk is logged in at (calling needs one)."""
         if actor.staff_id is None:
-            raise HallError(Err.UNAUTHENTICATED, _msg("请先登录", "please log in first"))
+            raise HallError(Err.UNAUTHENTICATED, bilingual("请先登录", "please log in first"))
         if actor.counter is None:
             raise conflict("counter", "unbound", "登录时未选择窗口",
                            "this login is not bound to a window")
@@ -348,20 +348,20 @@ class HallBase:
                             "no such ticket today")
         return t
 
-    def _known_services(self, codes: list[str], field_name: str) -> list[_ServiceInfo]:
+    def _known_services(self, codes: list[str], field_name: str) -> list[ServiceInfo]:
         if not codes:
-            raise HallError(Err.NO_SERVICES, _msg("请至少选择一项业务", "choose at least one matter"),
+            raise HallError(Err.NO_SERVICES, bilingual("请至少选择一项业务", "choose at least one matter"),
                             {"field": field_name})
         seen: set[str] = set()
-        out: list[_ServiceInfo] = []
+        out: list[ServiceInfo] = []
         for code in codes:
             s = self.services.get(code)
             if s is None or not s.active:
-                raise HallError(Err.UNKNOWN_SERVICE, _msg(f"未知业务 {code}",
+                raise HallError(Err.UNKNOWN_SERVICE, bilingual(f"未知业务 {code}",
                                                           f"unknown matter {code}"),
                                 {"field": field_name, "service": code})
             if code in seen:
-                raise HallError(Err.DUPLICATE_SERVICE, _msg(f"业务 {code} 重复",
+                raise HallError(Err.DUPLICATE_SERVICE, bilingual(f"业务 {code} 重复",
                                                             f"matter {code} given twice"),
                                 {"field": field_name, "service": code})
             seen.add(code)
@@ -377,7 +377,7 @@ class HallBase:
         return {code: estimate.expected_minutes(list(self.actuals.get(code, ())), s.minutes)
                 for code, s in self.services.items()}
 
-    def _run_estimates(self, now: dt.datetime, *, fresh: bool = False) -> _Estimates:
+    def _run_estimates(self, now: dt.datetime, *, fresh: bool = False) -> Estimates:
         """The last run of the queue forward, or a new one (see ESTIMATE_MAX_AGE)."""
         cached = self._estimates
         if cached is not None and cached[0] <= now < cached[0] + ESTIMATE_MAX_AGE and (
@@ -467,30 +467,30 @@ class HallBase:
                 "closed_at": t.closed_at}
 
 
-def _item_row(i: ItemLive) -> dict[str, Any]:
+def item_row(i: ItemLive) -> dict[str, Any]:
     return {"id": i.id, "ticket_id": i.ticket_id, "service_id": i.service_id,
             "position": i.position, "state": i.state, "counter_id": i.counter_id,
             "staff_id": i.staff_id, "completed_at": i.completed_at}
 
 
-def _period_row(p: PeriodLive) -> dict[str, Any]:
+def period_row(p: PeriodLive) -> dict[str, Any]:
     return {"id": p.id, "item_id": p.item_id, "ticket_id": p.ticket_id,
             "service_id": p.service_id, "kind": p.kind, "start": p.start, "end": p.end,
             "counter_id": p.counter_id, "staff_id": p.staff_id, "overtime": p.overtime}
 
 
-def _counter_row(c: CounterLive) -> dict[str, Any]:
+def counter_row(c: CounterLive) -> dict[str, Any]:
     return {"id": c.id, "state": c.state, "pause_reason": c.pause_reason, "since": c.since,
             "staff_id": c.staff_id, "ticket_id": c.ticket_id}
 
 
-def _session_row(s: _Session) -> dict[str, Any]:
+def session_row(s: LoginSessionLive) -> dict[str, Any]:
     return {"token_hash": s.token_hash, "staff_id": s.staff_id, "device": s.device,
             "counter_id": s.counter_id, "created_at": s.created_at, "expires_at": s.expires_at,
             "ended_at": s.ended_at}
 
 
-def _request_key(key: tuple[str, str]) -> tuple[str, str]:
+def stored_request_key(key: tuple[str, str]) -> tuple[str, str]:
     """(device, request id) as stored: over-long parts are hashed to fit the columns."""
     device, rid = key
     if len(device) > 64:
@@ -500,10 +500,10 @@ def _request_key(key: tuple[str, str]) -> tuple[str, str]:
     return device, rid
 
 
-def _chunks(ids: list[int], n: int) -> list[list[int]]:
+def chunks(ids: list[int], n: int) -> list[list[int]]:
     return [ids[i:i + n] for i in range(0, len(ids), n)] or []
 
 
-def _internal() -> Outcome:
-    return Outcome(None, HallError(Err.INTERNAL, _msg("内部错误，操作未执行",
+def internal_error() -> Outcome:
+    return Outcome(None, HallError(Err.INTERNAL, bilingual("内部错误，操作未执行",
                                                       "internal error; nothing was applied")), [])

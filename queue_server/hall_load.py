@@ -14,11 +14,11 @@ from queue_server.hall_base import (
     ACTUALS_KEPT,
     PROCESSED_KEEP,
     RECENT_CALLS,
+    Estimates,
     HallBase,
-    _chunks,
-    _Estimates,
-    _ServiceInfo,
-    _Session,
+    LoginSessionLive,
+    ServiceInfo,
+    chunks,
 )
 from queue_server.live import (
     FINAL_TICKET,
@@ -42,10 +42,10 @@ class Loader(HallBase):
         with self.engine.connect() as conn:
             depts = {r.id: (r.code, r.name) for r in conn.execute(select(T.DEPARTMENT))}
             self.departments = [{"code": c, "name": n} for c, n in depts.values()]
-            self.services: dict[str, _ServiceInfo] = {}
-            self.service_by_id: dict[int, _ServiceInfo] = {}
+            self.services: dict[str, ServiceInfo] = {}
+            self.service_by_id: dict[int, ServiceInfo] = {}
             for r in conn.execute(select(T.SERVICE).order_by(T.SERVICE.c.id)):
-                s = _ServiceInfo(r.id, r.code, r.name, depts[r.department_id][0], r.prefix,
+                s = ServiceInfo(r.id, r.code, r.name, depts[r.department_id][0], r.prefix,
                                  float(r.minutes), bool(r.general), bool(r.active),
                                  r.daily_quota)
                 self.services[s.code] = s
@@ -68,10 +68,10 @@ class Loader(HallBase):
             self.staff: dict[int, StaffInfo] = {
                 r.id: StaffInfo(r.id, r.user, r.name, r.badge, r.role, bool(r.active))
                 for r in conn.execute(select(T.STAFF))}
-            self.sessions: dict[str, _Session] = {}
+            self.sessions: dict[str, LoginSessionLive] = {}
             for r in conn.execute(select(T.LOGIN_SESSION).where(
                     T.LOGIN_SESSION.c.ended_at.is_(None), T.LOGIN_SESSION.c.expires_at > now)):
-                self.sessions[r.token_hash] = _Session(r.token_hash, r.staff_id, r.device,
+                self.sessions[r.token_hash] = LoginSessionLive(r.token_hash, r.staff_id, r.device,
                                                        r.counter_id, r.created_at, r.expires_at)
             bd = conn.execute(select(T.BUSINESS_DAY).where(
                 T.BUSINESS_DAY.c.day == self.day)).first()
@@ -88,8 +88,8 @@ class Loader(HallBase):
                     T.PROCESSED_REQUEST.c.at > now - PROCESSED_KEEP))}
             self._load_recent(conn, now)
         self.views = Views(self.tz, self.numbers, self.staff)
-        self._estimates: _Estimates | None = None
-        self._estimates_view: tuple[_Estimates, dict[str, int | None]] | None = None
+        self._estimates: Estimates | None = None
+        self._estimates_view: tuple[Estimates, dict[str, int | None]] | None = None
         self._version = 0  # bumped by every queue or window change
         self._windows_version = 0  # bumped when a window opens, closes or changes matters
         self._reachable_cache: dict[tuple[frozenset[str], int], frozenset[str]] = {}
@@ -112,7 +112,7 @@ class Loader(HallBase):
                 no_shows=r.no_shows, closed_at=r.closed_at)
         ids = list(self.tickets)
         items: dict[int, ItemLive] = {}
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids, 500):
             for r in conn.execute(select(i_).where(i_.c.ticket_id.in_(chunk))
                                   .order_by(i_.c.ticket_id, i_.c.position)):
                 item = ItemLive(id=r.id, ticket_id=r.ticket_id,
@@ -141,7 +141,7 @@ class Loader(HallBase):
                     self.issued_by_service[i.service] += 1
         today_ids = [t.id for t in self.tickets.values() if t.business_day == self.day]
         self.rated: set[int] = set()
-        for chunk in _chunks(today_ids, 500):
+        for chunk in chunks(today_ids, 500):
             self.rated.update(r[0] for r in conn.execute(
                 select(T.RATING.c.ticket_id).where(T.RATING.c.ticket_id.in_(chunk))))
 

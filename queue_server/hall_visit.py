@@ -16,8 +16,8 @@ from queue_server.hall_base import (
     Actor,
     Event,
     HallBase,
-    _msg,
-    _ServiceInfo,
+    ServiceInfo,
+    bilingual,
 )
 from queue_server.live import (
     CounterLive,
@@ -60,28 +60,28 @@ class VisitOps(HallBase):
                                     or row.id in self._tx.appointments)
         if row is None or row.day != self.day or used:
             why = "not_found" if row is None else "used" if used else "other_day"
-            raise HallError(Err.APPOINTMENT_INVALID, _msg(
+            raise HallError(Err.APPOINTMENT_INVALID, bilingual(
                 "预约码无效、已使用或不是今天的", "booking code unknown, used or not for today"),
                 {"reason": why})
         return row
 
-    def _issue_ticket(self, services: list[_ServiceInfo], priority_class: str | None,
+    def _issue_ticket(self, services: list[ServiceInfo], priority_class: str | None,
                       appointment: Any, actor: Actor, now: dt.datetime
                       ) -> tuple[dict[str, Any], list[Event]]:
         """Give one ticket for the matters (Shanghai: 不得限号 unless quotas are on)."""
         if not self._is_open(now):
             hours = self._hours(self._local_day(now))
-            raise HallError(Err.HALL_CLOSED, _msg("现在不是取号时间", "the hall is closed"),
+            raise HallError(Err.HALL_CLOSED, bilingual("现在不是取号时间", "the hall is closed"),
                             {"opening": hours[0].strftime("%H:%M") if hours else None,
                              "closing": hours[1].strftime("%H:%M") if hours else None})
         q = self.config.quota
         if q.enabled:
             if q.daily_total and self.issued_today >= q.daily_total:
-                raise HallError(Err.QUOTA_EXHAUSTED, _msg("今日号已取完",
+                raise HallError(Err.QUOTA_EXHAUSTED, bilingual("今日号已取完",
                                                           "no more tickets today"), {})
             for s in services:
                 if s.quota and self.issued_by_service[s.code] >= s.quota:
-                    raise HallError(Err.QUOTA_EXHAUSTED, _msg(
+                    raise HallError(Err.QUOTA_EXHAUSTED, bilingual(
                         f"{s.name}今日号已取完", f"no more tickets today for {s.code}"),
                         {"service": s.code})
         kind = "appointment" if appointment is not None else (
@@ -152,13 +152,13 @@ class VisitOps(HallBase):
         t = self.waiting.next_for(c.number, c.services,
                                   transfer_first=self.credits.transfer_first)
         if t is None:
-            raise HallError(Err.QUEUE_EMPTY, _msg("没有等候的号", "nobody is waiting"),
+            raise HallError(Err.QUEUE_EMPTY, bilingual("没有等候的号", "nobody is waiting"),
                             {"counter": c.number})
         return self._call_ticket(t, c, actor, self.clock.now())
 
     def _ready_to_call(self, c: CounterLive) -> None:
         if c.state == "closed":
-            raise HallError(Err.COUNTER_CLOSED, _msg(f"{c.number}号窗口未开放",
+            raise HallError(Err.COUNTER_CLOSED, bilingual(f"{c.number}号窗口未开放",
                                                      f"window {c.number} is closed"),
                             {"counter": c.number, "state": c.state})
         if c.state != "idle":
@@ -278,11 +278,11 @@ class VisitOps(HallBase):
                                          ("args.not_done", a.not_done, "not_done")):
             for code in codes:
                 if code not in self.services:
-                    raise HallError(Err.UNKNOWN_SERVICE, _msg(f"未知业务 {code}",
+                    raise HallError(Err.UNKNOWN_SERVICE, bilingual(f"未知业务 {code}",
                                                               f"unknown matter {code}"),
                                     {"field": field_name, "service": code})
                 if code in marks:
-                    raise HallError(Err.DUPLICATE_SERVICE, _msg(
+                    raise HallError(Err.DUPLICATE_SERVICE, bilingual(
                         f"业务 {code} 重复", f"matter {code} marked twice"),
                         {"field": field_name, "service": code})
                 if code not in here:
@@ -327,14 +327,14 @@ class VisitOps(HallBase):
                               "give exactly one of service and counter")
         now = self.clock.now()
         target: CounterLive | None = None
-        new_item: _ServiceInfo | None = None
+        new_item: ServiceInfo | None = None
         if a.counter is not None:
             target = self._counter_arg(a.counter, actor)
             if target is c:
                 raise conflict("counter", c.state, "不能转给本窗口",
                                "cannot transfer to the same window", counter=c.number)
             if target.state == "closed":
-                raise HallError(Err.COUNTER_CLOSED, _msg(f"{target.number}号窗口未开放",
+                raise HallError(Err.COUNTER_CLOSED, bilingual(f"{target.number}号窗口未开放",
                                                          f"window {target.number} is closed"),
                                 {"counter": target.number, "state": target.state})
         else:

@@ -15,9 +15,9 @@ from queue_server.hall_base import (
     Actor,
     Event,
     HallBase,
-    _hash_token,
-    _msg,
-    _Session,
+    LoginSessionLive,
+    bilingual,
+    hash_token,
 )
 from queue_server.live import (
     CounterLive,
@@ -36,7 +36,7 @@ class WindowOps(HallBase):
         lg = self.config.login
         fails = self._failures.get(a.user)
         if fails is not None and fails[1] is not None and fails[1] > now:
-            raise HallError(Err.THROTTLED, _msg("密码错误次数过多，请稍后再试",
+            raise HallError(Err.THROTTLED, bilingual("密码错误次数过多，请稍后再试",
                                                 "too many wrong passwords, try again later"),
                             {"retry_after": int((fails[1] - now).total_seconds()) + 1})
         counter = self._counter_arg(a.counter, actor) if a.counter is not None else None
@@ -49,7 +49,7 @@ class WindowOps(HallBase):
             self._failures[a.user] = (0 if until else count, until)
             self._audit("login.failed", now, actor, counter=counter,
                         data={"user": a.user[:32], "throttled": until is not None})
-            raise HallError(Err.BAD_CREDENTIALS, _msg("用户名或密码错误",
+            raise HallError(Err.BAD_CREDENTIALS, bilingual("用户名或密码错误",
                                                       "wrong user name or password"))
         self._failures.pop(a.user, None)
         staff = StaffInfo(row.id, row.user, row.name, row.badge, row.role, True)
@@ -72,7 +72,7 @@ class WindowOps(HallBase):
             self._touch_counter(counter)
             changed.append(counter)
         token = secrets.token_urlsafe(32)
-        session = _Session(_hash_token(token), staff.id, actor.device,
+        session = LoginSessionLive(hash_token(token), staff.id, actor.device,
                            counter.id if counter else None, now,
                            now + dt.timedelta(hours=lg.session_hours))
         self._tx.new_sessions[session.token_hash] = session
@@ -93,7 +93,7 @@ class WindowOps(HallBase):
 
     def _logout(self, a: schemas.NoArgs, actor: Actor) -> tuple[dict[str, Any], list[Event]]:
         if actor.staff_id is None:
-            raise HallError(Err.UNAUTHENTICATED, _msg("未登录", "not logged in"))
+            raise HallError(Err.UNAUTHENTICATED, bilingual("未登录", "not logged in"))
         now = self.clock.now()
         c = self.counters.get(actor.counter) if actor.counter is not None else None
         if c is not None and c.ticket_id is not None and c.staff_id == actor.staff_id:
