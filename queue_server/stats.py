@@ -210,6 +210,12 @@ def _closing_at(day: dt.date, tz: dt.tzinfo, closing: ClosingTime | None
     return dt.datetime.combine(day, t, tz) if t is not None else None
 
 
+def stored_version(closing: ClosingTime | None) -> int:
+    """The stat_day version of facts built this way: facts built without the hall's
+    hours (overtime from the period flags) are never mixed with those built with them."""
+    return FACTS_VERSION * 10 + (1 if closing is not None else 0)
+
+
 def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
                tz: dt.tzinfo, *, today: dt.date, cache: bool = True,
                closing: ClosingTime | None = None) -> FactColumns:
@@ -220,7 +226,7 @@ def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
     """
     conn = _connection(db)
     cached = (q.load_cached_days(conn, day_from, min(day_to, today - dt.timedelta(days=1)),
-                                 FACTS_VERSION) if cache else {})
+                                 stored_version(closing)) if cache else {})
     parts: list[FactColumns] = []
     day = day_from
     while day <= day_to:
@@ -231,7 +237,7 @@ def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
             facts = columns_of(day_facts(q.load_records(conn, day, day), tz,
                                          _closing_at(day, tz, closing)))
             if cache and day < today:
-                q.store_cached_day(conn, day, FACTS_VERSION, facts_to_json(facts),
+                q.store_cached_day(conn, day, stored_version(closing), facts_to_json(facts),
                                    dt.datetime.now(dt.UTC))
             parts.append(facts)
         day += dt.timedelta(days=1)
@@ -252,7 +258,7 @@ def summarize_day(db: Connection | Session, day: dt.date, tz: dt.tzinfo,
     so the first report that includes the day does not rebuild them."""
     facts = columns_of(day_facts(q.load_records(_connection(db), day, day), tz,
                                  _closing_at(day, tz, closing)))
-    q.store_cached_day(_connection(db), day, FACTS_VERSION, facts_to_json(facts),
+    q.store_cached_day(_connection(db), day, stored_version(closing), facts_to_json(facts),
                        dt.datetime.now(dt.UTC))
 
 

@@ -246,6 +246,31 @@ def test_a_closed_day_summarized_ahead_is_read_from_the_cache(engine: Engine) ->
     with engine.begin() as conn:
         stats.summarize_day(conn, DAY, zoneinfo.ZoneInfo(TZ))
         stored = conn.execute(select(StatDay.version)).scalar_one()
-    assert stored == stats.FACTS_VERSION
+    assert stored == stats.stored_version(None)
     cached = report(engine, today=DAY + dt.timedelta(days=1))
     assert cached["totals"] == report(engine, today=DAY)["totals"]
+
+
+def test_facts_built_without_the_hours_never_answer_a_report_with_them(tmp_path: Path
+                                                                     ) -> None:
+    """A service 16:20-16:40: without hours the flagged period counts whole (20 min);
+    a report with the hours must not reuse those stored facts (10 min)."""
+    eng = make_engine(sqlite_url(tmp_path / "o.sqlite3"))
+    upgrade_to_head(eng)
+    with eng.begin() as conn:
+        sd = ScriptedDay(conn, DAY, TZ, closing="16:30:00")
+        sd.matter("RS01", "社保卡申领", "A")
+        sd.window(1)
+        sd.clerk("clerk1", "张敏", "0101")
+        t = sd.issue("16:00:00", ["RS01"])
+        sd.call(t, "16:19:00", 1, "clerk1")
+        sd.start(t, "16:20:00")
+        sd.complete(t, "16:40:00", done=["RS01"])
+    later = DAY + dt.timedelta(days=1)
+    with eng.begin() as conn:
+        flags = stats.compute(conn, DAY, DAY, "hour", TZ, today=later)["totals"]
+    with eng.begin() as conn:
+        hours = stats.compute(conn, DAY, DAY, "hour", TZ, today=later,
+                              closing=lambda d: dt.time(16, 30))["totals"]
+    eng.dispose()
+    assert (flags["overtime_s"], hours["overtime_s"]) == (1200.0, 600.0)
