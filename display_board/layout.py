@@ -71,8 +71,12 @@ class Fonts:
         self._fonts = {role: tkfont.Font(root=root, family=family, size=-size, weight=weight)
                        for role, (size, weight) in sizes.items()}
         self._current = {role: size for role, (size, _w) in sizes.items()}
-        self._scratch = {w: tkfont.Font(root=root, family=family, size=-10, weight=w)
-                         for w in ("normal", "bold")}
+        self._root = root
+        self._family = family
+        # Measuring needs the face loaded at that size (~0.5 ms through Xft): one scratch
+        # font per (weight, size) stays loaded, and widths are remembered.
+        self._scratch: dict[tuple[str, int], tkfont.Font] = {}
+        self._widths: dict[tuple[str, str, int], int] = {}
 
     def __getitem__(self, role: str) -> tkfont.Font:
         return self._fonts[role]
@@ -93,9 +97,18 @@ class Fonts:
 
     def measure(self, role: str, text: str, px: int) -> int:
         """Width of text in the role's face at px pixels (the role's font is untouched)."""
-        scratch = self._scratch[self._design[role][1]]
-        scratch.configure(size=-px)
-        return scratch.measure(text)
+        weight = self._design[role][1]
+        key = (weight, text, px)
+        width = self._widths.get(key)
+        if width is None:
+            scratch = self._scratch.get((weight, px))
+            if scratch is None:
+                scratch = self._scratch[(weight, px)] = tkfont.Font(
+                    root=self._root, family=self._family, size=-px, weight=weight)
+            if len(self._widths) > 2000:
+                self._widths.clear()
+            width = self._widths[key] = scratch.measure(text)
+        return width
 
     def fitted(self, role: str, text: str, max_width: float, s: Scale,
                max_px: int | None = None) -> tkfont.Font:
