@@ -277,3 +277,22 @@ def test_a_matter_added_by_a_transfer_waits_from_when_it_was_added(tmp_path: Pat
     matters = {r["key"]: r for r in result["groups"]["matter"]}
     assert (matters["RS01"]["wait_mean"], matters["YB01"]["wait_mean"]) == (600.0, 600.0)
     assert result["totals"]["wait_mean"] == 600.0
+
+
+def test_the_day_rollover_stores_the_finished_days_facts(tmp_path: Path) -> None:
+    """At midnight the hall stores the day's facts itself: no report rebuilds them."""
+    from sqlalchemy import select
+
+    from queue_server import stats
+    from queue_server.store.models import StatDay
+
+    kit = HallKit.create(tmp_path)
+    play_the_day(kit)
+    at(kit, "23:59:59")
+    kit.clock.advance(2)
+    kit.hall.tick()
+    with kit.hall.engine.connect() as conn:
+        rows = conn.execute(select(StatDay.business_day, StatDay.version)).all()
+    assert rows == [(dt.date(2026, 11, 26), stats.stored_version(lambda d: None))]
+    boss = kit.login("super1", counter=None)
+    check(kit.ok("stats", {"from": DAY, "to": DAY}, boss))
