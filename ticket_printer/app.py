@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import tkinter as tk
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--data", help="data dir with keys and config.toml")
     ap.add_argument("--device", default="kiosk-1", help="this kiosk's device name")
     ap.add_argument("--fullscreen", action="store_true", help="full screen (the real kiosk)")
+    ap.add_argument("--geometry", help="window WIDTHxHEIGHT[+X+Y] (demo: a part of the screen)")
     ap.add_argument("--lang", choices=i18n.LANGS, help="zh (default) or en")
     ap.add_argument("--print-test", action="store_true",
                     help="print a sample ticket on the configured printer and exit")
@@ -88,6 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_kiosk(args, data, cfg, printer)
 
 
+def window_size(args: argparse.Namespace, root: tk.Tk) -> tuple[int, int]:
+    """The kiosk's drawing area: the screen, or what --geometry asks for (the demo)."""
+    screen = (root.winfo_screenwidth(), root.winfo_screenheight())
+    if args.fullscreen or not args.geometry:
+        return screen if args.fullscreen else (1280, 800)
+    match = re.match(r"^(\d+)x(\d+)", args.geometry)
+    return (int(match.group(1)), int(match.group(2))) if match else screen
+
+
 def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Printer) -> int:
     from queue_common.connection import Connection
     from ticket_printer.kiosk import Kiosk
@@ -107,12 +118,12 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Pr
         root.attributes("-fullscreen", True)
         root.config(cursor="none")  # a touch screen: no mouse pointer
     else:
-        root.geometry("1280x800")
+        root.geometry(args.geometry or "1280x800")
     worker = PrintWorker(printer)
     base = cfg.server.status_base_url or (
         f"http://{conn.endpoint.host}:{cfg.client.status_port}")
     kiosk = Kiosk(root, conn, worker, status_base=base, device=args.device,
-                  large=cfg.kiosk.large_text)
+                  large=cfg.kiosk.large_text, size=window_size(args, root))
     conn.attach_tk(root, interval_ms=10)
     conn.start()
     root.protocol("WM_DELETE_WINDOW", root.destroy)

@@ -60,13 +60,14 @@ class Kiosk:
 
     def __init__(self, root: tk.Tk, conn: ConnectionLike, worker: PrintWorker, *,
                  status_base: str | None, device: str = "kiosk-1", large: bool = False,
-                 idle_seconds: int | None = None) -> None:
+                 idle_seconds: int | None = None,
+                 size: tuple[int, int] | None = None) -> None:
         self.root = root
         self.conn = conn
         self.worker = worker
         self.status_base = status_base
         self.device = device
-        self.fonts = KioskFonts(root, large)
+        self.fonts = KioskFonts(root, large, size)
         self.default_large = large          # what the next citizen starts with
         self.default_lang = i18n.language()
         self.idle_override = idle_seconds
@@ -157,7 +158,7 @@ class Kiosk:
             label = dict(priority_classes(self.state)).get(self.choice.priority_class or "")
             share = 0.34 if self.fonts.large else 0.28
             full = self.root.winfo_width()
-            full = full if full > 200 else self.root.winfo_screenwidth()  # not mapped yet
+            full = full if full > 200 else self.fonts.width  # not mapped yet
             width = max(300, int(full * share))
             self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label, width)
             self.side.pack(side="right", fill="y", padx=(16, 0))

@@ -44,9 +44,12 @@ _SPEC: dict[str, tuple[float, bool]] = {
 class KioskFonts:
     """Named Tk fonts shared by every kiosk widget; ``set_large`` resizes them in place."""
 
-    def __init__(self, root: tk.Misc, large: bool = False) -> None:
+    def __init__(self, root: tk.Misc, large: bool = False,
+                 size: tuple[int, int] | None = None) -> None:
         self.family = tk_look.pick_family(root)
-        self.em = max(14, root.winfo_screenheight() // 40)
+        # The kiosk's window: the whole screen on a real kiosk, a part of it in the demo.
+        self.width, self.height = size or (root.winfo_screenwidth(), root.winfo_screenheight())
+        self.em = max(12, self.height // 40)
         self.large = large
         self.fonts = {name: tkfont.Font(root, family=self.family, size=-self._px(name),
                                         weight="bold" if bold else "normal")

@@ -106,12 +106,12 @@ class MattersView(tk.Frame):
                  anchor="w").pack(side="left", padx=12)
         tk.Label(self, text=tr("kiosk.matters.prompt"), font=fonts["body"], bg=look.BG,
                  fg=look.MUTED, anchor="w", justify="left",
-                 wraplength=self.winfo_screenwidth() // 2).pack(fill="x", pady=(0, 6))
+                 wraplength=fonts.width // 2).pack(fill="x", pady=(0, 6))
         grid = tk.Frame(self, bg=look.BG)
         grid.pack(fill="both", expand=True)
         self.matter_buttons: dict[str, tk.Button] = {}
         buttons = []
-        wrap = max(200, self.winfo_screenwidth() // (3 if fonts.large else 4))
+        wrap = max(200, fonts.width // (3 if fonts.large else 4))
         for m in dept.matters:
             chosen = choice.has(m.code)
             text = ("✓ " if chosen else "") + m.name
@@ -185,7 +185,7 @@ class PriorityView(tk.Frame):
         super().__init__(parent, bg=look.BG)
         tk.Label(self, text=tr("kiosk.priority.prompt"), font=fonts["title"], bg=look.BG,
                  fg=look.INK, anchor="w", justify="left",
-                 wraplength=self.winfo_screenwidth() * 3 // 5).pack(fill="x", pady=(0, 8))
+                 wraplength=fonts.width * 3 // 5).pack(fill="x", pady=(0, 8))
         grid = tk.Frame(self, bg=look.BG)
         grid.pack(fill="both", expand=True)
         self.class_buttons: dict[str, tk.Button] = {}
@@ -220,7 +220,7 @@ class AppointmentView(tk.Frame):
         self.entry.bind("<Return>", lambda _e: self._submit())
         self.message = tk.Label(self, text=message, font=fonts["body"], bg=look.BG,
                                 fg=look.ALERT, anchor="w", justify="left",
-                                wraplength=self.winfo_screenwidth() * 3 // 5)
+                                wraplength=fonts.width * 3 // 5)
         self.message.pack(fill="x")
         self.back_button = big_button(self, "‹ " + tr("kiosk.cancel"), actions.back_to_start,
                                       fonts, bg=look.MUTED, active=look.MUTED, font="body")

@@ -35,7 +35,7 @@ class TicketShownView(tk.Frame):
         self.number = tk.Label(left, text=view.number, font=fonts["number"], bg=look.PANEL,
                                fg=look.INK)
         self.number.pack()
-        wrap = self.winfo_screenwidth() // 2
+        wrap = fonts.width // 2
         self.matters = tk.Label(left, text="、".join(view.services), font=fonts["title"],
                                 bg=look.PANEL, fg=look.INK, wraplength=wrap, justify="center")
         self.matters.pack(pady=4)
@@ -57,6 +57,7 @@ class TicketShownView(tk.Frame):
         right = tk.Frame(self, bg=look.PANEL)
         right.pack(side="right", fill="y", padx=(24, 0))
         self.qr_photo: ImageTk.PhotoImage | None = None
+        self.qr_size = fonts.height // 4
         self.qr_label = tk.Label(right, bg=look.PANEL)
         self.qr_label.pack(pady=(40, 8))
         if view.status_url:
@@ -66,13 +67,13 @@ class TicketShownView(tk.Frame):
                      fg=look.MUTED).pack()
         if view.no_show_rule:
             tk.Label(right, text=view.no_show_rule, font=fonts["small"], bg=look.PANEL,
-                     fg=look.MUTED, wraplength=max(160, self.winfo_screenheight() // 4),
+                     fg=look.MUTED, wraplength=max(160, fonts.height // 4),
                      justify="left").pack(pady=12)
 
     def _draw_qr(self, url: str) -> None:
         if not self.winfo_exists():
             return
-        size = max(160, self.winfo_screenheight() // 4)
+        size = max(120, self.qr_size)
         self.qr_photo = ImageTk.PhotoImage(qr_image(url, size), master=self)
         self.qr_label.configure(image=self.qr_photo)
 
@@ -94,7 +95,7 @@ class BusyView(tk.Frame):
         inner.place(relx=0.5, rely=0.45, anchor="center")
         self.message = tk.Label(inner, text=message, font=fonts["title"], bg=look.BG,
                                 fg=look.ALERT if alert else look.INK,
-                                wraplength=self.winfo_screenwidth() * 3 // 5, justify="center")
+                                wraplength=fonts.width * 3 // 5, justify="center")
         self.message.pack(pady=16)
         buttons = tk.Frame(inner, bg=look.BG)
         buttons.pack()
@@ -119,5 +120,5 @@ class PausedView(tk.Frame):
         tk.Label(inner, text=tr("kiosk.paused.title"), font=fonts["huge"], bg=look.BG,
                  fg=look.ALERT).pack(pady=16)
         self.body = tk.Label(inner, text=body, font=fonts["title"], bg=look.BG, fg=look.INK,
-                             wraplength=self.winfo_screenwidth() * 3 // 5, justify="center")
+                             wraplength=fonts.width * 3 // 5, justify="center")
         self.body.pack()
