@@ -107,3 +107,15 @@ def test_closed_screen_only_while_the_server_said_closed_and_the_clock_agrees() 
     assert not hall_closed({**hall, "open": True}, night)
     assert hall_closed({**hall, "day_closed": True}, morning)
     assert hall_closed({**hall, "opening": None, "closing": None}, morning)
+
+
+def test_the_demo_geometry_sizes_the_kiosk_to_its_window_not_the_screen() -> None:
+    from types import SimpleNamespace
+
+    from ticket_printer.app import build_parser, window_size
+
+    screen = SimpleNamespace(winfo_screenwidth=lambda: 1920, winfo_screenheight=lambda: 1080)
+    demo = build_parser().parse_args(["--geometry", "768x508+1152+520"])
+    assert window_size(demo, screen) == (768, 508)  # type: ignore[arg-type]
+    kiosk = build_parser().parse_args(["--fullscreen"])
+    assert window_size(kiosk, screen) == (1920, 1080)  # type: ignore[arg-type]
