@@ -59,6 +59,7 @@ def setup_matplotlib() -> None:
                                               "DejaVu Sans"]
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["axes.titley"] = 1.0  # fixed: no title re-layout on every draw
 
 
 class StatsTab(ttk.Frame):
@@ -192,17 +193,23 @@ class StatsTab(ttk.Frame):
         self.figure.subplots_adjust(left=0.05, right=0.95, top=0.94, bottom=0.1,
                                     wspace=0.32, hspace=0.42)
         self.axes = self.figure.subplots(2, 2)
+        # twin axes made once: making them anew each time cost more than drawing
+        (hour_ax, _), (counter_ax, clerk_ax) = self.axes
+        self.twins = {"hour": hour_ax.twinx(), "counter": counter_ax.twinx(),
+                      "clerk": clerk_ax.twinx()}
         self.canvas = FigureCanvasTkAgg(self.figure, master=parent)  # type: ignore[no-untyped-call]
         widget = self.canvas.get_tk_widget()  # type: ignore[no-untyped-call]
         widget.pack(fill="both", expand=True)
 
     def draw_charts(self, result: dict[str, Any]) -> None:
         groups = result.get("groups", {})
-        for ax in self.figure.axes[4:]:
-            ax.remove()  # twin axes of the previous drawing
         (hour_ax, matter_ax), (counter_ax, clerk_ax) = self.axes
-        for ax in (hour_ax, matter_ax, counter_ax, clerk_ax):
+        for ax in (hour_ax, matter_ax, counter_ax, clerk_ax, *self.twins.values()):
             ax.clear()
+        for twin_ax in self.twins.values():  # clear() forgets which side a twin is on
+            twin_ax.yaxis.tick_right()
+            twin_ax.yaxis.set_label_position("right")
+            twin_ax.patch.set_visible(False)
 
         def mins(v: Any) -> float:
             return math.nan if v is None else v / 60.0  # no figure: a gap, not a zero
@@ -227,7 +234,7 @@ class StatsTab(ttk.Frame):
         hour_ax.bar(x, issued_h, color="#90b4e0", label=tr("sv.st.legend.issued"))
         hour_ax.set_ylabel(tr("sv.st.axis.tickets"))
         headroom(hour_ax, issued_h)
-        twin = hour_ax.twinx()
+        twin = self.twins["hour"]
         means = [mins(r["wait_mean"]) for r in hours]
         p90s = [mins(r["wait_p90"]) for r in hours]
         twin.plot(x, means, "o-", color="#0b3d91", label=tr("sv.st.legend.mean"))
@@ -262,7 +269,7 @@ class StatsTab(ttk.Frame):
             ax.set_ylabel(tr("sv.st.axis.tickets"))
             headroom(ax, served)
             ax.tick_params(axis="x", labelsize=8, rotation=30)
-            tw = ax.twinx()
+            tw = self.twins[dim]
             line = [scale(r[line_key]) for r in rows]
             tw.plot(labels, line, "o-", color="#0b3d91", label=tr(label_key))
             tw.set_ylabel(tr("sv.st.axis.minutes" if dim == "counter"
