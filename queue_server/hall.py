@@ -22,10 +22,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
-
-from sqlalchemy import Connection, Engine, delete
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from queue_common.protocol import Err, Op
 from queue_server import args as schemas
@@ -53,8 +50,12 @@ from queue_server.hall_day import DayOps
 from queue_server.hall_load import Loader
 from queue_server.hall_visit import VisitOps
 from queue_server.hall_window import WindowOps
-from queue_server.store import db, seed
+from queue_server.store import seed
 from queue_server.store import tables as T
+from queue_server.store.hall_store import STORE_ERRORS, HallStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["Actor", "Hall", "HallError", "Outcome"]
 
@@ -64,9 +65,9 @@ log = logging.getLogger(__name__)
 class Hall(Loader, VisitOps, WindowOps, DayOps):
     """The hall: one instance per server, the only writer of queue state."""
 
-    def __init__(self, config: HallConfig, engine: Engine, clock: Clock) -> None:
+    def __init__(self, config: HallConfig, store: HallStore, clock: Clock) -> None:
         self.config = config
-        self.engine = engine
+        self.store = store
         self.clock = clock
         self.tz = config.tz
         self.credits = policy.Credits(
@@ -78,7 +79,6 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
         self._tx: Tx | None = None
-        self._writer: Connection | None = None
         self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
             Op.LOGIN: self._login, Op.LOGOUT: self._logout, Op.STATE: self._state,
             Op.ISSUE: self._issue, Op.CHECK_IN: self._check_in,
@@ -97,21 +97,21 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
     @classmethod
     def open(cls, config: HallConfig, *, clock: Clock | None = None) -> Hall:
         """Engine, schema upgraded to head, config synced, today's state loaded."""
-        engine = db.make_engine(config.database_url(), synchronous=config.database.synchronous)
-        db.upgrade_to_head(engine)
-        with engine.begin() as conn:
-            seed.sync_from_config(conn, config)
-        hall = cls(config, engine, clock or SystemClock())
+        store = HallStore.open(config.database_url(), config.database.synchronous,
+                               prepare=lambda conn: seed.sync_from_config(conn, config))
+        hall = cls(config, store, clock or SystemClock())
         hall.tick()  # tickets left waiting on an earlier day are closed as not served
         return hall
 
     def close(self) -> None:
         """Release the database connections (a later operation would reconnect)."""
         with self._lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
-            self.engine.dispose()
+            self.store.release()
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for statistics and tests that read the rows)."""
+        return self.store.engine
 
     def apply(self, op: str, args: dict[str, Any], actor: Actor,
               request_key: tuple[str, str] | None = None) -> Outcome:
@@ -151,7 +151,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
                 except Exception as exc:  # nothing of the batch was written
                     self._broken = True
                     self._try_reload()
-                    if isinstance(exc, SQLAlchemyError | OSError):
+                    if isinstance(exc, STORE_ERRORS):
                         err = store_unavailable(exc)
                     else:
                         log.exception("writing a batch failed")
@@ -283,30 +283,18 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             b.update(T.COUNTER, c.id, counter_row(c))
         for cid in tx.counter_services:
             c = self.counter_by_id[cid]
-            b.delete(delete(T.COUNTER_SERVICE).where(T.COUNTER_SERVICE.c.counter_id == cid))
-            for code in c.services:
-                b.insert(T.COUNTER_SERVICE, {"counter_id": cid,
-                                             "service_id": self.services[code].id})
+            b.replace_counter_services(cid, [self.services[code].id for code in c.services])
         for s in tx.new_sessions.values():
             b.insert(T.LOGIN_SESSION, session_row(s))
         for s in tx.sessions.values():
             if s.token_hash not in tx.new_sessions:
                 b.update(T.LOGIN_SESSION, s.token_hash, session_row(s))
-        if self._writer is None:
-            self._writer = self.engine.connect()  # kept: one writer, no pool round trip
-        try:
-            with self._writer.begin():
-                b.flush(self._writer, PK)
-        except BaseException:
-            self._writer.invalidate()
-            self._writer.close()
-            self._writer = None
-            raise
+        self.store.write(b, PK)
 
     def _try_reload(self) -> bool:
         try:
             self._load()
-        except (SQLAlchemyError, OSError):
+        except STORE_ERRORS:
             self._broken = True
             return False
         return True

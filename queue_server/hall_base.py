@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine
-
 from queue_common.protocol import Err, Op
 from queue_server import estimate, policy
 from queue_server.clock import Clock
@@ -33,6 +31,7 @@ from queue_server.live import (
 from queue_server.state_view import StaffInfo, Views
 from queue_server.store import tables as T
 from queue_server.store.batch import Batch
+from queue_server.store.hall_store import HallStore
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ class HallBase:
     """State of the live hall and the helpers operations share (no operations)."""
 
     config: HallConfig
-    engine: Engine
+    store: HallStore
     clock: Clock
     tz: zoneinfo.ZoneInfo
     credits: policy.Credits
@@ -145,7 +144,6 @@ class HallBase:
     _hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None]
     _broken: bool
     _tx: Tx | None
-    _writer: Connection | None
     day: dt.date
     day_known: bool
     day_closed: bool

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from queue_common.protocol import Ev
 from queue_server import args as schemas
 from queue_server.errors import bad_request, conflict
@@ -79,8 +77,7 @@ class DayOps(HallBase):
             # Idempotency replies outlive any client retry and a restart; then they go.
             assert self._tx is not None
             old = now - PROCESSED_KEEP
-            self._tx.batch.delete(delete(T.PROCESSED_REQUEST).where(
-                T.PROCESSED_REQUEST.c.at < old))
+            self._tx.batch.prune_processed(old)
             self.processed = {k: v for k, v in self.processed.items() if v[1] >= old}
             self.day = today
             self.day_known = False
@@ -93,10 +90,7 @@ class DayOps(HallBase):
             self.rated = set()
             self._drop_final_tickets()
         if not self.day_known:
-            with self.engine.connect() as conn:
-                exists = conn.execute(select(T.BUSINESS_DAY.c.day).where(
-                    T.BUSINESS_DAY.c.day == today)).first()
-            if exists is None:
+            if not self.store.business_day_exists(today):
                 self._write_day(now, closed=False)
             self.day_known = True
         return events
@@ -128,7 +122,7 @@ class DayOps(HallBase):
                               "dates are YYYY-MM-DD") from None
         by = a.get("by") or stats.DIMENSIONS
         try:
-            with self.engine.begin() as conn:
+            with self.store.engine.begin() as conn:
                 result: dict[str, Any] = stats.compute(
                     conn, day_from, day_to, by, self.tz, today=self.day,
                     closing=stats.closing_from_hours(self.config.hours))

@@ -6,8 +6,6 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import select
-
 from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
 from queue_server import policy
@@ -52,9 +50,7 @@ class VisitOps(HallBase):
         return self._issue_ticket(services, None, appointment, actor, now)
 
     def _find_appointment(self, code: str, now: dt.datetime) -> Any:
-        ap = T.APPOINTMENT
-        with self.engine.connect() as conn:
-            row = conn.execute(select(ap).where(ap.c.code == code.strip())).first()
+        row = self.store.appointment_by_code(code.strip())
         assert self._tx is not None
         used = row is not None and (row.checked_in_at is not None
                                     or row.id in self._tx.appointments)

@@ -6,8 +6,6 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import select
-
 from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
 from queue_server.errors import HallError, conflict
@@ -25,7 +23,6 @@ from queue_server.live import (
 )
 from queue_server.passwords import verify_password
 from queue_server.state_view import StaffInfo
-from queue_server.store import tables as T
 
 
 class WindowOps(HallBase):
@@ -40,8 +37,7 @@ class WindowOps(HallBase):
                                                 "too many wrong passwords, try again later"),
                             {"retry_after": int((fails[1] - now).total_seconds()) + 1})
         counter = self._counter_arg(a.counter, actor) if a.counter is not None else None
-        with self.engine.connect() as conn:
-            row = conn.execute(select(T.STAFF).where(T.STAFF.c.user == a.user)).first()
+        row = self.store.staff_by_user(a.user)
         if row is None or not row.active or not verify_password(a.password, row.password_hash):
             count = (fails[0] if fails else 0) + 1
             until = now + dt.timedelta(seconds=lg.lockout_seconds) if count >= lg.max_failures \

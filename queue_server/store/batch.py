@@ -29,10 +29,13 @@ from sqlalchemy import (
     Executable,
     Table,
     bindparam,
+    delete,
     insert,
     update,
 )
 from sqlalchemy.exc import DBAPIError
+
+from queue_server.store import tables
 
 # Insert order respects foreign keys (ticket before item before period ...).
 INSERT_ORDER = ("business_day", "staff", "ticket", "ticket_item", "period", "event", "rating",
@@ -57,6 +60,18 @@ class Batch:
 
     def delete(self, stmt: Executable) -> None:
         self.deletes.append(stmt)
+
+    def replace_counter_services(self, counter_id: int, service_ids: list[int]) -> None:
+        """A window's matters become exactly these (supervisor's counter_services)."""
+        t = tables.COUNTER_SERVICE
+        self.delete(delete(t).where(t.c.counter_id == counter_id))
+        for sid in service_ids:
+            self.insert(t, {"counter_id": counter_id, "service_id": sid})
+
+    def prune_processed(self, before: dt.datetime) -> None:
+        """Forget stored replies older than `before` (idempotency keys past any retry)."""
+        t = tables.PROCESSED_REQUEST
+        self.delete(delete(t).where(t.c.at < before))
 
     def __bool__(self) -> bool:
         return bool(self.deletes) or any(self.inserts.values()) or any(self.updates.values())

@@ -34,6 +34,7 @@ from queue_server.live import FINAL_ITEM, FINAL_TICKET
 from queue_server.passwords import hash_password
 from queue_server.store import db, seed
 from queue_server.store import tables as T
+from queue_server.store.hall_store import HallStore
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 THURSDAY_9 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
@@ -306,7 +307,7 @@ class HallKit:
                 by_service[codes[i["service_id"]]] += 1
         assert snap["waiting"]["by_service"] == dict(by_service)
         # The live projection equals a fresh load of the database.
-        fresh = Hall(self.config, self.hall.engine, self.clock).snapshot()
+        fresh = Hall(self.config, HallStore(self.hall.engine), self.clock).snapshot()
         for key in ("tickets", "counters", "waiting", "business_day", "recent_calls"):
             assert snap[key] == fresh[key], f"memory and database differ in {key}"
         # The index picks exactly what the pure policy picks, at every open window.

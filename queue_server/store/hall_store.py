@@ -1,0 +1,180 @@
+"""The hall's way into the database: the reads it makes and the one writer it keeps.
+
+Only the store imports SQLAlchemy (STYLE.md): queue_server.hall asks for rows by
+meaning ("today's live tickets", "open periods of these tickets") and hands a Batch
+to ``write``, which commits it in one transaction on a connection kept for the
+purpose (a single writer needs no pool round trip per commit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from queue_server.store import db
+from queue_server.store import tables as T
+from queue_server.store.batch import Batch
+
+# What a failing database looks like to the hall: nothing of the transaction applied.
+STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+CHUNK = 500  # ids per IN (...) list
+
+
+class HallStore:
+    """One hall's database: reads on demand, writes through one kept connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer: Connection | None = None
+
+    @classmethod
+    def open(cls, url: str, synchronous: str,
+             prepare: Callable[[Connection], None] | None = None) -> HallStore:
+        """Engine, schema upgraded to head, then `prepare` (e.g. config sync) committed."""
+        engine = db.make_engine(url, synchronous=synchronous)
+        db.upgrade_to_head(engine)
+        if prepare is not None:
+            with engine.begin() as conn:
+                prepare(conn)
+        return cls(engine)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a group of reads (the loaders below take it)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def write(self, batch: Batch, pk: dict[str, str]) -> None:
+        """Commit the batch in one transaction; on any failure nothing of it stays."""
+        if self._writer is None:
+            self._writer = self.engine.connect()
+        try:
+            with self._writer.begin():
+                batch.flush(self._writer, pk)
+        except BaseException:
+            self._writer.invalidate()
+            self._writer.close()
+            self._writer = None
+            raise
+
+    def release(self) -> None:
+        """Close every connection (the next read or write reconnects)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.engine.dispose()
+
+    # -- single lookups -------------------------------------------------------------
+
+    def staff_by_user(self, user: str) -> Row[Any] | None:
+        with self.reading() as conn:
+            return conn.execute(select(T.STAFF).where(T.STAFF.c.user == user)).first()
+
+    def appointment_by_code(self, code: str) -> Row[Any] | None:
+        with self.reading() as conn:
+            return conn.execute(select(T.APPOINTMENT).where(
+                T.APPOINTMENT.c.code == code)).first()
+
+    def business_day_exists(self, day: dt.date) -> bool:
+        with self.reading() as conn:
+            return conn.execute(select(T.BUSINESS_DAY.c.day).where(
+                T.BUSINESS_DAY.c.day == day)).first() is not None
+
+
+# -- what the hall loads at start-up (each takes a connection from HallStore.reading) --
+
+def departments(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(T.DEPARTMENT).order_by(T.DEPARTMENT.c.id)).all()
+
+
+def services(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(T.SERVICE).order_by(T.SERVICE.c.id)).all()
+
+
+def counter_services(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(T.COUNTER_SERVICE)).all()
+
+
+def counters(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(T.COUNTER).order_by(T.COUNTER.c.number)).all()
+
+
+def staff(conn: Connection) -> Sequence[Row[Any]]:
+    return conn.execute(select(T.STAFF)).all()
+
+
+def open_sessions(conn: Connection, now: dt.datetime) -> Sequence[Row[Any]]:
+    s = T.LOGIN_SESSION
+    return conn.execute(select(s).where(s.c.ended_at.is_(None), s.c.expires_at > now)).all()
+
+
+def business_day(conn: Connection, day: dt.date) -> Row[Any] | None:
+    return conn.execute(select(T.BUSINESS_DAY).where(T.BUSINESS_DAY.c.day == day)).first()
+
+
+def live_tickets(conn: Connection, day: dt.date, final: Iterable[str]) -> Sequence[Row[Any]]:
+    """Every ticket of `day`, and earlier tickets not yet in a final state."""
+    t = T.TICKET
+    return conn.execute(select(t).where(or_(t.c.business_day == day,
+                                            t.c.state.not_in(list(final))))
+                        .order_by(t.c.id)).all()
+
+
+def items_of(conn: Connection, ticket_ids: list[int]) -> Iterator[Row[Any]]:
+    i = T.TICKET_ITEM
+    for chunk in _chunks(ticket_ids):
+        yield from conn.execute(select(i).where(i.c.ticket_id.in_(chunk))
+                                .order_by(i.c.ticket_id, i.c.position))
+
+
+def open_periods_of(conn: Connection, ticket_ids: list[int]) -> Iterator[Row[Any]]:
+    p = T.PERIOD
+    for chunk in _chunks(ticket_ids):
+        yield from conn.execute(select(p).where(p.c.ticket_id.in_(chunk), p.c.end.is_(None)))
+
+
+def rated_among(conn: Connection, ticket_ids: list[int]) -> set[int]:
+    r = T.RATING
+    out: set[int] = set()
+    for chunk in _chunks(ticket_ids):
+        out.update(x[0] for x in conn.execute(select(r.c.ticket_id).where(
+            r.c.ticket_id.in_(chunk))))
+    return out
+
+
+def next_ids(conn: Connection, tables: Iterable[str]) -> dict[str, int]:
+    """max(id) + 1 per table: the hall, sole writer of these tables, numbers rows itself."""
+    return {name: (conn.execute(select(func.max(T.__dict__[name.upper()].c.id))).scalar()
+                   or 0) + 1 for name in tables}
+
+
+def processed_since(conn: Connection, since: dt.datetime) -> Sequence[Row[Any]]:
+    pr = T.PROCESSED_REQUEST
+    return conn.execute(select(pr).where(pr.c.at > since)).all()
+
+
+def event_data(conn: Connection, day: dt.date, types: list[str], *,
+               newest: int | None = None) -> Sequence[Any]:
+    """(device, data) of the day's audit events of these types, oldest first."""
+    e = T.EVENT
+    q = select(e.c.id, e.c.device, e.c.data).where(e.c.business_day == day, e.c.type.in_(types))
+    if newest is not None:
+        rows = conn.execute(q.order_by(e.c.id.desc()).limit(newest)).all()
+        return list(reversed(rows))
+    return conn.execute(q.order_by(e.c.id)).all()
+
+
+def serving_periods_since(conn: Connection, since: dt.datetime) -> Sequence[Any]:
+    p = T.PERIOD
+    return conn.execute(select(p.c.ticket_id, p.c.service_id, p.c.start, p.c.end).where(
+        p.c.kind == "serving", p.c.end.is_not(None), p.c.start > since)
+        .order_by(p.c.start)).all()
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
