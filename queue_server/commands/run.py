@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"queue-server run: cannot start: {exc}", file=sys.stderr)
             return 1
         if status_port >= 0:
-            status = _start_status_page(options.host, status_port, server)
+            status = _start_status_page(options.host, status_port, server, config)
         _install_stop_handlers(server)
         ready = {"request_port": server.request_port, "event_port": server.event_port,
                  "status_port": status.port if status is not None else None,
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_status_page(host: str, port: int, server: Any) -> Any:
+def _start_status_page(host: str, port: int, server: Any, config: Any = None) -> Any:
     """The KIOSK engineer's status page, if present; it reads through the loop."""
     try:
         from queue_server.status_page import start_status_server
@@ -95,7 +95,10 @@ def _start_status_page(host: str, port: int, server: Any) -> Any:
         log.warning("status page module missing: no citizen status page")
         return None
     try:
-        return start_status_server(host, port, server.status_lookup())
+        names = {s.code: s.name for s in config.services} if config is not None else {}
+        return start_status_server(host, port, server.status_lookup(),
+                                   hall_name=config.hall.name if config is not None else "",
+                                   service_names=names)
     except OSError as exc:
         log.error("status page not started on port %s: %s", port, exc)
         return None
