@@ -78,6 +78,7 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         self._failures: dict[str, tuple[int, dt.datetime | None]] = {}
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
+        self._staff_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._tx: Tx | None = None
         self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
             Op.LOGIN: self._login, Op.LOGOUT: self._logout, Op.STATE: self._state,
@@ -210,9 +211,10 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             }
 
     def tick(self) -> list[Event]:
-        """About once a second: business-day rollover (yesterday's queue closed)."""
+        """About once a second: staff changes from the CLI, business-day rollover."""
         with self._lock:
             now = self.clock.now()
+            self._refresh_staff(now)
             today = self._local_day(now)
             stale = [t for t in self.tickets.values()
                      if t.business_day < today and t.state in ("waiting", "parked")]

@@ -143,6 +143,7 @@ class HallBase:
     _failures: dict[str, tuple[int, dt.datetime | None]]
     _hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None]
     _broken: bool
+    _staff_checked: dt.datetime
     _tx: Tx | None
     day: dt.date
     day_known: bool

@@ -23,6 +23,10 @@ from queue_server.live import (
 )
 from queue_server.passwords import verify_password
 from queue_server.state_view import StaffInfo
+from queue_server.store import hall_store as hs
+from queue_server.store.hall_store import STORE_ERRORS
+
+STAFF_REFRESH = dt.timedelta(seconds=30)
 
 
 class WindowOps(HallBase):
@@ -186,3 +190,17 @@ class WindowOps(HallBase):
         self._audit(Ev.COUNTER_SERVICES, now, actor, counter=c, data={"services": c.services})
         return ({"counter": self.views.counter(c)},
                 [self._event(Ev.COUNTER_SERVICES, counters=[c])])
+
+    def _refresh_staff(self, now: dt.datetime) -> None:
+        """Pick up `queue-server staff add/disable` made while serving (every 30 s): a
+        disabled account's tokens stop working without a restart."""
+        if now < self._staff_checked + STAFF_REFRESH and now >= self._staff_checked:
+            return
+        self._staff_checked = now
+        try:
+            with self.store.reading() as conn:
+                rows = hs.staff(conn)
+        except STORE_ERRORS:
+            return  # keep what we know; the next tick tries again
+        for r in rows:
+            self.staff[r.id] = StaffInfo(r.id, r.user, r.name, r.badge, r.role, bool(r.active))

@@ -488,3 +488,16 @@ def test_a_login_reply_is_never_stored(kit: HallKit) -> None:
     b = kit.ok("login", args, dev, ("counter-1", "l1"))
     assert a["token"] != b["token"]
     assert kit.rows("processed_request") == []
+
+
+def test_a_disabled_account_is_cut_off_without_a_restart(kit: HallKit) -> None:
+    from queue_server.store import tables as T
+
+    kit.login("clerk1", counter=1)
+    with kit.hall.engine.begin() as conn:  # `queue-server staff disable clerk1`
+        conn.execute(T.STAFF.update().where(T.STAFF.c.user == "clerk1").values(active=False))
+    kit.clock.advance(seconds=31)
+    kit.hall.tick()
+    with pytest.raises(HallError) as exc:
+        kit.hall.actor_for(kit.tokens["clerk1"], "counter-1", "counter")
+    assert exc.value.code == Err.UNAUTHENTICATED
