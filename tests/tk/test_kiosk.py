@@ -161,6 +161,7 @@ def test_appointment_check_in_gives_an_appointment_ticket_once(tmp_path: Path,
         assert watcher.wait_until(lambda: len(watcher.mirror.state["tickets"]) == 1, 5)
         (ticket,) = _tickets(watcher)
         assert ticket["kind"] == "appointment"
+        assert ticket["number"].startswith("Y")  # [numbering] appointment_prefix
         assert [i["service"] for i in ticket["items"]] == ["RS01", "YB01"]
 
         rig.main().done_button.invoke()
