@@ -326,3 +326,8 @@ class HallKit:
             got = self.hall.waiting.next_for(c.number, c.services,
                                              transfer_first=self.hall.credits.transfer_first)
             assert (want.ticket_id if want else None) == (got.id if got else None)
+        # People ahead from the index equal the pure rule's count.
+        for w in waiting:
+            live = self.hall.tickets[w.ticket_id]
+            reach = self.hall._reachable(live)
+            assert self.hall._ahead(live) == policy.ahead_of(w, waiting, reach), w
