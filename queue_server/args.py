@@ -56,6 +56,9 @@ class TransferArgs(_Args):
     service: str | None = None
     counter: int | None = None
     note: str = ""
+    # A supervisor moves a WAITING ticket to a window (the dashboard's 移到窗口, audited
+    # with the note as its reason); without it, the clerk transfers the window's ticket.
+    ticket_id: int | None = None
 
 
 class ParkArgs(_Args):

@@ -316,6 +316,8 @@ class VisitOps(HallBase):
     def _transfer(self, a: schemas.TransferArgs, actor: Actor
                   ) -> tuple[dict[str, Any], list[Event]]:
         """转移: to a matter queue (kept place, matter added) or to one window."""
+        if a.ticket_id is not None:
+            return self._move_waiting(a, actor)
         c = self._staffed_counter(actor)
         t = self._current_ticket(c, "called", "serving")
         if (a.service is None) == (a.counter is None):
@@ -359,6 +361,37 @@ class VisitOps(HallBase):
             "note": a.note[:200]})
         return ({"ticket": self.views.ticket(t)},
                 [self._event(Ev.TICKET_TRANSFERRED, tickets=[t], counters=[c])])
+
+    def _move_waiting(self, a: schemas.TransferArgs, actor: Actor
+                      ) -> tuple[dict[str, Any], list[Event]]:
+        """A supervisor sends a waiting ticket to one window (it keeps its place; that
+        window calls it first), with a reason for the audit log."""
+        if actor.staff_role not in ("supervisor", "admin"):
+            raise HallError(Err.FORBIDDEN, bilingual("只有值班长可以移动等候中的号",
+                                                     "only a supervisor moves a waiting ticket"),
+                            {"field": "args.ticket_id"})
+        assert a.ticket_id is not None
+        t = self._ticket_arg(a.ticket_id)
+        if t.state != "waiting":
+            raise conflict("ticket", t.state, f"{t.number}号当前状态为{t.state}",
+                           f"ticket {t.number} is {t.state}", ticket_id=t.id)
+        if a.counter is None or a.service is not None:
+            raise bad_request("args.counter", "请指定要移到的窗口", "name the window to move to")
+        if not a.note.strip():
+            raise bad_request("args.note", "请填写原因", "a reason is required")
+        target = self._counter_arg(a.counter, actor)
+        if target.state == "closed":
+            raise HallError(Err.COUNTER_CLOSED, bilingual(f"{target.number}号窗口未开放",
+                                                         f"window {target.number} is closed"),
+                            {"counter": target.number, "state": target.state})
+        now = self.clock.now()
+        t.transfer_to_counter_id = target.id
+        self._set_state(t, "waiting")  # re-indexed under its new window
+        self._audit(Ev.TICKET_TRANSFERRED, now, actor, ticket=t, counter=target, data={
+            "to_counter": target.number, "to_service": None, "note": a.note[:200],
+            "moved_waiting": True})
+        return ({"ticket": self.views.ticket(t)},
+                [self._event(Ev.TICKET_TRANSFERRED, tickets=[t])])
 
     def _park(self, a: schemas.ParkArgs, actor: Actor) -> tuple[dict[str, Any], list[Event]]:
         """挂起: the citizen fetches a document; the window calls others meanwhile."""

@@ -278,3 +278,27 @@ def test_a_supervisor_logging_in_at_the_counter_client_gets_the_dashboard(
         with contextlib.suppress(tk.TclError):
             root.destroy()
         gc.collect()
+
+
+def test_a_waiting_ticket_moved_to_a_window_is_called_there_first(
+        hall: LiveHall, office: Office) -> None:
+    kiosk = hall.connect("kiosk-1")
+    hall.connect("counter-1", user="clerk1", counter=1)
+    clerk2 = hall.connect("counter-2", user="clerk2", counter=2)
+    older = ok(kiosk.call("issue", {"services": ["RS01"]}))["ticket"]
+    moved = ok(kiosk.call("issue", {"services": ["RS01"]}))["ticket"]
+    live = office.dash.live
+    office.wait(lambda: str(moved["id"]) in office.rows(live.tickets))
+    office.wait(lambda: office.window(2)[1] == "空闲")
+    live.tickets.selection_set(str(moved["id"]))
+    dialog = live.move_ticket()
+    assert dialog is not None
+    dialog.choice.set("2")
+    dialog.ok_button.invoke()  # no reason: refused, nothing sent
+    assert dialog.winfo_exists()
+    dialog.reason.insert(0, "行动不便，就近窗口办理")
+    dialog.ok_button.invoke()
+    office.wait(lambda: (office.conn.mirror.ticket(moved["id"]) or {})
+                .get("transfer_to_counter") == 2, str(office.dash.status.cget("text")))
+    called = ok(clerk2.call("call_next"))["ticket"]
+    assert (called["number"], older["number"]) == (moved["number"], "A001")
