@@ -41,10 +41,10 @@ log = logging.getLogger(__name__)
 
 GEOMETRY = re.compile(r"^\d+x\d+([+-]-?\d+[+-]-?\d+)?$")
 # How often the Tk thread drains the connection: a call waits at most this long before
-# it is drawn (the default 25 ms would be half of the 50 ms budget). Each empty wake-up
-# costs CPU: measured on the 2-core build VM, idle board CPU was 1.9-2.2 % at 10 ms,
-# 1.5 % at 15 ms, 1.4 % at 20 ms against a 2 % budget (bench/board.py).
-PUMP_MS = 15
+# it is drawn (50 ms budget from commit to repaint). Each empty wake-up costs CPU: on
+# the 2-core build VM a 1080p board idled at 1.9-2.2 % CPU with 10 ms, 2.0 % with 15,
+# 1.4-1.5 % with 20 and 1.2-1.3 % with 25 ms, against a 2 % budget (bench/board.py).
+PUMP_MS = 20
 HEALTH_FIRST_MS = 3_000  # the first report, once the voice has started
 HEALTH_CHECK_MS = 10_000
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
