@@ -117,6 +117,7 @@ def live_view(state: dict[str, Any], now: dt.datetime,
     view.waiting_total = len(waiting)
 
     open_by_matter: dict[str, int] = {}
+    staffed_by_matter: dict[str, int] = {}  # open or paused (away for a while)
     for number in sorted(counters):
         c = counters[number]
         c_state = str(c.get("state", "closed"))
@@ -125,6 +126,9 @@ def live_view(state: dict[str, Any], now: dt.datetime,
             view.open_windows += 1
             for code in services:
                 open_by_matter[code] = open_by_matter.get(code, 0) + 1
+        if c_state != "closed":
+            for code in services:
+                staffed_by_matter[code] = staffed_by_matter.get(code, 0) + 1
         since_s = _elapsed(c.get("since"), now)
         paused_long = (c_state == "paused" and since_s is not None
                        and since_s > limits["pause_minutes"] * 60)
@@ -162,7 +166,8 @@ def live_view(state: dict[str, Any], now: dt.datetime,
             view.alerts.append(Alert("queue", code, {
                 "matter": s.get("name", code), "waiting": len(mine),
                 "per": f"{per:.1f}", "limit": limits["queue_length"]}))
-        elif mine and not windows:
+        elif mine and not staffed_by_matter.get(code):
+            # nobody on duty takes it (a paused window has its own alert when too long)
             view.alerts.append(Alert("no_window", code, {
                 "matter": s.get("name", code), "waiting": len(mine)}))
 

@@ -95,3 +95,9 @@ def test_thresholds_default_when_the_hall_sends_none() -> None:
 
 def test_durations_read_as_minutes_and_hours() -> None:
     assert (duration(65), duration(3725), duration(None)) == ("1:05", "1:02:05", "")
+
+
+def test_a_matter_whose_only_window_is_on_a_short_pause_raises_no_alert_yet() -> None:
+    state = hall([ticket(1, "C001", ["MZ01"], 2)],
+                 [counter(1, "paused", ["MZ01"], pause_reason="lunch", since=at(5))])
+    assert live_view(state, NOW).alerts == []
