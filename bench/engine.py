@@ -12,6 +12,7 @@ the process, may lose the last commits on power loss).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import platform
@@ -19,7 +20,9 @@ import sqlite3
 import sys
 import tempfile
 import time
+import uuid
 import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +41,9 @@ SERVICES = [("RS01", "A"), ("RS02", "A"), ("YB01", "B"), ("YB02", "B"), ("MZ01",
             ("ZJ01", "D"), ("JZ01", "E"), ("GJJ01", "H")]
 
 
-def config_text(synchronous: str) -> str:
-    parts = ['[hall]\nname = "bench"\n', f'[database]\nsynchronous = "{synchronous}"\n',
+def config_text(synchronous: str, url: str = "") -> str:
+    parts = ['[hall]\nname = "bench"\n',
+             f'[database]\nsynchronous = "{synchronous}"\nurl = "{url}"\n',
              '[[department]]\ncode = "D"\nname = "综合"\n']
     parts += [f'[[service]]\ncode = "{c}"\nname = "{c}"\ndepartment = "D"\nprefix = "{p}"\n'
               f"minutes = 8\n" for c, p in SERVICES]
@@ -47,8 +51,9 @@ def config_text(synchronous: str) -> str:
     return "\n".join(parts)
 
 
-def make_hall(folder: Path, synchronous: str, clock: FakeClock) -> tuple[Hall, list[Actor]]:
-    text = config_text(synchronous)
+def make_hall(folder: Path, synchronous: str, clock: FakeClock,
+              url: str = "") -> tuple[Hall, list[Actor]]:
+    text = config_text(synchronous, url)
     (folder / "config.toml").write_text(text, encoding="utf-8")
     cfg = parse_config(text, str(folder / "config.toml"))
     engine = db.make_engine(cfg.database_url(), synchronous=synchronous)
@@ -102,11 +107,12 @@ def cycle_commands(clerks: list[Actor], round_no: int) -> list[list[tuple[str, d
     return steps
 
 
-def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int) -> dict[str, Any]:
+def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
+        url: str = "") -> dict[str, Any]:
     tz = zoneinfo.ZoneInfo("Asia/Shanghai")
     clock = FakeClock(dt.datetime(2026, 11, 26, 9, 0, tzinfo=tz))
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
-        hall, clerks = make_hall(Path(tmp), synchronous, clock)
+        hall, clerks = make_hall(Path(tmp), synchronous, clock, url)
         fill(hall, waiting, clock)
         ops = errors = 0
         commits = 0
@@ -129,7 +135,8 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int) -
         still_waiting = len(hall.waiting)
         hall.close()
     latencies.sort()
-    return {"synchronous": synchronous, "mode": mode, "batch": batch if mode != "per-op" else 1,
+    return {"database": "postgresql" if url else "sqlite",
+            "synchronous": synchronous if not url else None, "mode": mode, "batch": batch if mode != "per-op" else 1,
             "waiting_at_start": waiting, "waiting_at_end": still_waiting,
             "counters": COUNTERS, "ops": ops, "errors": errors, "commits": commits,
             "seconds": round(elapsed, 3), "ops_per_second": round(ops / elapsed),
@@ -164,6 +171,9 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=64,
                     help="operations per group commit (the server batches up to 64)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--pg", default=None, metavar="URL",
+                    help="also measure PostgreSQL (a fresh schema is made and dropped), e.g. "
+                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     a = ap.parse_args()
     results = []
     load_at_start = _load()
@@ -179,6 +189,14 @@ def main() -> int:
             print(f"{synchronous:<12}{mode:<14}{r['ops_per_second']:>9}"
                   f"{r['commit_latency_ms_p50']:>9}{r['commit_latency_ms_p99']:>9}"
                   f"{r['errors']:>8}", flush=True)
+    if a.pg:
+        for mode in ("per-op", "group-commit"):
+            with _pg_schema(a.pg) as url:
+                r = run("FULL", mode, a.waiting, a.seconds, a.batch, url)
+            results.append(r)
+            print(f"{'postgresql':<12}{mode:<14}{r['ops_per_second']:>9}"
+                  f"{r['commit_latency_ms_p50']:>9}{r['commit_latency_ms_p99']:>9}"
+                  f"{r['errors']:>8}", flush=True)
     out = a.out or ROOT / "bench" / "results" / f"engine-{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     doc = {"benchmark": "engine", "command": "python bench/engine.py " + " ".join(sys.argv[1:]),
@@ -192,6 +210,24 @@ def main() -> int:
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out}")
     return 0
+
+
+@contextlib.contextmanager
+def _pg_schema(base: str) -> Iterator[str]:
+    """A throw-away PostgreSQL schema; yields a URL whose search_path is that schema."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _load() -> list[float] | None:
