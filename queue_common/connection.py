@@ -41,6 +41,7 @@ OFFLINE = "OFFLINE"  # not sent: the server is unreachable
 TIMEOUT = "TIMEOUT"  # sent, but no reply within the timeout after every retry
 HEARTBEAT_SILENCE = 3.0  # seconds without any event or heartbeat: offline, re-snapshot
 SNAPSHOT_RETRY = 0.25
+REBUILD_AFTER = 5.0  # seconds without any sign of the server: new sockets
 _instances = itertools.count(1)
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -317,7 +318,7 @@ class Connection:
         sock.heartbeat_timeout = 3000
         return sock
 
-    def _io_main(self, wake: zmq.Socket[bytes]) -> None:
+    def _connect(self) -> tuple[zmq.Socket[bytes], zmq.Socket[bytes]]:
         dealer = self._socket(zmq.DEALER)
         dealer.immediate = True
         dealer.connect(self.endpoint.request_url)
@@ -326,11 +327,16 @@ class Connection:
         if self.mirrored:
             sub.setsockopt(zmq.SUBSCRIBE, b"")
             sub.connect(self.endpoint.event_url)
+        return dealer, sub
+
+    def _io_main(self, wake: zmq.Socket[bytes]) -> None:
+        dealer, sub = self._connect()
         poller = zmq.Poller()
         for s in (wake, dealer, sub):
             poller.register(s, zmq.POLLIN)
         pending: dict[str, _Request] = {}
         sync = _Sync(last_heard=time.monotonic())
+        rebuilt = time.monotonic()
         try:
             while True:
                 ready = dict(poller.poll(50))
@@ -347,6 +353,20 @@ class Connection:
                 if sub in ready:
                     self._read_events(sub, dealer, pending, sync)
                 self._check_timers(dealer, pending, sync)
+                now = time.monotonic()
+                silent = (now - max(sync.last_heard, rebuilt) if self.mirrored
+                          else (0.0 if self.online else now - rebuilt))
+                if silent > REBUILD_AFTER:
+                    # libzmq never reconnects after a refused handshake (checked: a key
+                    # trusted a moment later stays locked out), and an odd network may
+                    # leave a socket half-dead: start both sockets afresh.
+                    rebuilt = now
+                    for s in (dealer, sub):
+                        poller.unregister(s)
+                        s.close(linger=0)
+                    dealer, sub = self._connect()
+                    poller.register(dealer, zmq.POLLIN)
+                    poller.register(sub, zmq.POLLIN)
         finally:
             for s in (wake, dealer, sub):
                 s.close(linger=0)

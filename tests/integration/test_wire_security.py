@@ -234,3 +234,20 @@ def test_a_request_while_the_server_is_away_fails_at_once_as_offline(tmp_path: P
         assert reply.error_code == "OFFLINE"
         assert time.monotonic() - t0 < 1.0, "IMMEDIATE: not queued for later delivery"
         assert kiosk.online is False
+
+
+def test_a_device_refused_once_gets_in_after_it_is_trusted(
+        served: tuple[HallServer, FakeHall, Path]) -> None:
+    """libzmq never retries a refused handshake by itself; the connection must."""
+    server, hall, data = served
+    keys.create_device_keys(data, "kiosk-2", "kiosk")
+    held = data / "kiosk-2.key.held"
+    (paths.trusted_keys_dir(data) / "kiosk-2.key").rename(held)
+    time.sleep(1.2)  # the server has re-read keys/trusted without kiosk-2
+    late = Connection(_endpoint(server), ClientKeys.from_data_dir(data, "kiosk-2"),
+                      device="kiosk-2")
+    with late:
+        assert not late.wait_until(lambda: late.online, 1.5), "refused while untrusted"
+        held.rename(paths.trusted_keys_dir(data) / "kiosk-2.key")
+        assert late.wait_until(lambda: late.online, 10), "in, once trusted"
+        assert late.call(p.Op.ISSUE, {"services": ["RS01"]}).ok
