@@ -109,3 +109,17 @@ def list_devices(data: Path) -> list[DeviceRow]:
         if name not in rows:
             rows[name] = DeviceRow(name, dev.role, dev.public_key, True, None, None)
     return sorted(rows.values(), key=lambda r: (not r.trusted, r.name))
+
+
+def disagreements(data: Path) -> list[str]:
+    """Where the device table and keys/trusted disagree (logged by `run` at start-up)."""
+    out = []
+    for row in list_devices(data):
+        if row.created_at is None:
+            out.append(f"device {row.name} is trusted but not in the device table")
+        elif row.revoked_at is None and not row.trusted:
+            out.append(f"device {row.name} is active in the table but its key is not "
+                       "trusted (missing or different file in keys/trusted)")
+        elif row.revoked_at is not None and row.trusted:
+            out.append(f"device {row.name} was revoked but its key is trusted again")
+    return out

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:  # bad keys, port in use (zmq or OS errors)
             print(f"queue-server run: cannot start: {exc}", file=sys.stderr)
             return 1
+        _check_devices(data)
         if status_port >= 0:
             status = _start_status_page(options.host, status_port, server, config)
         _install_stop_handlers(server)
@@ -85,6 +86,17 @@ def run(args: argparse.Namespace) -> int:
         server.close()
         hall.close()
     return 0
+
+
+def _check_devices(data: Any) -> None:
+    """Say at start-up where the device table and the trusted keys disagree."""
+    from queue_server.devices import disagreements
+
+    try:
+        for problem in disagreements(data):
+            log.warning("devices: %s", problem)
+    except Exception as exc:  # a report, never a reason not to serve
+        log.warning("devices: could not compare the table with keys/trusted: %s", exc)
 
 
 def _start_status_page(host: str, port: int, server: Any, config: Any = None) -> Any:
