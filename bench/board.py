@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
           f"max {ic['max_all']} %, mean {ic['mean_all']} %")
     print(f"  scrolling-notice board: CPU {marquee_cpu:.2f} %, RSS {marquee_rss:.1f} MB")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = Path(args.out) if args.out else RESULTS / "board.json"
+    path = Path(args.out) if args.out else (
+        RESULTS / f"board-{args.boards}subs-{args.real}real.json")
     path.write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     print(f"  -> {path}")
     return 0
