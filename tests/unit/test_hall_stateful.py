@@ -190,6 +190,12 @@ class HallDay(RuleBasedStateMachine):
     def reassign_window(self, n: int, services: list[str]) -> None:
         self.do("counter_services", {"counter": n, "services": services}, self.sup)
 
+    @precondition(_has_ticket("waiting"))
+    @rule(i=st.integers(0, 50), to=windows)
+    def supervisor_moves_a_waiting_ticket(self, i: int, to: int) -> None:
+        self.do("transfer", {"ticket_id": self.some_ticket(i, "waiting"), "counter": to,
+                             "note": "窗口3更快"}, self.sup)
+
     @rule(i=st.integers(0, 50))
     def cancel(self, i: int) -> None:
         self.do("cancel_ticket", {"ticket_id": self.some_ticket(i, "waiting", "parked"), "reason": "重复取号"},
