@@ -1,9 +1,10 @@
 """`display-board`: the hall board (综合屏) or one window's screen (--counter N), with voice.
 
-The app only wires things: the connection's mirror -> board_model -> a view, and call
-events -> the announcer. It renders what the server says and never decides anything;
-it never blocks the Tk thread (the connection's I/O thread owns the sockets, the
-announcer's worker owns pyttsx3 and the audio device).
+    display-board [--server HOST[:REQ:EV]] [--data DIR] [--device board-1] [--counter N]
+                  [--fullscreen] [--geometry WxH+X+Y] [--lang zh|en] [--mute] [--preview]
+    display-board --say-to FILE.wav --number A012 --counter 3
+
+The command line only: the screen itself is board_app.BoardApp.
 """
 
 from __future__ import annotations
@@ -14,40 +15,24 @@ import logging
 import re
 import signal
 import sys
-import threading
-import time
 import tkinter as tk
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
-from display_board.announcer import Announcement, Announcer, Health
-from display_board.audio import Player, SystemPlayer
-from display_board.board_model import BoardView, CounterView, board_view, counter_view
-from display_board.counter_screen import CounterScreen
-from display_board.hall_board import HallBoard
+from display_board.board_app import PUMP_MS, BoardApp
 from display_board.settings import (
     AnnounceSettings,
     announce_settings,
-    board_settings,
     read_local_config,
 )
 from queue_common import i18n, paths
 from queue_common.i18n import tr
-from queue_common.protocol import Ev, Op
 
 log = logging.getLogger(__name__)
 
 GEOMETRY = re.compile(r"^\d+x\d+([+-]-?\d+[+-]-?\d+)?$")
-# How often the Tk thread drains the connection: a call waits at most this long before
-# it is drawn (50 ms budget from commit to repaint). Each empty wake-up costs CPU: on
-# the 2-core build VM a 1080p board idled at 1.9-2.2 % CPU with 10 ms, 2.0 % with 15,
-# 1.4-1.5 % with 20 and 1.2-1.3 % with 25 ms, against a 2 % budget (bench/board.py).
-PUMP_MS = 20
-HEALTH_FIRST_MS = 3_000  # the first report, once the voice has started
-HEALTH_CHECK_MS = 10_000
-CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
 
 
 def both(key: str, **kwargs: object) -> str:
@@ -61,190 +46,6 @@ def both(key: str, **kwargs: object) -> str:
     finally:
         i18n.set_language(lang)
     return f"{zh} / {en}"
-
-
-class Source(Protocol):
-    """What the app needs of queue_common.connection.Connection."""
-
-    online: bool
-
-    @property
-    def mirror(self) -> Any: ...
-
-    def add_listener(self, fn: Any) -> None: ...
-
-    def request(self, op: str, args: dict[str, Any] | None = None, *,
-                callback: Any = None) -> str: ...
-
-
-class BoardApp:
-    """Connects a view (hall board or window screen) and the announcer to a connection."""
-
-    def __init__(self, root: tk.Misc, source: Source, *, local: Mapping[str, Any] | None = None,
-                 counter: int | None = None, mute: bool = False,
-                 player: Player | None = None, speaker_factory: Any = None,
-                 trace: IO[str] | None = None) -> None:
-        self.root = root
-        self.source = source
-        self.local = dict(local or {})
-        self.counter = counter
-        self._trace = trace
-        self._trace_lock = threading.Lock()
-        self._render_job: str | None = None
-        self._stopped = False
-        self.mute = mute
-        self._reported: tuple[str, str] | None = None
-        self._health_job: str | None = None
-        self._to_speak: list[tuple[str, Mapping[str, Any]]] = []
-        bs = board_settings(None, self.local)
-        self.view: HallBoard | CounterScreen
-        if counter is None:
-            self.view = HallBoard(root, flash_seconds=bs.flash_seconds)
-        else:
-            self.view = CounterScreen(root, flash_seconds=bs.flash_seconds)
-        self.view.on_painted = self._painted
-        # Only the hall board speaks: eight window screens speaking at once would overlap.
-        self.announcer: Announcer | None = None
-        if counter is None:
-            if speaker_factory is None:
-                from display_board.voice import Synth
-
-                speaker_factory = Synth
-            self.announcer = Announcer(announce_settings(None, self.local),
-                                       speaker_factory=speaker_factory,
-                                       player=player or SystemPlayer(), mute=mute)
-        if trace is not None and self.announcer is not None:
-            self.announcer.on_spoken = self._spoken
-        source.add_listener(self.on_event)
-        if source.mirror.ready:  # connected before the app was built (tests, bench)
-            self.on_event("resync", source.mirror.state)
-            self.view.set_online(bool(source.online))
-
-    def start(self) -> None:
-        if self.announcer is not None:
-            self.announcer.start()
-        self._health_job = self.root.after(HEALTH_FIRST_MS, self._report_health)
-
-    # ------------------------------------------------------------- health (device_status)
-    def _report_health(self) -> None:
-        """Tell the supervisor when this screen's voice is broken, muted or fine again.
-
-        Sent on a change only (and again after each resync: a restarted server may not
-        have it), never blocking: request() returns at once.
-        """
-        self._health_job = self.root.after(HEALTH_CHECK_MS, self._report_health)
-        if not self.source.online:
-            return
-        health = self.announcer.health if self.announcer is not None else Health("ok", "")
-        report = (health.state, health.message)
-        if report == self._reported:
-            return
-        self._reported = report
-        details = {"screen": "hall" if self.counter is None else "counter",
-                   "counter": self.counter, "voice": self.announcer is not None,
-                   "muted": self.mute}
-        self.source.request(Op.DEVICE_STATUS, {"state": health.state,
-                                               "message": health.message,
-                                               "details": details},
-                            callback=self._on_reported)
-
-    def _on_reported(self, reply: Any) -> None:
-        if not getattr(reply, "ok", False):
-            self._reported = None  # try again at the next check
-
-    def stop(self) -> None:
-        """Stop speaking and cancel the view's timers (before the window is destroyed)."""
-        if self.announcer is not None:
-            self.announcer.stop()
-        self._stopped = True
-        if self._health_job is not None:
-            self.root.after_cancel(self._health_job)
-            self._health_job = None
-        if self._render_job is not None:
-            self.root.after_cancel(self._render_job)
-            self._render_job = None
-        self.view.destroy()
-
-    # ------------------------------------------------------------- events (Tk thread)
-    def on_event(self, type_: str, data: dict[str, Any]) -> None:
-        """Connection listener: runs on the Tk thread after the mirror applied the event."""
-        if self._stopped:
-            return
-        if type_ == "connection":
-            self.view.set_online(bool(data.get("online")))
-            return
-        # Calls are handed to the announcer after the repaint (render()): the screen
-        # first, then the voice, whose synthesis would otherwise compete for the GIL.
-        if type_ == "resync":
-            self._apply_settings(data)
-            self.view.set_online(True)
-            self._reported = None  # a restarted server has no report from us yet
-            self._to_speak.append(("snapshot", data))
-        elif type_ in CALL_EVENTS and isinstance(data.get("call"), Mapping):
-            self._to_speak.append(("call", data["call"]))
-            if self._trace is not None:
-                self._write_trace(f"event {time.perf_counter():.6f} {data['call'].get('number')}")
-        self._schedule_render()
-
-    def _speak_pending(self) -> None:
-        pending, self._to_speak = self._to_speak, []
-        if self.announcer is None:
-            return
-        for kind, data in pending:
-            if kind == "call":
-                self.announcer.offer_call(data)
-            else:
-                self.announcer.offer_snapshot(data.get("recent_calls") or [],
-                                              str(data.get("now") or ""))
-
-    def _apply_settings(self, snapshot: Mapping[str, Any]) -> None:
-        bs = board_settings(snapshot, self.local)
-        self.view.flash_seconds = bs.flash_seconds
-        if self.announcer is not None:
-            self.announcer.set_settings(announce_settings(snapshot, self.local))
-
-    def _schedule_render(self) -> None:
-        """Coalesce a burst of events into one repaint, right after the burst."""
-        if self._render_job is None:
-            self._render_job = self.root.after_idle(self.render)
-
-    def render(self) -> None:
-        self._render_job = None
-        state = self.source.mirror.state
-        if state:
-            self._show(state)
-        self._speak_pending()
-
-    def _show(self, state: Mapping[str, Any]) -> None:
-        if isinstance(self.view, HallBoard):
-            bs = board_settings(state, self.local)
-            self.view.show(board_view(state, notice=bs.notice, recent=bs.recent_calls))
-        else:
-            assert self.counter is not None
-            hall = state.get("hall") or {}
-            self.view.show(counter_view(state, self.counter), str(hall.get("timezone") or ""))
-
-    # ------------------------------------------------------------- bench/board.py trace
-    def _painted(self, view: BoardView | CounterView | None) -> None:
-        """One trace line per completed repaint: time, newest call (or "-")."""
-        if self._trace is None:
-            return
-        call = None
-        if view is not None:
-            call = view.newest if isinstance(view, BoardView) else view.last_call
-        what = f"{call.number} {call.counter}" if call is not None else "- -"
-        self._write_trace(f"paint {time.perf_counter():.6f} {what}")
-
-    def _spoken(self, item: Announcement, ready: float, finished: float) -> None:
-        """From the announcer's worker: when the announcement's audio was ready."""
-        self._write_trace(f"audio {ready:.6f} {item.number} {item.counter} "
-                          f"{item.queued_at:.6f}")
-
-    def _write_trace(self, line: str) -> None:
-        assert self._trace is not None
-        with self._trace_lock:
-            self._trace.write(line + "\n")
-            self._trace.flush()
 
 
 class PreviewSource:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from display_board.app import BoardApp
+from display_board.board_app import BoardApp
 from display_board.counter_screen import CounterScreen
 from display_board.hall_board import HallBoard
 from display_board.voice import Synth
@@ -105,7 +105,7 @@ class Hall:
 
 @pytest.fixture
 def hall(tmp_path: Path, display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hall]:
-    import display_board.app as board_app
+    import display_board.board_app as board_app
 
     monkeypatch.setattr(board_app, "HEALTH_FIRST_MS", 300)
     with live_hall(tmp_path) as live:

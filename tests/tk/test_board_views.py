@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from display_board.app import BoardApp
+from display_board.board_app import BoardApp
 from display_board.board_model import board_view, counter_view, waiting_groups
 from display_board.hall_board import HallBoard
 from display_board.sample_state import TZ, sample_state
@@ -458,7 +458,7 @@ def test_sixteen_windows_in_english_fit_in_two_blocks(display: str, artifacts_di
 
 def test_a_board_without_a_speech_engine_reports_the_error(display: str, monkeypatch) -> None:
     """The supervisor must learn that calls are silent (device_status), not the citizens."""
-    import display_board.app as board_app
+    import display_board.board_app as board_app
 
     def no_engine(settings: Any) -> Any:
         raise RuntimeError("libespeak-ng.so.1: cannot open shared object file")
