@@ -81,9 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default="board-1", help="device key name (default board-1)")
     ap.add_argument("--counter", type=int, metavar="N",
                     help="show window N's screen instead of the hall board")
-    ap.add_argument("--fullscreen", action="store_true")
-    ap.add_argument("--geometry", metavar="WxH+X+Y")
-    ap.add_argument("--lang", choices=i18n.LANGS)
+    ap.add_argument("--fullscreen", action="store_true",
+                    help="fill the screen, no cursor (F11 toggles)")
+    ap.add_argument("--geometry", metavar="WxH+X+Y",
+                    help="window size and place, e.g. 1920x1080+1920+0 for a second screen")
+    ap.add_argument("--lang", choices=i18n.LANGS, help="zh (default) or en")
     ap.add_argument("--mute", action="store_true", help="show calls without speaking them")
     ap.add_argument("--preview", action="store_true",
                     help="draw a sample hall without a server (layout check)")
@@ -125,7 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             source = Connection.from_data_dir(data, args.device, args.server)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:  # no key files: this PC was never set up as a board
+            print(both("app.no_key", device=args.device, error=exc), file=sys.stderr)
+            return 1
+        except ValueError as exc:  # a bad --server or [client] section
             print(both("app.connect_failed", error=exc), file=sys.stderr)
             return 1
     if sys.platform == "win32":  # draw at the screen's real pixels (4K), not bitmap-scaled

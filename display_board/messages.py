@@ -56,6 +56,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.description": ("大厅综合屏与窗口屏（含语音叫号）",
                         "Hall board and window screens with voice calls"),
     "app.connect_failed": ("无法连接服务器：{error}", "Cannot connect to the server: {error}"),
+    "app.no_key": ("本机没有设备 {device} 的密钥（在服务器上运行 queue-server device add {device} "
+                   "--role board，把密钥复制到 --data 目录）：{error}",
+                   "No key for device {device} on this PC (run queue-server device add "
+                   "{device} --role board on the server and copy the key into --data): "
+                   "{error}"),
     "app.say_to_args": ("--say-to 需要 --number 和 --counter",
                         "--say-to needs --number and --counter"),
     "app.say_to_done": ("已写入 {path}（{seconds:.1f} 秒）", "Wrote {path} ({seconds:.1f} s)"),
