@@ -218,12 +218,14 @@ class RatingSection(_Section):
 
 
 def _default_hotkeys() -> dict[str, str]:
-    return {"call_next": "F1", "recall": "F2", "rate": "F3", "no_show": "F4",
-            "pause": "F5", "transfer": "F6", "park": "F7", "unpark": "F8",
-            "start": "F9", "complete": "F10"}
+    # The F-keys of real callers (issue 4): F7 parks or calls back, F8 pauses or resumes.
+    return {"call_next": "F1", "recall": "F2", "start": "F3", "complete": "F4",
+            "no_show": "F5", "transfer": "F6", "park_toggle": "F7", "pause_toggle": "F8"}
 
 
-HOTKEY_ACTIONS = frozenset(_default_hotkeys())
+# Also bindable on their own, as some callers have separate 挂起/回呼/暂停/恢复 keys.
+HOTKEY_ACTIONS = frozenset(
+    {*_default_hotkeys(), "park", "unpark", "pause", "resume", "rate"})
 
 
 class CounterClientSection(_Section):
@@ -309,6 +311,16 @@ class HallConfig(_Section):
 def default_config_text() -> str:
     """The shipped realistic default (a Shanghai centre), as TOML text."""
     return (resources.files("queue_server") / DEFAULT_CONFIG_NAME).read_text("utf-8")
+
+
+def round_the_clock(text: str) -> str:
+    """The same config text with the hall open 00:00-23:59 every day.
+
+    For the demo hall and the tests, which run at any hour; a real hall keeps its
+    published hours.
+    """
+    return re.sub(r'(?m)^(mon|tue|wed|thu|fri|sat|sun|holiday)\s*=\s*"[^"]*"',
+                  lambda m: f'{m.group(1)} = "00:00-23:59"', text)
 
 
 def load_config(path: str | Path, *, require_hall: bool = True) -> HallConfig:
