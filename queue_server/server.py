@@ -31,6 +31,7 @@ import zmq
 from queue_common import protocol as p
 from queue_common.protocol import Err, Op, ProtocolError
 from queue_server import keys, roles
+from queue_server.envelope import EnvelopeError, parse_request
 from queue_server.errors import HallError
 from queue_server.zap import ZapHandler, make_curve_server
 
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 READ_OPS = frozenset({Op.HELLO, Op.STATE, Op.TICKET_STATUS, Op.STATS})
 # Handled by the loop itself, not the hall.
 LOOP_OPS = frozenset({Op.HELLO, Op.STATE})
-MAX_ID_CHARS = 64
-MAX_TOKEN_CHARS = 128
 BATCH_MAX = 64
 SLOW_BATCH_SECONDS = 0.25  # a batch slower than this is logged (the loop waits on it)
 STATUS_LOOKUP_ACTOR_DEVICE = "status-page"
@@ -301,63 +300,25 @@ class HallServer:
             self._flush([self._logins.popleft()])
 
     def _decode(self, frames: list[zmq.Frame]) -> _Pending | None:
-        """Validate one request; answers errors itself and returns None for them."""
+        """Envelope, device, login and role checks; answers errors itself (None)."""
         routing_id = frames[0].bytes
-        body = frames[1:]
-        if len(body) == 2 and len(body[0].bytes) == 0:
-            body = body[1:]  # a REQ-style empty delimiter is tolerated
         request_id: str | None = None
         try:
-            if len(body) != p.MAX_FRAMES:
-                raise ProtocolError(Err.BAD_REQUEST,
-                                    f"一个请求只能有一帧 / expected 1 frame, got {len(body)}")
-            raw = body[0].bytes
-            if len(raw) > p.MAX_FRAME_BYTES:
-                raise ProtocolError(Err.TOO_LARGE, "请求过大 / request too large")
-            try:
-                msg = p.decode(raw)
-            except ProtocolError as exc:
-                raise ProtocolError(Err.BAD_REQUEST,
-                                    f"请求不是 JSON 对象 / {exc.message}") from None
-            rid = msg.get("id")
-            if isinstance(rid, str) and 0 < len(rid) <= MAX_ID_CHARS:
-                request_id = rid
-            else:
-                raise ProtocolError(Err.BAD_REQUEST,
-                                    f"id 必须是 1-{MAX_ID_CHARS} 个字符 / "
-                                    f"id must be a string of 1-{MAX_ID_CHARS} characters")
-            version = msg.get("v")
-            if not isinstance(version, int) or isinstance(version, bool):
-                raise ProtocolError(Err.BAD_REQUEST, "缺少版本 / v must be an integer")
-            if version != p.VERSION:
-                raise ProtocolError(Err.UNSUPPORTED_VERSION,
-                                    f"不支持的版本 / unsupported version {version}",
-                                    {"supported": [p.VERSION]})
-            op = msg.get("op")
-            if not isinstance(op, str):
-                raise ProtocolError(Err.BAD_REQUEST, "缺少操作 / op must be a string")
-            if op not in p.ALL_OPS:
-                raise ProtocolError(Err.UNKNOWN_OP, f"未知操作 / unknown op {op[:40]!r}")
-            token = msg.get("token")
-            if token is not None and (not isinstance(token, str)
-                                      or len(token) > MAX_TOKEN_CHARS):
-                raise ProtocolError(Err.BAD_REQUEST, "令牌格式错误 / token must be a string or null")
-            args = msg.get("args", {})
-            if not isinstance(args, dict):
-                raise ProtocolError(Err.BAD_REQUEST, "args 必须是对象 / args must be an object")
-            device_name = str(body[0].get("User-Id") or "")
-            device = self.zap.device_for(device_name)
+            req = parse_request([f.bytes for f in frames[1:]])
+            request_id = req.request_id
+            device = self.zap.device_for(str(frames[-1].get("User-Id") or ""))
             if device is None:
                 raise ProtocolError(Err.FORBIDDEN, "设备已停用 / this device is not trusted (revoked)")
-            actor = self._actor(op, token or None, device)
-            refused = roles.refusal(op, device.role, actor.staff_role)
+            actor = self._actor(req.op, req.token, device)
+            refused = roles.refusal(req.op, device.role, actor.staff_role)
             if refused is not None:
-                raise ProtocolError(refused[0], refused[1], {"op": op, "role": device.role})
-        except ProtocolError as exc:
+                raise ProtocolError(refused[0], refused[1], {"op": req.op, "role": device.role})
+        except EnvelopeError as exc:
             self.stats["bad"] += 1
-            self._reply(routing_id, p.error_reply(request_id, exc.code, exc.message, exc.details))
+            self._reply(routing_id, p.error_reply(exc.request_id, exc.code, exc.message,
+                                                  exc.details))
             return None
-        except HallError as exc:
+        except (ProtocolError, HallError) as exc:
             self._reply(routing_id, p.error_reply(request_id, exc.code, exc.message, exc.details))
             return None
         except Exception:
@@ -365,8 +326,8 @@ class HallServer:
             self._reply(routing_id, p.error_reply(request_id, Err.INTERNAL,
                                                   "服务器内部错误 / internal error"))
             return None
-        key = None if op in READ_OPS else (device.name, request_id)
-        return _Pending(routing_id, request_id, op, (op, args, actor, key))
+        key = None if req.op in READ_OPS else (device.name, req.request_id)
+        return _Pending(routing_id, req.request_id, req.op, (req.op, req.args, actor, key))
 
     def _actor(self, op: str, token: str | None, device: keys.TrustedDevice) -> Actor:
         """Who asks. A stale token does not block what needs no login (a clerk whose
