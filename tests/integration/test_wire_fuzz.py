@@ -128,3 +128,36 @@ def test_an_oversized_frame_is_dropped_and_the_server_goes_on(
         assert fresh.poll(5000) and p.decode(fresh.recv())["ok"] is True
     finally:
         ctx.destroy(linger=0)
+
+
+staff_ops = st.sampled_from(sorted(op for op in p.ALL_OPS if op not in ("login", "logout")))
+random_args = st.dictionaries(
+    st.sampled_from(["services", "ticket_id", "counter", "reason", "note", "level", "done",
+                     "not_done", "service", "from", "to", "by", "code", "token", "x"]),
+    json_values, max_size=4)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(op=staff_ops, args=random_args)
+def test_random_arguments_from_a_logged_in_supervisor_get_coded_replies(
+        fuzzed: tuple[LiveHall, zmq.Socket[bytes], dict[str, Any]], op: str,
+        args: dict[str, Any]) -> None:
+    """Runs last: these requests may legitimately change the hall (a valid pause ...)."""
+    hall, _, _ = fuzzed
+    boss = _supervisor(hall)
+    reply = boss.call(op, args, timeout=5)
+    assert reply.error_code not in ("TIMEOUT", "OFFLINE", p.Err.INTERNAL), (op, args, reply)
+    if not reply.ok:
+        assert reply.error_code in KNOWN_CODES and " / " in (reply.error_message or "")
+    assert hall.proc is not None and hall.proc.poll() is None
+
+
+_boss: dict[int, Any] = {}
+
+
+def _supervisor(hall: LiveHall) -> Any:
+    """One logged-in supervisor connection per hall, made on first use."""
+    if id(hall) not in _boss:
+        _boss[id(hall)] = hall.connect("supervisor-1", user="super1", counter=1)
+    return _boss[id(hall)]
