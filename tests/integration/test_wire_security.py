@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +21,8 @@ from queue_common.connection import Connection
 from queue_common.endpoint import ClientKeys, ServerEndpoint
 from queue_server import keys
 from queue_server.errors import HallError
+from queue_server.hall import Actor, Outcome
 from queue_server.server import HallServer, ServerOptions
-
-
-@dataclass(frozen=True)
-class FakeActor:
-    device: str
-    device_role: str
-    staff_id: int | None = None
-    staff_role: str | None = None
-    counter: int | None = None
-
-
-@dataclass
-class FakeOutcome:
-    result: dict[str, Any] | None
-    error: HallError | None
-    events: list[tuple[str, dict[str, Any]]]
 
 
 class FakeHall:
@@ -46,23 +30,23 @@ class FakeHall:
 
     def __init__(self) -> None:
         self.issued: list[str] = []
-        self.replies: dict[tuple[str, str], FakeOutcome] = {}
+        self.replies: dict[tuple[str, str], Outcome] = {}
 
-    def actor_for(self, token: str | None, device: str, device_role: str) -> FakeActor:
+    def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
         if token is not None:
             raise HallError(p.Err.UNAUTHENTICATED, "未登录 / unknown token")
-        return FakeActor(device, device_role)
+        return Actor(device, device_role)
 
-    def apply(self, op: str, args: dict[str, Any], actor: Any,
-              request_key: tuple[str, str] | None = None) -> FakeOutcome:
+    def apply(self, op: str, args: dict[str, Any], actor: Actor,
+              request_key: tuple[str, str] | None = None) -> Outcome:
         if request_key in self.replies:
             old = self.replies[request_key]
-            return FakeOutcome(old.result, old.error, [])
+            return Outcome(old.result, old.error, [])
         if op != p.Op.ISSUE:
-            return FakeOutcome(None, HallError(p.Err.NOT_FOUND, "x / x"), [])
+            return Outcome(None, HallError(p.Err.NOT_FOUND, "x / x"), [])
         number = f"A{len(self.issued) + 1:03d}"
         self.issued.append(number)
-        out = FakeOutcome({"number": number}, None,
+        out = Outcome({"number": number}, None,
                           [(p.Ev.TICKET_ISSUED, {"tickets": [{"id": len(self.issued),
                                                                "number": number,
                                                                "state": "waiting"}]})])
@@ -70,7 +54,8 @@ class FakeHall:
             self.replies[request_key] = out
         return out
 
-    def apply_batch(self, commands: list[Any]) -> list[FakeOutcome]:
+    def apply_batch(self, commands: list[tuple[str, dict[str, Any], Actor,
+                                               tuple[str, str] | None]]) -> list[Outcome]:
         return [self.apply(*c) for c in commands]
 
     def snapshot(self) -> dict[str, Any]:
