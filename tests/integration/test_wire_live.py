@@ -54,9 +54,33 @@ def add_clerks(data: Path, count: int) -> None:
     engine.dispose()
 
 
+BOOKING = "YY20261126001"
+
+
+def add_booking(data: Path) -> None:
+    """Today's booking (the city's export format), so the kiosk can check it in."""
+    import datetime as dt
+    import subprocess
+    import sys
+    import zoneinfo
+
+    today = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date().isoformat()
+    export = data / "bookings.csv"
+    export.write_text("预约码,姓名,手机尾号,办理事项,预约日期,预约时段\n"
+                      f"{BOOKING},张*明,1234,RS01,{today},00:00-23:59\n", "utf-8")
+    done = subprocess.run([sys.executable, "-m", "queue_server.cli", "appointments",
+                           "--data", str(data), "import", str(export)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.fixture
 def hall(tmp_path: Path) -> Iterator[LiveHall]:
-    with live_hall(tmp_path, prepare=lambda d: add_clerks(d, 8)) as running:
+    def prepare(data: Path) -> None:
+        add_clerks(data, 8)
+        add_booking(data)
+
+    with live_hall(tmp_path, prepare=prepare) as running:
         yield running
 
 
@@ -104,6 +128,10 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
     third = ticket_of(ok(kiosk, "issue", {"services": [services[0]]}))
     fourth = ticket_of(ok(kiosk, "issue", {"services": [services[0]]}))
     assert len({first["number"], second["number"], third["number"], fourth["number"]}) == 4
+    booked = ticket_of(ok(kiosk, "check_in", {"code": BOOKING}))
+    assert booked["kind"] == "appointment"
+    assert record(kiosk, "check_in", {"code": BOOKING}, "error APPOINTMENT_INVALID"
+                  ).error_code == p.Err.APPOINTMENT_INVALID, "a booking is used once"
     ok(board, "ticket_status", {"ticket_id": first["id"]})
     ok(kiosk, "device_status", {"state": "warning", "message": "纸快用完 / paper low"})
 
