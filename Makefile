@@ -37,7 +37,6 @@ pytest: venv
 test: system venv lint typecheck pytest
 
 demo: system venv
-	@test -d "$(DATA)" || $(BIN)/queue-server init --demo --data "$(DATA)"
 	$(BIN)/queue-server demo --data "$(DATA)" $(DEMO_ARGS)
 
 bench: venv

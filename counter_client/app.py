@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import re
 import sys
 import tkinter as tk
@@ -79,6 +80,7 @@ class CounterApp:
     def __init__(self, root: tk.Tk, connection: ClientConnection, *, data: Path,
                  device: str, counter: int | None = None, supervisor: bool = False,
                  user: str | None = None, geometry: str | None = None,
+                 auto_password: str | None = None,
                  fonts: look.Fonts | None = None,
                  on_quit: Callable[[], None] | None = None) -> None:
         self.root = root
@@ -107,6 +109,24 @@ class CounterApp:
         self._on_quit = on_quit or root.destroy
         root.protocol("WM_DELETE_WINDOW", self.close)
         self.show_login()
+        if auto_password and user:
+            self._auto_login(auto_password, attempts=120)
+
+    def _auto_login(self, password: str, attempts: int) -> None:
+        """Demo halls log their clerks in by themselves once the server answers.
+
+        The password comes from $QUEUE_PASSWORD (never from the command line, where
+        other users of the PC could read it); a real window always shows the form.
+        """
+        login = self.login
+        if login is None or attempts <= 0:
+            return
+        if not self.connection.online:
+            self.root.after(500, self._auto_login, password, attempts - 1)
+            return
+        login.password.delete(0, "end")
+        login.password.insert(0, password)
+        login.submit()
 
     def show_login(self) -> None:
         self.root.title(tr("cc.login.title"))
@@ -226,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             RatingPad(root, connection, args.counter, fonts)
         else:
             CounterApp(root, connection, data=data, device=args.device, counter=args.counter,
-                       supervisor=args.supervisor, user=args.user, geometry=args.geometry)
+                       supervisor=args.supervisor, user=args.user, geometry=args.geometry,
+                     auto_password=os.environ.get("QUEUE_PASSWORD") if args.user else None)
         root.mainloop()
     finally:
         connection.stop()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from typing import Any
 
 from queue_common.connection import Connection
 from queue_common.endpoint import ServerEndpoint
+from queue_server.config import round_the_clock
 
 DEMO_PASSWORD = "demo1234"
 REPO = Path(__file__).resolve().parents[2]
@@ -63,10 +63,7 @@ def _template(demo: bool) -> Path:
 
 def _open_all_day(config: Path) -> None:
     """Tests run at any hour: the hall is open 00:00-23:59 every day."""
-    text = config.read_text("utf-8")
-    text = re.sub(r'(?m)^(mon|tue|wed|thu|fri|sat|sun|holiday)\s*=\s*"[^"]*"',
-                  lambda m: f'{m.group(1)} = "00:00-23:59"', text)
-    config.write_text(text, "utf-8")
+    config.write_text(round_the_clock(config.read_text("utf-8")), "utf-8")
 
 
 class LiveHall:

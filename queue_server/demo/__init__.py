@@ -1,0 +1,1 @@
+"""`queue-server demo`: a whole hall on one machine (launcher and simulated citizens)."""
