@@ -118,39 +118,32 @@ class CallerView:
 
 
 def _items(raw: Mapping[str, Any], names: Mapping[str, str],
-           at_counter: int | None, services: frozenset[str]) -> tuple[ItemView, ...]:
+           at_counter: int | None) -> tuple[ItemView, ...]:
     """The ticket's matters; at a window, which of them are in service there.
 
-    An item that names its window (`counter`) says so itself. Otherwise the window's
-    matters tell, and when none of the pending matters is one of them the window took
-    them all (a transfer to this window): the server marks what the window called.
+    Each item names the window it is called / served / parked at (`counter`, null
+    while it waits or once it has its result; docs/hall-state.md): the server decides
+    which matters a window took, the caller only reads it.
     """
-    rows = [i for i in raw.get("items") or [] if isinstance(i, dict)]
-    pending_codes = {str(i.get("service")) for i in rows if i.get("state", "pending") == "pending"}
-    take_all = not (pending_codes & services)
     out = []
-    for i in rows:
+    for i in raw.get("items") or []:
+        if not isinstance(i, dict):
+            continue
         code = str(i.get("service", ""))
         state = str(i.get("state", "pending"))
-        if at_counter is None:
-            here = True
-        elif "counter" in i:
-            here = i.get("counter") == at_counter
-        else:
-            here = take_all or code in services
+        here = at_counter is None or i.get("counter") == at_counter
         out.append(ItemView(code, names.get(code, code), state, here and state == "pending"))
     return tuple(out)
 
 
 def _ticket_view(raw: Mapping[str, Any], names: Mapping[str, str],
-                 at_counter: int | None = None,
-                 services: frozenset[str] = frozenset()) -> TicketView | None:
+                 at_counter: int | None = None) -> TicketView | None:
     try:
         ticket_id = int(raw["id"])
         number = str(raw["number"])
     except (KeyError, TypeError, ValueError):
         return None
-    items = _items(raw, names, at_counter, services)
+    items = _items(raw, names, at_counter)
     transfer = raw.get("transfer_to_counter")
     return TicketView(
         id=ticket_id, number=number, kind=str(raw.get("kind") or "normal"),
@@ -245,7 +238,7 @@ def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool,
         cache.forget_except({raw.get("id") for raw in raws})
     current_raw = next((raw for raw in as_list(state.get("tickets"))
                         if raw.get("id") == current_id), None) if current_id else None
-    current = _ticket_view(current_raw, names, counter_number, frozenset(services)) \
+    current = _ticket_view(current_raw, names, counter_number) \
         if current_raw is not None else None
     if current is not None and current.state in FINAL_TICKET_STATES:
         current = None

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from queue_server.live import CounterLive, TicketLive
+from queue_server.live import CounterLive, ItemLive, TicketLive
+
+AT_WINDOW = frozenset({"called", "serving", "parked"})
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,18 @@ class Views:
             "transfer_to_counter": (n[t.transfer_to_counter_id]
                                     if t.transfer_to_counter_id is not None else None),
             "recalls": t.recalls, "no_shows": t.no_shows,
-            "items": [{"service": i.service, "state": i.state} for i in t.items],
+            "items": [{"service": i.service, "state": i.state, "counter": self._item_counter(i)}
+                      for i in t.items],
         }
+
+    def _item_counter(self, i: ItemLive) -> int | None:
+        """The window where this matter is called, served or parked now (None while it
+        waits or once it has its result), so a caller never has to guess which of a
+        ticket's matters are its own."""
+        p = i.period
+        if p is None or p.counter_id is None or p.kind not in AT_WINDOW:
+            return None
+        return self.numbers.get(p.counter_id)
 
     def counter(self, c: CounterLive) -> dict[str, Any]:
         clerk = self.staff.get(c.staff_id) if c.staff_id is not None else None

@@ -30,13 +30,24 @@ def ticket(ticket_id: int, number: str, services: list[str], *, state: str = "wa
            counter: int | None = None, called_at: str | None = None,
            transfer_to_counter: int | None = None, recalls: int = 0,
            item_states: dict[str, str] | None = None,
-           priority_class: str | None = None) -> dict[str, Any]:
+           priority_class: str | None = None,
+           item_counters: dict[str, int | None] | None = None) -> dict[str, Any]:
+    """A Ticket; its pending matters are at its window while it is called / served /
+    parked there, unless item_counters says otherwise (a matter left for another window)."""
     states = item_states or {}
+    at_window = counter if state in ("called", "serving", "parked") else None
+
+    def item_counter(s: str) -> int | None:
+        if item_counters is not None and s in item_counters:
+            return item_counters[s]
+        return at_window if states.get(s, "pending") == "pending" else None
+
     return {"id": ticket_id, "number": number, "token": f"tok{ticket_id}", "kind": kind,
             "priority_class": priority_class, "state": state, "issued_at": issued_at,
             "called_at": called_at, "counter": counter,
             "transfer_to_counter": transfer_to_counter, "recalls": recalls, "no_shows": 0,
-            "items": [{"service": s, "state": states.get(s, "pending")} for s in services]}
+            "items": [{"service": s, "state": states.get(s, "pending"), "counter": item_counter(s)}
+                      for s in services]}
 
 
 def snapshot(counters: list[dict[str, Any]], tickets: list[dict[str, Any]],

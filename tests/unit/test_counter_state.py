@@ -129,3 +129,24 @@ def test_ticket_cache_reparses_only_what_the_mirror_replaced() -> None:
     assert second.current is not None and second.current.number == "A002"
     assert [t.number for t in second.waiting] == ["A001", "A003"]
     assert second.waiting[0] is first.waiting[0]  # unchanged ticket: not parsed again
+
+
+def test_the_matters_in_service_here_are_those_the_server_says_are_at_this_window() -> None:
+    # Window 3 takes RS01 and YB02, yet the server says only YB02 was called here (RS01
+    # was left for another window): the caller believes the server, not the matter list.
+    snap = snapshot([counter(3, "serving", ticket_id=7)],
+                    [ticket(7, "A007", ["RS01", "YB02", "ZJ03"], state="serving", counter=3,
+                            item_counters={"RS01": None, "YB02": 3, "ZJ03": None})])
+    view = cs.caller_view(snap, 3, online=True)
+    assert view.current is not None
+    assert [(i.service, i.here) for i in view.current.items] == [
+        ("RS01", False), ("YB02", True), ("ZJ03", False)]
+
+
+def test_a_ticket_transferred_here_has_every_matter_here_when_the_server_says_so() -> None:
+    # ZJ03 is not one of window 3's matters; a transfer to window 3 made it called here.
+    snap = snapshot([counter(3, "calling", ticket_id=8)],
+                    [ticket(8, "C008", ["ZJ03"], state="called", counter=3)])
+    view = cs.caller_view(snap, 3, online=True)
+    assert view.current is not None
+    assert [(i.service, i.here) for i in view.current.items] == [("ZJ03", True)]

@@ -119,9 +119,35 @@ def test_complete_refuses_matters_not_in_service_here(kit: HallKit) -> None:
     assert err.code == Err.DUPLICATE_SERVICE
     # The default complete does what this window can; CL01 waits for window 3 or 4.
     t = kit.ok("complete", {}, w1)["ticket"]
-    assert t["state"] == "waiting" and t["items"][1] == {"service": "CL01", "state": "pending"}
+    assert t["state"] == "waiting" and t["items"][1] == {"service": "CL01", "state": "pending",
+                                                         "counter": None}
     w4 = kit.login("clerk4", counter=4)
     assert kit.ok("call_next", {}, w4)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_each_matter_names_the_window_it_is_at(kit: HallKit) -> None:
+    """A caller shows which of a ticket's matters are its own from the ticket alone."""
+    w1, w4 = kit.login("clerk1", counter=1), kit.login("clerk4", counter=4)
+
+    def at_windows(ticket: dict[str, object]) -> dict[str, object]:
+        items = ticket["items"]
+        assert isinstance(items, list)
+        return {i["service"]: i["counter"] for i in items}
+
+    t = kit.issue("RS01", "CL01")["ticket"]
+    assert at_windows(t) == {"RS01": None, "CL01": None}  # waiting: at no window
+    assert at_windows(kit.ok("call_next", {}, w1)["ticket"]) == {"RS01": 1, "CL01": None}
+    kit.ok("start", {}, w1)
+    assert at_windows(kit.ok("park", {"reason": "取材料"}, w1)["ticket"]) == {
+        "RS01": 1, "CL01": None}  # parked by window 1
+    kit.ok("unpark", {"ticket_id": t["id"]}, w1)
+    kit.ok("start", {}, w1)
+    done = kit.ok("complete", {}, w1)["ticket"]
+    assert at_windows(done) == {"RS01": None, "CL01": None}  # RS01 has its result
+    (snap_t,) = [x for x in kit.snapshot()["tickets"] if x["id"] == t["id"]]
+    assert at_windows(snap_t) == at_windows(done)
+    assert at_windows(kit.ok("call_next", {}, w4)["ticket"]) == {"RS01": None, "CL01": 4}
     kit.check_invariants()
 
 
@@ -162,7 +188,7 @@ def test_second_no_show_voids_the_ticket(kit: HallKit) -> None:
     kit.ok("call_next", {}, w1)
     res = kit.ok("no_show", {}, w1)
     assert res["requeued"] is False and res["ticket"]["state"] == "no_show"
-    assert res["ticket"]["items"] == [{"service": "RS01", "state": "no_show"}]
+    assert res["ticket"]["items"] == [{"service": "RS01", "state": "no_show", "counter": None}]
     assert t["id"] not in [x["id"] for x in kit.snapshot()["tickets"]]
     kit.check_invariants()
 
