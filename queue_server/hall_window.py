@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from typing import Any
 
@@ -27,6 +28,7 @@ from queue_server.store import hall_store as hs
 from queue_server.store.hall_store import STORE_ERRORS
 
 STAFF_REFRESH = dt.timedelta(seconds=30)
+log = logging.getLogger(__name__)
 
 
 class WindowOps(HallBase):
@@ -83,9 +85,32 @@ class WindowOps(HallBase):
         result = {"token": token, "expires_at": self.views.time(session.expires_at),
                   "staff": {"user": staff.user, "name": staff.name, "badge": staff.badge,
                             "role": staff.role},
-                  "counter": counter.number if counter else None}
+                  "counter": counter.number if counter else None,
+                  "today": self._clerk_today(staff)}
         events = [self._event(Ev.COUNTER_CLERK, counters=changed)] if changed else []
         return result, events
+
+    def _clerk_today(self, staff: StaffInfo) -> dict[str, Any] | None:
+        """The clerk's business day so far (served, average service seconds), from the
+        stored periods by queue_server.stats, so the caller's 今日 line and the
+        supervisor's report never disagree. None if the rows cannot be read now: a
+        login must not fail for want of a figure."""
+        from queue_server import stats
+
+        try:
+            with self.store.reading() as conn:
+                report = stats.compute(conn, self.day, self.day, "clerk", self.tz,
+                                       today=self.day,
+                                       closing=stats.closing_from_hours(self.config.hours))
+        except STORE_ERRORS:
+            log.warning("today's figures of %s not read", staff.user, exc_info=True)
+            return None
+        row = next((r for r in report["groups"]["clerk"] if r["key"] == staff.user), None)
+        if row is None:
+            return {"served": 0, "average_service_seconds": None}
+        mean = row.get("service_mean")
+        return {"served": int(row["served"]),
+                "average_service_seconds": float(mean) if mean is not None else None}
 
     def _drop_ended_sessions(self) -> None:
         for h in [h for h, s in self.sessions.items() if s.ended_at is not None]:

@@ -427,6 +427,12 @@ def test_logout_with_a_ticket_in_service_asks_and_finishes_it_first(
     assert desk.app.login.user.get() == "clerk1"  # remembered on this PC
     assert desk.app.login.counter.get() == "1"
 
+    # Logging in again, the 今日 line starts from what the server stored, not from zero.
+    caller = desk.login()
+    assert caller.my_day.base_served == 1 and caller.my_day.base_average is not None
+    assert pump(desk.root, lambda: "我今日已办 1 人" in caller.my_stats.cget("text")), (
+        caller.my_stats.cget("text"))
+
 
 def test_closing_the_caller_with_a_called_ticket_asks_what_to_do(
         hall: LiveHall, desk: Desk) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from queue_common.protocol import Err, Ev
 from queue_server.errors import HallError
-from tests.support.hallkit import SHANGHAI, HallKit
+from tests.support.hallkit import PASSWORD, SHANGHAI, HallKit
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -442,6 +442,29 @@ def test_login_checks_password_throttles_and_binds_the_window(kit: HallKit) -> N
     with pytest.raises(HallError) as exc:
         kit.hall.actor_for(res["token"], "counter-1", "counter")  # expired
     assert exc.value.code == Err.UNAUTHENTICATED
+
+
+def test_a_clerk_logging_in_again_gets_the_day_so_far(kit: HallKit) -> None:
+    """The caller's 今日 line starts from the stored periods, as the statistics do."""
+    dev = kit.kiosk.__class__(device="counter-1", device_role="counter")
+    args = {"user": "clerk1", "password": PASSWORD, "counter": 1}
+    assert kit.ok("login", args, dev)["today"] == {
+        "served": 0, "average_service_seconds": None}
+    w1 = kit.login("clerk1", counter=1)
+    for minutes in (4, 8):
+        kit.issue("RS01")
+        kit.serve(w1, minutes=minutes)
+    kit.issue("YB01")
+    kit.ok("call_next", {}, w1)
+    kit.ok("no_show", {}, w1)  # called but not served: not counted
+    kit.ok("logout", {}, w1)
+    today = kit.ok("login", args, dev)["today"]
+    assert today == {"served": 2, "average_service_seconds": 360.0}
+    report = kit.ok("stats", {"by": ["clerk"]}, kit.board)
+    (row,) = [r for r in report["groups"]["clerk"] if r["key"] == "clerk1"]
+    assert (row["served"], row["service_mean"]) == (2, 360.0)
+    other = {"user": "clerk2", "password": PASSWORD, "counter": 2}
+    assert kit.ok("login", other, dev)["today"]["served"] == 0
 
 
 def test_logout_closes_the_window_but_not_mid_service(kit: HallKit) -> None:
