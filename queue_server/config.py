@@ -129,6 +129,14 @@ class NoShowSection(_Section):
     max_requeues: int = 1
 
 
+class AppointmentsSection(_Section):
+    """When a booking's check-in gives an appointment ticket (docs/policy.md)."""
+
+    early_minutes: int = 30  # check-in opens this long before the slot starts
+    late_minutes: int = 15  # ... and stays open this long after the slot ends
+    late: Literal["walk_in", "refuse"] = "walk_in"  # later: an ordinary ticket, or none
+
+
 class QuotaSection(_Section):
     enabled: bool = False  # Shanghai: 不得限号 during opening hours
     daily_total: int = 0
@@ -257,6 +265,7 @@ class HallConfig(_Section):
     numbering: NumberingSection = msgspec.field(default_factory=NumberingSection)
     policy: PolicySection = msgspec.field(default_factory=PolicySection)
     no_show: NoShowSection = msgspec.field(default_factory=NoShowSection)
+    appointments: AppointmentsSection = msgspec.field(default_factory=AppointmentsSection)
     quota: QuotaSection = msgspec.field(default_factory=QuotaSection)
     login: LoginSection = msgspec.field(default_factory=LoginSection)
     departments: list[DepartmentConfig] = msgspec.field(default_factory=list, name="department")
@@ -431,6 +440,9 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
         fail("no_show.requeue_after", "must not be negative")
     if cfg.no_show.max_requeues < 0:
         fail("no_show.max_requeues", "must not be negative")
+    for key in ("early_minutes", "late_minutes"):
+        if not 0 <= getattr(cfg.appointments, key) <= 24 * 60:
+            fail(f"appointments.{key}", "must be 0..1440 minutes")
     if cfg.quota.daily_total < 0:
         fail("quota.daily_total", "must not be negative")
     if cfg.login.session_hours <= 0:

@@ -36,35 +36,67 @@ class VisitOps(HallBase):
             raise bad_request("args.services", "业务太多", "too many matters on one ticket")
         if a.priority_class is not None and a.priority_class not in self.credits.priority:
             raise bad_request("args.priority_class", "未知优先类别", "unknown priority class")
-        appointment = None
+        appointment, on_time = None, False
         if a.appointment is not None:
-            appointment = self._find_appointment(a.appointment, now)
-        return self._issue_ticket(services, a.priority_class, appointment, actor, now)
+            appointment, on_time = self._find_appointment(a.appointment, now)
+        return self._issue_ticket(services, a.priority_class, appointment, actor, now,
+                                  as_appointment=on_time)
 
     def _check_in(self, a: schemas.CheckInArgs, actor: Actor
                   ) -> tuple[dict[str, Any], list[Event]]:
         now = self.clock.now()
-        appointment = self._find_appointment(a.code, now)
+        appointment, on_time = self._find_appointment(a.code, now)
         codes = [c for c in appointment.services.split(",") if c]
         services = self._known_services(codes, "args.code")
-        return self._issue_ticket(services, None, appointment, actor, now)
+        return self._issue_ticket(services, None, appointment, actor, now,
+                                  as_appointment=on_time)
 
-    def _find_appointment(self, code: str, now: dt.datetime) -> Any:
+    def _find_appointment(self, code: str, now: dt.datetime) -> tuple[Any, bool]:
+        """Today's unused booking and whether it gives an appointment ticket now
+        (config [appointments]: from early_minutes before the slot to late_minutes
+        after it; later, per `late`, an ordinary ticket or APPOINTMENT_INVALID)."""
         row = self.store.appointment_by_code(code.strip())
         assert self._tx is not None
         used = row is not None and (row.checked_in_at is not None
                                     or row.id in self._tx.appointments)
-        if row is None or row.day != self.day or used:
-            why = "not_found" if row is None else "used" if used else "other_day"
-            raise HallError(Err.APPOINTMENT_INVALID, bilingual(
-                "预约码无效、已使用或不是今天的", "booking code unknown, used or not for today"),
-                {"reason": why})
-        return row
+        if row is None:
+            raise self._invalid("not_found", "预约码不存在，请核对后重新输入",
+                                "unknown booking code, please check it")
+        if used:
+            raise self._invalid("used", "该预约码已使用，不能重复签到",
+                                "this booking code has already been used")
+        if row.day != self.day:
+            day = row.day.isoformat()
+            raise self._invalid("other_day", f"该预约不是今天的（预约日期 {day}）",
+                                f"this booking is for {day}, not today", day=day)
+        rule = self.config.appointments
+        start, end = row.slot_start.astimezone(self.tz), row.slot_end.astimezone(self.tz)
+        opens = start - dt.timedelta(minutes=rule.early_minutes)
+        closes = end + dt.timedelta(minutes=rule.late_minutes)
+        slot = f"{start:%H:%M}-{end:%H:%M}"
+        if now < opens:
+            at = f"{opens:%H:%M}"
+            raise self._invalid("early", f"签到时间未到，请于 {at} 后签到（预约时段 {slot}）",
+                                f"too early: please check in from {at} (booked {slot})",
+                                check_in_from=at, slot=slot)
+        if now > closes and rule.late == "refuse":
+            raise self._invalid("late", f"已超过预约时段 {slot}，预约失效，请普通取号",
+                                f"your booked time {slot} has passed; please take an "
+                                "ordinary ticket", slot=slot)
+        return row, now <= closes
+
+    @staticmethod
+    def _invalid(reason: str, zh: str, en: str, **details: Any) -> HallError:
+        return HallError(Err.APPOINTMENT_INVALID, bilingual(zh, en),
+                         {"reason": reason, **details})
 
     def _issue_ticket(self, services: list[ServiceInfo], priority_class: str | None,
-                      appointment: Any, actor: Actor, now: dt.datetime
-                      ) -> tuple[dict[str, Any], list[Event]]:
-        """Give one ticket for the matters (Shanghai: 不得限号 unless quotas are on)."""
+                      appointment: Any, actor: Actor, now: dt.datetime, *,
+                      as_appointment: bool = False) -> tuple[dict[str, Any], list[Event]]:
+        """Give one ticket for the matters (Shanghai: 不得限号 unless quotas are on).
+
+        A booking (`appointment` row) is marked used by the ticket; the ticket is an
+        appointment ticket only when `as_appointment` (checked in within its window)."""
         if not self._is_open(now):
             hours = self._hours(self._local_day(now))
             raise HallError(Err.HALL_CLOSED, bilingual("现在不是取号时间", "the hall is closed"),
@@ -80,7 +112,7 @@ class VisitOps(HallBase):
                     raise HallError(Err.QUOTA_EXHAUSTED, bilingual(
                         f"{s.name}今日号已取完", f"no more tickets today for {s.code}"),
                         {"service": s.code})
-        kind = "appointment" if appointment is not None else (
+        kind = "appointment" if as_appointment else (
             "priority" if priority_class else "normal")
         nb = self.config.numbering
         prefix = (nb.appointment_prefix if kind == "appointment" and nb.appointment_prefix
@@ -114,11 +146,22 @@ class VisitOps(HallBase):
                 "id": appointment.id, "ticket_id": t.id, "checked_in_at": now})
         self._audit(Ev.TICKET_ISSUED, now, actor, ticket=t, data={
             "services": [s.code for s in services], "kind": kind,
-            "priority_class": priority_class})
+            "priority_class": priority_class,
+            "appointment": appointment.code if appointment is not None else None})
         result = {"ticket": self.views.ticket(t), "ahead": self._ahead(t),
                   "estimated_wait": self._ticket_estimate(t, now),
                   "services": [self._service_view(s) for s in services],
                   "status_url": self._status_url(t)}
+        if appointment is not None:
+            start, end = (x.astimezone(self.tz) for x in (appointment.slot_start,
+                                                          appointment.slot_end))
+            booking = {"code": appointment.code, "slot_start": self.views.time(start),
+                       "slot_end": self.views.time(end),
+                       "slot": f"{start:%H:%M}-{end:%H:%M}"}
+            if as_appointment:
+                result["appointment"] = booking
+            else:
+                result["late_appointment"] = booking
         return result, [self._event(Ev.TICKET_ISSUED, tickets=[t])]
 
     def _status_url(self, t: TicketLive) -> str | None:

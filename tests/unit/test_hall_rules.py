@@ -495,10 +495,11 @@ def test_unknown_operation_is_refused(kit: HallKit) -> None:
     assert kit.err("explode", {}, kit.kiosk).code == Err.UNKNOWN_OP
 
 
-def _book(kit: HallKit, code: str, day: dt.date, services: str = "RS01,YB01") -> None:
+def _book(kit: HallKit, code: str, day: dt.date, services: str = "RS01,YB01",
+          at: dt.time = dt.time(9, 30)) -> None:
     from queue_server.store import tables as T
 
-    slot = dt.datetime.combine(day, dt.time(9, 30), SHANGHAI)
+    slot = dt.datetime.combine(day, at, SHANGHAI)
     with kit.hall.engine.begin() as conn:
         conn.execute(T.APPOINTMENT.insert().values(
             code=code, name_masked="张*", phone_tail="1234", services=services, day=day,
@@ -520,6 +521,46 @@ def test_appointment_check_in_gives_an_appointment_ticket_once(kit: HallKit) -> 
     (row,) = [a for a in kit.rows("appointment") if a["code"] == "YY2026"]
     assert row["ticket_id"] == t["id"] and row["checked_in_at"] is not None
     kit.check_invariants()
+
+
+def test_the_check_in_says_which_booking_and_slot_the_ticket_is_for(kit: HallKit) -> None:
+    _book(kit, "YY0930", dt.date(2026, 11, 26))  # 09:30-10:00; it is 09:00
+    res = kit.ok("check_in", {"code": "YY0930"}, kit.kiosk)
+    assert res["appointment"] == {"code": "YY0930", "slot_start": "2026-11-26T09:30:00+08:00",
+                                  "slot_end": "2026-11-26T10:00:00+08:00",
+                                  "slot": "09:30-10:00"}
+    assert "appointment" not in kit.issue("RS01")  # a walk-in has none
+
+
+def test_too_early_a_check_in_is_refused_with_the_time_to_come_back(kit: HallKit) -> None:
+    _book(kit, "YY1100", dt.date(2026, 11, 26), at=dt.time(11, 0))
+    err = kit.err("check_in", {"code": "YY1100"}, kit.kiosk)  # 09:00, opens 10:30
+    assert err.code == Err.APPOINTMENT_INVALID
+    assert err.details == {"reason": "early", "check_in_from": "10:30", "slot": "11:00-11:30"}
+    assert "10:30" in err.message
+    kit.clock.set(dt.datetime(2026, 11, 26, 10, 30, tzinfo=SHANGHAI))
+    assert kit.ok("check_in", {"code": "YY1100"}, kit.kiosk)["ticket"]["kind"] == "appointment"
+
+
+def test_a_late_check_in_gets_an_ordinary_ticket_and_uses_the_booking(kit: HallKit) -> None:
+    _book(kit, "YY0800", dt.date(2026, 11, 26), at=dt.time(8, 0))  # 08:00-08:30
+    kit.clock.set(dt.datetime(2026, 11, 26, 8, 45, 1, tzinfo=SHANGHAI))  # 15 min + 1 s late
+    res = kit.ok("check_in", {"code": "YY0800"}, kit.kiosk)
+    assert res["ticket"]["kind"] == "normal" and res["ticket"]["number"] == "A001"
+    assert "appointment" not in res and res["late_appointment"]["code"] == "YY0800"
+    assert [i["service"] for i in res["ticket"]["items"]] == ["RS01", "YB01"]
+    assert kit.err("check_in", {"code": "YY0800"}, kit.kiosk).details["reason"] == "used"
+    kit.check_invariants()
+
+
+def test_a_hall_that_refuses_late_check_ins_gives_no_ticket(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path, extra='[appointments]\nlate = "refuse"\nlate_minutes = 0\n')
+    _book(kit, "YY0800", dt.date(2026, 11, 26), at=dt.time(8, 0))
+    err = kit.err("check_in", {"code": "YY0800"}, kit.kiosk)
+    assert err.details == {"reason": "late", "slot": "08:00-08:30"}
+    assert kit.err("issue", {"services": ["RS01"], "appointment": "YY0800"},
+                   kit.kiosk).details["reason"] == "late"
+    assert kit.snapshot()["tickets"] == []
 
 
 def test_stored_replies_are_forgotten_two_days_later(kit: HallKit) -> None:
