@@ -25,6 +25,8 @@ DEFAULT_CONFIG_NAME = "default_config.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+_STATUS_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+NO_SHOW_WORD = "过号"
 _HOTKEY_RE = re.compile(r"^(F([1-9]|1[0-2])|[A-Za-z0-9]|(Control|Alt|Shift)-[A-Za-z0-9F]+)$")
 
 
@@ -443,6 +445,13 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
     for key in ("early_minutes", "late_minutes"):
         if not 0 <= getattr(cfg.appointments, key) <= 24 * 60:
             fail(f"appointments.{key}", "must be 0..1440 minutes")
+    if NO_SHOW_WORD in cfg.hall.notice:
+        fail("hall.notice", f"must not state the {NO_SHOW_WORD} rule: the ticket prints it "
+             "from [no_show] (mode, requeue_after, max_requeues), and the two would "
+             "contradict each other; remove that sentence from the notice")
+    base = cfg.server.status_base_url
+    if base and not _STATUS_URL_RE.match(base):
+        fail("server.status_base_url", f"must be empty or http(s)://HOST[:PORT], got {base!r}")
     if cfg.quota.daily_total < 0:
         fail("quota.daily_total", "must not be negative")
     if cfg.login.session_hours <= 0:

@@ -60,8 +60,8 @@ class VisitOps(HallBase):
         used = row is not None and (row.checked_in_at is not None
                                     or row.id in self._tx.appointments)
         if row is None:
-            raise self._invalid("not_found", "预约码不存在，请核对后重新输入",
-                                "unknown booking code, please check it")
+            raise self._invalid("not_found", "预约码无效：没有这个预约，请核对后重新输入",
+                                "invalid booking code: no such booking, please check it")
         if used:
             raise self._invalid("used", "该预约码已使用，不能重复签到",
                                 "this booking code has already been used")

@@ -48,6 +48,10 @@ def test_the_default_is_a_realistic_shanghai_centre() -> None:
      "counter_client.hotkeys.recall", "already used"),
     ('[kiosk]\npriority_classes = ["vip"]', "kiosk.priority_classes[0]", "unknown priority"),
     ('[announce]\ntemplate = "请{ticket}号"', "announce.template", "{number}"),
+    ('[hall]\nnotice = "过号请重新取号"', "hall.notice", "[no_show]"),
+    ('[server]\nstatus_base_url = "192.168.1.10:5580"', "server.status_base_url", "http"),
+    ("[appointments]\nearly_minutes = -5", "appointments.early_minutes", "0..1440"),
+    ('[appointments]\nlate = "whenever"', "appointments.late", "allowed: refuse, walk_in"),
 ])
 def test_a_bad_value_names_its_key(toml: str, key: str, problem: str) -> None:
     with pytest.raises(ConfigError) as exc:
@@ -98,6 +102,38 @@ def test_missing_file_and_broken_toml_are_config_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text("[hall\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_the_default_notice_leaves_the_no_show_rule_to_no_show() -> None:
+    """A ticket prints the notice and then the 过号 sentence made from [no_show]; the
+    default notice must not state a 过号 rule of its own that could contradict it."""
+    cfg = parse_config(default_config_text(), "default_config.toml")
+    assert "过号" not in cfg.hall.notice and "过号" not in cfg.board.notice
+    assert cfg.appointments.late in ("walk_in", "refuse")
+
+
+def test_init_stores_the_status_url_phones_use(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "hall"
+    assert main(["init", "--data", str(data), "--status-url", "http://192.168.1.10:5580"]) == 0
+    assert load_config(data / "config.toml").server.status_base_url == "http://192.168.1.10:5580"
+    assert "status_base_url" not in capsys.readouterr().out  # nothing to remind
+
+
+def test_init_without_a_status_url_says_phones_need_the_lan_address(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--data", str(tmp_path / "hall")]) == 0
+    out = capsys.readouterr().out
+    assert "status_base_url" in out and "--status-url" in out and "局域网" in out
+    assert load_config(tmp_path / "hall" / "config.toml").server.status_base_url == ""
+
+
+def test_init_refuses_a_status_url_phones_cannot_use_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "hall"
+    assert main(["init", "--data", str(data), "--status-url", "localhost 5580"]) == 1
+    assert "server.status_base_url" in capsys.readouterr().err
+    assert not (data / "config.toml").exists()
 
 
 def test_settings_for_the_apps_are_plain_data() -> None:
