@@ -53,17 +53,19 @@ class WindowOps(HallBase):
                         data={"user": a.user[:32], "throttled": until is not None})
             raise HallError(Err.BAD_CREDENTIALS, bilingual("用户名或密码错误",
                                                       "wrong user name or password"))
-        self._failures.pop(a.user, None)
         staff = StaffInfo(row.id, row.user, row.name, row.badge, row.role, True)
+        if counter is not None and counter.staff_id is not None \
+                and counter.staff_id != staff.id and counter.ticket_id is not None:
+            raise conflict("counter", counter.state, f"{counter.number}号窗口正在办理",
+                           f"window {counter.number} is busy with another clerk",
+                           counter=counter.number)
+        # Nothing changes before this line: a refused login (apart from the wrong
+        # password it counts and audits above) leaves the hall as it was.
+        self._failures.pop(a.user, None)
         self.staff[staff.id] = staff
         assert self._tx is not None
         changed: list[CounterLive] = []
         if counter is not None:
-            if counter.staff_id is not None and counter.staff_id != staff.id \
-                    and counter.ticket_id is not None:
-                raise conflict("counter", counter.state, f"{counter.number}号窗口正在办理",
-                               f"window {counter.number} is busy with another clerk",
-                               counter=counter.number)
             for s in self.sessions.values():  # one clerk per window
                 if s.counter_id == counter.id and s.ended_at is None:
                     s.ended_at = now

@@ -580,6 +580,74 @@ def test_a_login_reply_is_never_stored(kit: HallKit) -> None:
     assert kit.rows("processed_request") == []
 
 
+def _every_row(kit: HallKit) -> dict[str, list[dict[str, object]]]:
+    from sqlalchemy import select
+
+    from queue_server.store.models import Base
+
+    with kit.hall.engine.connect() as conn:
+        return {name: [dict(r._mapping) for r in conn.execute(
+                    select(table).order_by(*table.primary_key.columns))]
+                for name, table in sorted(Base.metadata.tables.items())}
+
+
+def test_a_refused_operation_changes_no_row_so_its_retry_is_safe(kit: HallKit) -> None:
+    """docs/protocol.md 6.3/11: errors are not kept, so a retry runs again; that is safe
+    only because a refusal changed nothing, in memory or in any table."""
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    sup = kit.login("super1", counter=None)
+    t = kit.issue("RS01", "CL01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    parked = kit.issue("RS01")["ticket"]
+    refusals: list[tuple[str, dict[str, object], object]] = [
+        ("issue", {"services": ["RS01", "RS01"]}, kit.kiosk),
+        ("issue", {"services": ["RS01"], "priority_class": "vip"}, kit.kiosk),
+        ("check_in", {"code": "NOPE"}, kit.kiosk),
+        ("call_next", {}, w1),  # window 1 is calling
+        ("call", {"ticket_id": t["id"]}, w2),  # at window 1
+        ("recall", {}, w2), ("start", {}, w2), ("no_show", {}, w2), ("park", {"reason": ""}, w2),
+        ("complete", {}, w1),  # not started
+        ("transfer", {"counter": 1, "note": ""}, w1),  # to itself
+        ("transfer", {"counter": 4, "service": "CL01", "note": ""}, w1),  # both
+        ("transfer", {"ticket_id": parked["id"], "counter": 2, "note": ""}, sup),  # no reason
+        ("unpark", {"ticket_id": parked["id"]}, w2),  # not parked
+        ("resume", {}, w2), ("close_counter", {"counter": 1}, sup),
+        ("open_counter", {"counter": 2}, sup),
+        ("counter_services", {"counter": 2, "services": ["ZZ99"]}, sup),
+        ("rate", {"ticket_id": t["id"], "level": 5}, kit.board),  # not served yet
+        ("cancel_ticket", {"ticket_id": t["id"], "reason": "x"}, sup),  # being called
+        ("device_status", {"state": "on fire"}, kit.kiosk),
+        ("logout", {}, w1),  # a ticket at the window
+        ("login", {"user": "clerk2", "password": PASSWORD, "counter": 1},
+         kit.kiosk.__class__(device="counter-9", device_role="counter")),  # window 1 busy
+    ]
+    before, snap = _every_row(kit), kit.snapshot()
+    for n, (op, args, actor) in enumerate(refusals):
+        out = kit.run(op, dict(args), actor, ("dev", f"r{n}"))  # type: ignore[arg-type]
+        assert out.error is not None and out.events == [], (op, out.result)
+    assert _every_row(kit) == before  # not a row: no ticket, period, event, reply, session
+    assert {k: kit.snapshot()[k] for k in ("tickets", "counters", "waiting")} == {
+        k: snap[k] for k in ("tickets", "counters", "waiting")}
+    # The refused call_next's request id, resent once window 1 is free, is evaluated anew.
+    kit.ok("start", {}, w1)
+    kit.ok("complete", {}, w1)
+    assert kit.ok("call_next", {}, w1, ("dev", "r3"))["ticket"]["id"] == parked["id"]
+
+
+def test_a_correct_password_at_a_busy_window_does_not_forgive_wrong_ones(kit: HallKit) -> None:
+    dev = kit.kiosk.__class__(device="counter-9", device_role="counter")
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    for _ in range(4):
+        kit.err("login", {"user": "clerk2", "password": "bad", "counter": 1}, dev)
+    busy = kit.err("login", {"user": "clerk2", "password": PASSWORD, "counter": 1}, dev)
+    assert busy.code == Err.CONFLICT
+    kit.err("login", {"user": "clerk2", "password": "bad", "counter": 1}, dev)  # the 5th
+    assert kit.err("login", {"user": "clerk2", "password": PASSWORD, "counter": 2},
+                   dev).code == Err.THROTTLED
+
+
 def test_a_disabled_account_is_cut_off_without_a_restart(kit: HallKit) -> None:
     from queue_server.store import tables as T
 
