@@ -12,7 +12,9 @@ announcement's audio is ready. Figures:
   (the server replies right after the commit). Over all boards x all calls.
 - call -> first audio sample ready: in the speaking board, from the call event reaching
   the board to the announcement WAV (chime + sentence x repeat) being ready to play;
-  and end to end from the clerk's press.
+  and end to end from the clerk's press. Calls here come faster than speech (the
+  speaking board has no sound card: aplay fails at once), so some wait behind the
+  previous announcement; the figure for an idle announcer is reported apart.
 - RSS of each board (/proc, Linux) and CPU while idle with the clock ticking, over
   --idle seconds with no calls; plus one board scrolling a long notice (marquee).
 
@@ -206,11 +208,16 @@ def main(argv: list[str] | None = None) -> int:
                 commit_paint.append((first_paint[number] - t_reply) * 1000)
         audio_event: list[float] = []
         audio_press: list[float] = []
+        audio_idle: list[float] = []  # the announcer had finished the previous one
+        previous_end = 0.0
         for parts in lines[0]:
             if parts[0] == "audio" and parts[2] in sent:
-                ready, queued = float(parts[1]), float(parts[4])
+                ready, queued, finished = float(parts[1]), float(parts[4]), float(parts[5])
                 audio_event.append((ready - queued) * 1000)
                 audio_press.append((ready - sent[parts[2]][0]) * 1000)
+                if queued >= previous_end:
+                    audio_idle.append((ready - queued) * 1000)
+                previous_end = finished
     finally:
         for b in boards:
             b.terminate()
@@ -235,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1min": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
         "event_to_audio_ready_ms": stats(audio_event),
         "press_to_audio_ready_ms": stats(audio_press),
+        "event_to_audio_ready_idle_announcer_ms": stats(audio_idle),
         "announcements": len(audio_event),
         "rss_mb": {"board_1920x1080": round(rss[0], 1),
                    "max_all": round(max(rss), 1), "mean_all": round(sum(rss) / len(rss), 1)},
@@ -258,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  event  -> audio ready: p50 {ae['p50']} ms, p99 {ae['p99']} ms "
           f"({len(audio_event)} announcements)")
     print(f"  press  -> audio ready: p50 {ap_['p50']} ms, p99 {ap_['p99']} ms")
+    ai = summary["event_to_audio_ready_idle_announcer_ms"]
+    print(f"  event  -> audio ready, announcer idle (not queued behind a previous call): "
+          f"p50 {ai['p50']} ms, p99 {ai['p99']} ms ({ai['n']})")
     print(f"  RSS: 1920x1080 board {summary['rss_mb']['board_1920x1080']} MB, "
           f"max of all {summary['rss_mb']['max_all']} MB")
     ic = summary["idle_cpu_percent"]

@@ -208,7 +208,7 @@ class BoardApp:
     def _spoken(self, item: Announcement, ready: float, finished: float) -> None:
         """From the announcer's worker: when the announcement's audio was ready."""
         self._write_trace(f"audio {ready:.6f} {item.number} {item.counter} "
-                          f"{item.queued_at:.6f}")
+                          f"{item.queued_at:.6f} {finished:.6f}")
 
     def _write_trace(self, line: str) -> None:
         assert self._trace is not None
