@@ -226,10 +226,14 @@ def main(argv: list[str] | None = None) -> int:
                 b.wait(10)
             except subprocess.TimeoutExpired:
                 b.kill()
+        if sys.exc_info()[0] is not None:  # failing: do not leave the display behind
+            xvfb.terminate()
 
-    marquee_cpu, marquee_rss = marquee_board(display, args.idle)
-    xvfb.terminate()
-    xvfb.wait(10)
+    try:
+        marquee_cpu, marquee_rss = marquee_board(display, args.idle)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
 
     summary: dict[str, Any] = {
         "benchmark": "board", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

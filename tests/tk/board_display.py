@@ -44,8 +44,10 @@ def private_display(width: int = 1920, height: int = 1920) -> Iterator[str]:
             pytest.skip("Xvfb not installed (Debian package xvfb)")
         read_fd, write_fd = os.pipe()
         proc = subprocess.Popen(
+            # -terminate: gone when its last client (this process's Tk) goes, even if
+            # the test process dies without running atexit.
             ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-             "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
+             "-nolisten", "tcp", "-terminate"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         os.close(write_fd)
         with os.fdopen(read_fd) as fh:
