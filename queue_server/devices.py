@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select, update
 from queue_common import paths
 from queue_server import keys
 from queue_server.store import db, seed
-from queue_server.store.models import Device
+from queue_server.store.models import Device, LoginSession
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,16 @@ def revoke_device(data: Path, name: str) -> None:
     if secret.exists():
         secret.unlink()
     engine = open_engine(data)
+    now = dt.datetime.now(dt.UTC)
     try:
         with engine.begin() as conn:
             conn.execute(update(Device).where(Device.name == name).values(
-                active=False, revoked_at=dt.datetime.now(dt.UTC)))
+                active=False, revoked_at=now))
+            # Logins made on it end too: a device re-added under the same name must not
+            # inherit them (the running hall notices within seconds, hall_logins).
+            conn.execute(update(LoginSession).where(
+                LoginSession.device == name, LoginSession.ended_at.is_(None)
+            ).values(ended_at=now))
     finally:
         engine.dispose()
 

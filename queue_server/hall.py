@@ -48,6 +48,7 @@ from queue_server.hall_base import (
 )
 from queue_server.hall_day import DayOps
 from queue_server.hall_load import Loader
+from queue_server.hall_logins import END_LOGINS_OP, LoginWatch
 from queue_server.hall_visit import VisitOps
 from queue_server.hall_window import WindowOps
 from queue_server.store import seed
@@ -62,7 +63,7 @@ __all__ = ["Actor", "Hall", "HallError", "Outcome"]
 log = logging.getLogger(__name__)
 
 
-class Hall(Loader, VisitOps, WindowOps, DayOps):
+class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
     """The hall: one instance per server, the only writer of queue state."""
 
     def __init__(self, config: HallConfig, store: HallStore, clock: Clock) -> None:
@@ -79,6 +80,8 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
         self._staff_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
+        self._ending: dict[str, str] = {}
+        self._logins_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._tx: Tx | None = None
         self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
             Op.LOGIN: self._login, Op.LOGOUT: self._logout, Op.STATE: self._state,
@@ -211,21 +214,25 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
             }
 
     def tick(self) -> list[Event]:
-        """About once a second: staff changes from the CLI, business-day rollover."""
+        """About once a second: logins ended by the CLI (queue_server.hall_logins),
+        business-day rollover."""
         with self._lock:
             now = self.clock.now()
-            self._refresh_staff(now)
+            ended: list[Event] = []
+            if self._watch_logins(now):
+                server = Actor(device="server", device_role="server")
+                ended = self.apply_batch([(END_LOGINS_OP, {}, server, None)])[0].events
             today = self._local_day(now)
             stale = [t for t in self.tickets.values()
                      if t.business_day < today and t.state in ("waiting", "parked")]
             if today == self.day and self.day_known and not stale:
-                return []
+                return ended
             actor = Actor(device="server", device_role="server")
             finished = self.day if self.day_known and self.day < today else None
             out = self.apply_batch([("__rollover__", {}, actor, None)])[0]
             if finished is not None and out.error is None:
                 self._summarize(finished)
-            return out.events
+            return ended + out.events
 
     def _summarize(self, day: dt.date) -> None:
         """Store the finished day's statistics facts (queue_server.stats) once, now, so
@@ -245,6 +252,8 @@ class Hall(Loader, VisitOps, WindowOps, DayOps):
         assert tx is not None
         if op == "__rollover__":
             return Outcome({}, None, self._rollover())
+        if op == END_LOGINS_OP:
+            return Outcome({}, None, self._end_logins())
         if key is not None and op not in NOT_STORED_OPS:
             key = stored_request_key(key)
             stored = tx.processed.get(key) or self.processed.get(key)

@@ -113,6 +113,20 @@ def open_sessions(conn: Connection, now: dt.datetime) -> Sequence[Row[Any]]:
     return conn.execute(select(s).where(s.c.ended_at.is_(None), s.c.expires_at > now)).all()
 
 
+def open_session_hashes(conn: Connection, now: dt.datetime) -> set[str]:
+    """Token hashes of the sessions neither ended nor expired (a few dozen rows)."""
+    s = T.LOGIN_SESSION
+    return {r[0] for r in conn.execute(select(s.c.token_hash).where(
+        s.c.ended_at.is_(None), s.c.expires_at > now))}
+
+
+def revoked_devices(conn: Connection) -> set[str]:
+    """Names of the devices `queue-server device revoke` took out of service."""
+    d = T.DEVICE
+    return {r[0] for r in conn.execute(select(d.c.name).where(
+        or_(d.c.active.is_(False), d.c.revoked_at.is_not(None))))}
+
+
 def business_day(conn: Connection, day: dt.date) -> Row[Any] | None:
     return conn.execute(select(T.BUSINESS_DAY).where(T.BUSINESS_DAY.c.day == day)).first()
 

@@ -1,0 +1,123 @@
+"""Logins ended outside the hall (`staff disable`, `device revoke`) end in the hall too,
+within seconds, without a restart (queue_server.hall_logins)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from queue_common.protocol import Err, Ev
+from queue_server.errors import HallError
+from queue_server.hall_logins import LOGIN_WATCH_EVERY
+from queue_server.store import tables as T
+from tests.support.hallkit import HallKit
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def kit(request: pytest.FixtureRequest, tmp_path: Path) -> HallKit:
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    return HallKit.create(tmp_path, url=url)
+
+
+def disable_like_the_cli(kit: HallKit, user: str) -> None:
+    """What `queue-server staff disable USER` writes while the server runs."""
+    now = kit.clock.now()
+    with kit.hall.engine.begin() as conn:
+        staff_id = conn.execute(T.STAFF.select().where(T.STAFF.c.user == user)).one().id
+        conn.execute(update(T.STAFF).where(T.STAFF.c.id == staff_id).values(active=False))
+        conn.execute(update(T.LOGIN_SESSION).where(
+            T.LOGIN_SESSION.c.staff_id == staff_id,
+            T.LOGIN_SESSION.c.ended_at.is_(None)).values(ended_at=now))
+
+
+def next_watch(kit: HallKit) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+    kit.clock.advance(seconds=LOGIN_WATCH_EVERY.total_seconds() + 0.5)
+    return kit.hall.tick()
+
+
+def test_a_disabled_clerk_serving_a_citizen_is_logged_out_and_the_ticket_stays(
+        kit: HallKit) -> None:
+    clerk = kit.login("clerk1", counter=1)
+    ticket = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, clerk)
+    kit.ok("start", {}, clerk)
+    before = kit.ticket(ticket["id"])
+    disable_like_the_cli(kit, "clerk1")
+    events = next_watch(kit)
+    changed = [d for t, d in events if t == Ev.COUNTER_CLERK]
+    assert len(changed) == 1
+    window = changed[0]["counters"][0]
+    assert window["number"] == 1 and window["clerk"] is None
+    assert window["state"] == "serving" and window["ticket_id"] == ticket["id"]
+    assert kit.ticket(ticket["id"]) == before, "the citizen's ticket is left as it was"
+    with pytest.raises(HallError) as exc:
+        kit.hall.actor_for(kit.tokens["clerk1"], "counter-1", "counter")
+    assert exc.value.code == Err.UNAUTHENTICATED
+    # Another clerk sits down at window 1 and finishes the matter.
+    other = kit.login("clerk2", counter=1)
+    kit.ok("complete", {}, other)
+    assert kit.ticket(ticket["id"])["state"] == "done"
+    assert [e["data"]["why"] for e in kit.events("login.ended")] == ["staff_disabled"]
+    kit.check_invariants()
+
+
+def test_a_disabled_clerk_cannot_pause_an_idle_window_which_closes(kit: HallKit) -> None:
+    clerk = kit.login("clerk1", counter=1)
+    disable_like_the_cli(kit, "clerk1")
+    next_watch(kit)
+    with pytest.raises(HallError) as exc:
+        kit.hall.actor_for(kit.tokens["clerk1"], "counter-1", "counter")
+    assert exc.value.code == Err.UNAUTHENTICATED
+    window = kit.snapshot()["counters"][0]
+    assert window["clerk"] is None and window["state"] == "closed"
+    # The actor the wire had resolved before the watch ran is stale; the hall state is
+    # not: the window is closed, so a pause is a conflict, not a paused window.
+    assert kit.err("pause", {"reason": "lunch"}, clerk).code == Err.CONFLICT
+    kit.check_invariants()
+
+
+def test_a_session_row_left_open_is_ended_when_the_account_is_disabled(kit: HallKit) -> None:
+    kit.login("clerk1", counter=1)
+    with kit.hall.engine.begin() as conn:  # only the flag, as an older CLI did
+        conn.execute(update(T.STAFF).where(T.STAFF.c.user == "clerk1").values(active=False))
+    next_watch(kit)
+    assert [r["ended_at"] is not None for r in kit.rows("login_session")] == [True]
+
+
+def test_other_clerks_keep_working_while_the_hall_watches(kit: HallKit) -> None:
+    kit.login("clerk1", counter=1)
+    clerk2 = kit.login("clerk2", counter=2)
+    disable_like_the_cli(kit, "clerk1")
+    for _ in range(3):
+        next_watch(kit)
+    assert kit.hall.actor_for(kit.tokens["clerk2"], "counter-2", "counter") == clerk2
+    kit.ok("pause", {"reason": "lunch"}, clerk2)
+    assert kit.snapshot()["counters"][1]["clerk"]["user"] == "clerk2"
+
+
+def test_nothing_is_written_while_no_login_ends(kit: HallKit) -> None:
+    kit.login("clerk1", counter=1)
+    rows = len(kit.rows("event"))
+    for _ in range(3):
+        assert next_watch(kit) == []
+    assert len(kit.rows("event")) == rows
+
+
+def test_a_revoked_device_ends_the_logins_made_on_it(kit: HallKit) -> None:
+    kit.login("clerk1", counter=1)
+    kit.login("clerk2", counter=2)
+    now = kit.clock.now()
+    with kit.hall.engine.begin() as conn:  # what `queue-server device revoke counter-2` writes
+        conn.execute(T.DEVICE.insert().values(
+            name="counter-2", role="counter", public_key="k" * 40, active=False,
+            created_at=now - dt.timedelta(days=1), revoked_at=now))
+    events = next_watch(kit)
+    assert [d["counters"][0]["number"] for t, d in events if t == Ev.COUNTER_CLERK] == [2]
+    with pytest.raises(HallError):
+        kit.hall.actor_for(kit.tokens["clerk2"], "counter-2", "counter")
+    kit.hall.actor_for(kit.tokens["clerk1"], "counter-1", "counter")
+    assert [e["data"]["why"] for e in kit.events("login.ended")] == ["device_revoked"]
+    kit.check_invariants()
