@@ -12,6 +12,7 @@ import threading
 import time
 import tkinter as tk
 from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
 from typing import IO, Any, Protocol
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
@@ -30,6 +31,7 @@ from queue_common.protocol import Ev, Op
 PUMP_MS = 20
 HEALTH_FIRST_MS = 3_000  # the first report, once the voice has started
 HEALTH_CHECK_MS = 10_000
+CLOCK_SLACK = timedelta(seconds=2)  # closer than this: trust this PC's own clock
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
 
 
@@ -66,12 +68,13 @@ class BoardApp:
         self._reported: tuple[str, str] | None = None
         self._health_job: str | None = None
         self._to_speak: list[tuple[str, Mapping[str, Any]]] = []
+        self._clock_offset = timedelta(0)
         bs = board_settings(None, self.local)
         self.view: HallBoard | CounterScreen
         if counter is None:
-            self.view = HallBoard(root, flash_seconds=bs.flash_seconds)
+            self.view = HallBoard(root, flash_seconds=bs.flash_seconds, now=self.hall_now)
         else:
-            self.view = CounterScreen(root, flash_seconds=bs.flash_seconds)
+            self.view = CounterScreen(root, flash_seconds=bs.flash_seconds, now=self.hall_now)
         self.view.on_painted = self._painted
         # Only the hall board speaks: eight window screens speaking at once would overlap.
         self.announcer: Announcer | None = None
@@ -89,6 +92,24 @@ class BoardApp:
         if source.mirror.ready:  # connected before the app was built (tests, bench)
             self.on_event("resync", source.mirror.state)
             self.view.set_online(bool(source.online))
+
+    # ------------------------------------------------------------- clock
+    def hall_now(self, tz: tzinfo | None) -> datetime:
+        """The time the board shows: the server's clock where this PC's is off."""
+        return datetime.now(tz) + self._clock_offset
+
+    def _set_clock(self, server_now: object) -> None:
+        """Follow the server's clock when this PC's differs by more than CLOCK_SLACK.
+
+        Citizens read the board's clock against the hall's; a board PC without time
+        sync must not show a different time from the kiosk's tickets.
+        """
+        try:
+            server = datetime.fromisoformat(str(server_now))
+            offset = server - datetime.now(server.tzinfo)
+        except (TypeError, ValueError):
+            return
+        self._clock_offset = offset if abs(offset) > CLOCK_SLACK else timedelta(0)
 
     def start(self) -> None:
         if self.announcer is not None:
@@ -149,6 +170,7 @@ class BoardApp:
             self._apply_settings(data)
             self.view.set_online(True)
             self._reported = None  # a restarted server has no report from us yet
+            self._set_clock(data.get("now"))
             self._to_speak.append(("snapshot", data))
         elif type_ in CALL_EVENTS and isinstance(data.get("call"), Mapping):
             self._to_speak.append(("call", data["call"]))

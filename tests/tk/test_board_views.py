@@ -129,6 +129,7 @@ def call_event(state: dict[str, Any], ticket_id: int, number: str, counter: int,
 
 def test_a_call_appears_huge_and_flashing_then_stops(display: str) -> None:
     state = sample_state(datetime.now(TZ) - timedelta(minutes=10))
+    state["now"] = datetime.now(TZ).isoformat(timespec="seconds")  # the calls are 10 min old
     root, source, app = build(display, (1920, 1080), state)
     try:
         board = app.view
@@ -477,6 +478,25 @@ def test_a_board_without_a_speech_engine_reports_the_error(display: str, monkeyp
         assert reports[-1]["details"]["screen"] == "hall"
         settle(root, 0.5)
         assert len([1 for op, _ in source.requests if op == "device_status"]) == 1
+    finally:
+        app.stop()
+        close_root(root)
+
+
+def test_a_board_pc_with_a_wrong_clock_shows_the_halls_time(display: str) -> None:
+    """The server's snapshot carries its time; a PC an hour off must not show its own."""
+    server_now = datetime.now(TZ).replace(microsecond=0) + timedelta(hours=1, minutes=7)
+    state = sample_state(server_now)
+    root, _source, app = build(display, (1280, 720), state)
+    try:
+        settle(root, 1.2)
+        texts = canvas_texts(app.view.canvas)
+        clock = next(t for t in texts if len(t) == 8 and t[2] == ":" and t[5] == ":")
+        shown = datetime.strptime(clock, "%H:%M:%S").time()
+        expected = (server_now + timedelta(seconds=2)).time()
+        delta = abs((datetime.combine(server_now.date(), shown)
+                     - datetime.combine(server_now.date(), expected)).total_seconds())
+        assert min(delta, 86400 - delta) < 10, (clock, expected)
     finally:
         app.stop()
         close_root(root)
