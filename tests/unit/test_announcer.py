@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -70,7 +71,7 @@ class Heard:
 
 
 @pytest.fixture
-def hall_voice() -> tuple[Announcer, RecordingPlayer, Heard]:
+def hall_voice() -> Iterator[tuple[Announcer, RecordingPlayer, Heard]]:
     player, heard = RecordingPlayer(), Heard()
     announcer = Announcer(AnnounceSettings(max_age_seconds=60), speaker_factory=Synth,
                           player=player, on_spoken=heard)
