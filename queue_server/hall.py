@@ -33,8 +33,10 @@ from queue_server.errors import HallError, store_unavailable
 from queue_server.hall_base import (
     NOT_STORED_OPS,
     PK,
+    PROOF_ARG,
     Actor,
     Event,
+    LoginProof,
     Outcome,
     Tx,
     bilingual,
@@ -79,7 +81,6 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         self._failures: dict[str, tuple[int, dt.datetime | None]] = {}
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
-        self._staff_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._ending: dict[str, str] = {}
         self._logins_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._tx: Tx | None = None
@@ -263,8 +264,16 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         if handler is None:
             raise HallError(Err.UNKNOWN_OP, bilingual(f"未知操作 {op}", f"unknown operation {op}"),
                             {"op": op})
+        proof: LoginProof | None = None
+        if PROOF_ARG in args:  # from the server's verifier; a client's is dropped
+            args = dict(args)
+            given = args.pop(PROOF_ARG)
+            proof = given if isinstance(given, LoginProof) and op == Op.LOGIN else None
         parsed = schemas.parse(op, args)
-        result, events = handler(parsed, actor)
+        if proof is not None:
+            result, events = self._login(parsed, actor, proof)
+        else:
+            result, events = handler(parsed, actor)
         if key is not None and op not in NOT_STORED_OPS:
             stored_key, entry = key, (result, self.clock.now())
             tx.processed[stored_key] = entry

@@ -84,6 +84,29 @@ class LoginSessionLive:
 
 
 @dataclass(frozen=True)
+class LoginProof:
+    """A password check made off the writer (Hall.verify_login, in a worker thread).
+
+    The writer's login trusts it only if the staff row still has this id and this
+    password hash; otherwise (password changed meanwhile, unknown then, not checked
+    because the user was throttled) it checks again itself. Wrong passwords are counted
+    by the writer, so throttling stays exact.
+    """
+
+    user: str
+    checked: bool  # False: not checked (the user was throttled when it was asked)
+    ok: bool = False
+    staff_id: int | None = None
+    password_hash: str | None = None
+    today: dict[str, Any] | None = None  # the clerk's day so far (read with the check)
+
+
+# The login args key carrying a LoginProof from the server's verifier to the writer. A
+# request can only carry JSON, never a LoginProof, so a client cannot forge one.
+PROOF_ARG = "__verified__"
+
+
+@dataclass(frozen=True)
 class ServiceInfo:
     id: int
     code: str
@@ -143,7 +166,6 @@ class HallBase:
     _failures: dict[str, tuple[int, dt.datetime | None]]
     _hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None]
     _broken: bool
-    _staff_checked: dt.datetime
     _tx: Tx | None
     day: dt.date
     day_known: bool

@@ -11,9 +11,11 @@ from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
 from queue_server.errors import HallError, conflict
 from queue_server.hall_base import (
+    PROOF_ARG,
     Actor,
     Event,
     HallBase,
+    LoginProof,
     LoginSessionLive,
     bilingual,
     hash_token,
@@ -24,17 +26,41 @@ from queue_server.live import (
 )
 from queue_server.passwords import verify_password
 from queue_server.state_view import StaffInfo
-from queue_server.store import hall_store as hs
 from queue_server.store.hall_store import STORE_ERRORS
 
-STAFF_REFRESH = dt.timedelta(seconds=30)
 log = logging.getLogger(__name__)
 
 
 class WindowOps(HallBase):
     """Operations of queue_server.hall.Hall: a window and its clerk: login, logout, pause, resume, open, close, matters."""
 
-    def _login(self, a: schemas.LoginArgs, actor: Actor) -> tuple[dict[str, Any], list[Event]]:
+    def verify_login(self, user: object, password: object) -> LoginProof | None:
+        """The slow part of a login (scrypt, ~50 ms, and the clerk's day so far), made
+        OUTSIDE the single writer: thread-safe, reads the database on its own pooled
+        connection, changes no hall state. None if the arguments are not strings (the
+        writer's login answers BAD_REQUEST)."""
+        if not isinstance(user, str) or not isinstance(password, str):
+            return None
+        fails = self._failures.get(user)  # a tuple, replaced whole by the writer
+        if fails is not None and fails[1] is not None and fails[1] > self.clock.now():
+            return LoginProof(user, checked=False)  # THROTTLED anyway: spare the CPU
+        try:
+            row = self.store.staff_by_user(user)
+        except STORE_ERRORS:
+            return LoginProof(user, checked=False)  # the writer tries (and answers) itself
+        if row is None or not row.active:
+            return LoginProof(user, checked=True)
+        ok = verify_password(password, row.password_hash)
+        today = self._clerk_today(row.user) if ok else None
+        return LoginProof(user, True, ok, row.id, row.password_hash, today)
+
+    def verified_login_args(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Login args with verify_login's proof attached, for the writer (thread-safe)."""
+        proof = self.verify_login(args.get("user"), args.get("password"))
+        return args if proof is None else {**args, PROOF_ARG: proof}
+
+    def _login(self, a: schemas.LoginArgs, actor: Actor,
+               proof: LoginProof | None = None) -> tuple[dict[str, Any], list[Event]]:
         now = self.clock.now()
         lg = self.config.login
         fails = self._failures.get(a.user)
@@ -44,7 +70,16 @@ class WindowOps(HallBase):
                             {"retry_after": int((fails[1] - now).total_seconds()) + 1})
         counter = self._counter_arg(a.counter, actor) if a.counter is not None else None
         row = self.store.staff_by_user(a.user)
-        if row is None or not row.active or not verify_password(a.password, row.password_hash):
+        trusted = (proof is not None and proof.checked and proof.user == a.user
+                   and row is not None and proof.staff_id == row.id
+                   and proof.password_hash == row.password_hash)
+        if row is None or not row.active:
+            good = False
+        elif trusted and proof is not None:
+            good = proof.ok
+        else:
+            good = verify_password(a.password, row.password_hash)
+        if row is None or not good:
             count = (fails[0] if fails else 0) + 1
             until = now + dt.timedelta(seconds=lg.lockout_seconds) if count >= lg.max_failures \
                 else None
@@ -88,11 +123,12 @@ class WindowOps(HallBase):
                   "staff": {"user": staff.user, "name": staff.name, "badge": staff.badge,
                             "role": staff.role},
                   "counter": counter.number if counter else None,
-                  "today": self._clerk_today(staff)}
+                  "today": proof.today if trusted and proof is not None
+                  else self._clerk_today(staff.user)}
         events = [self._event(Ev.COUNTER_CLERK, counters=changed)] if changed else []
         return result, events
 
-    def _clerk_today(self, staff: StaffInfo) -> dict[str, Any] | None:
+    def _clerk_today(self, user: str) -> dict[str, Any] | None:
         """The clerk's business day so far (served, average service seconds), from the
         stored periods by queue_server.stats, so the caller's 今日 line and the
         supervisor's report never disagree. None if the rows cannot be read now: a
@@ -105,9 +141,9 @@ class WindowOps(HallBase):
                                        today=self.day,
                                        closing=stats.closing_from_hours(self.config.hours))
         except STORE_ERRORS:
-            log.warning("today's figures of %s not read", staff.user, exc_info=True)
+            log.warning("today's figures of %s not read", user, exc_info=True)
             return None
-        row = next((r for r in report["groups"]["clerk"] if r["key"] == staff.user), None)
+        row = next((r for r in report["groups"]["clerk"] if r["key"] == user), None)
         if row is None:
             return {"served": 0, "average_service_seconds": None}
         mean = row.get("service_mean")
@@ -217,17 +253,3 @@ class WindowOps(HallBase):
         self._audit(Ev.COUNTER_SERVICES, now, actor, counter=c, data={"services": c.services})
         return ({"counter": self.views.counter(c)},
                 [self._event(Ev.COUNTER_SERVICES, counters=[c])])
-
-    def _refresh_staff(self, now: dt.datetime) -> None:
-        """Pick up `queue-server staff add/disable` made while serving (every 30 s): a
-        disabled account's tokens stop working without a restart."""
-        if now < self._staff_checked + STAFF_REFRESH and now >= self._staff_checked:
-            return
-        self._staff_checked = now
-        try:
-            with self.store.reading() as conn:
-                rows = hs.staff(conn)
-        except STORE_ERRORS:
-            return  # keep what we know; the next tick tries again
-        for r in rows:
-            self.staff[r.id] = StaffInfo(r.id, r.user, r.name, r.badge, r.role, bool(r.active))

@@ -9,6 +9,11 @@ Group commit: every request already waiting in the socket is applied in one data
 transaction (hall.apply_batch; each operation stays all-or-nothing), then all replies go
 out. Under load this divides the per-commit cost by the batch size; idle it is a batch
 of one.
+
+Logins: the password check (scrypt, ~50 ms by design) runs in a small thread pool
+(hall.verified_login_args, read-only), never in the loop; the verified login then joins
+the next batch like any other operation, and the hall applies it (and counts a wrong
+password) on the writer. 30 clerks logging in at 08:30 do not hold up the kiosks.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
@@ -47,6 +54,9 @@ LOOP_OPS = frozenset({Op.HELLO, Op.STATE})
 BATCH_MAX = 64
 SLOW_BATCH_SECONDS = 0.25  # a batch slower than this is logged (the loop waits on it)
 STATUS_LOOKUP_ACTOR_DEVICE = "status-page"
+# Password checkers: one per spare core (the loop keeps one), at least one, at most two.
+LOGIN_CHECKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
+LOGIN_POLL_MS = 2  # how often the loop looks for checked logins while some are out
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -117,7 +127,13 @@ class HallServer:
         self._trusted_signature: tuple[tuple[str, int, int], ...] = ()
         self._trusted_keys: frozenset[str] = frozenset()
         self._revoked = threading.Event()
-        self._logins: deque[_Pending] = deque()  # logins wait their turn, one per drain
+        # Logins out for their password check, and those back (appended by the checker
+        # threads, taken by the loop; deque append/popleft are thread-safe).
+        self._verify: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
+            hall, "verified_login_args", None)  # a fake hall without it: checked inline
+        self._checkers: ThreadPoolExecutor | None = None
+        self._logins_out = 0
+        self._logins_back: deque[_Pending] = deque()
         self._watcher: threading.Thread | None = None
         self._router: zmq.Socket[bytes] | None = None
         self._pub: zmq.Socket[bytes] | None = None
@@ -232,9 +248,11 @@ class HallServer:
                 next_beat = now + self.options.heartbeat_seconds
                 self._publish(p.Ev.HEARTBEAT, {}, advance=False)
             wait_ms = max(0, int(1000 * (min(next_beat, next_tick) - time.monotonic())))
-            events = dict(poller.poll(0 if self._logins else min(wait_ms, 100)))
+            timeout = 0 if self._logins_back else (
+                LOGIN_POLL_MS if self._logins_out else min(wait_ms, 100))
+            events = dict(poller.poll(timeout))
             try:
-                if self._router in events or self._logins:
+                if self._router in events or self._logins_back:
                     self._drain_requests()
                 if self._lookup in events:
                     self._answer_lookups()
@@ -275,6 +293,9 @@ class HallServer:
         """Take every waiting request (up to BATCH_MAX), apply, reply, publish."""
         assert self._router is not None
         pending: list[_Pending] = []
+        while self._logins_back:  # password checked: applied with this batch
+            pending.append(self._logins_back.popleft())
+            self._logins_out -= 1
         limit = BATCH_MAX if self.options.group_commit else 1
         for _ in range(limit):
             try:
@@ -289,15 +310,29 @@ class HallServer:
                 self._flush(pending)  # a snapshot must include what came before it
                 pending = []
                 self._answer_loop_op(item)
-            elif item.op == Op.LOGIN:
-                self._logins.append(item)
+            elif item.op == Op.LOGIN and self._verify is not None:
+                self._check_login(item)
             else:
                 pending.append(item)
         self._flush(pending)
-        if self._logins:
-            # A login checks a slow password hash (tens of ms by design): one per turn,
-            # alone, so 30 clerks logging in at 08:30 never freeze the kiosks for seconds.
-            self._flush([self._logins.popleft()])
+
+    def _check_login(self, item: _Pending) -> None:
+        """Send a login to a checker thread; it comes back through _logins_back."""
+        if self._checkers is None:
+            self._checkers = ThreadPoolExecutor(LOGIN_CHECKERS,
+                                                thread_name_prefix="login-check")
+        self._logins_out += 1
+        self._checkers.submit(self._checked_login, item)
+
+    def _checked_login(self, item: _Pending) -> None:
+        """Checker thread: attach the password check's proof to the login's args."""
+        op, args, actor, key = item.command
+        try:
+            assert self._verify is not None
+            item.command = (op, self._verify(args), actor, key)
+        except Exception:  # the hall's writer checks the password itself
+            log.exception("login check failed in the checker thread")
+        self._logins_back.append(item)
 
     def _decode(self, frames: list[zmq.Frame]) -> _Pending | None:
         """Envelope, device, login and role checks; answers errors itself (None)."""
@@ -462,6 +497,8 @@ class HallServer:
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(3)
+        if self._checkers is not None:
+            self._checkers.shutdown(wait=True, cancel_futures=True)
         for sock in (self._router, self._pub, self._lookup):
             if sock is not None:
                 sock.close(linger=0)

@@ -74,3 +74,15 @@ def test_a_revoked_device_takes_its_logins_with_it(tmp_path: Path) -> None:
 
 def _first_service(board: Connection) -> str:
     return str(board.mirror.state["services"][0]["code"])
+
+
+def test_wrong_passwords_are_throttled_though_checked_off_the_writer(tmp_path: Path) -> None:
+    with live_hall(tmp_path) as hall:
+        clerk = hall.connect("counter-3")
+        codes = [clerk.call("login", {"user": "clerk3", "password": f"wrong-{i}",
+                                      "counter": 3}).error_code for i in range(5)]
+        assert codes == ["BAD_CREDENTIALS"] * 5
+        right = clerk.call("login", {"user": "clerk3", "password": "demo1234", "counter": 3})
+        assert right.error_code == "THROTTLED" and right.details.get("retry_after", 0) > 0
+        other = hall.connect("counter-4", user="clerk2", counter=4)
+        assert other.token is not None, "another clerk is not held up"
