@@ -103,6 +103,7 @@ class _Sync:
     next_try: float = 0.0
     buffer: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
     last_heard: float = 0.0
+    went_silent: bool = False  # just went offline by silence: new sockets now
 
 
 class Connection:
@@ -356,7 +357,8 @@ class Connection:
                 now = time.monotonic()
                 silent = (now - max(sync.last_heard, rebuilt) if self.mirrored
                           else (0.0 if self.online else now - rebuilt))
-                if silent > REBUILD_AFTER:
+                if silent > REBUILD_AFTER or sync.went_silent:
+                    sync.went_silent = False
                     # libzmq never reconnects after a refused handshake (checked: a key
                     # trusted a moment later stays locked out), and an odd network may
                     # leave a socket half-dead: start both sockets afresh.
@@ -515,6 +517,25 @@ class Connection:
         if online != self.online:
             self.online = online
             self._outbox.put(("connection", online, None))
+            if not online and now - sync.last_heard > HEARTBEAT_SILENCE:
+                self._abandon(pending, sync)
+
+    def _abandon(self, pending: dict[str, _Request], sync: _Sync) -> None:
+        """Offline: give up every request in flight (TIMEOUT, outcome unknown; the mirror
+        shows the truth once back) and drop the sockets that carried them.
+
+        Retrying them after the network comes back, or leaving their bytes in a stalled
+        connection, would apply a "call next" the clerk pressed during an outage seconds
+        after the screen told them it was offline (tests/e2e/test_faults.py).
+        """
+        for req in list(pending.values()):
+            del pending[req.request_id]
+            if req.internal:  # a snapshot asked on the dropped socket: ask anew at once
+                sync.snapshot_id = None
+                sync.next_try = 0.0
+            else:
+                self._finish(req, Reply.failure(TIMEOUT, req.request_id))
+        sync.went_silent = True
 
     def _expire(self, dealer: zmq.Socket[bytes], pending: dict[str, _Request], sync: _Sync,
                 now: float) -> None:
