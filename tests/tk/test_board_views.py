@@ -500,3 +500,41 @@ def test_a_board_pc_with_a_wrong_clock_shows_the_halls_time(display: str) -> Non
     finally:
         app.stop()
         close_root(root)
+
+
+def test_the_board_keeps_drawing_while_the_voice_is_busy(display: str) -> None:
+    """Speech runs in its own worker: a long announcement never holds up the screen."""
+    import threading
+
+    from display_board.voice import Synth
+
+    class BusySpeakers:
+        def __init__(self) -> None:
+            self.release = threading.Event()
+            self.playing = threading.Event()
+
+        def play(self, path: Path) -> None:
+            self.playing.set()
+            self.release.wait(20)
+
+    state = sample_state(datetime.now(TZ) - timedelta(minutes=10))
+    state["now"] = datetime.now(TZ).isoformat(timespec="seconds")  # nothing fresh to say
+    speakers = BusySpeakers()
+    root = make_root(display, 1280, 720)
+    source = FakeSource(state)
+    app = BoardApp(root, source, player=speakers, speaker_factory=Synth)
+    app.start()
+    try:
+        source.emit(Ev.TICKET_CALLED, call_event(state, 960, "A040", 6))
+        deadline = time.monotonic() + 10
+        while not speakers.playing.is_set() and time.monotonic() < deadline:
+            settle(root, 0.05)
+        assert speakers.playing.is_set()  # A040 is being spoken, and will be for a while
+        source.emit(Ev.TICKET_CALLED, call_event(state, 961, "B041", 7))
+        settle(root, 0.3)
+        assert "请 B041 号 到 7 号窗口" in canvas_texts(app.view.canvas)
+        assert app.announcer is not None and app.announcer.pending() == 1  # B041 waits its turn
+    finally:
+        speakers.release.set()
+        app.stop()
+        close_root(root)
