@@ -53,21 +53,12 @@ sys.path.insert(0, str(REPO))
 from bench.fanout import subscriber_proc  # noqa: E402
 from bench.load import pct  # noqa: E402
 from tests.support.live import live_hall  # noqa: E402
+from tests.support.xvfb import start_xvfb, stop_xvfb  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 LONG_NOTICE = ("请在休息区等候，留意大屏和语音叫号。过号请到取号机重新登记。本中心实行一窗通办，"
                "一个号可办理多项业务；70岁以上老人、残疾人、军人可走绿色通道。")
-
-
-def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                             "1920x1080x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as fh:
-        return proc, ":" + fh.readline().strip()
 
 
 def board_cmd(*args: str) -> list[str]:
@@ -125,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     load_before = round(os.getloadavg()[0], 2)  # other work on this machine skews timings
-    xvfb, display = start_xvfb()
+    xvfb, display = start_xvfb(1920, 1080)
     boards: list[subprocess.Popen[bytes]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
@@ -232,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         marquee_cpu, marquee_rss = marquee_board(display, args.idle)
     finally:
-        xvfb.terminate()
-        xvfb.wait(10)
+        stop_xvfb(xvfb)
 
     summary: dict[str, Any] = {
         "benchmark": "board", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -25,7 +25,6 @@ import gc
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from tests.support.xvfb import display_or_private  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 SECONDS_PER_HOUR = 3600
@@ -226,24 +227,8 @@ def child(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def x_display() -> Iterator[dict[str, str]]:
     """The environment for the app: $DISPLAY if set, else a private 24-bit Xvfb."""
-    env = dict(os.environ)
-    if env.get("DISPLAY"):
-        yield env
-        return
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("no $DISPLAY and no Xvfb (Debian package xvfb)")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                             "1280x900x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as fh:
-            env["DISPLAY"] = ":" + fh.readline().strip()
-        yield env
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with display_or_private(1280, 900) as name:
+        yield dict(os.environ, DISPLAY=name)
 
 
 def run_day(hall: Any, tickets: int, stop: threading.Event) -> dict[str, int]:

@@ -43,6 +43,7 @@ from queue_server import cli, stats  # noqa: E402
 from queue_server.config import load_config  # noqa: E402
 from queue_server.store import stats_queries as q  # noqa: E402
 from queue_server.store.db import make_engine  # noqa: E402
+from tests.support.xvfb import display_or_private  # noqa: E402
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 # Relative arrivals per half hour from 08:30 (weekday); lunch is open (Shanghai rule).
@@ -351,26 +352,15 @@ def _screenshot(root: Any, display: str, path: Path) -> None:
 def measure_ui(data: Path, month: dict[str, Any]) -> dict[str, Any]:
     """Live tab refresh at a peak and the statistics tab drawing a month, under Xvfb."""
     import shutil
-    import subprocess
     import tkinter as tk
 
     from counter_client.supervisor import Dashboard
     from counter_client.supervisor.live_model import live_view
 
     out: dict[str, Any] = {}
-    proc = None
-    display = os.environ.get("DISPLAY")
-    if not display:
-        if shutil.which("Xvfb") is None:
-            return {"skipped": "no DISPLAY and no Xvfb"}
-        read_fd, write_fd = os.pipe()
-        proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                                 "1440x900x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(write_fd)
-        with os.fdopen(read_fd) as fh:
-            display = ":" + fh.readline().strip()
-    try:
+    if not os.environ.get("DISPLAY") and shutil.which("Xvfb") is None:
+        return {"skipped": "no DISPLAY and no Xvfb"}
+    with display_or_private(1440, 900) as display:
         now = dt.datetime.now(TZ)
         for waiting in (100, 400, 1000):
             state = busy_state(data, waiting, now, waiting)
@@ -403,10 +393,6 @@ def measure_ui(data: Path, month: dict[str, Any]) -> dict[str, Any]:
                 root.update()
                 _screenshot(root, display, ROOT / "artifacts" / "supervisor_live_busy.png")
             root.destroy()
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
     return out
 
 

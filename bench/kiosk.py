@@ -24,17 +24,16 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.support.xvfb import display_or_private  # noqa: E402
 from tests.tk.kiosk_support import open_all_day, pump  # noqa: E402
 from ticket_printer.ticket import TicketView, render  # noqa: E402
 
@@ -54,25 +53,9 @@ def summary(values: list[float]) -> dict[str, float]:
             "p99": round(percentile(values, 99), 2), "max": round(max(values), 2)}
 
 
-@contextlib.contextmanager
-def display() -> Iterator[str]:
+def display() -> contextlib.AbstractContextManager[str]:
     """$DISPLAY if there is one, else a private Xvfb (1280x1024, true colour)."""
-    if os.environ.get("DISPLAY"):
-        yield os.environ["DISPLAY"]
-        return
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("no $DISPLAY and no Xvfb: install xvfb or run under xvfb-run")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                             "1280x1024x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as fh:
-            yield ":" + fh.readline().strip()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return display_or_private(1280, 1024)
 
 
 def bench_render(count: int) -> dict[str, Any]:

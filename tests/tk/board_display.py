@@ -11,24 +11,16 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import os
 import shutil
-import subprocess
 import tkinter as tk
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.xvfb import start_xvfb, stop_xvfb
+
 _shared: dict[str, str] = {}
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @contextlib.contextmanager
@@ -42,21 +34,9 @@ def private_display(width: int = 1920, height: int = 1920) -> Iterator[str]:
     if "name" not in _shared:
         if shutil.which("Xvfb") is None:
             pytest.skip("Xvfb not installed (Debian package xvfb)")
-        read_fd, write_fd = os.pipe()
-        proc = subprocess.Popen(
-            # -terminate: gone when its last client (this process's Tk) goes, even if
-            # the test process dies without running atexit.
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-             "-nolisten", "tcp", "-terminate"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        os.close(write_fd)
-        with os.fdopen(read_fd) as fh:
-            number = fh.readline().strip()
-        if not number:
-            _stop(proc)
-            pytest.fail("Xvfb did not report a display number")
-        atexit.register(_stop, proc)
-        _shared["name"] = f":{number}"
+        proc, name = start_xvfb(width, height, exit_with_last_client=True)
+        atexit.register(stop_xvfb, proc)
+        _shared["name"] = name
     yield _shared["name"]
 
 

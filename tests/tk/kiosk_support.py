@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import time
 import tkinter as tk
 import zoneinfo
@@ -19,6 +18,7 @@ from typing import Any
 
 from queue_common.connection import Connection
 from queue_server.cli import main as server_cli
+from queue_server.config import round_the_clock
 from tests.support.live import LiveHall, live_hall
 from tests.tk.board_display import screenshot
 from ticket_printer.kiosk import Kiosk
@@ -32,10 +32,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 def open_all_day(data: Path) -> None:
     """Every day 00:00-23:59, so issuing works whenever the suite runs."""
     cfg = data / "config.toml"
-    text = cfg.read_text("utf-8")
-    text = re.sub(r'^(mon|tue|wed|thu|fri|sat|sun|holiday) = "[^"]*"',
-                  lambda m: f'{m.group(1)} = "00:00-23:59"', text, flags=re.M)
-    cfg.write_text(text, "utf-8")
+    cfg.write_text(round_the_clock(cfg.read_text("utf-8")), "utf-8")
 
 
 def import_bookings(data: Path, rows: list[tuple[str, str]]) -> None:
