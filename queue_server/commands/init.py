@@ -25,7 +25,7 @@ from queue_server.store import db, seed
 
 # TEAM.md: the devices of a one-machine hall.
 DEVICES: tuple[tuple[str, str], ...] = (
-    ("kiosk-1", "kiosk"), ("board-1", "board"),
+    ("kiosk-1", "kiosk"), ("board-1", "board"), ("board-2", "board"),
     *((f"counter-{i}", "counter") for i in range(1, 9)),
     ("supervisor-1", "counter"),
 )
