@@ -114,7 +114,7 @@ class DrivenKiosk(Driven):
         root.geometry(f"{SCREEN[0]}x{SCREEN[1]}+0+0")
         tickets = Path(args.data) / "printed" / str(os.getpid())
         self.worker = PrintWorker(FilePrinter(tickets, 576))
-        self.kiosk = Kiosk(root, conn, self.worker, device=args.device)
+        self.kiosk = Kiosk(root, conn, self.worker, device=args.device, status_base=None)
         self.rig = KioskRig(None, root, conn, self.kiosk, self.worker,  # type: ignore[arg-type]
                             args.display, tickets)
 

@@ -90,8 +90,11 @@ class AppProcess:
                                      encoding="utf-8", bufsize=1)
         log.close()
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
-        if not self._ready.wait(timeout):
-            raise AssertionError(f"{self.app} {self.device} did not start:\n{self.log()}")
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.1):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self._ready.wait(0.5)  # the reader may still hold the last line
+                raise AssertionError(f"{self.app} {self.device} did not start:\n{self.log()}")
         return self
 
     def log(self) -> str:

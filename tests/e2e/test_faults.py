@@ -25,7 +25,7 @@ from counter_client import caller_state as cs
 from queue_common.connection import Connection
 from queue_common.protocol import Err
 from tests.e2e.relay import HallRelay
-from tests.e2e.support import db_rows, events_of, wait_until
+from tests.e2e.support import AppProcess, db_rows, events_of, wait_until
 from tests.support.live import LiveHall, live_hall
 from tests.tk.board_display import private_display, screenshot
 from tests.tk.test_counter_live import Desk, pump
@@ -386,3 +386,133 @@ def test_kill_9_during_a_burst_from_20_clients_loses_nothing_acknowledged(
     assert nxt["number"] not in numbers
     print(f"{len(burst.issued)} tickets and {len(burst.acked)} window operations "
           f"acknowledged before the kill; 20 clients in sync {took:.2f} s after READY")
+
+
+# -- a board, a kiosk and a caller PC lose power mid-operation -----------------------
+
+
+def _waiting_numbers(state: dict[str, Any]) -> list[str]:
+    waiting = [t for t in state["tickets"] if t["state"] == "waiting"]
+    return [t["number"] for t in sorted(waiting, key=lambda t: t["id"])]
+
+
+def _window_row(texts: list[str], window: int) -> str:
+    """The number the board shows for a window (its row: 1号, number, state)."""
+    return texts[texts.index(f"{window}号") + 1] if f"{window}号" in texts else "?"
+
+
+def test_killing_a_board_a_kiosk_and_a_caller_mid_operation_spares_the_rest(
+        hall: LiveHall, display: str, tmp_path: Path) -> None:
+    server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
+    logs = tmp_path / "app-logs"
+    board = AppProcess("board", hall.data, server, display, "board-1", log_dir=logs)
+    kiosk = AppProcess("kiosk", hall.data, server, display, "kiosk-1", log_dir=logs)
+    counter = AppProcess("counter", hall.data, server, display, "counter-1", counter=1,
+                         user="clerk1", log_dir=logs)
+    apps = (board, kiosk, counter)
+    truth = hall.connect("supervisor-1")
+
+    def state() -> dict[str, Any]:
+        return ok(truth.call("state"))
+
+    def everyone_shows_the_truth(*, skip: AppProcess | None = None) -> dict[str, Any]:
+        """Wait until the running apps show what the server holds (asked afresh each
+        time: a restarted caller's own login is part of the truth)."""
+        seen: dict[str, Any] = {}
+
+        def agree() -> bool:
+            now = seen["now"] = state()
+            waiting = _waiting_numbers(now)
+            window1 = next(c for c in now["counters"] if c["number"] == 1)
+            current = next((t["number"] for t in now["tickets"]
+                            if t["id"] == window1["ticket_id"]), None)
+            if counter is not skip:
+                s = seen["counter"] = counter.state()
+                if not (s.get("logged_in") and s["online"] and not s["busy"]
+                        and s["waiting"] == waiting and s["state"] == window1["state"]
+                        and (current is None or s["number"] == current)):
+                    return False
+            if board is not skip:
+                s = seen["board"] = board.state()
+                if not (s["online"] and f"共 {len(waiting)} 人等候" in s["texts"]
+                        and _window_row(s["texts"], 1) == (current or "—")):
+                    return False
+            return True
+
+        try:
+            wait_until(agree, 10, "the apps show the server's state", step=0.1)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {seen}") from None
+        result: dict[str, Any] = seen["now"]
+        return result
+
+    def take_ticket(*matters: tuple[str, str]) -> str:
+        for dept, matter in matters:
+            kiosk.ask({"do": "choose", "dept": dept, "matter": matter})
+        kiosk.ask({"do": "confirm"})
+        shown = kiosk.wait_state(lambda s: s["shown"] is not None, 10, "a ticket shown")
+        number: str = shown["shown"]
+        return number
+
+    try:
+        for app in apps:
+            app.start()
+        kiosk.wait_state(lambda s: s["online"] and s["screen"] == "start", 20, "kiosk ready")
+        first = take_ticket(("RS", "RS01"))
+        everyone_shows_the_truth()
+
+        # The kiosk dies the instant a citizen confirms two matters.
+        for dept, matter in (("RS", "RS02"), ("YB", "YB01")):
+            kiosk.ask({"do": "choose", "dept": dept, "matter": matter})
+        kiosk.ask({"do": "confirm"})
+        kiosk.kill()
+        time.sleep(0.5)  # whatever was on the wire has landed
+        tickets = state()["tickets"]
+        lost_or_whole = [t for t in tickets if t["number"] != first]
+        assert len(lost_or_whole) <= 1
+        print(f"kiosk killed at confirm: {'issued whole' if lost_or_whole else 'not issued'}")
+        for t in lost_or_whole:  # issued whole or not at all
+            assert [i["service"] for i in t["items"]] == ["RS02", "YB01"]
+        everyone_shows_the_truth(skip=kiosk)  # the board and window 1 carry on
+        kiosk.start()
+        kiosk.wait_state(lambda s: s["online"] and s["screen"] == "start" and s["chosen"] == [],
+                         20, "the restarted kiosk starts clean")
+        third = take_ticket(("RS", "RS01"))
+        assert third not in [t["number"] for t in tickets]
+        before_counter = everyone_shows_the_truth()
+
+        # Window 1's PC dies the instant the clerk presses F1.
+        assert counter.ask({"do": "press", "action": "call_next"})["pressed"]
+        counter.kill()
+        time.sleep(0.5)
+        after = state()
+        window1 = next(c for c in after["counters"] if c["number"] == 1)
+        assert window1["state"] in ("idle", "calling")
+        print(f"caller killed at F1: window 1 is {window1['state']}")
+        if window1["state"] == "calling":  # it went through: the first in line, once
+            assert window1["ticket_id"] == min(t["id"] for t in before_counter["tickets"])
+        everyone_shows_the_truth(skip=counter)  # the board shows what really happened
+        fourth = take_ticket(("YB", "YB02"))  # the kiosk carries on
+        assert fourth not in (first, third)
+        counter.start()  # the clerk restarts the caller; it logs in by itself
+        everyone_shows_the_truth()
+        if window1["state"] == "idle":
+            counter.ask({"do": "press", "action": "call_next"})
+            counter.wait_state(lambda s: s["state"] == "calling", 10, "F1 after restart")
+
+        # The board dies in the middle of showing (and flashing) a new call.
+        counter.ask({"do": "press", "action": "start"})
+        counter.wait_state(lambda s: s["state"] == "serving" and not s["busy"], 10, "serving")
+        counter.ask({"do": "press", "action": "complete"})
+        counter.wait_state(lambda s: s["state"] == "idle" and not s["busy"], 10, "completed")
+        counter.ask({"do": "press", "action": "call_next"})
+        board.kill()
+        counter.wait_state(lambda s: s["state"] == "calling" and not s["busy"], 10, "called")
+        take_ticket(("RS", "RS03"))  # the rest of the hall does not notice
+        board.start()
+        now = everyone_shows_the_truth()
+        numbers = [t["number"] for t in now["tickets"]]
+        assert len(numbers) == len(set(numbers))
+    finally:
+        for app in apps:
+            app.close()
