@@ -52,6 +52,17 @@ def service_seconds(ticket: Waiting, counter: SimCounter,
     return sum(minutes.get(s, 10.0) for s in handled) * 60.0
 
 
+@dataclass
+class Run:
+    """One run of the queue forward (see simulate), kept so a ticket queued behind
+    everybody afterwards can be added to it (append) instead of running again."""
+
+    called: dict[int, float]  # ticket id -> seconds until it is called
+    per_matter: dict[str, float | None]  # a new ticket's wait per matter
+    exits: dict[int, float]  # window number -> seconds until nothing is left for it
+    counters: list[SimCounter]
+
+
 def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
              minutes: Mapping[str, float], *, transfer_first: bool = True,
              phantoms: Iterable[str] = ()) -> tuple[dict[int, float], dict[str, float | None]]:
@@ -60,6 +71,46 @@ def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     A ticket no open window takes gets no entry; a matter no open window takes maps to
     None (the kiosk then says "no estimate").
     """
+    run = run_forward(waiting, counters, minutes, transfer_first=transfer_first,
+                      phantoms=phantoms)
+    return run.called, run.per_matter
+
+
+def append(run: Run, ticket: Waiting, minutes: Mapping[str, float]) -> float | None:
+    """Add to `run` a ticket queued behind every ticket in it (not transferred); the
+    seconds until it is called, None if no window of the run takes its matters.
+
+    Exactly what running again would give: a window calls it only once nothing ahead
+    of it fits that window, i.e. at the window's exit from the run; the first window
+    (by time, then number, as the run's heap) to exit among those taking one of its
+    matters calls it, and is busy for its service time before exiting again. Nothing
+    else in the run changes.
+    """
+    assert ticket.transfer_to is None, "a transferred ticket is not queued behind all"
+    fits = [c for c in run.counters if not ticket.services.isdisjoint(c.services)]
+    if not fits:
+        return None
+    window = min(fits, key=lambda c: (run.exits[c.number], c.number))
+    at = run.exits[window.number]
+    run.exits[window.number] = at + service_seconds(ticket, window, minutes)
+    run.called[ticket.ticket_id] = at
+    for code in window.services:  # only this window's exit moved
+        if code in run.per_matter:
+            run.per_matter[code] = _first_exit(run, code)
+    return at
+
+
+def _first_exit(run: Run, code: str) -> float | None:
+    """A new ticket for one matter: called when the first window taking it runs dry."""
+    times = [run.exits[c.number] for c in run.counters if code in c.services]
+    return min(times) if times else None
+
+
+def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
+                minutes: Mapping[str, float], *, transfer_first: bool = True,
+                phantoms: Iterable[str] = ()) -> Run:
+    """simulate, keeping what append needs (each window's exit from the run)."""
+    counters = list(counters)
     queue = sorted(waiting, key=lambda w: w.key)
     phantom_codes = list(dict.fromkeys(phantoms))
     # Phantoms queue behind every real ticket (virtual arrival after the last one).
@@ -73,10 +124,12 @@ def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     heapq.heapify(heap)
     called: dict[int, float] = {}
     taken: set[int] = set()
+    exits: dict[int, float] = {}
     while heap:
         t, _, counter = heapq.heappop(heap)
         pick = _pick(counter, transferred, general, taken, transfer_first)
         if pick is None:
+            exits[counter.number] = t
             continue  # nothing more for this window: it leaves the simulation
         taken.add(pick.ticket_id)
         called[pick.ticket_id] = t
@@ -86,7 +139,7 @@ def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     for i, code in enumerate(phantom_codes):
         per_matter[code] = called.get(PHANTOM_BASE - i)
         called.pop(PHANTOM_BASE - i, None)
-    return called, per_matter
+    return Run(called, per_matter, exits, counters)
 
 
 class _Line:

@@ -36,13 +36,14 @@ from queue_server.store.hall_store import HallStore
 log = logging.getLogger(__name__)
 
 Event = tuple[str, dict[str, Any]]
-Estimates = tuple[dt.datetime, dict[int, float], dict[str, float | None], int]
 RECENT_CALLS = 20
-# Estimates (docs/estimate.md): events and snapshots reuse a run for up to 1 s; a ticket's
-# own estimate (issue, ticket_status) is rerun after any change while the queue is short
-# (cheap, and a printed "0 minutes" with people ahead is wrong).
+# Estimates (docs/estimate.md): a run of the queue forward is reused for up to 1 s, and
+# run again at once when a window opens, closes, pauses, resumes or changes matters, or
+# when a ticket joins the queue other than behind everybody. A new ticket queued behind
+# everybody (every plain `issue`) is added to the run exactly (estimate.append), so no
+# printed estimate ever leaves out a ticket ahead of it, and no issue pays a full run.
 ESTIMATE_MAX_AGE = dt.timedelta(seconds=1)
-ESTIMATE_FRESH_BELOW = 200
+SIMULATED_OUT = ("closed", "paused")  # windows the run leaves out
 ACTUALS_DAYS = 14
 ACTUALS_KEPT = 50
 PROCESSED_KEEP = dt.timedelta(days=2)
@@ -120,6 +121,19 @@ class ServiceInfo:
 
 
 @dataclass
+class Estimates:
+    """The last run of the queue forward (queue_server.estimate) and what it saw."""
+
+    at: dt.datetime
+    run: estimate.Run
+    minutes: dict[str, float]
+    windows: tuple[int, int]  # (_windows_version, _sim_windows) when it ran
+    joins: int  # tickets that joined the queue so far, each in the run
+    last_key: tuple[dt.datetime, int] | None  # the queue's last ticket in the run
+    appended: int = 0
+
+
+@dataclass
 class Tx:
     """What the operations of one batch changed, to write in one transaction."""
 
@@ -192,9 +206,11 @@ class HallBase:
     actuals: dict[str, collections.deque[float]]
     views: Views
     _estimates: Estimates | None
-    _estimates_view: tuple[Estimates, dict[str, int | None]] | None
+    _estimates_view: tuple[Estimates, int, dict[str, int | None]] | None
     _version: int
     _windows_version: int
+    _sim_windows: int
+    _joins: int
     _reachable_cache: dict[tuple[frozenset[str], int], frozenset[str]]
 
     def _hours(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
@@ -315,6 +331,7 @@ class HallBase:
         t.state = state
         if state == "waiting":
             self.waiting.add(t, self._target_number(t))
+            self._joins += 1
         self._version += 1
         self._touch(t)
 
@@ -322,6 +339,8 @@ class HallBase:
                      ticket: TicketLive | None = None) -> None:
         if (c.state == "closed") != (state == "closed"):
             self._windows_version += 1
+        if (c.state in SIMULATED_OUT) != (state in SIMULATED_OUT):
+            self._sim_windows += 1
         c.state = state
         c.since = now
         c.ticket_id = ticket.id if ticket else None
@@ -398,17 +417,17 @@ class HallBase:
         return {code: estimate.expected_minutes(list(self.actuals.get(code, ())), s.minutes)
                 for code, s in self.services.items()}
 
-    def _run_estimates(self, now: dt.datetime, *, fresh: bool = False) -> Estimates:
+    def _run_estimates(self, now: dt.datetime) -> Estimates:
         """The last run of the queue forward, or a new one (see ESTIMATE_MAX_AGE)."""
         cached = self._estimates
-        if cached is not None and cached[0] <= now < cached[0] + ESTIMATE_MAX_AGE and (
-                not fresh or cached[3] == self._version
-                or len(self.waiting) >= ESTIMATE_FRESH_BELOW):
+        if cached is not None and cached.at <= now < cached.at + ESTIMATE_MAX_AGE \
+                and cached.windows == (self._windows_version, self._sim_windows) \
+                and cached.joins == self._joins:
             return cached
         minutes = self._minutes()
         sims = []
         for c in self.counters.values():
-            if c.state in ("closed", "paused"):
+            if c.state in SIMULATED_OUT:
                 continue
             free_in = 0.0
             if c.ticket_id is not None:
@@ -417,36 +436,46 @@ class HallBase:
                 started = c.since or now
                 free_in = max(0.0, expect - (now - started).total_seconds())
             sims.append(estimate.SimCounter(c.number, frozenset(c.services), free_in))
-        called, per_matter = estimate.simulate(
-            self.waiting.as_policy(), sims, minutes,
-            transfer_first=self.credits.transfer_first,
+        waiting = self.waiting.as_policy()
+        run = estimate.run_forward(
+            waiting, sims, minutes, transfer_first=self.credits.transfer_first,
             phantoms=[s.code for s in self.services.values() if s.active])
-        self._estimates = (now, called, per_matter, self._version)
+        self._estimates = Estimates(
+            now, run, minutes, (self._windows_version, self._sim_windows), self._joins,
+            max((w.key for w in waiting), default=None))
         return self._estimates
 
     def _new_ticket_estimates(self, now: dt.datetime) -> dict[str, int | None]:
         """Expected wait (s) of a new ticket per matter, as of the last run (<= 1 s old)."""
-        run = self._run_estimates(now)
-        if self._estimates_view is None or self._estimates_view[0] is not run:
-            self._estimates_view = (run, {k: (round(v) if v is not None else None)
-                                          for k, v in run[2].items()})
-        return self._estimates_view[1]
+        est = self._run_estimates(now)
+        view = self._estimates_view
+        if view is None or view[0] is not est or view[1] != est.appended:
+            per_matter = {k: (round(v) if v is not None else None)
+                          for k, v in est.run.per_matter.items()}
+            self._estimates_view = view = (est, est.appended, per_matter)
+        return view[2]
 
     def _ticket_estimate(self, t: TicketLive, now: dt.datetime) -> int | None:
+        """Seconds until t is called. A ticket that just joined the queue behind
+        everybody (a plain issue) is added to the last run exactly; any other change
+        of who waits runs the queue forward again."""
         if t.state != "waiting":
             return None
-        at, called, per_matter, _ = self._run_estimates(now, fresh=True)
-        age = (now - at).total_seconds()
-        if t.id in called:
-            return max(0, round(called[t.id] - age))
-        if t.credit or t.transfer_to_counter_id is not None:
-            self._estimates = None  # a ticket newer than the cached run: run again
-            _, called, _, _ = self._run_estimates(now)
-            v = called.get(t.id)
-            return round(v) if v is not None else None
-        known = [per_matter.get(s) for s in t.pending_services]
-        values = [v for v in known if v is not None]
-        return max(0, round(min(values) - age)) if values else None
+        est = self._estimates
+        if est is not None and t.id not in est.run.called \
+                and est.at <= now < est.at + ESTIMATE_MAX_AGE \
+                and est.windows == (self._windows_version, self._sim_windows) \
+                and est.joins == self._joins - 1 and t.transfer_to_counter_id is None \
+                and (est.last_key is None or t.key > est.last_key):
+            value = estimate.append(est.run, self.waiting.policy_of(t.id), est.minutes)
+            est.joins, est.last_key = self._joins, t.key
+            est.appended += 1
+        else:
+            est = self._run_estimates(now)
+            value = est.run.called.get(t.id)
+        if value is None:
+            return None
+        return max(0, round(value - (now - est.at).total_seconds()))
 
     def _ahead(self, t: TicketLive) -> int:
         """People ahead (policy.ahead_of), from the index."""

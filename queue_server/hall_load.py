@@ -81,9 +81,11 @@ class Loader(HallBase):
             self._load_recent(conn, now)
         self.views = Views(self.tz, self.numbers, self.staff)
         self._estimates: Estimates | None = None
-        self._estimates_view: tuple[Estimates, dict[str, int | None]] | None = None
+        self._estimates_view: tuple[Estimates, int, dict[str, int | None]] | None = None
         self._version = 0  # bumped by every queue or window change
         self._windows_version = 0  # bumped when a window opens, closes or changes matters
+        self._sim_windows = 0  # bumped when a window enters or leaves closed / paused
+        self._joins = 0  # tickets that joined the queue (or moved in it): see estimates
         self._reachable_cache: dict[tuple[frozenset[str], int], frozenset[str]] = {}
         self._broken = False
 

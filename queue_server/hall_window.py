@@ -236,6 +236,7 @@ class WindowOps(HallBase):
             self.waiting.remove(t)
             t.transfer_to_counter_id = None
             self.waiting.add(t, None)
+            self._joins += 1  # it moved in the queue: the next estimate runs again
             self._touch(t)
         return moved
 

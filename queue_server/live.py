@@ -191,6 +191,10 @@ class WaitingIndex:
                 ids.update(k[1] for k in line[:bisect.bisect_left(line, key)])
         return len(ids)
 
+    def policy_of(self, ticket_id: int) -> policy.Waiting:
+        """A waiting ticket as policy.Waiting."""
+        return self._policy[ticket_id]
+
     def as_policy(self) -> list[policy.Waiting]:
         """Every waiting ticket as policy.Waiting."""
         return list(self._policy.values())

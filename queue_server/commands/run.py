@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         print("READY " + json.dumps(ready), flush=True)
         log.info("serving %s: requests :%d, events :%d", config.hall.name,
                  server.request_port, server.event_port)
-        server.serve()
+        _serve(server)
         log.info("stopping: the batch in hand was finished; closing (%s)", server.stats)
     finally:
         if status is not None:
@@ -86,6 +86,25 @@ def run(args: argparse.Namespace) -> int:
         server.close()
         hall.close()
     return 0
+
+
+def _serve(server: Any) -> None:
+    """server.serve(), under cProfile when QUEUE_PROFILE names a stats file (for
+    bench/load.py runs: where the loop's time goes; `python -m pstats FILE` reads it)."""
+    import os
+
+    target = os.environ.get("QUEUE_PROFILE")
+    if not target:
+        server.serve()
+        return
+    import cProfile
+
+    profile = cProfile.Profile()
+    try:
+        profile.runcall(server.serve)
+    finally:
+        profile.dump_stats(target)
+        log.info("profile of the request loop written to %s", target)
 
 
 def _check_devices(data: Any) -> None:

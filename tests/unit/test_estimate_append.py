@@ -1,0 +1,89 @@
+"""A new ticket queued behind everybody is added to the last run (estimate.append) with
+exactly the result of running the queue forward again, and the hall prints that."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from queue_server import estimate
+from queue_server.estimate import SimCounter
+from queue_server.policy import Waiting
+from tests.support.hallkit import HallKit
+
+T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+CODES = ["RS01", "YB01", "CL01", "GJ01"]
+MINUTES = {"RS01": 10.0, "YB01": 5.0, "CL01": 20.0, "GJ01": 7.5}
+matters = st.frozensets(st.sampled_from(CODES), min_size=1, max_size=2)
+
+
+@st.composite
+def halls(draw: st.DrawFn) -> tuple[list[Waiting], list[SimCounter], list[frozenset[str]]]:
+    """A queue (some priority credit, some transferred), open windows, new tickets."""
+    n_windows = draw(st.integers(1, 5))
+    windows = [SimCounter(n, draw(matters), draw(st.sampled_from([0.0, 0.0, 90.0, 400.0])))
+               for n in range(1, n_windows + 1)]
+    queue = []
+    for i in range(draw(st.integers(0, 25))):
+        transfer = draw(st.sampled_from([None] * 6 + list(range(1, n_windows + 1))))
+        queue.append(Waiting(i + 1, T0 + dt.timedelta(minutes=i),
+                             dt.timedelta(minutes=draw(st.sampled_from([0, 0, 0, 15]))),
+                             draw(matters), transfer))
+    new = draw(st.lists(matters, min_size=1, max_size=6))
+    return queue, windows, new
+
+
+@settings(max_examples=300, deadline=None)
+@given(halls(), st.booleans())
+def test_appending_equals_running_again(
+        hall: tuple[list[Waiting], list[SimCounter], list[frozenset[str]]],
+        transfer_first: bool) -> None:
+    queue, windows, new = hall
+    run = estimate.run_forward(queue, windows, MINUTES, transfer_first=transfer_first,
+                               phantoms=CODES)
+    later = T0 + dt.timedelta(hours=2)  # behind every ticket, credit included
+    for j, services in enumerate(new):
+        ticket = Waiting(1000 + j, later + dt.timedelta(seconds=j), dt.timedelta(0),
+                         services)
+        got = estimate.append(run, ticket, MINUTES)
+        queue.append(ticket)
+        again = estimate.run_forward(queue, windows, MINUTES,
+                                     transfer_first=transfer_first, phantoms=CODES)
+        assert got == again.called.get(ticket.ticket_id)
+        assert run.called == again.called
+        assert run.per_matter == again.per_matter
+        assert run.exits == again.exits
+
+
+def test_printed_estimates_match_a_fresh_run_while_the_queue_only_grows(
+        tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    clerk = kit.login("clerk1", counter=1)
+    kit.login("clerk2", counter=2)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, clerk)
+    kit.clock.advance(seconds=0.5)
+    printed = [kit.issue(code)["estimated_wait"] for code in
+               ("RS01", "YB01", "RS01", "RS02", "YB01", "RS01")]
+    ids = [t["id"] for t in kit.snapshot()["tickets"] if t["state"] == "waiting"]
+    kit.hall._estimates = None  # what a run from scratch says now
+    fresh = [kit.ok("ticket_status", {"ticket_id": i}, kit.board)["estimated_wait"]
+             for i in ids]
+    assert printed == fresh
+    assert printed == sorted(printed) and printed[-1] > 0
+
+
+def test_a_priority_ticket_is_counted_in_the_next_plain_estimate(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    kit.login("clerk1", counter=1)
+    assert kit.issue("RS01")["estimated_wait"] == 0
+    before = kit.issue("RS01")["estimated_wait"]
+    kit.issue("RS01", priority="elderly")  # jumps ahead: not appended, the run is redone
+    after = kit.issue("RS01")["estimated_wait"]
+    assert after == before + 2 * 480  # the priority ticket and the one before it
+    kit.hall._estimates = None
+    last = max(t["id"] for t in kit.snapshot()["tickets"])
+    assert kit.ok("ticket_status", {"ticket_id": last}, kit.board)["estimated_wait"] == after
