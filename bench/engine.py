@@ -2,7 +2,7 @@
 complete cycles at 30 windows with thousands of citizens waiting, on SQLite with
 synchronous=FULL and NORMAL, one commit per operation and group commit.
 
-    .venv/bin/python bench/engine.py [--waiting 3000] [--seconds 5] [--batch 32]
+    .venv/bin/python bench/engine.py [--waiting 3000] [--seconds 5] [--batch 32] [--gc default]
 
 Prints a table and writes bench/results/engine-<date>.json. Every committed operation
 is durable in the mode named (FULL: survives power loss; NORMAL: survives a crash of
@@ -108,12 +108,16 @@ def cycle_commands(clerks: list[Actor], round_no: int) -> list[list[tuple[str, d
 
 
 def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
-        url: str = "") -> dict[str, Any]:
+        url: str = "", gc_mode: str = "server") -> dict[str, Any]:
     tz = zoneinfo.ZoneInfo("Asia/Shanghai")
     clock = FakeClock(dt.datetime(2026, 11, 26, 9, 0, tzinfo=tz))
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
         hall, clerks = make_hall(Path(tmp), synchronous, clock, url)
         fill(hall, waiting, clock)
+        if gc_mode == "server":  # as `queue-server run` does once the hall is loaded
+            from queue_server.commands.run import tune_gc
+
+            tune_gc()
         ops = errors = 0
         commits = 0
         start = time.perf_counter()
@@ -138,7 +142,7 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
     return {"database": "postgresql" if url else "sqlite",
             "synchronous": synchronous if not url else None, "mode": mode, "batch": batch if mode != "per-op" else 1,
             "waiting_at_start": waiting, "waiting_at_end": still_waiting,
-            "counters": COUNTERS, "ops": ops, "errors": errors, "commits": commits,
+            "counters": COUNTERS, "gc": gc_mode, "ops": ops, "errors": errors, "commits": commits,
             "seconds": round(elapsed, 3), "ops_per_second": round(ops / elapsed),
             "commit_latency_ms_p50": round(latencies[len(latencies) // 2] * 1000, 3),
             "commit_latency_ms_p99": round(latencies[int(len(latencies) * 0.99)] * 1000, 3)}
@@ -171,6 +175,9 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=64,
                     help="operations per group commit (the server batches up to 64)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--gc", choices=["server", "default"], default="server",
+                    help="server: the collector tuned as `queue-server run` does; "
+                         "default: Python's own thresholds (for comparison)")
     ap.add_argument("--pg", default=None, metavar="URL",
                     help="also measure PostgreSQL (a fresh schema is made and dropped), e.g. "
                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -184,7 +191,7 @@ def main() -> int:
         print(f"{synchronous:<12}{'raw sqlite3':<14}{raw[synchronous]:>9}  one-row commits/s "
               "(this disk's ceiling for one commit per operation)", flush=True)
         for mode in ("per-op", "group-commit"):
-            r = run(synchronous, mode, a.waiting, a.seconds, a.batch)
+            r = run(synchronous, mode, a.waiting, a.seconds, a.batch, gc_mode=a.gc)
             results.append(r)
             print(f"{synchronous:<12}{mode:<14}{r['ops_per_second']:>9}"
                   f"{r['commit_latency_ms_p50']:>9}{r['commit_latency_ms_p99']:>9}"
@@ -192,7 +199,7 @@ def main() -> int:
     if a.pg:
         for mode in ("per-op", "group-commit"):
             with _pg_schema(a.pg) as url:
-                r = run("FULL", mode, a.waiting, a.seconds, a.batch, url)
+                r = run("FULL", mode, a.waiting, a.seconds, a.batch, url, gc_mode=a.gc)
             results.append(r)
             print(f"{'postgresql':<12}{mode:<14}{r['ops_per_second']:>9}"
                   f"{r['commit_latency_ms_p50']:>9}{r['commit_latency_ms_p99']:>9}"
