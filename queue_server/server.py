@@ -163,6 +163,11 @@ class HallServer:
         router.maxmsgsize = p.MAX_FRAME_BYTES
         router.linger = 0
         router.sndhwm = router.rcvhwm = 10_000
+        # Give up a peer silent for 2 s (before its client shows offline at 3 s and
+        # abandons its requests): bytes it sent into a network cut then reach a closed
+        # socket and are reset, instead of being applied when the cable is back.
+        router.heartbeat_ivl = 500
+        router.heartbeat_timeout = 2000
         make_curve_server(router, public, secret)
         self.request_port = self._bind(router, self.options.request_port)
         self._router = router
