@@ -136,7 +136,7 @@ class DrivenKiosk(Driven):
             _choose(self.rig, cmd["dept"], cmd["matter"])
             return self.state()
         if cmd["do"] == "confirm":  # the citizen's finger: the reply comes later
-            self.kiosk.side.confirm_button.invoke()
+            self.rig.side().confirm_button.invoke()
             return {"confirmed": True}
         return super().do(cmd)
 

@@ -7,11 +7,13 @@
 It models a network cut, not a server crash: during a cut nothing crosses, in either
 direction, and no new connection gets through (it is accepted and dropped, so the
 client's ZeroMQ handshake never completes). Bytes a side wrote during the cut are held,
-as TCP holds unacknowledged segments for retransmission: if that connection is still
-open when the cut heals they are delivered then (late, exactly what a real network
-does); if the client gave up and closed the connection during the cut, they are thrown
-away with it (the peer's reset discards them). So a client that sends an action into a
-cut and does not withdraw it WILL see it applied late: the test can tell.
+as TCP holds unacknowledged segments for retransmission, and delivered when the cut
+heals, late, exactly as a real network does. A client closing its socket during the
+cut does not take them back: its kernel keeps retransmitting them (and then the FIN)
+for minutes, so they are still delivered at the heal, then the connection closes. Only
+a server that closed ITS side during the cut (it gave the peer up) refuses them, as
+its kernel answers late segments with a reset. So an action sent into a cut WILL be
+applied late unless the server has given that connection up: the test can tell.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class _Pair:
     server: socket.socket
     held: dict[socket.socket, bytearray] = field(default_factory=dict)  # bytes FROM a side
     closed: bool = False
+    client_gone: bool = False  # the client closed during a cut: deliver, then close
 
 
 class Relay:
@@ -52,7 +55,8 @@ class Relay:
         self._thread = threading.Thread(target=self._run, name=f"relay-{self.port}",
                                         daemon=True)
         self.dropped_while_cut = 0  # connections refused during cuts (for messages)
-        self.discarded_bytes = 0    # held bytes thrown away with a closed connection
+        self.discarded_bytes = 0    # held bytes the server side refused (it gave up)
+        self.late_bytes = 0         # client bytes delivered at a heal, after the cut
 
     def start(self) -> Relay:
         self._running = True
@@ -134,8 +138,14 @@ class Relay:
             return
         except OSError:
             data = b""
-        if not data:  # this side closed (or was reset): the other side loses it too
-            if self._cut:
+        if not data:  # this side closed (or was reset)
+            if self._cut and sock is pair.client:
+                # Its kernel retransmits what it wrote until the cut heals.
+                pair.client_gone = True
+                with contextlib.suppress(KeyError, ValueError):
+                    self._sel.unregister(sock)
+                return
+            if self._cut:  # the server gave the connection up: late segments are reset
                 self.discarded_bytes += sum(len(b) for b in pair.held.values())
                 pair.held = {s: bytearray() for s in pair.held}
             else:
@@ -147,15 +157,22 @@ class Relay:
             self._flush(pair)
 
     def _flush_held(self) -> None:
-        for pair in {id(p): p for p in self._pairs.values()}.values():
+        for pair in list({id(p): p for p in self._pairs.values()}.values()):
             if any(pair.held.values()):
+                if pair.held[pair.client]:
+                    self.late_bytes += len(pair.held[pair.client])
                 self._flush(pair)
+            if pair.client_gone:
+                self._close(pair)
 
     def _flush(self, pair: _Pair) -> None:
         for src, buf in pair.held.items():
             if not buf:
                 continue
             dst = pair.server if src is pair.client else pair.client
+            if dst is pair.client and pair.client_gone:
+                buf.clear()  # nobody there to read it
+                continue
             try:
                 dst.setblocking(True)
                 dst.sendall(bytes(buf))

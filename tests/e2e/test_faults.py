@@ -158,11 +158,11 @@ def test_a_key_pressed_just_as_the_cable_is_cut_does_not_land_after_the_heal(
         assert pump(desk.root, lambda: caller.view.waiting_total == 1)
         relay.cut()
         desk.press(cs.CALL_NEXT)  # on its way into the dead cable
-        assert pump(desk.root, lambda: caller.banner.winfo_ismapped(), timeout=10)
-        relay.heal()  # the moment the screen says offline, the cable is back
-        assert pump(desk.root, lambda: not caller.gate.busy(), timeout=10)
+        # The screen says offline and the F1 is over (failed: the banner says so)...
+        assert pump(desk.root, lambda: caller.banner.winfo_ismapped()
+                    and not caller.gate.busy(), timeout=10)
         told = caller.message
-        assert "服务器未响应" in told or "无法连接" in told, told  # the clerk knows
+        relay.heal()  # ...and that very moment the cable is back
         assert pump(desk.root, lambda: not caller.banner.winfo_ismapped(), timeout=10)
         pump(desk.root, lambda: False, timeout=2.0)
         state = server_ticket(kiosk, ticket["id"])["state"]
@@ -213,8 +213,8 @@ def test_an_unwritable_database_refuses_cleanly_and_service_resumes(hall: LiveHa
     first = issue(kiosk, "RS01")
     called = ok(clerk.call("call_next"))["ticket"]
     assert called["id"] == first["id"]
-    assert board.wait_until(lambda: board.mirror.ticket(first["id"]) is not None
-                            and board.mirror.ticket(first["id"])["state"] == "called", 5)
+    assert board.wait_until(
+        lambda: (board.mirror.ticket(first["id"]) or {}).get("state") == "called", 5)
     before = hall_view(ok(kiosk.call("state")))
     seq_before = board.mirror.seq
     rows_before = {t: db_rows(hall.data, f"SELECT COUNT(*) AS n FROM {t}")[0]["n"]
@@ -269,10 +269,10 @@ class Burst:
         self.issued: list[dict[str, Any]] = []           # acknowledged issue replies
         self.acked: list[tuple[str, int, int]] = []      # (op, ticket id, window)
         self.lock = threading.Lock()
-        plan: list[tuple[str, str | None, int | None]] = (
-            [("kiosk-1", None, None)] * KIOSKS
-            + [(f"counter-{n}", user, n) for user, n in WINDOWS]
-            + [(device, None, None) for device in WATCHERS])
+        Plan = tuple[str, str | None, int | None]  # device, clerk, window
+        plan: list[Plan] = [("kiosk-1", None, None) for _ in range(KIOSKS)]
+        plan += [(f"counter-{n}", user, n) for user, n in WINDOWS]
+        plan += [(device, None, None) for device in WATCHERS]
         self.conns: list[Connection | None] = [None] * len(plan)
         self.roles = [("clerk" if user else "kiosk" if dev == "kiosk-1" else "watcher", n)
                       for dev, user, n in plan]
@@ -310,7 +310,9 @@ class Burst:
             tid = int(reply.result["ticket"]["id"])
             with self.lock:
                 self.acked.append(("call_next", tid, window))
-            for op, args in (("start", {}), ("complete", {"done": None, "not_done": []})):
+            steps: list[tuple[str, dict[str, Any]]] = [
+                ("start", {}), ("complete", {"done": None, "not_done": []})]
+            for op, args in steps:
                 if self.stop.is_set() or not conn.call(op, args, timeout=1.0,
                                                        retries=1).ok:
                     break
