@@ -33,7 +33,7 @@ from display_board.voice import Synth
 from queue_common import i18n
 from tests.e2e.support import SHANGHAI, db_rows, events_of, run_cli, wait_until
 from tests.tk.board_display import canvas_texts, private_display, screenshot
-from tests.tk.kiosk_support import SCREEN, KioskRig, kiosk_rig
+from tests.tk.kiosk_support import KioskRig, kiosk_rig
 from tests.tk.test_counter_live import Desk, finish, new_root, pump
 from tests.tk.test_kiosk import _choose, _confirm
 from tests.unit.test_announcer import Heard, RecordingPlayer
@@ -46,7 +46,7 @@ ZH_DIGITS = dict(zip("0123456789", "零一二三四五六七八九", strict=True
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
-    with private_display(*SCREEN) as name:
+    with private_display() as name:  # the largest: whichever module runs first sizes it
         yield name
 
 
