@@ -3,12 +3,14 @@
 The server is a `queue-server run` process (tests/support/live.py); crashes are SIGKILL;
 the network cut is a relay between one counter PC and the server that stops forwarding
 (tests/e2e/relay.py); the unwritable database is the SQLite file made immutable
-(`chattr +i`: root ignores file modes, not that flag). After each fault the hall's
-state is compared with what was acknowledged before it.
+(`chattr +i`: root ignores file modes, not that flag) or a full disk (the server's
+file-size limit lowered with prlimit). After each fault the hall's state is compared
+with what was acknowledged before it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import subprocess
@@ -192,7 +194,7 @@ def _chattr_works(directory: Path) -> str | None:
     try:
         done = subprocess.run(["chattr", "+i", str(probe)], capture_output=True, text=True)
         if done.returncode != 0:
-            return f"chattr +i not supported here: {done.stderr.strip()}"
+            return f"chattr +i not supported on this file system: {done.stderr.strip()}"
         try:
             probe.write_text("y")
         except OSError:
@@ -203,10 +205,41 @@ def _chattr_works(directory: Path) -> str | None:
         probe.unlink()
 
 
-def test_an_unwritable_database_refuses_cleanly_and_service_resumes(hall: LiveHall) -> None:
-    why = _chattr_works(hall.data)
-    if why is not None:
-        pytest.skip(f"cannot make the database unwritable: {why}")
+@contextlib.contextmanager
+def unwritable(hall: LiveHall, how: str) -> Iterator[None]:
+    """The hall's database cannot be written while inside, by one of two real causes.
+
+    "read-only file": the SQLite file and its write-ahead log made immutable (root
+    ignores file modes, not `chattr +i`). "full disk": the running server may not
+    write past the first KiB of any file (RLIMIT_FSIZE set on its process with
+    prlimit), which is what a full disk looks like to SQLite; no root needed.
+    """
+    db = hall.data / "queue.sqlite3"
+    if how == "read-only file":
+        why = _chattr_works(hall.data)
+        if why is not None:
+            pytest.skip(f"cannot make the database file read-only: {why}")
+        locked = [db, db.with_name(db.name + "-wal")]
+        _immutable(locked, True)
+        try:
+            yield
+        finally:
+            _immutable(locked, False)
+        return
+    resource = pytest.importorskip("resource", reason="POSIX only: no file-size limits")
+    if not hasattr(resource, "prlimit") or hall.proc is None:
+        pytest.skip("no prlimit on this platform: cannot fill the disk for one process")
+    old = resource.prlimit(hall.proc.pid, resource.RLIMIT_FSIZE,
+                           (1024, resource.RLIM_INFINITY))
+    try:
+        yield
+    finally:
+        resource.prlimit(hall.proc.pid, resource.RLIMIT_FSIZE, old)
+
+
+@pytest.mark.parametrize("how", ["read-only file", "full disk"])
+def test_an_unwritable_database_refuses_cleanly_and_service_resumes(
+        hall: LiveHall, how: str) -> None:
     kiosk = hall.connect("kiosk-1")
     clerk = hall.connect("counter-1", user="clerk1", counter=1)
     board = hall.connect("board-1")
@@ -220,11 +253,7 @@ def test_an_unwritable_database_refuses_cleanly_and_service_resumes(hall: LiveHa
     rows_before = {t: db_rows(hall.data, f"SELECT COUNT(*) AS n FROM {t}")[0]["n"]
                    for t in ("ticket", "ticket_item", "period", "event", "processed_request")}
 
-    # The disk refuses writes: the database file and its write-ahead log are immutable.
-    db = hall.data / "queue.sqlite3"
-    locked = [db, db.with_name(db.name + "-wal")]
-    _immutable(locked, True)
-    try:
+    with unwritable(hall, how):
         refused = [kiosk.call("issue", {"services": ["RS02"]}),
                    clerk.call("start"),
                    clerk.call("recall"),
@@ -237,8 +266,6 @@ def test_an_unwritable_database_refuses_cleanly_and_service_resumes(hall: LiveHa
         board.wait_until(lambda: False, 1.0)
         assert board.mirror.seq == seq_before and hall_view(board.mirror.state) == before
         assert hall.proc is not None and hall.proc.poll() is None, "the server died"
-    finally:
-        _immutable(locked, False)
 
     # Writable again: the same operations go through, numbering continues without a gap.
     assert {t: db_rows(hall.data, f"SELECT COUNT(*) AS n FROM {t}")[0]["n"]
