@@ -258,8 +258,15 @@ def _check_stats(data: Path, ticket_id: int) -> None:
             total["cancelled"], total["not_served"]) == (1, 1, 1, 0, 0, 0), total
     assert (total["items_issued"], total["items_done"]) == (2, 2)
     assert (total["rated"], total["satisfied"], total["bad"]) == (1, 1, 0)
+    # The visit's wait is issue -> first call, as the audit log has them.
+    (issued,) = [e for e in events_of(data, "ticket.issued") if e["ticket_id"] == ticket_id]
+    calls = [e for e in events_of(data, "ticket.called") if e["ticket_id"] == ticket_id]
+    assert [e["data"]["call"]["counter"] for e in calls] == [1, 2]
+    visit_wait = (dt.datetime.fromisoformat(calls[0]["at"])
+                  - dt.datetime.fromisoformat(issued["at"])).total_seconds()
     assert total["wait_n"] == 1
-    assert total["wait_mean"] == pytest.approx(first_wait("RS01"), abs=0.051)
+    assert total["wait_mean"] == pytest.approx(visit_wait, abs=0.051)
+    assert first_wait("RS01") == pytest.approx(visit_wait, abs=0.001)
     assert first_wait("RS01") > 0.9  # the citizen really sat a while: not a trivial zero
 
     matters = {g["key"]: g for g in report["groups"]["matter"]}
