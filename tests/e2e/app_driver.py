@@ -10,6 +10,7 @@ of it. Each stdin line is a JSON command, answered by one JSON line on stdout:
     {"do": "state"}                       -> what the screen shows now
     {"do": "press", "action": "call_next"} (counter: the hall's key for it)
     {"do": "choose", "dept": "RS", "matter": "RS01"}  /  {"do": "confirm"}  (kiosk)
+    {"do": "shot", "path": "artifacts/x.png"}  -> a screenshot of the app's window
 
 Commands run on the Tk thread (a reader thread queues them, an after() loop takes
 them), so the app is never touched from another thread. A test kills this process
@@ -47,6 +48,12 @@ class Driven:
     def do(self, cmd: Command) -> dict[str, Any]:
         if cmd["do"] == "state":
             return self.state()
+        if cmd["do"] == "shot":  # the window's pixels, for a person to look at
+            from tests.tk.board_display import screenshot
+
+            self.root.lift()
+            screenshot(self.root, self.root.winfo_screen(), Path(cmd["path"]))
+            return {"path": cmd["path"]}
         raise ValueError(f"unknown command {cmd['do']!r}")
 
 

@@ -431,7 +431,7 @@ def _window_row(texts: list[str], window: int) -> str:
 
 
 def test_killing_a_board_a_kiosk_and_a_caller_mid_operation_spares_the_rest(
-        hall: LiveHall, display: str, tmp_path: Path) -> None:
+        hall: LiveHall, display: str, tmp_path: Path, artifacts_dir: Path) -> None:
     server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
     logs = tmp_path / "app-logs"
     board = AppProcess("board", hall.data, server, display, "board-1", log_dir=logs)
@@ -540,6 +540,7 @@ def test_killing_a_board_a_kiosk_and_a_caller_mid_operation_spares_the_rest(
         take_ticket(("RS", "RS03"))  # the rest of the hall does not notice
         board.start()
         now = everyone_shows_the_truth()
+        board.ask({"do": "shot", "path": str(artifacts_dir / "e2e_board_restarted.png")})
         numbers = [t["number"] for t in now["tickets"]]
         assert len(numbers) == len(set(numbers))
     finally:
