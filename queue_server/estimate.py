@@ -61,6 +61,7 @@ class Run:
     per_matter: dict[str, float | None]  # a new ticket's wait per matter
     exits: dict[int, float]  # window number -> seconds until nothing is left for it
     counters: list[SimCounter]
+    takers: dict[str, list[int]]  # matter -> numbers of the windows taking it
 
 
 def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
@@ -102,8 +103,8 @@ def append(run: Run, ticket: Waiting, minutes: Mapping[str, float]) -> float | N
 
 def _first_exit(run: Run, code: str) -> float | None:
     """A new ticket for one matter: called when the first window taking it runs dry."""
-    times = [run.exits[c.number] for c in run.counters if code in c.services]
-    return min(times) if times else None
+    takers = run.takers.get(code)
+    return min(run.exits[n] for n in takers) if takers else None
 
 
 def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
@@ -139,7 +140,11 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     for i, code in enumerate(phantom_codes):
         per_matter[code] = called.get(PHANTOM_BASE - i)
         called.pop(PHANTOM_BASE - i, None)
-    return Run(called, per_matter, exits, counters)
+    takers: dict[str, list[int]] = {}
+    for c in counters:
+        for code in c.services:
+            takers.setdefault(code, []).append(c.number)
+    return Run(called, per_matter, exits, counters, takers)
 
 
 class _Line:

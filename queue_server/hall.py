@@ -224,9 +224,12 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
                 server = Actor(device="server", device_role="server")
                 ended = self.apply_batch([(END_LOGINS_OP, {}, server, None)])[0].events
             today = self._local_day(now)
+            if today == self.day and self.day_known and self._settled_day == today:
+                return ended  # no ticket of an earlier day can appear within the day
             stale = [t for t in self.tickets.values()
                      if t.business_day < today and t.state in ("waiting", "parked")]
             if today == self.day and self.day_known and not stale:
+                self._settled_day = today
                 return ended
             actor = Actor(device="server", device_role="server")
             finished = self.day if self.day_known and self.day < today else None

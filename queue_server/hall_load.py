@@ -88,6 +88,8 @@ class Loader(HallBase):
         self._joins = 0  # tickets that joined the queue (or moved in it): see estimates
         self._reachable_cache: dict[tuple[frozenset[str], int], frozenset[str]] = {}
         self._broken = False
+        # tick: the day whose earlier tickets are all closed (None: look again)
+        self._settled_day: dt.date | None = None
 
     def _load_tickets(self, conn: Any, now: dt.datetime) -> None:
         self.tickets: dict[int, TicketLive] = {}
