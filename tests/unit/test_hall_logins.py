@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -33,7 +34,7 @@ def disable_like_the_cli(kit: HallKit, user: str) -> None:
             T.LOGIN_SESSION.c.ended_at.is_(None)).values(ended_at=now))
 
 
-def next_watch(kit: HallKit) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
+def next_watch(kit: HallKit) -> list[tuple[str, dict[str, Any]]]:
     kit.clock.advance(seconds=LOGIN_WATCH_EVERY.total_seconds() + 0.5)
     return kit.hall.tick()
 
