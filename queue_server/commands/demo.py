@@ -54,13 +54,13 @@ def run(args: argparse.Namespace) -> int:
         simulation.start()
         print("simulated citizens arriving; simulated clerk at window 3")
 
-    try:
-        return run_until_interrupted(
-            demo, logs=data / "logs", host=host, request_port=config.server.request_port,
-            after_server=start_simulation)
-    finally:
+    def stop_simulation() -> None:
         if simulation is not None:
             simulation.stop()
+
+    return run_until_interrupted(
+        demo, logs=data / "logs", host=host, request_port=config.server.request_port,
+        after_server=start_simulation, before_stop=stop_simulation)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,7 @@ def run_until_interrupted(
     demo: DemoPlan, *, logs: Path, host: str, request_port: int,
     say: Callable[[str], None] = print, stop_event: threading.Event | None = None,
     after_server: Callable[[], None] | None = None,
+    before_stop: Callable[[], None] | None = None,
 ) -> int:
     """Start everything, watch the children, stop them all on Ctrl-C or stop_event."""
     stop_event = stop_event or threading.Event()
@@ -204,6 +205,8 @@ def run_until_interrupted(
                 break
     finally:
         say("stopping the hall ...")
+        if before_stop is not None:
+            before_stop()  # e.g. simulated citizens leave before the server goes
         for child in demo.apps:
             stop(child)
         stop(demo.server)
