@@ -60,6 +60,9 @@ class Dialog(tk.Toplevel):
     def close(self) -> None:
         with contextlib.suppress(tk.TclError):
             self.grab_release()
+            # The clerk's next F-key must reach the caller at once, not a window
+            # manager's idea of where focus goes after a dialog.
+            self.master.winfo_toplevel().focus_force()
             self.destroy()
         # Drop Tk variables now, on the Tk thread: left in the widget cycle, the garbage
         # collector may free them on the connection's I/O thread, where Tcl refuses.

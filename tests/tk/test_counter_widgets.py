@@ -135,6 +135,8 @@ def test_no_show_asks_first_and_enter_does_not_confirm(root: tk.Tk) -> None:
     assert conn.ops() == []
     root.event_generate("<Key-F5>")
     root.update()
+    assert window._dialog_alive(), "F5 right after a cancelled dialog must ask again"
+    assert isinstance(window.dialog, ConfirmDialog)
     window.dialog.buttons["ok"].invoke()
     assert conn.ops() == ["no_show"]
 
