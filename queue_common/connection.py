@@ -287,9 +287,16 @@ class Connection:
             time.sleep(0.005)
 
     def attach_tk(self, root: Any, interval_ms: int = 25) -> None:
-        """Drain on the Tk thread from root.after(); more waiting: after_idle."""
+        """Drain on the Tk thread from root.after(); more waiting: after_idle.
+
+        Also moves garbage collection onto the Tk thread (queue_common.tk_gc): this
+        connection's I/O thread must never be the one that frees Tk objects.
+        """
+        from queue_common.tk_gc import collect_on_tk_thread
+
         self._tk_root = root
         self._tk_thread = threading.get_ident()
+        collect_on_tk_thread(root)
 
         def pump() -> None:
             try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,22 @@ def artifacts_dir() -> Path:
     """Screenshots, WAVs and ticket PNGs the tests save for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No automatic garbage collection in the test process (see queue_common.tk_gc).
+
+    Tests create and destroy many Tk roots while connection and speech threads run;
+    a collection on one of those threads that frees a dead test's Tk objects aborts
+    the whole run. Garbage is collected after each test, on the main thread.
+    """
+    gc.disable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_main_thread() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 def postgres_url() -> str | None:

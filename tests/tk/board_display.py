@@ -54,12 +54,14 @@ def tk_garbage_on_main_thread() -> Iterator[None]:
     Automatic collection may run on any thread that allocates (the speech engine, a
     connection); a test's dead Tk objects are collected here, on the main thread.
     """
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         gc.collect()
-        gc.enable()
+        if was_enabled:
+            gc.enable()
 
 
 def close_root(root: tk.Misc) -> None:
