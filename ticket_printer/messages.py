@@ -16,6 +16,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk.ticket.kind.priority": ("绿色通道", "Priority"),
     "kiosk.ticket.kind.appointment": ("预约", "Appointment"),
     "kiosk.ticket.slot": ("预约时段 {slot}", "Booked slot {slot}"),
+    "kiosk.ticket.late_slot": ("已过预约时段 {slot}，按普通号排队",
+                               "Booked slot {slot} has passed: queued as a walk-in"),
     "kiosk.ticket.test": ("测试票 · 非有效号码", "TEST TICKET · not a valid number"),
     "kiosk.ticket.default_notice": ("请在休息区等候，留意大屏和语音叫号",
                                     "Please wait in the seating area and watch the screen"),

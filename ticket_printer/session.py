@@ -213,10 +213,13 @@ def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
         label = dict(priority_classes(state)).get(str(pclass), str(pclass))
     ahead = result.get("ahead", ticket.get("ahead"))
     wait = result.get("estimated_wait", result.get("wait_seconds", ticket.get("estimated_wait")))
-    slot = None
+    slot = late = None
     appointment = result.get("appointment")
     if isinstance(appointment, Mapping):
         slot = appointment.get("slot") or None
+    late_booking = result.get("late_appointment")
+    if isinstance(late_booking, Mapping):
+        late = late_booking.get("slot") or None
     notice = str(hall.get("notice") or "") or tr("kiosk.ticket.default_notice")
     issued = _parse_time(ticket.get("issued_at"), now or dt.datetime.now())
     return TicketView(
@@ -229,6 +232,7 @@ def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
         kind=kind,
         priority_label=label,
         appointment_slot=str(slot) if slot else None,
+        late_slot=str(late) if late else None,
         status_url=status_url(result, ticket, status_base),
         notice=notice,
         no_show_rule=no_show_rule_text(settings.get("no_show")),

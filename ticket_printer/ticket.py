@@ -42,11 +42,21 @@ class TicketView:
     kind: str = "normal"               # normal | priority | appointment
     priority_label: str | None = None  # e.g. 70岁以上老人
     appointment_slot: str | None = None
+    late_slot: str | None = None       # checked in after the slot: queued as a walk-in
     status_url: str | None = None
     notice: str = ""
     no_show_rule: str = ""
     test: bool = False                 # --print-test: marked as not a valid number
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def slot_text(view: TicketView) -> str | None:
+    """The booking line: its slot, or why an appointment became an ordinary ticket."""
+    if view.appointment_slot:
+        return tr("kiosk.ticket.slot", slot=view.appointment_slot)
+    if view.late_slot:
+        return tr("kiosk.ticket.late_slot", slot=view.late_slot)
+    return None
 
 
 def ahead_text(ahead: int | None) -> str | None:
@@ -195,8 +205,9 @@ def render(view: TicketView, width: int = WIDTH_80MM) -> Image.Image:
     lay.text(tr("kiosk.ticket.matters"), round(22 * s), bold=False, gap=8)
     for name in view.services:
         lay.text(name, round(30 * s), gap=8)
-    if view.appointment_slot:
-        lay.text(tr("kiosk.ticket.slot", slot=view.appointment_slot), round(24 * s))
+    slot = slot_text(view)
+    if slot:
+        lay.text(slot, round(24 * s))
     lay.rule()
     ahead = ahead_text(view.ahead)
     if ahead:
@@ -224,8 +235,9 @@ def text_lines(view: TicketView) -> list[str]:
     if label:
         lines.append(label)
     lines += [view.number, tr("kiosk.ticket.matters") + "：" + "、".join(view.services)]
-    if view.appointment_slot:
-        lines.append(tr("kiosk.ticket.slot", slot=view.appointment_slot))
+    slot = slot_text(view)
+    if slot:
+        lines.append(slot)
     for extra in (ahead_text(view.ahead), wait_text(view.wait_seconds)):
         if extra:
             lines.append(extra)

@@ -14,7 +14,14 @@ from PIL import ImageTk
 from queue_common.i18n import tr
 from ticket_printer import look
 from ticket_printer.look import KioskFonts
-from ticket_printer.ticket import TicketView, ahead_text, kind_text, qr_image, wait_text
+from ticket_printer.ticket import (
+    TicketView,
+    ahead_text,
+    kind_text,
+    qr_image,
+    slot_text,
+    wait_text,
+)
 from ticket_printer.views_choose import big_button
 
 
@@ -44,9 +51,10 @@ class TicketShownView(tk.Frame):
             if text:
                 tk.Label(left, text=text, font=fonts[font], bg=look.PANEL,
                          fg=look.INK).pack(pady=2)
-        if view.appointment_slot:
-            tk.Label(left, text=tr("kiosk.ticket.slot", slot=view.appointment_slot),
-                     font=fonts["body"], bg=look.PANEL, fg=look.INK).pack()
+        slot = slot_text(view)
+        if slot:
+            tk.Label(left, text=slot, font=fonts["body"], bg=look.PANEL, fg=look.INK,
+                     wraplength=wrap, justify="center").pack()
         self.print_state = tk.Label(left, text=tr("kiosk.shown.printing"), font=fonts["title"],
                                     bg=look.PANEL, fg=look.MUTED, wraplength=wrap,
                                     justify="center")

@@ -15,6 +15,7 @@ from ticket_printer.session import (
     split_message,
     ticket_view,
 )
+from ticket_printer.ticket import text_lines
 
 SETTINGS = {"kiosk": {"priority_classes": ["elderly", "military"], "max_services": 2},
             "priority_classes": {"elderly": {"name": "70岁以上老人", "name_en": "Aged 70+"},
@@ -84,6 +85,20 @@ def test_ticket_view_is_built_from_the_confirmed_reply_only() -> None:
     assert view.issued_at.hour == 9 and "作废" in view.no_show_rule
     reply["status_url"] = "http://hall.example/t/abc"
     assert ticket_view(reply, _state(), status_base=None).status_url == "http://hall.example/t/abc"
+
+
+def test_a_late_check_in_says_on_the_ticket_why_it_is_an_ordinary_number() -> None:
+    booking = {"code": "YY0800", "slot_start": "08:00", "slot_end": "08:30",
+               "slot": "08:00-08:30"}
+    reply = {"ticket": ticket(5, "A005", ["RS01"]), "ahead": 2, "estimated_wait": 300,
+             "late_appointment": booking}
+    view = ticket_view(reply, _state(), status_base=None)
+    assert view.appointment_slot is None and view.late_slot == "08:00-08:30"
+    assert "已过预约时段 08:00-08:30，按普通号排队" in text_lines(view)
+    on_time = ticket_view({**{k: v for k, v in reply.items() if k != "late_appointment"},
+                           "appointment": booking}, _state(), status_base=None)
+    assert on_time.late_slot is None
+    assert "预约时段 08:00-08:30" in text_lines(on_time)
 
 
 def test_server_messages_show_in_the_kiosk_language() -> None:
