@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 import tkinter as tk
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from queue_common.connection import Connection
 from queue_server.cli import main as server_cli
 from queue_server.config import round_the_clock
 from tests.support.live import LiveHall, live_hall
+from tests.support.tk_loop import pump
 from tests.tk.board_display import screenshot
 from ticket_printer.kiosk import Kiosk
 from ticket_printer.print_worker import PrintWorker
@@ -46,17 +46,6 @@ def import_bookings(data: Path, rows: list[tuple[str, str]]) -> None:
     export.write_text("\n".join(lines) + "\n", "utf-8")
     assert server_cli(["appointments", "--data", str(data), "import", str(export)]) == 0
 
-
-def pump(root: tk.Tk, until: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Run the Tk loop (as mainloop would) until the condition holds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        root.update()
-        if until():
-            return True
-        time.sleep(0.01)
-    root.update()
-    return until()
 
 
 @dataclass

@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-import time
 import tkinter as tk
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from counter_client.rating_pad import RatingPad
 from queue_common import i18n
 from queue_common.connection import Connection
 from tests.support.live import DEMO_PASSWORD, LiveHall, live_hall
+from tests.support.tk_loop import pump
 from tests.tk.board_display import private_display, screenshot
 
 pytestmark = [pytest.mark.tk, pytest.mark.slow]
@@ -50,17 +50,6 @@ def finish(root: tk.Tk, *conns: Connection) -> None:
         root.destroy()
     gc.collect()  # widget cycles and Tk variables freed here, on the Tk thread
 
-
-def pump(root: tk.Misc, until: Callable[[], bool], timeout: float = 8.0) -> bool:
-    """Run the Tk loop (replies and events arrive through it) until `until()` holds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        root.update()
-        if until():
-            return True
-        time.sleep(0.005)
-    root.update()
-    return until()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import gc
 import json
-import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from queue_common import i18n
 from queue_common.connection import Connection
 from queue_server import cli, report
 from tests.support.live import LiveHall, live_hall
+from tests.support.tk_loop import pump
 from tests.tk.board_display import private_display, screenshot
 
 pytestmark = [pytest.mark.tk, pytest.mark.slow]
@@ -41,16 +41,6 @@ def hall(tmp_path: Path) -> Iterator[LiveHall]:
     with live_hall(tmp_path) as running:
         yield running
 
-
-def pump(root: tk.Misc, until: Callable[[], bool], timeout: float = 8.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        root.update()
-        if until():
-            return True
-        time.sleep(0.005)
-    root.update()
-    return until()
 
 
 class Office:
