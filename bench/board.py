@@ -52,11 +52,11 @@ sys.path.insert(0, str(REPO))
 
 from bench.fanout import subscriber_proc  # noqa: E402
 from bench.load import pct  # noqa: E402
+from bench.proc import cpu_seconds, rss_mb  # noqa: E402
 from tests.support.live import live_hall  # noqa: E402
 from tests.support.xvfb import start_xvfb, stop_xvfb  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
-CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 LONG_NOTICE = ("请在休息区等候，留意大屏和语音叫号。过号请到取号机重新登记。本中心实行一窗通办，"
                "一个号可办理多项业务；70岁以上老人、残疾人、军人可走绿色通道。")
 
@@ -69,18 +69,6 @@ def env_for(display: str) -> dict[str, str]:
     env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     return env
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def read_trace(path: Path) -> list[list[str]]:

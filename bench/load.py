@@ -32,7 +32,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from queue_common.connection import Connection  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
+from queue_common import protocol as p  # noqa: E402
+from queue_common.connection import Connection, Reply  # noqa: E402
 from tests.support.live import DEMO_PASSWORD, live_hall  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -66,17 +68,69 @@ def prepare_hall(data: Path, kiosks: int, counters: int, synchronous: str) -> No
     engine.dispose()
 
 
+class LeanClient:
+    """The load generator's client: bench/zmtp_curve.py's CurveDealer, same keys,
+    envelope and replies as Connection, without its I/O thread, retries and mirror.
+
+    On this 2-core machine the 50 load processes share the cores with the server, and
+    Connection's thread hand-offs cost more CPU per request than the server spends on
+    it (the "CPU" line shows both), so the figure would measure the load generator.
+    In a hall every client is its own PC. Closed-loop load only; apps use Connection.
+    """
+
+    def __init__(self, data: Path, device: str, server: str) -> None:
+        from bench.zmtp_curve import CurveDealer
+        from queue_common.endpoint import ClientKeys, client_endpoint
+
+        endpoint = client_endpoint(data, server)
+        keys = ClientKeys.from_data_dir(data, device)
+        self._dealer = CurveDealer(endpoint.host, endpoint.request_port,
+                                   keys.server_public, keys.public, keys.secret)
+        self.token: str | None = None
+
+    def call(self, op: str, args: dict[str, Any] | None = None, *, timeout: float = 5.0,
+             retries: int = 0) -> Reply:
+        """Send, wait for the reply with this id."""
+        envelope = p.request(op, args, token=self.token)
+        self._dealer.settimeout(timeout)
+        self._dealer.send(p.encode(envelope))
+        try:
+            while True:
+                msg = p.decode(self._dealer.recv())
+                if msg.get("id") == envelope["id"]:
+                    break
+        except TimeoutError:
+            return Reply.failure("TIMEOUT", envelope["id"])
+        reply = Reply.from_wire(msg)
+        if reply.ok and op == "login" and reply.result:
+            self.token = reply.result.get("token")
+        return reply
+
+    def wait(self, go: Any) -> None:
+        """Until the start signal, answering the server's heartbeats."""
+        while not go.is_set():
+            self._dealer.keep_alive(0.2)
+
+    def stop(self) -> None:
+        self._dealer.close()
+
+
 def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
            seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall",
-           rate: float = 0.0) -> None:
+           rate: float = 0.0, client: str = "lean") -> None:
     """One client process: connect, (log in), wait for go, loop for `seconds`."""
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
+    cpu = 0.0
     # Request-only connections: in a real hall every PC is its own machine and also
     # mirrors events; here 50 clients share 2 cores with the server, so they skip the
     # event stream to measure the SERVER (bench/fanout.py measures the events).
-    conn = Connection.from_data_dir(Path(data), device, server, mirror=False)
-    conn.start()
+    conn: Connection | LeanClient
+    if client == "lean":
+        conn = LeanClient(Path(data), device, server)
+    else:
+        conn = Connection.from_data_dir(Path(data), device, server, mirror=False)
+        conn.start()
     try:
         deadline = time.monotonic() + 30
         reply = conn.call("state")
@@ -92,8 +146,12 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
             if not r.ok:
                 raise SystemExit(f"{device}: login failed: {r.error_code}")
         ready.put(device)
-        go.wait()
+        if isinstance(conn, LeanClient):
+            conn.wait(go)
+        else:
+            go.wait()
         rng = random.Random(device)
+        cpu0 = time.process_time()
         end = time.perf_counter() + seconds
         last_ticket: int | None = None
         step = 0
@@ -133,9 +191,10 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
                     continue
                 timed("start", {})
                 timed("complete", {})
+        cpu = time.process_time() - cpu0
     finally:
         conn.stop()
-        out.put({"device": device, "lat": lat, "errors": errors})
+        out.put({"device": device, "lat": lat, "errors": errors, "cpu": cpu})
 
 
 def pct(values: list[float], q: float) -> float:
@@ -148,9 +207,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
-          mix: str = "hall", queue: int = 0, rate: float = 0.0
-          ) -> tuple[list[dict[str, Any]], float]:
-    """Run every client process against the server; (their results, wall seconds)."""
+          mix: str = "hall", queue: int = 0, rate: float = 0.0, server_pid: int | None = None,
+          client: str = "lean") -> tuple[list[dict[str, Any]], float, float | None]:
+    """Run every client process against the server.
+
+    Returns their results, the wall seconds and the server's CPU seconds over the same
+    interval, all threads and the request loop's alone (None when its pid is unknown),
+    so a figure says where the cores went."""
     if queue:
         with Connection.from_data_dir(data, "kiosk-1", server, mirror=False) as kiosk:
             state = kiosk.call("state", timeout=30)
@@ -166,19 +229,27 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
         (f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
     plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
     procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
-                                              ready, go, out, mix, rate))
+                                              ready, go, out, mix, rate, client))
              for dev, user, ctr in plan]
     for proc in procs:
         proc.start()
     for _ in procs:
         ready.get(timeout=120)
+    def server_cpu_now() -> tuple[float, float] | None:
+        if not server_pid:
+            return None  # the loop is the main thread: its thread id is the pid
+        return cpu_seconds(server_pid), cpu_seconds(server_pid, thread=server_pid)
+
+    before = server_cpu_now()
     t0 = time.perf_counter()
     go.set()
     results = [out.get(timeout=seconds + 120) for _ in procs]
     wall = time.perf_counter() - t0
+    after = server_cpu_now()
+    server_cpu = (after[0] - before[0], after[1] - before[1]) if after and before else None
     for proc in procs:
         proc.join(30)
-    return results, wall
+    return results, wall, server_cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
     ap.add_argument("--attach", nargs=2, metavar=("DATA", "HOST:REQ:EV"),
                     help="drive an already running server (e.g. under a profiler)")
+    ap.add_argument("--client", default="lean", choices=["lean", "connection"],
+                    help="lean: a single-threaded CurveZMQ client (LeanClient); "
+                         "connection: the apps' Connection class (I/O thread, retries)")
+    ap.add_argument("--server-pid", type=int,
+                    help="with --attach: the server's pid, to report its CPU")
     ap.add_argument("--prepare-only", metavar="DATA",
                     help="only add the windows, devices and clerks to an initialised DATA")
     args = ap.parse_args(argv)
@@ -212,16 +288,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.attach:
         data, server = args.attach
-        results, wall = drive(Path(data), server, kiosks, counters, args.seconds,
-                              args.mix, args.queue, args.rate)
+        results, wall, server_cpu = drive(Path(data), server, kiosks, counters,
+                                          args.seconds, args.mix, args.queue, args.rate,
+                                          args.server_pid, args.client)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
                 Path(tmp), extra_args=(*extra, "--log-level", "WARNING"),
                 prepare=lambda d: prepare_hall(d, kiosks, counters, args.sync)) as hall:
             server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
-            results, wall = drive(hall.data, server, kiosks, counters, args.seconds,
-                                  args.mix, args.queue, args.rate)
+            assert hall.proc is not None
+            results, wall, server_cpu = drive(hall.data, server, kiosks, counters,
+                                              args.seconds, args.mix, args.queue, args.rate,
+                                              hall.proc.pid, args.client)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -232,6 +311,13 @@ def main(argv: list[str] | None = None) -> int:
         for key, n in res["errors"].items():
             errors[key] = errors.get(key, 0) + n
     everything = [v for values in per_op.values() for v in values]
+    client_cpu = sum(res["cpu"] for res in results)
+    n_ops = max(1, len(everything))
+    cpu = {"clients_cores": round(client_cpu / wall, 2),
+           "clients_us_per_op": round(client_cpu / n_ops * 1e6),
+           "server_cores": None if server_cpu is None else round(server_cpu[0] / wall, 2),
+           "server_us_per_op": None if server_cpu is None else round(server_cpu[0] / n_ops * 1e6),
+           "server_loop_cores": None if server_cpu is None else round(server_cpu[1] / wall, 2)}
     load_avg = os.getloadavg() if hasattr(os, "getloadavg") else None
     summary = {
         "benchmark": "load", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -240,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_after": load_avg},  # a shared machine: read figures with it
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
         "seconds": args.seconds, "wall_seconds": round(wall, 3),
-        "mix": args.mix, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "mix": args.mix, "client": args.client, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
         "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
                 "max_ms": round(max(everything, default=0), 2)},
@@ -248,12 +334,13 @@ def main(argv: list[str] | None = None) -> int:
                         "p99_ms": round(pct(v, 99), 2), "max_ms": round(max(v), 2)}
                    for op, v in sorted(per_op.items())},
         "errors": errors,
+        "cpu": cpu,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
     paced = f", paced {args.rate:g} ops/s/client" if args.rate else ", closed loop"
-    print(f"load ({args.mix}{paced}): {args.clients} clients ({kiosks} kiosks, "
+    print(f"load ({args.mix}{paced}, {args.client} client): {args.clients} clients ({kiosks} kiosks, "
           f"{counters} counters), "
           f"{args.seconds:.0f} s, synchronous={args.sync}, "
           f"group commit {'on' if summary['group_commit'] else 'off'}")
@@ -263,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     for op, s in summary["per_op"].items():
         print(f"  {op:<14} {s['count']:>7}  p50 {s['p50_ms']:>7} ms  p99 {s['p99_ms']:>7} ms"
               f"  max {s['max_ms']:>8} ms")
+    print(f"  CPU: clients {cpu['clients_cores']} cores ({cpu['clients_us_per_op']} us/op), "
+          f"server {cpu['server_cores']} cores ({cpu['server_us_per_op']} us/op; its "
+          f"request loop {cpu['server_loop_cores']}), "
+          f"machine {mp.cpu_count()} cores")
     if errors:
         print(f"  error replies: {errors}")
     if not everything:
