@@ -46,3 +46,12 @@ def store_unavailable(exc: BaseException) -> HallError:
         "数据库暂时无法写入，操作未执行，请稍后重试 / "
         "The database cannot be written; nothing was applied, please retry",
         {"reason": type(exc).__name__})
+
+
+class EarlierWriteFailed(Exception):
+    """A batch applied on top of one whose write failed: dropped unwritten
+    (queue_server.committer); it answers STORE_UNAVAILABLE like the failed one."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"an earlier batch's write failed: {type(cause).__name__}")
+        self.cause = cause

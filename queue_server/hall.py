@@ -29,15 +29,17 @@ from queue_server import args as schemas
 from queue_server import policy
 from queue_server.clock import Clock, SystemClock
 from queue_server.config import HallConfig
-from queue_server.errors import HallError, store_unavailable
+from queue_server.errors import EarlierWriteFailed, HallError, store_unavailable
 from queue_server.hall_base import (
     NOT_STORED_OPS,
     PK,
     PROOF_ARG,
     Actor,
+    Command,
     Event,
     LoginProof,
     Outcome,
+    Prepared,
     Tx,
     bilingual,
     counter_row,
@@ -55,12 +57,13 @@ from queue_server.hall_visit import VisitOps
 from queue_server.hall_window import WindowOps
 from queue_server.store import seed
 from queue_server.store import tables as T
+from queue_server.store.batch import Batch
 from queue_server.store.hall_store import STORE_ERRORS, HallStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["Actor", "Hall", "HallError", "Outcome"]
+__all__ = ["Actor", "Command", "Hall", "HallError", "Outcome", "Prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,7 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         self._failures: dict[str, tuple[int, dt.datetime | None]] = {}
         self._hours_cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
         self._broken = False
+        self._in_flight = 0  # prepared batches whose write has not ended
         self._ending: dict[str, str] = {}
         self._logins_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._tx: Tx | None = None
@@ -123,13 +127,43 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         """Run one operation in one transaction (see module docstring)."""
         return self.apply_batch([(op, args, actor, request_key)])[0]
 
-    def apply_batch(self, commands: list[tuple[str, dict[str, Any], Actor,
-                                               tuple[str, str] | None]]) -> list[Outcome]:
-        """Group commit: one transaction for all; each operation still all-or-nothing."""
+    def apply_batch(self, commands: list[Command]) -> list[Outcome]:
+        """Group commit, synchronously: prepared, written, and recovered on a failure.
+        For ticks, tests and tools; the server pipelines prepare / write / written."""
         with self._lock:
-            if self._broken and not self._try_reload():
-                err = store_unavailable(RuntimeError("reload failed"))
-                return [Outcome(None, err, []) for _ in commands]
+            if self._in_flight:
+                raise RuntimeError("apply_batch while pipelined writes are in flight")
+            prepared = self.prepare(commands)
+            if prepared.failed_index is not None:  # a bug: the others on their own
+                self.recover()
+                i = prepared.failed_index
+                if len(commands) == 1:
+                    return [internal_error()]
+                return [self.apply(*c) if j != i else internal_error()
+                        for j, c in enumerate(commands)]
+            error: BaseException | None = None
+            try:
+                self.write(prepared)
+            except Exception as exc:  # nothing of the batch was written
+                error = exc
+            outcomes = self.written(prepared, error)
+            if error is not None:
+                self.recover()
+            return outcomes
+
+    def prepare(self, commands: list[Command]) -> Prepared:
+        """Apply the batch to the live state and take its rows; nothing is written yet.
+
+        From here until ``written`` the live state is ahead of the database: the
+        caller must hold every reply and event of the batch until then, and may
+        prepare the next batch meanwhile (each operation sees the ones before it).
+        An operation that fails unexpectedly (a bug) poisons the batch: nothing of it
+        may be written, and the caller ``recover``s once no write is in flight.
+        """
+        with self._lock:
+            if self._broken and (self._in_flight or not self._try_reload()):
+                err = store_unavailable(RuntimeError("the database could not be reloaded"))
+                return Prepared([Outcome(None, err, []) for _ in commands], None)
             tx = self._tx = Tx()
             outcomes: list[Outcome] = []
             try:
@@ -140,32 +174,55 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
                         outcomes.append(Outcome(None, exc, []))
                     except Exception:  # a bug: nothing of this batch may stand
                         log.exception("hall operation %s failed", cmd[0])
-                        self._tx = None
                         self._broken = True
-                        if not self._try_reload():
-                            raise
-                        if len(commands) == 1:
-                            return [internal_error()]
-                        return [self.apply(*c) if j != i else internal_error()
-                                for j, c in enumerate(commands)]
+                        retry = store_unavailable(RuntimeError("batch abandoned"))
+                        return Prepared([internal_error() if j == i else
+                                         Outcome(None, retry, []) for j in range(len(commands))],
+                                        None, failed_index=i)
             finally:
                 self._tx = None
-            if tx:
-                try:
-                    self._commit(tx)
-                except Exception as exc:  # nothing of the batch was written
-                    self._broken = True
-                    self._try_reload()
-                    if isinstance(exc, STORE_ERRORS):
-                        err = store_unavailable(exc)
-                    else:
-                        log.exception("writing a batch failed")
-                        err = internal_error().error or store_unavailable(exc)
-                    return [o if o.error is not None else Outcome(None, err, [])
-                            for o in outcomes]
-                for fn in tx.after_commit:
-                    fn()
-            return outcomes
+            if not tx:
+                return Prepared(outcomes, None)
+            rows = self._rows(tx)
+            for fn in tx.after_commit:  # the live state runs ahead; a failure reloads it
+                fn()
+            self._in_flight += 1
+            return Prepared(outcomes, rows)
+
+    def write(self, prepared: Prepared) -> None:
+        """Commit the batch's rows in one transaction (the server's committer thread;
+        touches only the store). Raises if nothing of it was written."""
+        if prepared.rows is not None:
+            self.store.write(prepared.rows, PK)
+
+    def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]:
+        """The batch's final outcomes once its write ended; in the order prepared.
+
+        After an error the hall is broken until ``recover``: each operation that
+        succeeded in memory answers STORE_UNAVAILABLE (nothing of it was written).
+        """
+        with self._lock:
+            if prepared.rows is not None:
+                self._in_flight -= 1
+            if error is None:
+                return prepared.outcomes
+            self._broken = True
+            if isinstance(error, EarlierWriteFailed):
+                err = store_unavailable(error.cause)
+            elif isinstance(error, STORE_ERRORS):
+                err = store_unavailable(error)
+            else:
+                log.error("writing a batch failed", exc_info=error)
+                err = internal_error().error or store_unavailable(error)
+            return [o if o.error is not None else Outcome(None, err, [])
+                    for o in prepared.outcomes]
+
+    def recover(self) -> bool:
+        """Rebuild the live state from the database (no write may be in flight)."""
+        with self._lock:
+            if self._in_flight:
+                raise RuntimeError("recover while pipelined writes are in flight")
+            return self._try_reload()
 
     def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
         """The actor behind a request: token -> staff and window (UNAUTHENTICATED if bad)."""
@@ -285,7 +342,9 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
             tx.after_commit.append(lambda: self.processed.__setitem__(stored_key, entry))
         return Outcome(result, None, events)
 
-    def _commit(self, tx: Tx) -> None:
+    def _rows(self, tx: Tx) -> Batch:
+        """Every row the batch changed, as values taken now (later batches change the
+        same live objects before this one is written)."""
         b = tx.batch
         for t in tx.new_tickets.values():
             b.insert(T.TICKET, self._ticket_row(t))
@@ -312,7 +371,7 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         for s in tx.sessions.values():
             if s.token_hash not in tx.new_sessions:
                 b.update(T.LOGIN_SESSION, s.token_hash, session_row(s))
-        self.store.write(b, PK)
+        return b
 
     def _try_reload(self) -> bool:
         try:

@@ -14,7 +14,7 @@ import threading
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from queue_common.protocol import Err, Op
 from queue_server import estimate, policy
@@ -71,6 +71,22 @@ class Outcome:
     result: dict[str, Any] | None
     error: HallError | None
     events: list[Event] = field(default_factory=list)
+
+
+Command: TypeAlias = "tuple[str, dict[str, Any], Actor, tuple[str, str] | None]"
+
+
+@dataclass
+class Prepared:
+    """A batch applied to the live state whose rows are not written yet (Hall.prepare).
+
+    rows None: nothing to write (reads, refusals). failed_index: the operation that
+    failed unexpectedly; nothing of the batch may be written, the hall must recover.
+    """
+
+    outcomes: list[Outcome]
+    rows: Batch | None
+    failed_index: int | None = None
 
 
 @dataclass

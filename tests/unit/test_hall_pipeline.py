@@ -1,0 +1,94 @@
+"""The hall's pipelined group commit (Hall.prepare / write / written / recover): the next
+batch is applied while the one before is still being written, and a failed write takes
+back everything applied on top of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from queue_common.protocol import Err
+from queue_server.errors import EarlierWriteFailed
+from tests.support.hallkit import HallKit
+
+
+def _numbers(kit: HallKit) -> list[str]:
+    return sorted(row["number"] for row in kit.rows("ticket"))
+
+
+def test_a_window_calls_a_ticket_whose_issue_is_still_being_written(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    w1 = kit.login("clerk1", counter=1)
+    issued = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a"))])
+    called = kit.hall.prepare([("call_next", {}, w1, ("counter-1", "b"))])
+    assert called.outcomes[0].error is None
+    assert called.outcomes[0].result is not None
+    number = issued.outcomes[0].result["ticket"]["number"]  # type: ignore[index]
+    assert called.outcomes[0].result["ticket"]["number"] == number
+    assert kit.rows("ticket") == []  # nothing written yet
+    for prepared in (issued, called):
+        kit.hall.write(prepared)
+        assert kit.hall.written(prepared, None) == prepared.outcomes
+    assert [(r["number"], r["state"]) for r in kit.rows("ticket")] == [(number, "called")]
+    kit.check_invariants()
+
+
+def test_a_failed_write_takes_back_the_batches_applied_on_top_of_it(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    kit.issue("RS01")
+    before = kit.snapshot()["tickets"]
+    first = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "x"))])
+    second = kit.hall.prepare([("issue", {"services": ["YB01"]}, kit.kiosk, ("kiosk-1", "y"))])
+    assert len(kit.snapshot()["tickets"]) == 3  # memory runs ahead of the database
+
+    def read_only(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA query_only = ON")
+
+    engine = kit.hall.engine
+    event.listen(engine, "connect", read_only)
+    kit.hall.close()
+    with pytest.raises(Exception) as failure:
+        kit.hall.write(first)
+    # The committer does not write a batch applied on top of a failed one.
+    outs = (kit.hall.written(first, failure.value)
+            + kit.hall.written(second, EarlierWriteFailed(failure.value)))
+    assert [o.error.code if o.error else None for o in outs] == [Err.STORE_UNAVAILABLE] * 2
+    event.remove(engine, "connect", read_only)
+    kit.hall.close()
+    assert kit.hall.recover()
+    assert kit.snapshot()["tickets"] == before
+    kit.check_invariants()
+    retried = kit.run("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "x"))
+    assert retried.error is None  # the failed request left no stored reply behind
+    assert _numbers(kit) == ["A001", "A002"]  # the taken-back number is issued again
+
+
+def test_a_retry_while_the_first_attempt_is_being_written_gets_the_first_reply(
+        tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    key = ("kiosk-1", "same-id")
+    first = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, key)])
+    retry = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, key)])
+    assert retry.outcomes[0].result == first.outcomes[0].result
+    assert retry.outcomes[0].events == []
+    for prepared in (first, retry):
+        kit.hall.write(prepared)
+        kit.hall.written(prepared, None)
+    assert _numbers(kit) == ["A001"]
+    kit.check_invariants()
+
+
+def test_the_hall_is_not_reloaded_or_written_around_a_write_in_flight(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    prepared = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, None)])
+    with pytest.raises(RuntimeError):
+        kit.hall.recover()
+    with pytest.raises(RuntimeError):
+        kit.hall.apply_batch([("issue", {"services": ["RS01"]}, kit.kiosk, None)])
+    kit.hall.write(prepared)
+    kit.hall.written(prepared, None)
+    assert kit.hall.recover()
+    assert _numbers(kit) == ["A001"]
