@@ -6,9 +6,15 @@ it, in arrival order, so the hall is single-writer; each batch is committed by t
 before any of its replies or events leave (DESIGN.md section 2).
 
 Group commit: every request already waiting in the socket is applied in one database
-transaction (hall.apply_batch; each operation stays all-or-nothing), then all replies go
-out. Under load this divides the per-commit cost by the batch size; idle it is a batch
-of one.
+transaction (each operation stays all-or-nothing), then all replies go out. Under load
+this divides the per-commit cost by the batch size; idle it is a batch of one.
+
+Pipelined: the loop applies a batch to the hall's live state (hall.prepare) and hands
+its rows to the committer thread (queue_server.committer); while the disk commits, the
+loop takes and applies the next batch. A batch's replies and events leave only when
+its commit has ended, in order; `state` and `hello` (which carry `seq`), status-page
+lookups and the hall's tick first wait until nothing is in flight. A failed commit
+fails every batch applied after it, and the hall is reloaded from the database.
 
 Logins: the password check (scrypt, ~50 ms by design) runs in a small thread pool
 (hall.verified_login_args, read-only), never in the loop; the verified login then joins
@@ -30,7 +36,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 import zmq
@@ -38,12 +44,13 @@ import zmq
 from queue_common import protocol as p
 from queue_common.protocol import Err, Op, ProtocolError
 from queue_server import keys, roles
+from queue_server.committer import Committer
 from queue_server.envelope import EnvelopeError, parse_request
 from queue_server.errors import HallError
 from queue_server.zap import ZapHandler, make_curve_server
 
 if TYPE_CHECKING:
-    from queue_server.hall import Actor, Outcome
+    from queue_server.hall import Actor, Command, Outcome, Prepared
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +77,19 @@ def encode(obj: dict[str, Any]) -> bytes:
                           default=str).encode("utf-8")
 
 
-Command: TypeAlias = "tuple[str, dict[str, Any], Actor, tuple[str, str] | None]"
-
-
 class HallPort(Protocol):
     """What the loop needs of queue_server.hall.Hall (a fake in unit tests)."""
 
     def apply(self, op: str, args: dict[str, Any], actor: Actor,
               request_key: tuple[str, str] | None = None) -> Outcome: ...
 
-    def apply_batch(self, commands: list[Command]) -> list[Outcome]: ...
+    def prepare(self, commands: list[Command]) -> Prepared: ...
+
+    def write(self, prepared: Prepared) -> None: ...
+
+    def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]: ...
+
+    def recover(self) -> bool: ...
 
     def actor_for(self, token: str | None, device: str, device_role: str) -> Actor: ...
 
@@ -99,6 +109,14 @@ class ServerOptions:
     tick_seconds: float = 1.0
     group_commit: bool = True
     timezone: dt.tzinfo = field(default_factory=lambda: dt.UTC)
+
+
+@dataclass
+class _Flight:
+    """A prepared batch whose commit has not ended, with the requests it answers."""
+
+    items: list[_Pending]
+    prepared: Prepared
 
 
 @dataclass
@@ -144,6 +162,9 @@ class HallServer:
         self.request_port = 0
         self.event_port = 0
         self.stats = {"requests": 0, "batches": 0, "batched_ops": 0, "bad": 0}
+        self._committer: Committer | None = None
+        self._in_flight: deque[_Flight] = deque()
+        self._store_failed = False  # a commit failed: recover once nothing is in flight
 
     # ---- start-up -------------------------------------------------------------------
 
@@ -176,6 +197,7 @@ class HallServer:
         lookup.linger = 0
         lookup.bind(self._lookup_url)
         self._lookup = lookup
+        self._committer = Committer(self.hall.write, self.ctx, self.epoch)
         return self.request_port, self.event_port
 
     def _server_cert(self) -> Path:
@@ -240,9 +262,11 @@ class HallServer:
     def serve(self) -> None:
         """Run until request_stop(): requests, heartbeats, hall ticks, key reloads."""
         assert self._router is not None and self._lookup is not None
+        assert self._committer is not None
         poller = zmq.Poller()
         poller.register(self._router, zmq.POLLIN)
         poller.register(self._lookup, zmq.POLLIN)
+        poller.register(self._committer.wake, zmq.POLLIN)
         next_beat = next_tick = time.monotonic()
         while not self._stop.is_set():
             now = time.monotonic()
@@ -257,14 +281,20 @@ class HallServer:
                 LOGIN_POLL_MS if self._logins_out else min(wait_ms, 100))
             events = dict(poller.poll(timeout))
             try:
+                if self._committer.wake in events:
+                    self._collect_written()
                 if self._router in events or self._logins_back:
                     self._drain_requests()
                 if self._lookup in events:
                     self._answer_lookups()
             except Exception:  # a bug must not take the hall down: log it and go on
                 log.exception("the request loop hit an error; serving goes on")
+        self._settle()  # the batches in hand are committed and answered before stopping
+        log.info("served %d requests in %d batches", self.stats["requests"],
+                 self.stats["batches"])
 
     def _housekeeping(self) -> None:
+        self._settle()  # the tick writes synchronously
         started = time.monotonic()
         try:
             for type_, data in self.hall.tick():
@@ -297,6 +327,8 @@ class HallServer:
     def _drain_requests(self) -> None:
         """Take every waiting request (up to BATCH_MAX), apply, reply, publish."""
         assert self._router is not None
+        if self._store_failed:
+            self._settle()  # recover the hall before applying anything more
         pending: list[_Pending] = []
         while self._logins_back:  # password checked: applied with this batch
             pending.append(self._logins_back.popleft())
@@ -312,8 +344,9 @@ class HallServer:
             if item is None:
                 continue
             if item.op in LOOP_OPS:
-                self._flush(pending)  # a snapshot must include what came before it
+                self._flush(pending)  # a snapshot must include what came before it,
                 pending = []
+                self._settle()  # committed and published (its seq)
                 self._answer_loop_op(item)
             elif item.op == Op.LOGIN and self._verify is not None:
                 self._check_login(item)
@@ -398,25 +431,16 @@ class HallServer:
         self._reply(item.routing_id, p.ok_reply(item.request_id, result))
 
     def _flush(self, pending: list[_Pending]) -> None:
-        """Apply the batch (one commit), then send every reply, then every event."""
+        """Apply the batch to the hall, then hand its rows to the committer; its replies
+        and events wait for the commit (at once if nothing is written or in flight)."""
         if not pending:
             return
+        assert self._committer is not None
         self.stats["batches"] += 1
         self.stats["batched_ops"] += len(pending)
-        commands = [item.command for item in pending]
         started = time.monotonic()
         try:
-            if len(commands) == 1:
-                outcomes = [self.hall.apply(*commands[0])]
-            else:
-                outcomes = self.hall.apply_batch(commands)
-            took = time.monotonic() - started
-            if took > SLOW_BATCH_SECONDS:
-                ops: dict[str, int] = {}
-                for item in pending:
-                    ops[item.op] = ops.get(item.op, 0) + 1
-                log.warning("slow batch: %d ops took %.0f ms in the hall %s",
-                            len(pending), took * 1000, ops)
+            prepared = self.hall.prepare([item.command for item in pending])
         except Exception:
             log.exception("hall batch failed; nothing applied")
             for item in pending:
@@ -424,7 +448,53 @@ class HallServer:
                     item.request_id, Err.STORE_UNAVAILABLE,
                     "暂时无法保存，请重试 / the store is unavailable, nothing was applied"))
             return
-        for item, outcome in zip(pending, outcomes, strict=True):
+        took = time.monotonic() - started
+        if took > SLOW_BATCH_SECONDS:
+            log.warning("slow batch: %d ops took %.0f ms in the hall %s", len(pending),
+                        took * 1000, _op_counts(pending))
+        if prepared.failed_index is not None:  # a bug in one op: the others again
+            self._settle()
+            self.hall.recover()
+            failed = pending[prepared.failed_index]
+            self._release([failed], [prepared.outcomes[prepared.failed_index]])
+            self._flush([item for item in pending if item is not failed])
+        elif prepared.rows is None and not self._in_flight:
+            self._release(pending, prepared.outcomes)
+        else:
+            self._in_flight.append(_Flight(pending, prepared))
+            self._committer.submit(prepared)
+
+    def _collect_written(self) -> None:
+        """Answer every batch whose commit has ended, in order; recover after a failure
+        once nothing is in flight."""
+        assert self._committer is not None
+        self._committer.take_wakes()
+        done = self._committer.done
+        while done:
+            prepared, error = done.popleft()
+            flight = self._in_flight.popleft()
+            assert flight.prepared is prepared, "the committer ended batches out of order"
+            if error is not None:
+                self._store_failed = True
+            self._release(flight.items, self.hall.written(prepared, error))
+        if self._store_failed and not self._in_flight:
+            self._store_failed = False
+            if not self.hall.recover():
+                log.error("the hall could not be reloaded from the database; "
+                          "every operation answers STORE_UNAVAILABLE until it can")
+            self._committer.reset()
+
+    def _settle(self) -> None:
+        """Wait until nothing is in flight: every reply and event of what was applied
+        has left (the commit of a batch takes milliseconds)."""
+        assert self._committer is not None
+        while self._in_flight or self._store_failed:
+            self._committer.wake.poll(1000)
+            self._collect_written()
+
+    def _release(self, items: list[_Pending], outcomes: list[Outcome]) -> None:
+        """Every reply of a committed batch, then every event (in the order applied)."""
+        for item, outcome in zip(items, outcomes, strict=True):
             if outcome.error is not None:
                 err = outcome.error
                 reply = p.error_reply(item.request_id, err.code, err.message, err.details)
@@ -459,8 +529,10 @@ class HallServer:
     # ---- citizen status page --------------------------------------------------------
 
     def _answer_lookups(self) -> None:
-        """Status-page lookups from other threads, answered between batches."""
+        """Status-page lookups from other threads, answered between batches (from the
+        committed state: nothing in flight)."""
         assert self._lookup is not None
+        self._settle()
         for _ in range(BATCH_MAX):
             try:
                 ident, token = self._lookup.recv_multipart(zmq.NOBLOCK)
@@ -504,7 +576,17 @@ class HallServer:
             self._watcher.join(3)
         if self._checkers is not None:
             self._checkers.shutdown(wait=True, cancel_futures=True)
+        if self._committer is not None:
+            self._committer.stop()
+            self._committer = None
         for sock in (self._router, self._pub, self._lookup):
             if sock is not None:
                 sock.close(linger=0)
         self.zap.stop()
+
+
+def _op_counts(items: list[_Pending]) -> dict[str, int]:
+    ops: dict[str, int] = {}
+    for item in items:
+        ops[item.op] = ops.get(item.op, 0) + 1
+    return ops

@@ -21,7 +21,7 @@ from queue_common.connection import Connection
 from queue_common.endpoint import ClientKeys, ServerEndpoint
 from queue_server import keys
 from queue_server.errors import HallError
-from queue_server.hall import Actor, Outcome
+from queue_server.hall import Actor, Command, Outcome, Prepared
 from queue_server.server import HallServer, ServerOptions
 
 
@@ -54,9 +54,18 @@ class FakeHall:
             self.replies[request_key] = out
         return out
 
-    def apply_batch(self, commands: list[tuple[str, dict[str, Any], Actor,
-                                               tuple[str, str] | None]]) -> list[Outcome]:
-        return [self.apply(*c) for c in commands]
+    def prepare(self, commands: list[Command]) -> Prepared:
+        return Prepared([self.apply(*c) for c in commands], None)  # nothing to write
+
+    def write(self, prepared: Prepared) -> None:
+        raise AssertionError("a batch without rows is never written")
+
+    def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]:
+        assert error is None
+        return prepared.outcomes
+
+    def recover(self) -> bool:
+        return True
 
     def snapshot(self) -> dict[str, Any]:
         return {"counters": [], "tickets": [{"id": i + 1, "number": n, "state": "waiting"}
