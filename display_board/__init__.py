@@ -3,6 +3,7 @@
 app           the `display-board` command line
 board_app     one screen's wiring: connection mirror -> view, calls -> announcer, health
 board_model   what the screens show, derived from the mirrored hall state (pure)
+canvas_view   what both screens share: scaled Canvas, flash and clock timers, offline
 hall_board    the hall board view (Canvas, 1920x1080 / portrait design, scaled)
 counter_screen  one window's screen
 layout        design-to-screen scaling and the fonts

@@ -15,7 +15,7 @@ from typing import Literal
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import CounterView
-from display_board.hall_board import FLASH_PERIOD_MS, hall_zone
+from display_board.canvas_view import FLASH_PERIOD_MS, hall_zone
 from display_board.layout import Fonts, Scale
 from queue_common import tk_look as look
 from queue_common.i18n import tr

@@ -7,22 +7,21 @@ dark blue), numbers at least ~48 design px so they read from 10 m on a 55" scree
 Only the Tk thread calls this module. Updates are cheap: `show()` redraws the dynamic
 items (a few dozen), the clock ticks once a second on the second, the newest call
 flashes for `flash_seconds` and then stops (no timer runs on an idle board except the
-clock, and the notice marquee when the notice is too long to fit).
+clock, and the notice marquee when the notice is too long to fit). The canvas, scaling,
+timers and offline state are canvas_view.CanvasView's; this module draws.
 """
 
 from __future__ import annotations
 
-import time
 import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import BoardView, CallRow, WindowRow
-from display_board.layout import Fonts, Scale
+from display_board.canvas_view import CanvasView, hall_zone
 from queue_common import tk_look as look
 from queue_common.i18n import tr
 
@@ -72,101 +71,50 @@ PORTRAIT_REGIONS = Regions(
     header=(0, 0, 1080, 176), banner=(30, 188, 1050, 520), table=(30, 540, 1050, 1240),
     recent=(30, 1260, 530, 1836), waiting=(550, 1260, 1050, 1836), footer=(0, 1852, 1080, 1920))
 
-FLASH_PERIOD_MS = 500
 MARQUEE_MS = 40
 MARQUEE_DESIGN_PX_PER_S = 110  # an elderly reader's pace
 
 
-def hall_zone(name: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-class HallBoard:
+class HallBoard(CanvasView[BoardView]):
     """Draws BoardViews on a Canvas filling `master`; call show() with each new view."""
 
     def __init__(self, master: tk.Misc, *, flash_seconds: int = 10,
                  now: Callable[[tzinfo | None], datetime] | None = None) -> None:
+        super().__init__(master, FONT_SIZES, size=(960, 540), flash_seconds=flash_seconds,
+                         now=now)
         self.master = master
-        self.canvas = tk.Canvas(master, background=look.BG, highlightthickness=0,
-                                borderwidth=0, width=960, height=540)
-        self.canvas.pack(fill="both", expand=True)
-        self.fonts = Fonts(master, FONT_SIZES)
-        self.flash_seconds = flash_seconds
-        self._now = now or (lambda tz: datetime.now(tz))
-        self._scale = Scale.fit(1920, 1080)
         self._regions = LANDSCAPE_REGIONS
-        self._view: BoardView | None = None
-        self._online: bool | None = None  # None: still connecting
-        self._zone: tzinfo | None = None
-        self._flash_key: tuple[int, int, str] | None = None
-        self._flash_until = 0.0
-        self._flash_on = False
-        self._flash_job: str | None = None
-        self._clock_job: str | None = None
         self._marquee_job: str | None = None
         self._notice_text = ""
         self._clock_text = self._date_text = ""
-        self._size = (0, 0)
         self._slots: dict[str, tuple[int, tuple[object, ...]]] = {}
         self._touched: set[str] = set()
-        self.paints = 0  # completed repaints (tests, bench)
-        self.on_painted: Callable[[BoardView | None], None] | None = None
-        self.canvas.bind("<Configure>", self._on_configure)
-        self._layout()
-        self._tick()
+        self._start()
 
     # ----------------------------------------------------------------- public API
-    @property
-    def flashing(self) -> bool:
-        return self._flash_job is not None
-
-    @property
-    def scale(self) -> Scale:
-        return self._scale
-
     def show(self, view: BoardView) -> None:
         """Render a new view; a call not seen before (or a recall) starts the flash."""
         first = self._view is None
         self._view = view
         self._zone = hall_zone(view.timezone)
         newest = view.newest
-        if newest is not None and newest.key != self._flash_key:
-            self._flash_key = newest.key
-            if not first or self._is_recent(newest):
-                self._start_flash()
+        if (newest is not None and self._new_call(newest.key)
+                and (not first or self._is_recent(newest))):
+            self._start_flash()
         self._draw_dynamic()
         self._draw_notice()
         self._update_clock()
 
-    def set_online(self, online: bool) -> None:
-        """Show or hide the discreet offline indicator."""
-        if online != self._online:
-            self._online = online
-            self._draw_net()
-
     def destroy(self) -> None:
-        for job in (self._flash_job, self._clock_job, self._marquee_job):
-            if job is not None:
-                self.canvas.after_cancel(job)
-        self._flash_job = self._clock_job = self._marquee_job = None
-        self.canvas.destroy()
+        if self._marquee_job is not None:
+            self.canvas.after_cancel(self._marquee_job)
+            self._marquee_job = None
+        super().destroy()
 
     # ----------------------------------------------------------------- layout
-    def _on_configure(self, event: tk.Event[tk.Canvas]) -> None:
-        if (event.width, event.height) != self._size:
-            self._layout()
-
     def _layout(self) -> None:
-        w, h = self.canvas.winfo_width(), self.canvas.winfo_height()
-        if w <= 1 or h <= 1:
-            w, h = int(self.canvas.cget("width")), int(self.canvas.cget("height"))
-        self._size = (w, h)
-        self._scale = Scale.fit(w, h)
+        w, h = self._fit()
         self._regions = PORTRAIT_REGIONS if self._scale.portrait else LANDSCAPE_REGIONS
-        self.fonts.scale(self._scale)
         c = self.canvas
         c.delete("all")
         self._slots.clear()
@@ -183,12 +131,6 @@ class HallBoard:
         self._update_clock(force=True)
 
     # ----------------------------------------------------------------- drawing
-    def _text(self, x: float, y: float, text: str, font: str, fill: str = look.FG,
-              anchor: str = "w", tags: str = "dyn") -> int:
-        item: int = self.canvas.create_text(  # type: ignore[call-overload]
-            x, y, text=text, font=self.fonts[font], fill=fill, anchor=anchor, tags=tags)
-        return item
-
     def _put_text(self, key: str, x: float, y: float, text: str, font: str,
                   fill: str = look.FG, anchor: str = "w", tags: str = "") -> int:
         """Create or update the text item `key`; unchanged items are not touched.
@@ -247,11 +189,6 @@ class HallBoard:
         for key in [k for k in self._slots if k not in self._touched]:
             self.canvas.delete(self._slots.pop(key)[0])
         self.canvas.after_idle(self._painted)
-
-    def _painted(self) -> None:
-        self.paints += 1
-        if self.on_painted is not None:
-            self.on_painted(self._view)
 
     def _draw_banner(self, call: CallRow | None, hall_open: bool = True) -> None:
         s = self._scale
@@ -383,21 +320,6 @@ class HallBoard:
         except (TypeError, ValueError):
             return False
 
-    def _start_flash(self) -> None:
-        self._flash_until = time.monotonic() + self.flash_seconds
-        if self._flash_job is None and self.flash_seconds > 0:
-            self._flash_on = True
-            self._flash_job = self.canvas.after(FLASH_PERIOD_MS, self._flash_step)
-
-    def _flash_step(self) -> None:
-        if time.monotonic() >= self._flash_until:
-            self._flash_on = False
-            self._flash_job = None
-        else:
-            self._flash_on = not self._flash_on
-            self._flash_job = self.canvas.after(FLASH_PERIOD_MS, self._flash_step)
-        self._paint_flash()
-
     def _paint_flash(self) -> None:
         """Yellow panel with dark text, then dark panel with yellow text, alternating."""
         on = self._flash_on and self._view is not None and self._view.newest is not None
@@ -433,11 +355,6 @@ class HallBoard:
             c.itemconfigure("date", text=date)
         self._clock_text, self._date_text = clock, date
 
-    def _tick(self) -> None:
-        self._update_clock()
-        ms = int(time.time() * 1000) % 1000
-        self._clock_job = self.canvas.after(1000 - ms + 5, self._tick)
-
     def _draw_notice(self) -> None:
         text = self._view.notice if self._view else ""
         if text == self._notice_text and self.canvas.find_withtag("notice"):
@@ -472,9 +389,9 @@ class HallBoard:
     def _draw_net(self) -> None:
         c, s, r = self.canvas, self._scale, self._regions
         c.delete("net")
-        if self._online:
+        text = self._net_text()
+        if not text:
             return
-        text = tr("board.connecting") if self._online is None else tr("board.offline")
         hx0, hy0, hx1, hy1 = r.header
         if s.portrait:
             self._text(s.x((hx0 + hx1) / 2), s.y(hy1 - 14), text, "net", fill=look.WARN,
