@@ -224,6 +224,18 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
                 raise RuntimeError("recover while pipelined writes are in flight")
             return self._try_reload()
 
+    def read_database(self, op: str, args: dict[str, Any], actor: Actor) -> Outcome:
+        """An operation that reads only the database (`stats`), on any thread: it
+        touches neither the live state nor the writer, so the server answers it from a
+        worker while batches go on. It sees what is committed."""
+        if op != Op.STATS:
+            raise ValueError(f"{op} is not a database read")
+        try:
+            result, events = self._stats(schemas.parse(op, args), actor)
+        except HallError as exc:
+            return Outcome(None, exc, [])
+        return Outcome(result, None, events)
+
     def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
         """The actor behind a request: token -> staff and window (UNAUTHENTICATED if bad)."""
         if not token:

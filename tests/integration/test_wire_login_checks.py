@@ -1,5 +1,6 @@
-"""The socket loop sends a login's password check to a checker thread and goes on
-serving: a kiosk is answered while a clerk's (held) password check is still running."""
+"""The socket loop hands slow reads to its worker pool and goes on serving: a kiosk is
+answered while a clerk's (held) password check, or a supervisor's month of statistics,
+is still running."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ class CheckingHall(FakeHall):
         self.checked_on: list[str] = []
         self.applied_on: list[str] = []
         self.login_args: list[dict[str, Any]] = []
+
+    def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
+        if token == "supervisor-token":
+            return Actor(device, device_role, staff_id=9, staff_role=p.Role.SUPERVISOR)
+        return super().actor_for(token, device, device_role)
+
+    def read_database(self, op: str, args: dict[str, Any], actor: Actor) -> Outcome:
+        self.checked_on.append(threading.current_thread().name)
+        assert self.release.wait(10)
+        return Outcome({"from": args["from"], "served": 42}, None, [])
 
     def verified_login_args(self, args: dict[str, Any]) -> dict[str, Any]:
         self.checked_on.append(threading.current_thread().name)
@@ -80,5 +91,29 @@ def test_a_kiosk_is_served_while_a_clerk_password_is_being_checked(
         assert clerk.wait_until(lambda: bool(replies), 5)
     assert replies[0].ok and replies[0].result == {"token": "t", "counter": 1}
     assert hall.login_args[0]["__verified__"] == "proof", "the writer got the proof"
-    assert hall.checked_on[0].startswith("login-check")
+    assert hall.checked_on[0].startswith("worker")
     assert set(hall.applied_on) == {"socket-loop"}, "the hall is still applied by the loop"
+
+
+def test_a_kiosk_is_served_while_a_month_of_statistics_is_read(
+        served: tuple[HallServer, CheckingHall, Path]) -> None:
+    server, hall, data = served
+    ep = ServerEndpoint("127.0.0.1", server.request_port, server.event_port)
+    kiosk = Connection(ep, ClientKeys.from_data_dir(data, "kiosk-1"), device="kiosk-1")
+    office = Connection(ep, ClientKeys.from_data_dir(data, "counter-1"), device="counter-1")
+    replies: list[Reply] = []
+    with kiosk, office:
+        assert kiosk.wait_until(lambda: kiosk.online, 5)
+        assert office.wait_until(lambda: office.online, 5)
+        office.token = "supervisor-token"
+        office.request(p.Op.STATS, {"from": "2026-11-01", "to": "2026-11-30"},
+                       callback=replies.append, timeout=10, retries=0)
+        assert office.wait_until(lambda: bool(hall.checked_on), 5)
+        issued = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]})
+        assert issued.ok, "the loop answered while the report was being read"
+        assert replies == []
+        hall.release.set()
+        assert office.wait_until(lambda: bool(replies), 5)
+    assert replies[0].ok and replies[0].result == {"from": "2026-11-01", "served": 42}
+    assert hall.checked_on[0].startswith("worker")
+    assert set(hall.applied_on) == {"socket-loop"}
