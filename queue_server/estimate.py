@@ -95,8 +95,9 @@ def append(run: Run, ticket: Waiting, minutes: Mapping[str, float]) -> float | N
     at = run.exits[window.number]
     run.exits[window.number] = at + service_seconds(ticket, window, minutes)
     run.called[ticket.ticket_id] = at
-    for code in window.services:  # only this window's exit moved
-        if code in run.per_matter:
+    for code in window.services:  # only this window's exit moved, and only later: a
+        # matter's first exit changes only where this window was (one of) the first
+        if code in run.per_matter and run.per_matter[code] == at:
             run.per_matter[code] = _first_exit(run, code)
     return at
 
