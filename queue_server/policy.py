@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,20 @@ class Waiting:
     credit: dt.timedelta
     services: frozenset[str]  # pending matters
     transfer_to: int | None = None  # window number it was transferred to
+    # Sort key, computed once: a window's list sorts the whole queue by it.
+    _key: tuple[dt.datetime, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", (self.queued_at - self.credit, self.ticket_id))
 
     @property
     def virtual_arrival(self) -> dt.datetime:
-        return self.queued_at - self.credit
+        return self._key[0]
 
     @property
     def key(self) -> tuple[dt.datetime, int]:
         """Sort key: earliest virtual arrival first, then the earlier ticket."""
-        return (self.queued_at - self.credit, self.ticket_id)
+        return self._key
 
 
 def eligible(w: Waiting, counter: int, services: frozenset[str] | set[str]) -> bool:
@@ -72,19 +77,36 @@ def eligible(w: Waiting, counter: int, services: frozenset[str] | set[str]) -> b
     return not w.services.isdisjoint(services)
 
 
+def call_rank(w: Waiting, *, transfer_first: bool = True) -> tuple[int, tuple[dt.datetime, int]]:
+    """A window calls the eligible ticket with the lowest rank first: transferred here
+    (with transfer_first), then the earliest virtual arrival, then the lower id."""
+    return (0 if transfer_first and w.transfer_to is not None else 1, w._key)
+
+
 def next_ticket(waiting: Iterable[Waiting], counter: int, services: frozenset[str] | set[str],
                 *, transfer_first: bool = True) -> Waiting | None:
     """The ticket window `counter` (taking `services`) calls next, or None."""
     best: Waiting | None = None
-    best_rank: tuple[int, dt.datetime, int] | None = None
+    best_rank: tuple[int, tuple[dt.datetime, int]] | None = None
     for w in waiting:
         if not eligible(w, counter, services):
             continue
-        transferred = 0 if (transfer_first and w.transfer_to is not None) else 1
-        rank = (transferred, *w.key)
+        rank = call_rank(w, transfer_first=transfer_first)
         if best_rank is None or rank < best_rank:
             best, best_rank = w, rank
     return best
+
+
+def call_order(waiting: Iterable[Waiting], counter: int, services: frozenset[str] | set[str],
+               *, transfer_first: bool = True) -> list[Waiting]:
+    """Every ticket window `counter` may call, in the order it would call them.
+
+    The first is next_ticket's pick; calling it leaves the rest in the same order (no
+    other ticket's rank changes), so pressing 呼叫 again and again takes them one after
+    the other as long as nothing else happens in the hall.
+    """
+    return sorted((w for w in waiting if eligible(w, counter, services)),
+                  key=lambda w: call_rank(w, transfer_first=transfer_first))
 
 
 def order(waiting: Iterable[Waiting]) -> list[Waiting]:

@@ -125,3 +125,26 @@ def test_next_ticket_is_the_head_of_the_order_among_eligible(
     general = [x for x in policy.order(queue) if x.transfer_to is None]
     want = (mine or general or [None])[0]
     assert got == want
+
+
+matters = st.sets(st.sampled_from(["RS01", "YB01", "CL01"]), min_size=1)
+
+
+@given(st.lists(st.tuples(minutes, classes, matters, st.sampled_from([None, None, 1, 2])),
+                max_size=30),
+       st.integers(1, 2), matters, st.booleans())
+def test_a_windows_call_order_is_next_ticket_again_and_again(
+        arrivals: list[tuple[int, str | None, set[str], int | None]], number: int,
+        takes: set[str], transfer_first: bool) -> None:
+    """The list a window is shown (call_order) is what pressing 呼叫 calls, one press
+    after the other: each head is next_ticket's pick of what is still waiting."""
+    queue = [w(i, m, *sorted(s), kind="priority" if c else "normal", cls=c, transfer_to=to)
+             for i, (m, c, s, to) in enumerate(arrivals)]
+    listed = policy.call_order(queue, number, takes, transfer_first=transfer_first)
+    rest = list(queue)
+    pressed = []
+    while (nxt := policy.next_ticket(rest, number, takes,
+                                     transfer_first=transfer_first)) is not None:
+        pressed.append(nxt)
+        rest.remove(nxt)
+    assert listed == pressed
