@@ -104,7 +104,7 @@ SCHEMAS: dict[str, type[_Args] | None] = {
     Op.UNPARK: TicketArgs, Op.PAUSE: PauseArgs, Op.RESUME: NoArgs, Op.RATE: RateArgs,
     Op.COUNTER_SERVICES: CounterServicesArgs, Op.OPEN_COUNTER: CounterArgs,
     Op.CLOSE_COUNTER: CounterArgs, Op.CANCEL_TICKET: CancelArgs, Op.CLOSE_DAY: NoArgs,
-    Op.DEVICE_STATUS: DeviceStatusArgs,
+    Op.DEVICE_STATUS: DeviceStatusArgs, Op.WINDOW_QUEUE: NoArgs,
     Op.STATS: None,  # free-form, handed to queue_server.stats
 }
 

@@ -99,7 +99,7 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
             Op.STATS: self._stats, Op.COUNTER_SERVICES: self._counter_services,
             Op.OPEN_COUNTER: self._open_counter, Op.CLOSE_COUNTER: self._close_counter,
             Op.CANCEL_TICKET: self._cancel_ticket, Op.CLOSE_DAY: self._close_day,
-            Op.DEVICE_STATUS: self._device_status,
+            Op.DEVICE_STATUS: self._device_status, Op.WINDOW_QUEUE: self._window_queue,
         }
         self._load()
 

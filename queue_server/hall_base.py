@@ -47,7 +47,7 @@ SIMULATED_OUT = ("closed", "paused")  # windows the run leaves out
 ACTUALS_DAYS = 14
 ACTUALS_KEPT = 50
 PROCESSED_KEEP = dt.timedelta(days=2)
-READ_ONLY_OPS = frozenset({Op.STATE, Op.TICKET_STATUS, Op.STATS})
+READ_ONLY_OPS = frozenset({Op.STATE, Op.TICKET_STATUS, Op.STATS, Op.WINDOW_QUEUE})
 NOT_STORED_OPS = READ_ONLY_OPS | {Op.LOGIN}  # a login reply holds a token: never stored
 PK = {"ticket": "id", "ticket_item": "id", "period": "id", "counter": "id",
       "login_session": "token_hash", "business_day": "day", "appointment": "id"}

@@ -9,6 +9,7 @@ from typing import Any
 
 from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
+from queue_server import policy
 from queue_server.errors import HallError, conflict
 from queue_server.hall_base import (
     PROOF_ARG,
@@ -254,3 +255,18 @@ class WindowOps(HallBase):
         self._audit(Ev.COUNTER_SERVICES, now, actor, counter=c, data={"services": c.services})
         return ({"counter": self.views.counter(c)},
                 [self._event(Ev.COUNTER_SERVICES, counters=[c])])
+
+    def window_queue(self, number: int) -> list[int]:
+        """Ids of the waiting tickets window `number` may call, in the order call_next
+        would call them: policy.call_order over the waiting index, the one ordering."""
+        with self._lock:
+            c = self.counters[number]
+            order = policy.call_order(self.waiting.candidates(c.number), c.number,
+                                      set(c.services),
+                                      transfer_first=self.credits.transfer_first)
+            return [w.ticket_id for w in order]
+
+    def _window_queue(self, a: schemas.NoArgs, actor: Actor
+                      ) -> tuple[dict[str, Any], list[Event]]:
+        c = self._staffed_counter(actor)
+        return {"counter": c.number, "ticket_ids": self.window_queue(c.number)}, []

@@ -58,6 +58,7 @@ PERMISSIONS: Final[dict[str, Permission]] = {
     Op.RESUME: _CLERK,
     Op.OPEN_COUNTER: _CLERK,
     Op.CLOSE_COUNTER: _CLERK,
+    Op.WINDOW_QUEUE: _CLERK,  # a read, but of the window the login is bound to
     # the supervisor's dashboard
     Op.STATS: _SUPERVISOR,
     Op.COUNTER_SERVICES: _SUPERVISOR,

@@ -58,7 +58,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Operations that change nothing: no idempotency row is written for them.
-READ_OPS = frozenset({Op.HELLO, Op.STATE, Op.TICKET_STATUS, Op.STATS})
+READ_OPS = frozenset({Op.HELLO, Op.STATE, Op.TICKET_STATUS, Op.STATS, Op.WINDOW_QUEUE})
+# Reads whose result says which event it is as of (`epoch`, `seq`), so a client can tell
+# whether it is older or newer than its mirror.
+SEQ_STAMPED_OPS = frozenset({Op.WINDOW_QUEUE})
 # Handled by the loop itself, not the hall.
 LOOP_OPS = frozenset({Op.HELLO, Op.STATE})
 BATCH_MAX = 64
@@ -524,13 +527,18 @@ class HallServer:
 
     def _release(self, items: list[_Pending], outcomes: list[Outcome]) -> None:
         """Every reply of a committed batch, then every event (in the order applied)."""
+        seq = self.seq  # the seq each outcome is as of: earlier ones' events counted
         for item, outcome in zip(items, outcomes, strict=True):
             if outcome.error is not None:
                 err = outcome.error
                 reply = p.error_reply(item.request_id, err.code, err.message, err.details)
             else:
-                reply = p.ok_reply(item.request_id, outcome.result or {})
+                result = outcome.result or {}
+                if item.op in SEQ_STAMPED_OPS:
+                    result = dict(result, epoch=self.epoch, seq=seq)
+                reply = p.ok_reply(item.request_id, result)
             self._reply(item.routing_id, reply)
+            seq += len(outcome.events)
         for outcome in outcomes:
             for type_, data in outcome.events:
                 self._publish(type_, data)

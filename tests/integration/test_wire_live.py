@@ -135,7 +135,12 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
     ok(board, "ticket_status", {"ticket_id": first["id"]})
     ok(kiosk, "device_status", {"state": "warning", "message": "纸快用完 / paper low"})
 
+    listed = ok(clerk, "window_queue").result or {}
+    assert listed["counter"] == 1 and listed["epoch"] == hall.epoch
+    assert listed["seq"] == (board.call("hello").result or {}).get("seq"), \
+        "nothing happened since: the list is as of the last event"
     called = ticket_of(ok(clerk, "call_next"))
+    assert called["id"] == listed["ticket_ids"][0], "the list's head is what call_next calls"
     assert board.wait_until(
         lambda: board.mirror.state["recent_calls"][:1]
         and board.mirror.state["recent_calls"][0]["ticket_id"] == called["id"], 3), \

@@ -326,6 +326,13 @@ class HallKit:
             got = self.hall.waiting.next_for(c.number, c.services,
                                              transfer_first=self.hall.credits.transfer_first)
             assert (want.ticket_id if want else None) == (got.id if got else None)
+            # The window's list (op window_queue) is the pure order over the database's
+            # waiting tickets, and starts with what call_next calls.
+            listed = self.hall.window_queue(c.number)
+            assert listed == [w.ticket_id for w in policy.call_order(
+                waiting, c.number, set(c.services),
+                transfer_first=self.hall.credits.transfer_first)], c.number
+            assert listed[:1] == ([got.id] if got else []), c.number
         # People ahead from the index equal the pure rule's count.
         for w in waiting:
             live = self.hall.tickets[w.ticket_id]

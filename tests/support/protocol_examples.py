@@ -21,7 +21,7 @@ DOC = REPO / "docs" / "protocol.md"
 EXAMPLES = REPO / "artifacts" / "protocol-examples.json"
 OPS_ORDER = (
     "hello", "state", "login", "issue", "check_in", "ticket_status", "device_status",
-    "call_next", "recall", "start", "complete", "rate", "call", "no_show", "park",
+    "window_queue", "call_next", "recall", "start", "complete", "rate", "call", "no_show", "park",
     "unpark", "transfer", "pause", "resume", "stats", "counter_services",
     "cancel_ticket", "close_counter", "open_counter", "logout", "close_day",
 )
