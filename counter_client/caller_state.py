@@ -2,7 +2,8 @@
 
 The caller contains no queue rules (DESIGN.md section 2): which ticket comes next, what
 a partial completion does, who may be transferred where, is the server's business.
-This module only reads the mirror (docs/hall-state.md shapes) and answers "what is on
+This module only reads the mirror (docs/hall-state.md shapes) and the window's list the
+server sent (op window_queue, counter_client.window_queue), and answers "what is on
 this window's screen" and "which buttons make sense in the state the server says we are
 in". It is plain Python so it is tested without Tk (tests/unit/test_counter_state.py).
 """
@@ -10,7 +11,7 @@ in". It is plain Python so it is tested without Tk (tests/unit/test_counter_stat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ class CallerView:
     clerk_name: str | None
     services: tuple[str, ...]
     current: TicketView | None
-    waiting: tuple[TicketView, ...]  # tickets this window could call, oldest first
+    waiting: tuple[TicketView, ...]  # tickets this window may call, in the server's order
     waiting_by_service: tuple[tuple[str, str, int], ...]  # (code, name, count)
     parked: tuple[TicketView, ...]
     enabled: frozenset[str] = field(default_factory=frozenset)
@@ -222,12 +223,17 @@ class TicketCache:
 
 
 def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool,
-                cache: TicketCache | None = None) -> CallerView:
-    """The window's screen from a docs/hall-state.md snapshot or a live mirror."""
+                queue: Sequence[int] = (), cache: TicketCache | None = None) -> CallerView:
+    """The window's screen from a docs/hall-state.md snapshot or a live mirror.
+
+    `queue`: the ids the server listed for this window (op window_queue), in the order
+    call_next calls them. They are shown in that order with the mirror's tickets; an id
+    whose mirrored ticket is no longer waiting (the mirror is newer than the list) is
+    left out until the next list (docs/hall-state.md, "A window's list").
+    """
     names = service_names(state)
     counter = find_counter(state, counter_number) or {}
     services = tuple(str(s) for s in counter.get("services") or [])
-    service_set = set(services)
     counter_state = str(counter.get("state") or "unknown")
     current_id = counter.get("ticket_id")
     raws = as_list(state.get("tickets"))
@@ -243,16 +249,10 @@ def caller_view(state: Mapping[str, Any], counter_number: int, *, online: bool,
     if current is not None and current.state in FINAL_TICKET_STATES:
         current = None
 
-    def callable_here(t: TicketView) -> bool:
-        if t.state != "waiting":
-            return False
-        if t.transfer_to_counter is not None:
-            return t.transfer_to_counter == counter_number
-        return bool(service_set.intersection(t.pending_services))
-
+    by_id = {t.id: t for t in tickets}
+    waiting = tuple(t for t in (by_id.get(i) for i in queue)
+                    if t is not None and t.state == "waiting")
     far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
-    waiting = tuple(sorted((t for t in tickets if callable_here(t)),
-                           key=lambda t: (t.issued_at or far_past, t.id)))
     parked = tuple(sorted(_parked_here(state, tickets, counter_number),
                           key=lambda t: (t.issued_at or far_past, t.id)))
     by_service_raw = (state.get("waiting") or {}).get("by_service") or {}

@@ -1,7 +1,8 @@
 """The clerk's caller (呼叫器): a compact always-on-top bar and an expanded view.
 
-It renders the mirrored hall state (caller_state.caller_view) and sends what the clerk
-did (ops + action_gate). It never blocks the Tk thread: every request is asynchronous
+It renders the mirrored hall state with the window's list from the server
+(caller_state.caller_view, window_queue) and sends what the clerk did (ops +
+action_gate). It never blocks the Tk thread: every request is asynchronous
 and its reply arrives through the connection's Tk queue. One click or key (F12 by
 default) switches between the two sizes.
 """
@@ -24,6 +25,7 @@ from counter_client.look import Fonts
 from counter_client.my_day import MyDay
 from counter_client.panels import TicketList, TicketPanel, WaitingCounts
 from counter_client.ports import ClientConnection
+from counter_client.window_queue import WindowQueue
 from queue_common.i18n import tr
 from queue_common.protocol import Err, Op
 
@@ -57,6 +59,8 @@ class CallerWindow:
         self.message_style = "Info.TLabel"
         self.view = cs.caller_view({}, counter, online=False)
         self.ticket_cache = cs.TicketCache()
+        # Which tickets this window may call, in call order: the server's answer.
+        self.queue = WindowQueue(connection, counter, self._schedule_render)
         self._render_pending = False
         self._closed = False
         self._tick_job: str | None = None
@@ -77,6 +81,7 @@ class CallerWindow:
         connection.add_listener(self._on_event)
         self._apply_settings()
         self._apply_size()
+        self.queue.refresh()
         self.render()
         self._tick()
 
@@ -248,6 +253,7 @@ class CallerWindow:
         self.my_day.observe(event_type, data, self.staff.get("user"))
         if self._taken_over():
             return
+        self.queue.observe(event_type, data)
         if event_type in ("resync", "connection"):
             self._apply_settings()
         self._schedule_render()
@@ -276,6 +282,7 @@ class CallerWindow:
         """Once a second: waited-for durations move on even when nothing happens."""
         if self._closed:
             return
+        self.queue.refresh()  # a list request lost or refused: asked again, once a second
         self._schedule_render()
         self._tick_job = self.root.after(1000, self._tick)
 
@@ -285,7 +292,7 @@ class CallerWindow:
             return
         online = bool(self.connection.online)
         view = cs.caller_view(self.connection.mirror.state, self.counter, online=online,
-                              cache=self.ticket_cache)
+                              queue=self.queue.ids, cache=self.ticket_cache)
         self.view = view
         now = dt.datetime.now(dt.UTC)
         busy = self.gate.busy()
@@ -384,7 +391,8 @@ class CallerWindow:
         if self._closed:
             return
         self.view = cs.caller_view(self.connection.mirror.state, self.counter,
-                                   online=bool(self.connection.online), cache=self.ticket_cache)
+                                   online=bool(self.connection.online), queue=self.queue.ids,
+                                   cache=self.ticket_cache)
         action = self._effective(action, self.view)
         if action not in self.enabled():
             return
@@ -624,6 +632,7 @@ class CallerWindow:
 
     def destroy(self) -> None:
         self._closed = True
+        self.queue.close()
         self._close_dialog()
         for job in (self._tick_job, self._lists_job):
             if job is not None:

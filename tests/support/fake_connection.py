@@ -3,6 +3,12 @@
 Same surface the apps use (request, login, logout, mirror, online, add_listener); the
 test answers requests and publishes events itself, so it can stage exactly the moment
 it wants to check (a reply that overtakes its event, the server vanishing mid-call).
+
+The caller's `window_queue` reads (its list of tickets it may call) are answered at
+once and kept apart in `queue_asks`, so `sent` / `ops()` hold the clerk's actions only.
+The answer is `queue` when the test sets it (what "the server" says, in its order);
+otherwise every waiting ticket of the mirror by id, a stand-in for tests that only need
+someone waiting, not the hall's order (the real order: tests/unit/test_window_queue.py).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class FakeConnection:
         self.online = snapshot is not None
         self.token: str | None = None
         self.sent: list[Sent] = []
+        self.queue: list[int] | None = None
+        self.queue_asks = 0
         self._listeners: list[Callable[[str, dict[str, Any]], None]] = []
         if snapshot is not None:
             self.mirror.load(snapshot)
@@ -47,8 +55,19 @@ class FakeConnection:
     def request(self, op: str, args: dict[str, Any] | None = None, *,
                 callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
                 retries: int = 2) -> str:
+        if op == "window_queue":
+            self.queue_asks += 1
+            if callback is not None:
+                callback(FakeReply(True, self.window_queue()))
+            return f"queue-{self.queue_asks}"
         self.sent.append(Sent(op, dict(args or {}), callback))
         return f"req-{len(self.sent)}"
+
+    def window_queue(self) -> dict[str, Any]:
+        tickets = self.mirror.state.get("tickets") or {}
+        ids = self.queue if self.queue is not None else sorted(
+            i for i, t in tickets.items() if t.get("state") == "waiting")
+        return {"ticket_ids": list(ids), "epoch": self.mirror.epoch, "seq": self.mirror.seq}
 
     def login(self, user: str, password: str, counter: int | None,
               callback: Callable[[Any], None] | None = None) -> str:

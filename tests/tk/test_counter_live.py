@@ -101,6 +101,8 @@ class Desk:
         assert caller is not None
         self.root.focus_force()
         assert pump(self.root, lambda: caller.view.counter_state == "idle")
+        # The window's list is the server's answer, a round trip after the login.
+        assert pump(self.root, lambda: not caller.queue.stale())
         return caller
 
     @property
@@ -205,8 +207,9 @@ def test_transfer_to_an_open_window_and_no_show(hall: LiveHall, desk: Desk) -> N
     desk.wait_state("idle")
     assert pump(desk.root, lambda: (desk.conn.mirror.ticket(moved["id"]) or {}).get(
         "transfer_to_counter") == 2)
-    # Sent to window 2: no longer in window 1's list.
-    assert [t.number for t in caller.view.waiting] == [absent["number"]]
+    # Sent to window 2: no longer in window 1's list (the server's next answer).
+    assert pump(desk.root, lambda: [t.number for t in caller.view.waiting]
+                == [absent["number"]]), [t.number for t in caller.view.waiting]
 
     desk.press(cs.CALL_NEXT)
     desk.wait_state("calling", absent["number"])
@@ -486,6 +489,26 @@ def test_call_a_specific_waiting_ticket_from_the_list(hall: LiveHall, desk: Desk
     caller.waiting_list.button.invoke()  # 叫此号
     desk.wait_state("calling", wanted["number"])
     assert [t.number for t in caller.view.waiting] == [first["number"]]
+
+
+def test_the_waiting_list_shows_the_servers_calling_order(
+        hall: LiveHall, desk: Desk, artifacts_dir: Path) -> None:
+    """Not issue order: a 70-year-old who came last is listed first (priority credit),
+    and the list's first row is the citizen 呼叫 calls."""
+    kiosk = hall.connect("kiosk-1")
+    first, second = issue(kiosk, "RS01"), issue(kiosk, "RS02")
+    reply = kiosk.call("issue", {"services": ["RS01"], "priority_class": "elderly"})
+    assert reply.ok and reply.result is not None, reply.error_message
+    elderly = reply.result["ticket"]
+    caller = desk.login()
+    want = [str(t["id"]) for t in (elderly, first, second)]
+    assert pump(desk.root, lambda: list(caller.waiting_list.tree.get_children()) == want), \
+        caller.waiting_list.tree.get_children()
+    assert caller.bar_waiting.cget("text") == "等候 3"
+    screenshot(desk.root, desk.root.winfo_screen(), artifacts_dir / "counter_waiting_order.png")
+    desk.press(cs.CALL_NEXT)
+    desk.wait_state("calling", elderly["number"])
+    assert pump(desk.root, lambda: list(caller.waiting_list.tree.get_children()) == want[1:])
 
 
 def test_another_clerk_logging_in_here_ends_this_login(hall: LiveHall, desk: Desk) -> None:

@@ -11,7 +11,7 @@ from tests.support.hall_snapshots import counter, snapshot, ticket
 
 def test_idle_window_with_people_waiting_may_call_and_pause() -> None:
     snap = snapshot([counter(3)], [ticket(1, "A001", ["RS01"])])
-    view = cs.caller_view(snap, 3, online=True)
+    view = cs.caller_view(snap, 3, online=True, queue=[1])
     assert view.counter_state == "idle" and view.current is None
     assert view.enabled == {cs.CALL_NEXT, cs.CALL, cs.PAUSE, cs.PAUSE_TOGGLE, cs.CLOSE_COUNTER}
 
@@ -19,6 +19,13 @@ def test_idle_window_with_people_waiting_may_call_and_pause() -> None:
 def test_nobody_waiting_leaves_call_next_disabled() -> None:
     view = cs.caller_view(snapshot([counter(3)], []), 3, online=True)
     assert cs.CALL_NEXT not in view.enabled and cs.PAUSE in view.enabled
+
+
+def test_nobody_for_this_window_leaves_call_next_disabled_whoever_waits() -> None:
+    # Citizens wait, but the server lists none for window 3 (other matters, transfers).
+    snap = snapshot([counter(3)], [ticket(1, "A001", ["ZJ03"])])
+    view = cs.caller_view(snap, 3, online=True, queue=[])
+    assert view.waiting_total == 0 and cs.CALL_NEXT not in view.enabled
 
 
 def test_calling_allows_recall_start_no_show_transfer_only() -> None:
@@ -54,18 +61,30 @@ def test_offline_disables_every_action() -> None:
     assert cs.caller_view(snap, 3, online=False).enabled == frozenset()
 
 
-def test_waiting_counts_only_tickets_this_window_handles() -> None:
+def test_the_list_and_its_count_are_the_servers_in_the_servers_order() -> None:
     snap = snapshot([counter(3, services=["RS01", "YB02"]), counter(5, services=["ZJ03"])], [
         ticket(1, "A001", ["RS01"], issued_at="2026-11-26T09:02:00+08:00"),
         ticket(2, "B001", ["YB02", "ZJ03"], issued_at="2026-11-26T09:01:00+08:00"),
         ticket(3, "C001", ["ZJ03"]),
         ticket(4, "A002", ["RS01"], transfer_to_counter=5),  # sent to another window
         ticket(5, "C002", ["ZJ03"], transfer_to_counter=3),  # sent here explicitly
+        ticket(6, "A003", ["RS01"], kind="priority", priority_class="elderly",
+               issued_at="2026-11-26T09:20:00+08:00"),
     ])
-    view = cs.caller_view(snap, 3, online=True)
-    assert [t.number for t in view.waiting] == ["C002", "B001", "A001"]  # oldest first
-    assert view.waiting_total == 3
-    assert view.waiting_by_service == (("RS01", "社保卡申领", 2), ("YB02", "医保登记", 1))
+    # What the server answered to window_queue: not issue order (credit, transfer).
+    view = cs.caller_view(snap, 3, online=True, queue=[5, 6, 2, 1])
+    assert [t.number for t in view.waiting] == ["C002", "A003", "B001", "A001"]
+    assert view.waiting_total == 4
+    # Per matter: the hall's own counts (waiting.by_service), as the board shows them.
+    assert view.waiting_by_service == (("RS01", "社保卡申领", 3), ("YB02", "医保登记", 1))
+
+
+def test_a_listed_ticket_the_mirror_saw_called_meanwhile_is_left_out() -> None:
+    snap = snapshot([counter(3), counter(4, "calling", ticket_id=1)], [
+        ticket(1, "A001", ["RS01"], state="called", counter=4),  # window 4 was quicker
+        ticket(2, "A002", ["RS01"])])
+    view = cs.caller_view(snap, 3, online=True, queue=[1, 2, 99])  # 99: not mirrored yet
+    assert [t.number for t in view.waiting] == ["A002"]
 
 
 def test_parked_list_holds_only_this_windows_parked_tickets() -> None:
@@ -105,7 +124,7 @@ def test_broken_ticket_rows_are_skipped_not_fatal() -> None:
     snap["tickets"].append({"number": "X"})  # no id
     snap["tickets"].append({"id": 9, "number": "A009", "issued_at": "not a time",
                             "state": "waiting", "items": [{"service": "RS01"}]})
-    view = cs.caller_view(snap, 3, online=True)
+    view = cs.caller_view(snap, 3, online=True, queue=[9, 1])
     assert [t.number for t in view.waiting] == ["A009", "A001"]
 
 
@@ -121,11 +140,11 @@ def test_ticket_cache_reparses_only_what_the_mirror_replaced() -> None:
     mirror = Mirror()
     mirror.load(snap)
     cache = cs.TicketCache()
-    first = cs.caller_view(mirror.state, 3, online=True, cache=cache)
+    first = cs.caller_view(mirror.state, 3, online=True, queue=[1, 2, 3], cache=cache)
     mirror.apply(11, "ticket.called", {
         "tickets": [ticket(2, "A002", ["RS01"], state="called", counter=3)],
         "counters": [counter(3, "calling", ticket_id=2)]})
-    second = cs.caller_view(mirror.state, 3, online=True, cache=cache)
+    second = cs.caller_view(mirror.state, 3, online=True, queue=[1, 3], cache=cache)
     assert second.current is not None and second.current.number == "A002"
     assert [t.number for t in second.waiting] == ["A001", "A003"]
     assert second.waiting[0] is first.waiting[0]  # unchanged ticket: not parsed again
