@@ -121,8 +121,10 @@ class LeanClient:
 
 def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
            seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall",
-           rate: float = 0.0, client: str = "lean") -> None:
+           rate: float = 0.0, client: str = "lean", cpus: tuple[int, ...] = ()) -> None:
     """One client process: connect, (log in), wait for go, loop for `seconds`."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     cpu = 0.0
@@ -218,7 +220,7 @@ def pct(values: list[float], q: float) -> float:
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
           mix: str = "hall", queue: int = 0, rate: float = 0.0, server_pid: int | None = None,
-          client: str = "lean") -> tuple[list[dict[str, Any]], float, float | None]:
+          client: str = "lean", pin: bool = False) -> tuple[list[dict[str, Any]], float, float | None]:
     """Run every client process against the server.
 
     Returns their results, the wall seconds and the server's CPU seconds over the same
@@ -233,13 +235,20 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
             codes = [s["code"] for s in (state.result or {})["services"] if s["general"]]
             for i in range(queue):
                 kiosk.call("issue", {"services": [codes[i % len(codes)]]}, timeout=30)
+    client_cpus: tuple[int, ...] = ()
+    if pin and server_pid:  # the server on its own core, as on its own PC
+        server_cpu_set = {min(os.sched_getaffinity(0))}
+        for task in Path(f"/proc/{server_pid}/task").iterdir():  # threads started later
+            os.sched_setaffinity(int(task.name), server_cpu_set)  # inherit it
+        client_cpus = tuple(sorted(os.sched_getaffinity(0) - server_cpu_set))
     ctx = mp.get_context("spawn")
     ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     plan: list[tuple[str, str | None, int | None]] = [
         (f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
     plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
     procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
-                                              ready, go, out, mix, rate, client))
+                                              ready, go, out, mix, rate, client,
+                                              client_cpus))
              for dev, user, ctr in plan]
     for proc in procs:
         proc.start()
@@ -284,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client", default="lean", choices=["lean", "connection"],
                     help="lean: a single-threaded CurveZMQ client (LeanClient); "
                          "connection: the apps' Connection class (I/O thread, retries)")
+    ap.add_argument("--pin", action="store_true",
+                    help="(Linux) the server's threads on one core, the clients on the "
+                         "others: the server measured as if on its own PC")
     ap.add_argument("--server-pid", type=int,
                     help="with --attach: the server's pid, to report its CPU")
     ap.add_argument("--prepare-only", metavar="DATA",
@@ -300,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         data, server = args.attach
         results, wall, server_cpu = drive(Path(data), server, kiosks, counters,
                                           args.seconds, args.mix, args.queue, args.rate,
-                                          args.server_pid, args.client)
+                                          args.server_pid, args.client, args.pin)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
@@ -310,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             assert hall.proc is not None
             results, wall, server_cpu = drive(hall.data, server, kiosks, counters,
                                               args.seconds, args.mix, args.queue, args.rate,
-                                              hall.proc.pid, args.client)
+                                              hall.proc.pid, args.client, args.pin)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -336,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_after": load_avg},  # a shared machine: read figures with it
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
         "seconds": args.seconds, "wall_seconds": round(wall, 3),
-        "mix": args.mix, "client": args.client, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "mix": args.mix, "client": args.client, "pinned": args.pin, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
         "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
                 "max_ms": round(max(everything, default=0), 2)},
@@ -350,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
     paced = f", paced {args.rate:g} ops/s/client" if args.rate else ", closed loop"
-    print(f"load ({args.mix}{paced}, {args.client} client): {args.clients} clients ({kiosks} kiosks, "
+    pinned = ", server pinned to one core" if args.pin else ""
+    print(f"load ({args.mix}{paced}, {args.client} client{pinned}): {args.clients} clients ({kiosks} kiosks, "
           f"{counters} counters), "
           f"{args.seconds:.0f} s, synchronous={args.sync}, "
           f"group commit {'on' if summary['group_commit'] else 'off'}")
