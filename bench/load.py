@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.proc import cpu_seconds  # noqa: E402
+from bench.proc import thread_cpu  # noqa: E402
 from queue_common import protocol as p  # noqa: E402
 from queue_common.connection import Connection, Reply  # noqa: E402
 from tests.support.live import DEMO_PASSWORD, live_hall  # noqa: E402
@@ -121,10 +121,13 @@ class LeanClient:
 
 def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
            seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall",
-           rate: float = 0.0, client: str = "lean", cpus: tuple[int, ...] = ()) -> None:
+           rate: float = 0.0, client: str = "lean", cpus: tuple[int, ...] = (),
+           nice: int = 0) -> None:
     """One client process: connect, (log in), wait for go, loop for `seconds`."""
     if cpus:
         os.sched_setaffinity(0, cpus)
+    if nice:
+        os.nice(nice)
     lat: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     cpu = 0.0
@@ -220,12 +223,13 @@ def pct(values: list[float], q: float) -> float:
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
           mix: str = "hall", queue: int = 0, rate: float = 0.0, server_pid: int | None = None,
-          client: str = "lean", pin: bool = False) -> tuple[list[dict[str, Any]], float, float | None]:
+          client: str = "lean", pin: bool = False, nice: int = 0
+          ) -> tuple[list[dict[str, Any]], float, dict[str, float]]:
     """Run every client process against the server.
 
-    Returns their results, the wall seconds and the server's CPU seconds over the same
-    interval, all threads and the request loop's alone (None when its pid is unknown),
-    so a figure says where the cores went."""
+    Returns their results, the wall seconds and the server's CPU seconds per thread
+    over the same interval (empty when its pid is unknown), so a figure says where
+    the cores went."""
     if queue:
         with Connection.from_data_dir(data, "kiosk-1", server, mirror=False) as kiosk:
             state = kiosk.call("state", timeout=30)
@@ -248,24 +252,19 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
     plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
     procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
                                               ready, go, out, mix, rate, client,
-                                              client_cpus))
+                                              client_cpus, nice))
              for dev, user, ctr in plan]
     for proc in procs:
         proc.start()
     for _ in procs:
         ready.get(timeout=120)
-    def server_cpu_now() -> tuple[float, float] | None:
-        if not server_pid:
-            return None  # the loop is the main thread: its thread id is the pid
-        return cpu_seconds(server_pid), cpu_seconds(server_pid, thread=server_pid)
-
-    before = server_cpu_now()
+    before = thread_cpu(server_pid) if server_pid else {}
     t0 = time.perf_counter()
     go.set()
     results = [out.get(timeout=seconds + 120) for _ in procs]
     wall = time.perf_counter() - t0
-    after = server_cpu_now()
-    server_cpu = (after[0] - before[0], after[1] - before[1]) if after and before else None
+    after = thread_cpu(server_pid) if server_pid else {}
+    server_cpu = {name: round(cpu - before.get(name, 0.0), 3) for name, cpu in after.items()}
     for proc in procs:
         proc.join(30)
     return results, wall, server_cpu
@@ -296,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pin", action="store_true",
                     help="(Linux) the server's threads on one core, the clients on the "
                          "others: the server measured as if on its own PC")
+    ap.add_argument("--nice-clients", type=int, default=0, metavar="N",
+                    help="run the client processes at this niceness (e.g. 10), so the "
+                         "server gets a core whenever it has work, as on its own PC")
     ap.add_argument("--server-pid", type=int,
                     help="with --attach: the server's pid, to report its CPU")
     ap.add_argument("--prepare-only", metavar="DATA",
@@ -312,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         data, server = args.attach
         results, wall, server_cpu = drive(Path(data), server, kiosks, counters,
                                           args.seconds, args.mix, args.queue, args.rate,
-                                          args.server_pid, args.client, args.pin)
+                                          args.server_pid, args.client, args.pin,
+                                          args.nice_clients)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
@@ -322,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             assert hall.proc is not None
             results, wall, server_cpu = drive(hall.data, server, kiosks, counters,
                                               args.seconds, args.mix, args.queue, args.rate,
-                                              hall.proc.pid, args.client, args.pin)
+                                              hall.proc.pid, args.client, args.pin,
+                                              args.nice_clients)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -335,11 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     everything = [v for values in per_op.values() for v in values]
     client_cpu = sum(res["cpu"] for res in results)
     n_ops = max(1, len(everything))
+    server_total = sum(server_cpu.values()) if server_cpu else None
     cpu = {"clients_cores": round(client_cpu / wall, 2),
            "clients_us_per_op": round(client_cpu / n_ops * 1e6),
-           "server_cores": None if server_cpu is None else round(server_cpu[0] / wall, 2),
-           "server_us_per_op": None if server_cpu is None else round(server_cpu[0] / n_ops * 1e6),
-           "server_loop_cores": None if server_cpu is None else round(server_cpu[1] / wall, 2)}
+           "server_cores": None if server_total is None else round(server_total / wall, 2),
+           "server_us_per_op": None if server_total is None else round(server_total / n_ops * 1e6),
+           "server_threads_cores": {name: round(v / wall, 2) for name, v in server_cpu.items()
+                                    if v / wall >= 0.005}}
     load_avg = os.getloadavg() if hasattr(os, "getloadavg") else None
     summary = {
         "benchmark": "load", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -348,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_after": load_avg},  # a shared machine: read figures with it
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
         "seconds": args.seconds, "wall_seconds": round(wall, 3),
-        "mix": args.mix, "client": args.client, "pinned": args.pin, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
+        "mix": args.mix, "client": args.client, "pinned": args.pin,
+        "client_niceness": args.nice_clients, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
         "all": {"p50_ms": round(pct(everything, 50), 2), "p99_ms": round(pct(everything, 99), 2),
                 "max_ms": round(max(everything, default=0), 2)},
@@ -373,9 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     for op, s in summary["per_op"].items():
         print(f"  {op:<14} {s['count']:>7}  p50 {s['p50_ms']:>7} ms  p99 {s['p99_ms']:>7} ms"
               f"  max {s['max_ms']:>8} ms")
+    threads = ", ".join(f"{k} {v}" for k, v in cpu["server_threads_cores"].items())
     print(f"  CPU: clients {cpu['clients_cores']} cores ({cpu['clients_us_per_op']} us/op), "
-          f"server {cpu['server_cores']} cores ({cpu['server_us_per_op']} us/op; its "
-          f"request loop {cpu['server_loop_cores']}), "
+          f"server {cpu['server_cores']} cores ({cpu['server_us_per_op']} us/op: {threads}), "
           f"machine {mp.cpu_count()} cores")
     if errors:
         print(f"  error replies: {errors}")

@@ -21,3 +21,19 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far per thread of the process, by thread name ("name#tid" where
+    names repeat; the main thread is "main")."""
+    out: dict[str, float] = {}
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir(), key=lambda t: int(t.name)):
+        try:
+            name = "main" if task.name == str(pid) else (task / "comm").read_text().strip()
+            seconds = cpu_seconds(pid, thread=int(task.name))
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
+            continue
+        if name in out:
+            name = f"{name}#{task.name}"
+        out[name] = seconds
+    return out

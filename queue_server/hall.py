@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from queue_common.protocol import Err, Op
@@ -143,7 +143,7 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
                         for j, c in enumerate(commands)]
             error: BaseException | None = None
             try:
-                self.write(prepared)
+                self.write([prepared])
             except Exception as exc:  # nothing of the batch was written
                 error = exc
             outcomes = self.written(prepared, error)
@@ -189,11 +189,12 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
             self._in_flight += 1
             return Prepared(outcomes, rows)
 
-    def write(self, prepared: Prepared) -> None:
-        """Commit the batch's rows in one transaction (the server's committer thread;
-        touches only the store). Raises if nothing of it was written."""
-        if prepared.rows is not None:
-            self.store.write(prepared.rows, PK)
+    def write(self, prepared: Sequence[Prepared]) -> None:
+        """Commit these batches' rows, in order, in one transaction (the server's
+        committer thread; touches only the store). Raises if nothing was written."""
+        rows = [b.rows for b in prepared if b.rows is not None]
+        if rows:
+            self.store.write_all(rows, PK)
 
     def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]:
         """The batch's final outcomes once its write ended; in the order prepared.

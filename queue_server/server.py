@@ -34,7 +34,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +96,7 @@ class HallPort(Protocol):
 
     def prepare(self, commands: list[Command]) -> Prepared: ...
 
-    def write(self, prepared: Prepared) -> None: ...
+    def write(self, prepared: Sequence[Prepared]) -> None: ...
 
     def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]: ...
 
@@ -311,8 +311,11 @@ class HallServer:
             except Exception:  # a bug must not take the hall down: log it and go on
                 log.exception("the request loop hit an error; serving goes on")
         self._settle()  # the batches in hand are committed and answered before stopping
-        log.info("served %d requests in %d batches", self.stats["requests"],
-                 self.stats["batches"])
+        written = self._committer.stats
+        log.info("served %d requests in %d batches; %d written in %d transactions, "
+                 "%.1f ms each on average", self.stats["requests"], self.stats["batches"],
+                 written["batches"], written["transactions"],
+                 1000 * written["write_seconds"] / max(1, written["transactions"]))
 
     def _housekeeping(self) -> None:
         self._settle()  # the tick writes synchronously

@@ -51,11 +51,17 @@ class HallStore:
 
     def write(self, batch: Batch, pk: dict[str, str]) -> None:
         """Commit the batch in one transaction; on any failure nothing of it stays."""
+        self.write_all([batch], pk)
+
+    def write_all(self, batches: Sequence[Batch], pk: dict[str, str]) -> None:
+        """Commit the batches, in order, in one transaction (one wait for the disk);
+        on any failure nothing of any of them stays."""
         if self._writer is None:
             self._writer = self.engine.connect()
         try:
             with self._writer.begin():
-                batch.flush(self._writer, pk)
+                for batch in batches:
+                    batch.flush(self._writer, pk)
         except BaseException:
             self._writer.invalidate()
             self._writer.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,13 @@ class HeldDisk:
     """Stands between the committer and the hall's write: each write waits for the
     test; `fail_next` makes the next one fail as a full disk would."""
 
-    def __init__(self, write: Callable[[Prepared], None]) -> None:
+    def __init__(self, write: Callable[[Sequence[Prepared]], None]) -> None:
         self._write = write
         self.gate = threading.Event()
         self.waiting = threading.Event()
         self.fail_next = False
 
-    def __call__(self, prepared: Prepared) -> None:
+    def __call__(self, prepared: Sequence[Prepared]) -> None:
         self.waiting.set()
         assert self.gate.wait(10), "the test never let the write through"
         if self.fail_next:

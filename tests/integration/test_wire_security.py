@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ class FakeHall:
     def prepare(self, commands: list[Command]) -> Prepared:
         return Prepared([self.apply(*c) for c in commands], None)  # nothing to write
 
-    def write(self, prepared: Prepared) -> None:
+    def write(self, prepared: Sequence[Prepared]) -> None:
         raise AssertionError("a batch without rows is never written")
 
     def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]:

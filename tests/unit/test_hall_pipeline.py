@@ -30,7 +30,7 @@ def test_a_window_calls_a_ticket_whose_issue_is_still_being_written(tmp_path: Pa
     assert called.outcomes[0].result["ticket"]["number"] == number
     assert kit.rows("ticket") == []  # nothing written yet
     for prepared in (issued, called):
-        kit.hall.write(prepared)
+        kit.hall.write([prepared])
         assert kit.hall.written(prepared, None) == prepared.outcomes
     assert [(r["number"], r["state"]) for r in kit.rows("ticket")] == [(number, "called")]
     kit.check_invariants()
@@ -51,7 +51,7 @@ def test_a_failed_write_takes_back_the_batches_applied_on_top_of_it(tmp_path: Pa
     event.listen(engine, "connect", read_only)
     kit.hall.close()
     with pytest.raises(Exception) as failure:
-        kit.hall.write(first)
+        kit.hall.write([first])
     # The committer does not write a batch applied on top of a failed one.
     outs = (kit.hall.written(first, failure.value)
             + kit.hall.written(second, EarlierWriteFailed(failure.value)))
@@ -75,7 +75,7 @@ def test_a_retry_while_the_first_attempt_is_being_written_gets_the_first_reply(
     assert retry.outcomes[0].result == first.outcomes[0].result
     assert retry.outcomes[0].events == []
     for prepared in (first, retry):
-        kit.hall.write(prepared)
+        kit.hall.write([prepared])
         kit.hall.written(prepared, None)
     assert _numbers(kit) == ["A001"]
     kit.check_invariants()
@@ -88,7 +88,7 @@ def test_the_hall_is_not_reloaded_or_written_around_a_write_in_flight(tmp_path: 
         kit.hall.recover()
     with pytest.raises(RuntimeError):
         kit.hall.apply_batch([("issue", {"services": ["RS01"]}, kit.kiosk, None)])
-    kit.hall.write(prepared)
+    kit.hall.write([prepared])
     kit.hall.written(prepared, None)
     assert kit.hall.recover()
     assert _numbers(kit) == ["A001"]
