@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,16 +110,16 @@ class Batch:
                 for row in self.inserts[table]:
                     groups[tuple(row)].append(row)
                 for cols, rows in groups.items():
-                    sql, convert = _sqlite_insert(table, cols)
-                    cursor.executemany(sql, [convert(r) for r in rows])
+                    many, one, convert = _sqlite_insert(table, cols)
+                    _run_rows(cursor, many, one, [convert(r) for r in rows])
             for table, by_key in self.updates.items():
                 if not by_key:
                     continue
                 key = pk[table.name]
                 rows = list(by_key.values())
                 cols = tuple(c for c in rows[0] if c != key)
-                sql, convert = _sqlite_update(table, key, cols)
-                cursor.executemany(sql, [convert(r) for r in rows])
+                many, one, convert = _sqlite_update(table, key, cols)
+                _run_rows(cursor, many, one, [convert(r) for r in rows])
         except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
             raise DBAPIError(sql, None, exc) from exc
         finally:
@@ -189,18 +190,53 @@ def _converter(table: Table, cols: tuple[str, ...]) -> Converter:
     return convert
 
 
+# Several rows per statement: sqlite3 releases and retakes the GIL around every step, so
+# executemany's one step per row made the committer thread queue for the GIL behind the
+# request loop once per row. "{rows}" stands for the row tuples of one statement.
+# UPDATE ... FROM needs SQLite 3.33; older ones run one statement per row.
+MULTI_ROW = sqlite3.sqlite_version_info >= (3, 33, 0)
+MAX_VARIABLES = 32_000  # SQLite's limit is 32,766 bound values per statement since 3.32
+
+
 @functools.cache
-def _sqlite_insert(table: Table, cols: tuple[str, ...]) -> tuple[str, Converter]:
+def _sqlite_insert(table: Table, cols: tuple[str, ...]) -> tuple[str, str, Converter]:
+    """(statement for many rows, for one row, row -> parameters)."""
     names = ", ".join(f'"{c}"' for c in cols)
-    marks = ", ".join("?" for _ in cols)
-    return f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', _converter(table, cols)
+    many = f'INSERT INTO "{table.name}" ({names}) VALUES {{rows}}'
+    return many, _statement(many, len(cols), 1), _converter(table, cols)
 
 
 @functools.cache
-def _sqlite_update(table: Table, key: str, cols: tuple[str, ...]) -> tuple[str, Converter]:
-    sets = ", ".join(f'"{c}" = ?' for c in cols)
-    return (f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = ?',
-            _converter(table, (*cols, key)))
+def _sqlite_update(table: Table, key: str, cols: tuple[str, ...]
+                   ) -> tuple[str, str, Converter]:
+    """As _sqlite_insert; parameters per row: the key first, then cols."""
+    sets = ", ".join(f'"{c}" = v.column{i + 2}' for i, c in enumerate(cols))
+    many = (f'UPDATE "{table.name}" SET {sets} FROM (VALUES {{rows}}) AS v '
+            f'WHERE "{table.name}"."{key}" = v.column1')
+    one_sets = ", ".join(f'"{c}" = ?{i + 2}' for i, c in enumerate(cols))
+    one = f'UPDATE "{table.name}" SET {one_sets} WHERE "{key}" = ?1'
+    return many, one, _converter(table, (key, *cols))
+
+
+@functools.cache
+def _statement(template: str, width: int, n: int) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return template.replace("{rows}", ", ".join([row] * n))
+
+
+def _run_rows(cursor: Any, many: str, one: str, rows: list[tuple[Any, ...]]) -> None:
+    """Every row, in as few statements as the variable limit allows."""
+    if not rows:
+        return
+    width = len(rows[0])
+    if not MULTI_ROW or len(rows) == 1:
+        cursor.executemany(one, rows)
+        return
+    per = max(1, MAX_VARIABLES // max(1, width))
+    for i in range(0, len(rows), per):
+        chunk = rows[i:i + per]
+        cursor.execute(_statement(many, width, len(chunk)),
+                       [v for row in chunk for v in row])
 
 
 @functools.cache
