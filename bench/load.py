@@ -281,46 +281,10 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
     return results, wall, server_cpu
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--kiosk-share", type=float, default=0.3,
-                    help="share of clients that are kiosks (the rest are counters); 0.3 "
-                         "keeps issuing and serving about even, so the queue stays "
-                         "hall-sized instead of growing without bound")
-    ap.add_argument("--queue", type=int, default=100,
-                    help="tickets waiting before the clock starts (a busy morning)")
-    ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
-    ap.add_argument("--no-group-commit", action="store_true")
-    ap.add_argument("--rate", type=float, default=0.0,
-                    help="ops/s per client, Poisson-paced (0: as fast as replies come)")
-    ap.add_argument("--mix", default="hall", choices=["hall", "wire"],
-                    help="hall: issue/call/start/complete/status; wire: hello only")
-    ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
-    ap.add_argument("--attach", nargs=2, metavar=("DATA", "HOST:REQ:EV"),
-                    help="drive an already running server (e.g. under a profiler)")
-    ap.add_argument("--client", default="lean", choices=["lean", "connection"],
-                    help="lean: a single-threaded CurveZMQ client (LeanClient); "
-                         "connection: the apps' Connection class (I/O thread, retries)")
-    ap.add_argument("--pin", action="store_true",
-                    help="(Linux) the server's threads on one core, the clients on the "
-                         "others: the server measured as if on its own PC")
-    ap.add_argument("--nice-clients", type=int, default=0, metavar="N",
-                    help="run the client processes at this niceness (e.g. 10), so the "
-                         "server gets a core whenever it has work, as on its own PC")
-    ap.add_argument("--server-pid", type=int,
-                    help="with --attach: the server's pid, to report its CPU")
-    ap.add_argument("--prepare-only", metavar="DATA",
-                    help="only add the windows, devices and clerks to an initialised DATA")
-    args = ap.parse_args(argv)
-
-    kiosks = max(1, round(args.clients * args.kiosk_share))
-    counters = max(1, args.clients - kiosks)
-    extra = ("--no-group-commit",) if args.no_group_commit else ()
-    if args.prepare_only:
-        prepare_hall(Path(args.prepare_only), kiosks, counters, args.sync)
-        return 0
+def run_once(args: argparse.Namespace, kiosks: int, counters: int,
+             extra: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    """One measured run on a fresh hall (or the attached server): its summary and the
+    tail of the server's log."""
     if args.attach:
         data, server = args.attach
         results, wall, server_cpu = drive(Path(data), server, kiosks, counters,
@@ -376,6 +340,59 @@ def main(argv: list[str] | None = None) -> int:
         "errors": errors,
         "cpu": cpu,
     }
+    return summary, server_log_tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--kiosk-share", type=float, default=0.3,
+                    help="share of clients that are kiosks (the rest are counters); 0.3 "
+                         "keeps issuing and serving about even, so the queue stays "
+                         "hall-sized instead of growing without bound")
+    ap.add_argument("--queue", type=int, default=100,
+                    help="tickets waiting before the clock starts (a busy morning)")
+    ap.add_argument("--sync", default="FULL", choices=["OFF", "NORMAL", "FULL"])
+    ap.add_argument("--no-group-commit", action="store_true")
+    ap.add_argument("--rate", type=float, default=0.0,
+                    help="ops/s per client, Poisson-paced (0: as fast as replies come)")
+    ap.add_argument("--mix", default="hall", choices=["hall", "wire"],
+                    help="hall: issue/call/start/complete/status; wire: hello only")
+    ap.add_argument("--out", help="JSON file (default bench/results/load-<time>.json)")
+    ap.add_argument("--attach", nargs=2, metavar=("DATA", "HOST:REQ:EV"),
+                    help="drive an already running server (e.g. under a profiler)")
+    ap.add_argument("--client", default="lean", choices=["lean", "connection"],
+                    help="lean: a single-threaded CurveZMQ client (LeanClient); "
+                         "connection: the apps' Connection class (I/O thread, retries)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs on fresh halls; the median by throughput is reported, all "
+                         "are listed (this shared 2-core machine varies by +-30%%)")
+    ap.add_argument("--pin", action="store_true",
+                    help="(Linux) the server's threads on one core, the clients on the "
+                         "others: the server measured as if on its own PC")
+    ap.add_argument("--nice-clients", type=int, default=0, metavar="N",
+                    help="run the client processes at this niceness (e.g. 10), so the "
+                         "server gets a core whenever it has work, as on its own PC")
+    ap.add_argument("--server-pid", type=int,
+                    help="with --attach: the server's pid, to report its CPU")
+    ap.add_argument("--prepare-only", metavar="DATA",
+                    help="only add the windows, devices and clerks to an initialised DATA")
+    args = ap.parse_args(argv)
+
+    kiosks = max(1, round(args.clients * args.kiosk_share))
+    counters = max(1, args.clients - kiosks)
+    extra = ("--no-group-commit",) if args.no_group_commit else ()
+    if args.prepare_only:
+        prepare_hall(Path(args.prepare_only), kiosks, counters, args.sync)
+        return 0
+    runs = [run_once(args, kiosks, counters, extra) for _ in range(max(1, args.repeat))]
+    ranked = sorted(runs, key=lambda r: r[0]["ops_per_second"])
+    summary, server_log_tail = ranked[len(ranked) // 2]  # the median run, reported whole
+    summary["repeats"] = [{"ops_per_second": r["ops_per_second"], "p50_ms": r["all"]["p50_ms"],
+                           "p99_ms": r["all"]["p99_ms"]} for r, _ in runs]
+    cpu, errors = summary["cpu"], summary["errors"]
+    everything = summary["ops"]
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(args.out) if args.out else RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
@@ -397,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
           f"machine {mp.cpu_count()} cores")
     if errors:
         print(f"  error replies: {errors}")
+    if len(runs) > 1:
+        print("  runs (the median is reported above): " + ", ".join(
+            f"{r['ops_per_second']} ops/s p99 {r['p99_ms']} ms" for r in summary["repeats"]))
     if not everything:
         print(server_log_tail, file=sys.stderr)
     print(f"  -> {path}")
