@@ -5,7 +5,7 @@ is still running."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,49 +71,50 @@ def served(tmp_path: Path) -> Iterator[tuple[HallServer, CheckingHall, Path]]:
     server.close()
 
 
-def test_a_kiosk_is_served_while_a_clerk_password_is_being_checked(
-        served: tuple[HallServer, CheckingHall, Path]) -> None:
+def _kiosk_served_while_held(served: tuple[HallServer, CheckingHall, Path], op: str,
+                             args: dict[str, Any], token: str | None = None,
+                             while_held: Callable[[], object] = lambda: None) -> Reply:
+    """counter-1 sends op (held in the worker pool), then a kiosk issues: the kiosk is
+    answered while op is held, and op once released. op's reply."""
     server, hall, data = served
     ep = ServerEndpoint("127.0.0.1", server.request_port, server.event_port)
     kiosk = Connection(ep, ClientKeys.from_data_dir(data, "kiosk-1"), device="kiosk-1")
-    clerk = Connection(ep, ClientKeys.from_data_dir(data, "counter-1"), device="counter-1")
+    desk = Connection(ep, ClientKeys.from_data_dir(data, "counter-1"), device="counter-1")
     replies: list[Reply] = []
-    with kiosk, clerk:
+    with kiosk, desk:
         assert kiosk.wait_until(lambda: kiosk.online, 5)
-        assert clerk.wait_until(lambda: clerk.online, 5)
-        clerk.request(p.Op.LOGIN, {"user": "clerk1", "password": "pw", "counter": 1},
-                      callback=replies.append, timeout=10, retries=0)
-        assert clerk.wait_until(lambda: bool(hall.checked_on), 5)
+        assert desk.wait_until(lambda: desk.online, 5)
+        desk.token = token
+        desk.request(op, args, callback=replies.append, timeout=10, retries=0)
+        assert desk.wait_until(lambda: bool(hall.checked_on), 5)
         issued = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]})
-        assert issued.ok, "the loop answered while the password check was held"
-        assert replies == [] and hall.login_args == []
+        assert issued.ok, f"the loop answered while {op} was held"
+        assert replies == []
+        while_held()
         hall.release.set()
-        assert clerk.wait_until(lambda: bool(replies), 5)
-    assert replies[0].ok and replies[0].result == {"token": "t", "counter": 1}
-    assert hall.login_args[0]["__verified__"] == "proof", "the writer got the proof"
+        assert desk.wait_until(lambda: bool(replies), 5)
     assert hall.checked_on[0].startswith("worker")
     assert set(hall.applied_on) == {"socket-loop"}, "the hall is still applied by the loop"
+    return replies[0]
+
+
+def test_a_kiosk_is_served_while_a_clerk_password_is_being_checked(
+        served: tuple[HallServer, CheckingHall, Path]) -> None:
+    hall = served[1]
+
+    def nothing_applied_yet() -> None:
+        assert hall.login_args == []
+
+    reply = _kiosk_served_while_held(
+        served, p.Op.LOGIN, {"user": "clerk1", "password": "pw", "counter": 1},
+        while_held=nothing_applied_yet)
+    assert reply.ok and reply.result == {"token": "t", "counter": 1}
+    assert hall.login_args[0]["__verified__"] == "proof", "the writer got the proof"
 
 
 def test_a_kiosk_is_served_while_a_month_of_statistics_is_read(
         served: tuple[HallServer, CheckingHall, Path]) -> None:
-    server, hall, data = served
-    ep = ServerEndpoint("127.0.0.1", server.request_port, server.event_port)
-    kiosk = Connection(ep, ClientKeys.from_data_dir(data, "kiosk-1"), device="kiosk-1")
-    office = Connection(ep, ClientKeys.from_data_dir(data, "counter-1"), device="counter-1")
-    replies: list[Reply] = []
-    with kiosk, office:
-        assert kiosk.wait_until(lambda: kiosk.online, 5)
-        assert office.wait_until(lambda: office.online, 5)
-        office.token = "supervisor-token"
-        office.request(p.Op.STATS, {"from": "2026-11-01", "to": "2026-11-30"},
-                       callback=replies.append, timeout=10, retries=0)
-        assert office.wait_until(lambda: bool(hall.checked_on), 5)
-        issued = kiosk.call(p.Op.ISSUE, {"services": ["RS01"]})
-        assert issued.ok, "the loop answered while the report was being read"
-        assert replies == []
-        hall.release.set()
-        assert office.wait_until(lambda: bool(replies), 5)
-    assert replies[0].ok and replies[0].result == {"from": "2026-11-01", "served": 42}
-    assert hall.checked_on[0].startswith("worker")
-    assert set(hall.applied_on) == {"socket-loop"}
+    reply = _kiosk_served_while_held(served, p.Op.STATS,
+                                     {"from": "2026-11-01", "to": "2026-11-30"},
+                                     token="supervisor-token")
+    assert reply.ok and reply.result == {"from": "2026-11-01", "served": 42}
