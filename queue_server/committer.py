@@ -44,8 +44,11 @@ class Committer:
     """One writer thread; see the module docstring. Used by one loop thread."""
 
     def __init__(self, write: Callable[[Sequence[Prepared]], None],
-                 ctx: zmq.Context[zmq.Socket[bytes]], name: str) -> None:
+                 ctx: zmq.Context[zmq.Socket[bytes]], name: str,
+                 merge_max: int = MERGE_MAX) -> None:
+        """merge_max: batches per transaction at most (1: each batch commits alone)."""
         self._write = write
+        self._merge_max = max(1, merge_max)
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         # (batch, the error that stopped its write or None), appended in submit order.
         self.done: deque[tuple[Prepared, BaseException | None]] = deque()
@@ -96,7 +99,7 @@ class Committer:
                 # loop, no longer waiting for the disk, submits many small batches.
                 group: list[Prepared] = [first]  # type: ignore[list-item]
                 end: object = _NOTHING
-                while len(group) < MERGE_MAX:
+                while len(group) < self._merge_max:
                     try:
                         item = self._queue.get_nowait()
                     except queue.Empty:

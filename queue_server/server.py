@@ -46,7 +46,7 @@ import zmq
 from queue_common import protocol as p
 from queue_common.protocol import Err, Op, ProtocolError
 from queue_server import keys, roles
-from queue_server.committer import Committer
+from queue_server.committer import MERGE_MAX, Committer
 from queue_server.envelope import EnvelopeError, parse_request
 from queue_server.errors import HallError
 from queue_server.hall_base import Outcome
@@ -213,7 +213,9 @@ class HallServer:
         lookup.linger = 0
         lookup.bind(self._lookup_url)
         self._lookup = lookup
-        self._committer = Committer(self.hall.write, self.ctx, self.epoch)
+        self._committer = Committer(  # without group commit each request commits alone
+            self.hall.write, self.ctx, self.epoch,
+            merge_max=MERGE_MAX if self.options.group_commit else 1)
         return self.request_port, self.event_port
 
     def _server_cert(self) -> Path:

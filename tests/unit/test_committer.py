@@ -95,3 +95,22 @@ def test_after_a_failed_write_nothing_is_written_until_reset(
     c.submit(after)
     assert _ended(c, 1) == [(after, None)]
     assert disk.transactions == [[after]]
+
+
+def test_without_group_commit_every_batch_is_its_own_transaction() -> None:
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    disk = Disk()
+    c = Committer(disk.write, ctx, "alone", merge_max=1)
+    try:
+        batches = [_batch() for _ in range(3)]
+        c.submit(batches[0])
+        assert disk.busy.wait(5)
+        c.submit(batches[1])
+        c.submit(batches[2])
+        disk.gate.set()
+        assert [b for b, _ in _ended(c, 3)] == batches
+        assert disk.transactions == [[b] for b in batches]
+    finally:
+        disk.gate.set()
+        c.stop()
+        ctx.destroy(linger=0)
