@@ -13,7 +13,6 @@ unreachable or hall closed).
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import tkinter as tk
 from typing import Any
@@ -31,6 +30,7 @@ from ticket_printer.session import (
     Matter,
     check_in_attempt,
     departments,
+    hall_clock,
     hall_closed,
     issue_attempt,
     priority_classes,
@@ -129,7 +129,7 @@ class Kiosk:
         self.lang_button.configure(text=tr("kiosk.start.language"))
         self.large_button.configure(text=tr("kiosk.start.normal_text" if self.fonts.large
                                             else "kiosk.start.large_text"))
-        self.clock.configure(text=dt.datetime.now().strftime("%H:%M"))
+        self.clock.configure(text=hall_clock(self.state.get("hall") or {}))
 
     @property
     def state(self) -> dict[str, Any]:
@@ -440,7 +440,7 @@ class Kiosk:
 
     def _tick(self) -> None:
         try:
-            self.clock.configure(text=dt.datetime.now().strftime("%H:%M"))
+            self.clock.configure(text=hall_clock(self.state.get("hall") or {}))
             self._follow_connection()  # opening time passes without any event
             idle = time.monotonic() - self.last_touch
             if idle >= self.idle_seconds and self._idle_applies():

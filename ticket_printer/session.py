@@ -103,12 +103,17 @@ def hall_closed(hall: Mapping[str, Any], now: dt.datetime | None = None) -> bool
     opening, closing = hall.get("opening"), hall.get("closing")
     if not isinstance(opening, str) or not isinstance(closing, str):
         return True
+    return not opening <= hall_clock(hall, now) < closing
+
+
+def hall_clock(hall: Mapping[str, Any], now: dt.datetime | None = None) -> str:
+    """HH:MM in the hall's time zone (from the snapshot), whatever zone this PC's clock
+    is set to, so the kiosk shows the same time as the board and the ticket."""
     try:
         tz: dt.tzinfo = zoneinfo.ZoneInfo(str(hall.get("timezone") or "Asia/Shanghai"))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = dt.timezone(dt.timedelta(hours=8))
-    local = (now or dt.datetime.now(dt.UTC)).astimezone(tz).strftime("%H:%M")
-    return not opening <= local < closing
+    return (now or dt.datetime.now(dt.UTC)).astimezone(tz).strftime("%H:%M")
 
 
 def split_message(message: str | None) -> str:

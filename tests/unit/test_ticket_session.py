@@ -134,3 +134,14 @@ def test_the_demo_geometry_sizes_the_kiosk_to_its_window_not_the_screen() -> Non
     assert window_size(demo, screen) == (768, 508)  # type: ignore[arg-type]
     kiosk = build_parser().parse_args(["--fullscreen"])
     assert window_size(kiosk, screen) == (1920, 1080)  # type: ignore[arg-type]
+
+
+def test_the_kiosk_clock_shows_the_hall_time_whatever_zone_the_pc_is_set_to() -> None:
+    import datetime as dt
+
+    from ticket_printer.session import hall_clock
+
+    utc_evening = dt.datetime(2026, 11, 26, 21, 45, tzinfo=dt.UTC)  # a PC left on UTC
+    assert hall_clock({"timezone": "Asia/Shanghai"}, utc_evening) == "05:45"  # as the board
+    assert hall_clock({"timezone": "Europe/London"}, utc_evening) == "21:45"
+    assert hall_clock({"timezone": "Nowhere/Else"}, utc_evening) == "05:45"  # +8 fallback
