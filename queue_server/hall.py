@@ -12,8 +12,9 @@ Every transition closes the open period of each matter it touches and opens the 
 (periods contiguous, no overlap: exact wait and service times per matter) and writes
 one audit ``event`` row.
 
-Single writer: one thread calls ``apply``/``apply_batch``/``tick``; a lock makes a stray
-call from another thread (a status page) safe, not fast.
+Single writer: one thread calls ``apply``/``apply_batch``/``prepare``/``tick``; the
+server's committer thread calls ``write`` (the store only) for batches already prepared.
+A lock makes a stray call from another thread (a status page) safe, not fast.
 """
 
 from __future__ import annotations

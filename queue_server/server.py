@@ -407,7 +407,7 @@ class HallServer:
             assert self._verify is not None
             item.command = (op, self._verify(args), actor, key)
         except Exception:  # the hall's writer checks the password itself
-            log.exception("login check failed in the checker thread")
+            log.exception("login check failed in a worker thread")
         self._logins_back.append(item)
 
     def _decode(self, frames: list[zmq.Frame]) -> _Pending | None:

@@ -17,7 +17,7 @@ import functools
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,43 +85,45 @@ class Batch:
         if conn.dialect.name == "sqlite":
             self._flush_sqlite(conn, pk)
             return
-        for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
-            rows = self.inserts[table]
-            if rows:
-                conn.execute(_insert(table), rows)
-        for table, by_key in self.updates.items():
-            if not by_key:
-                continue
-            key = pk[table.name]
-            rows = list(by_key.values())
-            cols = tuple(c for c in rows[0] if c != key)
+        for table, rows in self._insert_groups():
+            conn.execute(_insert(table), rows)
+        for table, key, cols, rows in self._update_groups(pk):
             conn.execute(_update(table, key, cols),
                          [{"_key": r[key], **{f"v_{c}": r[c] for c in cols}} for r in rows])
 
+    def _insert_groups(self) -> Iterator[tuple[Table, list[dict[str, Any]]]]:
+        """New rows per table, parents first (foreign keys)."""
+        for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
+            if self.inserts[table]:
+                yield table, self.inserts[table]
+
+    def _update_groups(self, pk: dict[str, str]
+                       ) -> Iterator[tuple[Table, str, tuple[str, ...], list[dict[str, Any]]]]:
+        """Changed rows per table: (table, key column, the other columns, rows)."""
+        for table, by_key in self.updates.items():
+            if by_key:
+                key = pk[table.name]
+                rows = list(by_key.values())
+                yield table, key, tuple(c for c in rows[0] if c != key), rows
 
     def _flush_sqlite(self, conn: Connection, pk: dict[str, str]) -> None:
         # The driver's own cursor, inside the transaction `conn` began: SQLAlchemy's
         # per-statement bookkeeping cost more than SQLite's work (bench/engine.py).
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        sql = ""
+        many = ""
         try:
-            for table in sorted(self.inserts, key=lambda t: _RANK.get(t.name, 99)):
+            for table, all_rows in self._insert_groups():
                 groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-                for row in self.inserts[table]:
+                for row in all_rows:  # a table's rows need not name the same columns
                     groups[tuple(row)].append(row)
                 for cols, rows in groups.items():
                     many, one, convert = _sqlite_insert(table, cols)
                     _run_rows(cursor, many, one, [convert(r) for r in rows])
-            for table, by_key in self.updates.items():
-                if not by_key:
-                    continue
-                key = pk[table.name]
-                rows = list(by_key.values())
-                cols = tuple(c for c in rows[0] if c != key)
+            for table, key, cols, rows in self._update_groups(pk):
                 many, one, convert = _sqlite_update(table, key, cols)
                 _run_rows(cursor, many, one, [convert(r) for r in rows])
         except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
-            raise DBAPIError(sql, None, exc) from exc
+            raise DBAPIError(many, None, exc) from exc
         finally:
             cursor.close()
 

@@ -84,13 +84,18 @@ def hall_view(state: dict[str, Any]) -> dict[str, Any]:
 # -- the network between window 1 and the server is cut, then heals ----------------
 
 
-def test_a_cut_cable_shows_offline_sends_nothing_late_and_resyncs(
-        hall: LiveHall, display: str, artifacts_dir: Path) -> None:
+def _window_1_behind_a_relay(hall: LiveHall, display: str) -> tuple[HallRelay, Desk]:
+    """Window 1's caller reaches the server only through a TCP relay the test can cut."""
     relay = HallRelay(hall.host, hall.request_port, hall.event_port)
     through_relay = types.SimpleNamespace(
         data=hall.data, host="127.0.0.1", request_port=relay.requests.port,
         event_port=relay.events.port)
-    desk = Desk(through_relay, display, "counter-1")  # type: ignore[arg-type]
+    return relay, Desk(through_relay, display, "counter-1")  # type: ignore[arg-type]
+
+
+def test_a_cut_cable_shows_offline_sends_nothing_late_and_resyncs(
+        hall: LiveHall, display: str, artifacts_dir: Path) -> None:
+    relay, desk = _window_1_behind_a_relay(hall, display)
     try:
         kiosk = hall.connect("kiosk-1")
         window2 = hall.connect("counter-2", user="clerk2", counter=2)
@@ -148,11 +153,7 @@ def test_a_key_pressed_just_as_the_cable_is_cut_does_not_land_after_the_heal(
         hall: LiveHall, display: str) -> None:
     """The hardest case: F1 leaves the PC in the instant the cable goes, before the
     client can know. The clerk is told it did not go through; then it must not happen."""
-    relay = HallRelay(hall.host, hall.request_port, hall.event_port)
-    through_relay = types.SimpleNamespace(
-        data=hall.data, host="127.0.0.1", request_port=relay.requests.port,
-        event_port=relay.events.port)
-    desk = Desk(through_relay, display, "counter-1")  # type: ignore[arg-type]
+    relay, desk = _window_1_behind_a_relay(hall, display)
     try:
         kiosk = hall.connect("kiosk-1")
         ticket = issue(kiosk, "RS01")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 import tkinter as tk
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from queue_common.connection import Connection, Reply
 from tests.support.live import live_hall
+from tests.support.tk_loop import pump
 
 pytestmark = [pytest.mark.tk, pytest.mark.slow]
 
@@ -31,20 +30,11 @@ def test_replies_and_events_arrive_on_the_tk_thread(tmp_path: Path) -> None:
             with pytest.raises(RuntimeError):
                 board.call("hello")  # would block the Tk thread
 
-            def pump_until(cond: Any, seconds: float) -> bool:
-                end = time.monotonic() + seconds
-                while time.monotonic() < end:
-                    root.update()
-                    if cond():
-                        return True
-                    time.sleep(0.01)
-                return False
-
-            assert pump_until(lambda: board.online and board.mirror.ready, 5)
+            assert pump(root, lambda: board.online and board.mirror.ready, 5)
             board.request("hello", callback=lambda r: replies.append((r, threading.get_ident())))
             services = [s["code"] for s in kiosk.mirror.state["services"]][:1]
             ticket = kiosk.call("issue", {"services": services}).result["ticket"]  # type: ignore[index]
-            assert pump_until(lambda: replies and ticket["id"] in board.mirror.state["tickets"], 5)
+            assert pump(root, lambda: replies and ticket["id"] in board.mirror.state["tickets"], 5)
             tk_thread = threading.get_ident()
             assert replies[0][0].ok and replies[0][1] == tk_thread
             assert {thread for _, thread in seen} == {tk_thread}

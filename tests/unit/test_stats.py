@@ -219,8 +219,8 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert stats.nearest_rank([7], 90) == 7
 
 
-def test_overtime_is_the_service_after_closing(tmp_path: Path) -> None:
-    """A service 16:20-16:40 with closing at 16:30 ran 10 minutes over, not 20."""
+def _a_service_past_closing(tmp_path: Path) -> Engine:
+    """A day closing at 16:30 whose one ticket was served 16:20-16:40."""
     eng = make_engine(sqlite_url(tmp_path / "o.sqlite3"))
     upgrade_to_head(eng)
     with eng.begin() as conn:
@@ -232,6 +232,13 @@ def test_overtime_is_the_service_after_closing(tmp_path: Path) -> None:
         sd.call(t, "16:19:00", 1, "clerk1")
         sd.start(t, "16:20:00")
         sd.complete(t, "16:40:00", done=["RS01"])
+    return eng
+
+
+def test_overtime_is_the_service_after_closing(tmp_path: Path) -> None:
+    """A service 16:20-16:40 with closing at 16:30 ran 10 minutes over, not 20."""
+    eng = _a_service_past_closing(tmp_path)
+    with eng.begin() as conn:
         hours = stats.compute(conn, DAY, DAY, "counter", TZ, today=DAY,
                               closing=lambda d: dt.time(16, 30))["totals"]
         flags = stats.compute(conn, DAY, DAY, "counter", TZ, today=DAY)["totals"]
@@ -255,17 +262,7 @@ def test_facts_built_without_the_hours_never_answer_a_report_with_them(tmp_path:
                                                                      ) -> None:
     """A service 16:20-16:40: without hours the flagged period counts whole (20 min);
     a report with the hours must not reuse those stored facts (10 min)."""
-    eng = make_engine(sqlite_url(tmp_path / "o.sqlite3"))
-    upgrade_to_head(eng)
-    with eng.begin() as conn:
-        sd = ScriptedDay(conn, DAY, TZ, closing="16:30:00")
-        sd.matter("RS01", "社保卡申领", "A")
-        sd.window(1)
-        sd.clerk("clerk1", "张敏", "0101")
-        t = sd.issue("16:00:00", ["RS01"])
-        sd.call(t, "16:19:00", 1, "clerk1")
-        sd.start(t, "16:20:00")
-        sd.complete(t, "16:40:00", done=["RS01"])
+    eng = _a_service_past_closing(tmp_path)
     later = DAY + dt.timedelta(days=1)
     with eng.begin() as conn:
         flags = stats.compute(conn, DAY, DAY, "hour", TZ, today=later)["totals"]
