@@ -22,7 +22,6 @@ import tkinter as tk
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Generic, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.layout import Fonts, Scale
@@ -32,14 +31,6 @@ from queue_common.i18n import tr
 FLASH_PERIOD_MS = 500
 
 V = TypeVar("V")
-
-
-def hall_zone(name: str) -> tzinfo | None:
-    """The hall's time zone by name; None (this PC's zone) when empty or unknown."""
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 class CanvasView(Generic[V]):

@@ -15,8 +15,9 @@ from typing import Literal
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import CounterView
-from display_board.canvas_view import CanvasView, hall_zone
+from display_board.canvas_view import CanvasView
 from queue_common import tk_look as look
+from queue_common.hall_time import hall_zone
 from queue_common.i18n import tr
 
 FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {

@@ -21,8 +21,9 @@ from typing import Literal
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import BoardView, CallRow, WindowRow
-from display_board.canvas_view import CanvasView, hall_zone
+from display_board.canvas_view import CanvasView
 from queue_common import tk_look as look
+from queue_common.hall_time import hall_zone
 from queue_common.i18n import tr
 
 Box = tuple[float, float, float, float]

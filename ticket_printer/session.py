@@ -13,12 +13,12 @@ any number of attempts into at most one ticket.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from queue_common import protocol as p
+from queue_common.hall_time import hall_zone
 from queue_common.i18n import language, tr
 from ticket_printer.ticket import TicketView, no_show_rule_text
 
@@ -109,11 +109,8 @@ def hall_closed(hall: Mapping[str, Any], now: dt.datetime | None = None) -> bool
 def hall_clock(hall: Mapping[str, Any], now: dt.datetime | None = None) -> str:
     """HH:MM in the hall's time zone (from the snapshot), whatever zone this PC's clock
     is set to, so the kiosk shows the same time as the board and the ticket."""
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(str(hall.get("timezone") or "Asia/Shanghai"))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.timezone(dt.timedelta(hours=8))
-    return (now or dt.datetime.now(dt.UTC)).astimezone(tz).strftime("%H:%M")
+    zone = hall_zone(str(hall.get("timezone") or ""))  # None: this PC's zone, as the board
+    return (now or dt.datetime.now(dt.UTC)).astimezone(zone).strftime("%H:%M")
 
 
 def split_message(message: str | None) -> str:
