@@ -35,6 +35,7 @@ from display_board.speech_text import announcement_en, announcement_zh
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SYNTH_TIMEOUT = 15.0  # seconds for one sentence; espeak needs ~20 ms, SAPI5 ~100 ms
+QUIET_SECONDS = 0.5  # see _wait_for_audio
 
 # Best first. An entry matches a voice id exactly, the last part of an id, a word in
 # the voice's name, or one of its languages.
@@ -73,15 +74,23 @@ def _complete_wav(path: Path) -> int:
 
 
 def _wait_for_audio(finished: threading.Event, target: Path) -> None:
+    """Until the engine says the utterance is done; else until the file has looked
+    complete and unchanged for QUIET_SECONDS (a driver that sends no finished).
+
+    Not sooner: Python's wave writer rewrites the header at every chunk, so a file that
+    espeak is still writing reads as complete, and on a busy PC espeak's thread can pause
+    for tens of ms: a 50 ms quiet window cut announcements short (seen: 0.9 s instead of
+    3.5 s while the test suite loaded both cores)."""
     deadline = time.monotonic() + SYNTH_TIMEOUT
-    last_size = 0
+    last_size, quiet_since = 0, time.monotonic()
     while time.monotonic() < deadline:
         if finished.wait(0.05):
             return
         size = _complete_wav(target)
-        if size and size == last_size:  # unchanged for 50 ms: the driver is done
+        if not size or size != last_size:
+            last_size, quiet_since = size, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_SECONDS:
             return
-        last_size = size
     log.warning("speech engine finished no audio in %ss", SYNTH_TIMEOUT)
 
 

@@ -285,3 +285,27 @@ def test_a_driver_that_never_reports_finished_is_not_waited_for_forever(tmp_path
     start = time.monotonic()
     _wait_for_audio(threading.Event(), wav)
     assert time.monotonic() - start < 2.0
+
+
+def test_a_file_still_being_written_is_waited_for_though_it_looks_complete(
+        tmp_path: Path) -> None:
+    """espeak pauses mid-sentence on a busy PC; Python's wave writer has already made the
+    header valid for what is written so far. The announcement must not be cut there."""
+    from display_board.voice import _wait_for_audio
+
+    wav = tmp_path / "speech.wav"
+    clip = audio.chime()
+    audio.write_wav(clip, wav)  # the first part: a readable, "complete" file
+    finished = threading.Event()
+
+    def rest_of_the_sentence() -> None:
+        time.sleep(0.3)  # the synthesiser's thread was not scheduled for a while
+        audio.write_wav(audio.join([clip, audio.silence(clip.rate, 1.0)]), wav)
+        finished.set()
+
+    writer = threading.Thread(target=rest_of_the_sentence)
+    writer.start()
+    _wait_for_audio(finished, wav)
+    heard = audio.read_wav(wav).seconds  # what the board would play now
+    writer.join()
+    assert heard > clip.seconds + 0.9
