@@ -36,6 +36,11 @@ from queue_server.store.hall_store import HallStore
 log = logging.getLogger(__name__)
 
 Event = tuple[str, dict[str, Any]]
+# An idempotency reply kept for the day: the result as JSON bytes, and when. Bytes, not
+# the result's dicts: ~5 containers per operation, kept all day, made every collection of
+# the cyclic GC's middle generation scan them all (25-40 ms stops of the request loop
+# under bench/load.py); bytes and datetimes are not tracked by the collector at all.
+StoredReply: TypeAlias = tuple[bytes, dt.datetime]
 RECENT_CALLS = 20
 # Estimates (docs/estimate.md): a run of the queue forward is reused for up to 1 s, and
 # run again at once when a window opens, closes, pauses, resumes or changes matters, or
@@ -164,7 +169,7 @@ class Tx:
     sessions: dict[str, LoginSessionLive] = field(default_factory=dict)
     new_sessions: dict[str, LoginSessionLive] = field(default_factory=dict)
     batch: Batch = field(default_factory=Batch)
-    processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]] = field(
+    processed: dict[tuple[str, str], StoredReply] = field(
         default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     appointments: set[int] = field(default_factory=set)  # checked in by this batch
@@ -216,7 +221,7 @@ class HallBase:
     issued_today: int
     rated: set[int]
     next_id: dict[str, int]
-    processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]]
+    processed: dict[tuple[str, str], StoredReply]
     recent_calls: collections.deque[dict[str, Any]]
     devices: dict[str, dict[str, Any]]
     actuals: dict[str, collections.deque[float]]

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from queue_common.protocol import Ev
+from queue_server import json_bytes
 from queue_server.hall_base import (
     ACTUALS_DAYS,
     ACTUALS_KEPT,
@@ -16,6 +17,7 @@ from queue_server.hall_base import (
     HallBase,
     LoginSessionLive,
     ServiceInfo,
+    StoredReply,
 )
 from queue_server.live import (
     FINAL_TICKET,
@@ -75,8 +77,8 @@ class Loader(HallBase):
             self._load_tickets(conn, now)
             self.next_id = hs.next_ids(conn, ("ticket", "ticket_item", "period", "event",
                                               "rating"))
-            self.processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]] = {
-                (r.device, r.request_id): (r.reply, r.at)
+            self.processed: dict[tuple[str, str], StoredReply] = {
+                (r.device, r.request_id): (json_bytes.encode(r.reply), r.at)
                 for r in hs.processed_since(conn, now - PROCESSED_KEEP)}
             self._load_recent(conn, now)
         self.views = Views(self.tz, self.numbers, self.staff)

@@ -90,12 +90,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-# Python's cyclic collector, by default, scans every live object (the day's tickets,
-# periods, stored replies ...) every ~70,000 allocations: under load that is a 50-80 ms
-# stop in the single writer every few seconds, the p99 of bench/engine.py. Young
-# collections 70x rarer and full ones 10x rarer keep it to a few per minute; reference
-# counting still frees everything that is not in a cycle at once.
-GC_THRESHOLDS = (50_000, 20, 100)
+# Python's cyclic collector stops the request loop for as long as it scans. The default
+# (700, 10, 10) scans every live object (the day's tickets, periods ...) every ~70,000
+# allocations: 50-80 ms stops every few seconds under load (bench/engine.py). A young
+# collection costs ~0.3 us per object it scans, so young generations stay small: 5,000
+# allocations per young collection (~1.5 ms), a middle one every 3 (~3-6 ms, it scans
+# what survived). The full one waits for 100 middle ones and (CPython) for the long-lived
+# objects to have grown by a quarter. bench/load.py, 50 clients, timed by gc.callbacks:
+# with (50_000, 20, 100) young collections took 13-25 ms and middle ones 25-40 ms, and
+# nearly half of the requests over 20 ms were caught in those stops.
+GC_THRESHOLDS = (5_000, 3, 100)
 
 
 # The committer thread needs the GIL back after every SQLite call of a commit; with the

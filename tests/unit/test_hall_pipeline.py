@@ -92,3 +92,41 @@ def test_the_hall_is_not_reloaded_or_written_around_a_write_in_flight(tmp_path: 
     kit.hall.written(prepared, None)
     assert kit.hall.recover()
     assert _numbers(kit) == ["A001"]
+
+
+def test_a_refused_press_leaves_no_garbage_cycle_behind(tmp_path: Path) -> None:
+    """A clerk presses next on an empty queue while the batch waits for its commit: the
+    refusal is held until then. Held with its traceback it tied the whole batch into a
+    reference cycle, and under load the cyclic collector's stops were the p99."""
+    import gc
+
+    kit = HallKit.create(tmp_path)
+    w1 = kit.login("clerk1", counter=1)
+    w2 = kit.login("clerk2", counter=2)
+    gc.collect()
+    gc.disable()
+    try:
+        prepared = kit.hall.prepare([
+            ("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a")),
+            ("call_next", {}, w1, ("counter-1", "b")),
+            ("call_next", {}, w2, ("counter-2", "c")),  # the one ticket is taken
+        ])
+        refused = prepared.outcomes[2].error
+        assert refused is not None and refused.code == Err.QUEUE_EMPTY
+        assert refused.__traceback__ is None
+        kit.hall.write([prepared])
+        kit.hall.written(prepared, None)
+        del prepared, refused
+        assert gc.collect() == 0  # everything went with its last reference
+    finally:
+        gc.enable()
+
+
+def test_a_retried_request_gets_the_first_reply_from_the_kept_bytes(tmp_path: Path) -> None:
+    kit = HallKit.create(tmp_path)
+    first = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a"))])
+    kit.hall.write([first])
+    again = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a"))])
+    assert again.rows is None  # nothing new to write: the same ticket, not a second one
+    assert again.outcomes[0].result == first.outcomes[0].result
+    assert len(kit.rows("ticket")) == 1
