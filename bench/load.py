@@ -2,9 +2,13 @@
 
 Mixed hall work as a real hall does it: kiosks issue tickets (and now and then look one
 up, as a phone on the status page would), counters log in and loop call_next -> start ->
-complete. Every client is its own process (spawned, as on Windows) using the same
-Connection class the apps use, in a closed loop (next request once the reply is in).
-The database is the default durable SQLite file (WAL, synchronous=FULL unless --sync).
+complete. Every client is its own process (spawned, as on Windows): a lean CurveZMQ
+client by default (LeanClient, below), or the apps' Connection class (--client
+connection); in a closed loop (next request once the reply is in) unless --rate paces
+it. After --warmup seconds of load, the requests started in the next --seconds are
+measured; every client then waits for the others before it exits, so no process's exit
+takes a core from the ones still measuring. The database is the default durable SQLite
+file (WAL, synchronous=FULL unless --sync).
 
     .venv/bin/python bench/load.py --clients 50 --seconds 10
     .venv/bin/python bench/load.py --clients 50 --seconds 10 --no-group-commit
@@ -133,8 +137,10 @@ class LeanClient:
 def worker(data: str, server: str, device: str, user: str | None, counter: int | None,
            seconds: float, ready: Any, go: Any, out: Any, mix: str = "hall",
            rate: float = 0.0, client: str = "lean", cpus: tuple[int, ...] = (),
-           nice: int = 0) -> None:
-    """One client process: connect, (log in), wait for go, loop for `seconds`."""
+           nice: int = 0, warmup: float = 0.0, done: Any = None) -> None:
+    """One client process: connect, (log in), wait for go, load the server for `warmup`
+    + `seconds`, measuring the requests started in the last `seconds`; then wait for
+    `done`, so no client's exit takes CPU from the others still measuring."""
     if cpus:
         os.sched_setaffinity(0, cpus)
     if nice:
@@ -171,8 +177,9 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
         else:
             go.wait()
         rng = random.Random(device)
-        cpu0 = time.process_time()
-        end = time.perf_counter() + seconds
+        measure_from = time.perf_counter() + warmup
+        end = measure_from + seconds
+        cpu0: float | None = None
         last_ticket: int | None = None
         step = 0
 
@@ -190,7 +197,12 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
                 # From when it was due, not when it was sent: a late request carries
                 # the wait the server caused (no coordinated omission).
                 t0 = schedule[0]
+            nonlocal cpu0
+            if cpu0 is None and t0 >= measure_from:
+                cpu0 = time.process_time()
             reply = conn.call(op, args, timeout=10)
+            if t0 < measure_from:  # warming up: caches, first commits, TCP windows
+                return reply
             lat.setdefault(op, []).append((time.perf_counter() - t0) * 1000)
             if not reply.ok:
                 key = f"{op}:{reply.error_code}"
@@ -217,10 +229,12 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
                     continue
                 timed("start", {})
                 timed("complete", {})
-        cpu = time.process_time() - cpu0
+        cpu = 0.0 if cpu0 is None else time.process_time() - cpu0
     finally:
-        conn.stop()
         out.put({"device": device, "lat": lat, "errors": errors, "cpu": cpu})
+        if done is not None:  # keep the connection and the process until all are done
+            done.wait(seconds + 120)
+        conn.stop()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -234,13 +248,13 @@ def pct(values: list[float], q: float) -> float:
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
           mix: str = "hall", queue: int = 0, rate: float = 0.0, server_pid: int | None = None,
-          client: str = "lean", pin: bool = False, nice: int = 0
+          client: str = "lean", pin: bool = False, nice: int = 0, warmup: float = 0.0
           ) -> tuple[list[dict[str, Any]], float, dict[str, float]]:
     """Run every client process against the server.
 
-    Returns their results, the wall seconds and the server's CPU seconds per thread
-    over the same interval (empty when its pid is unknown), so a figure says where
-    the cores went."""
+    Returns their results (requests started in the measured `seconds` after `warmup`),
+    the measured seconds and the server's CPU seconds per thread over the same interval
+    (empty when its pid is unknown), so a figure says where the cores went."""
     if queue:
         with Connection.from_data_dir(data, "kiosk-1", server, mirror=False) as kiosk:
             state = kiosk.call("state", timeout=30)
@@ -257,28 +271,31 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
             os.sched_setaffinity(int(task.name), server_cpu_set)  # inherit it
         client_cpus = tuple(sorted(os.sched_getaffinity(0) - server_cpu_set))
     ctx = mp.get_context("spawn")
-    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    ready, out, go, done = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
     plan: list[tuple[str, str | None, int | None]] = [
         (f"kiosk-{i}", None, None) for i in range(1, kiosks + 1)]
     plan += [(f"counter-{n}", f"bench{n}", n) for n in range(1, counters + 1)]
     procs = [ctx.Process(target=worker, args=(str(data), server, dev, user, ctr, seconds,
                                               ready, go, out, mix, rate, client,
-                                              client_cpus, nice))
+                                              client_cpus, nice, warmup, done))
              for dev, user, ctr in plan]
     for proc in procs:
         proc.start()
     for _ in procs:
         ready.get(timeout=120)
-    before = thread_cpu(server_pid) if server_pid else {}
-    t0 = time.perf_counter()
     go.set()
-    results = [out.get(timeout=seconds + 120) for _ in procs]
-    wall = time.perf_counter() - t0
+    time.sleep(warmup)
+    before = thread_cpu(server_pid) if server_pid else {}
+    time.sleep(seconds)
     after = thread_cpu(server_pid) if server_pid else {}
+    try:
+        results = [out.get(timeout=seconds + 120) for _ in procs]
+    finally:
+        done.set()
+        for proc in procs:
+            proc.join(30)
     server_cpu = {name: round(cpu - before.get(name, 0.0), 3) for name, cpu in after.items()}
-    for proc in procs:
-        proc.join(30)
-    return results, wall, server_cpu
+    return results, seconds, server_cpu
 
 
 def run_once(args: argparse.Namespace, kiosks: int, counters: int,
@@ -290,7 +307,7 @@ def run_once(args: argparse.Namespace, kiosks: int, counters: int,
         results, wall, server_cpu = drive(Path(data), server, kiosks, counters,
                                           args.seconds, args.mix, args.queue, args.rate,
                                           args.server_pid, args.client, args.pin,
-                                          args.nice_clients)
+                                          args.nice_clients, args.warmup)
         server_log_tail = ""
     else:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
@@ -301,7 +318,7 @@ def run_once(args: argparse.Namespace, kiosks: int, counters: int,
             results, wall, server_cpu = drive(hall.data, server, kiosks, counters,
                                               args.seconds, args.mix, args.queue, args.rate,
                                               hall.proc.pid, args.client, args.pin,
-                                              args.nice_clients)
+                                              args.nice_clients, args.warmup)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}
@@ -328,7 +345,7 @@ def run_once(args: argparse.Namespace, kiosks: int, counters: int,
                     "cpus": mp.cpu_count(),
                     "load_average_after": load_avg},  # a shared machine: read figures with it
         "clients": args.clients, "kiosks": kiosks, "counters": counters,
-        "seconds": args.seconds, "wall_seconds": round(wall, 3),
+        "seconds": args.seconds, "warmup_seconds": args.warmup,
         "mix": args.mix, "client": args.client, "pinned": args.pin,
         "client_niceness": args.nice_clients, "rate_per_client": args.rate, "queue_at_start": args.queue, "sqlite_synchronous": args.sync, "group_commit": not args.no_group_commit,
         "ops": len(everything), "ops_per_second": round(len(everything) / wall, 1),
@@ -346,7 +363,11 @@ def run_once(args: argparse.Namespace, kiosks: int, counters: int,
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--seconds", type=float, default=10.0,
+                    help="measured: requests started in this window count")
+    ap.add_argument("--warmup", type=float, default=1.0,
+                    help="seconds of load before the measured window (first commits, "
+                         "caches, TCP windows); its requests are not counted")
     ap.add_argument("--kiosk-share", type=float, default=0.3,
                     help="share of clients that are kiosks (the rest are counters); 0.3 "
                          "keeps issuing and serving about even, so the queue stays "
@@ -400,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     pinned = ", server pinned to one core" if args.pin else ""
     print(f"load ({args.mix}{paced}, {args.client} client{pinned}): {args.clients} clients ({kiosks} kiosks, "
           f"{counters} counters), "
-          f"{args.seconds:.0f} s, synchronous={args.sync}, "
+          f"{args.seconds:.0f} s after {args.warmup:g} s warm-up, synchronous={args.sync}, "
           f"group commit {'on' if summary['group_commit'] else 'off'}")
     print(f"  {summary['ops']} ops, {summary['ops_per_second']} ops/s; all ops "
           f"p50 {summary['all']['p50_ms']} ms, p99 {summary['all']['p99_ms']} ms, "
