@@ -273,11 +273,19 @@ class Rating(Base):
 
 
 class ProcessedRequest(Base):
-    """Idempotency: (device key, request id) -> the first reply, same transaction."""
+    """Idempotency: (device key, request id) -> the first reply, same transaction.
+
+    Append-only and numbered by the database, with no index on the key: the hall keeps
+    the keys of the last PROCESSED_KEEP in memory and checks them there (a retry older
+    than that is a new request). A primary key on (device, request id) put every row in
+    a random leaf of a B-tree, ~20 more pages written and synced per group commit
+    (bench/load.py, 50 clients: 4-15 % more ops/s and a p99 1-2 ms lower without it).
+    """
 
     __tablename__ = "processed_request"
-    device: Mapped[str] = mapped_column(String(64), primary_key=True)
-    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(64))
     reply: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
