@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 SYNTH_TIMEOUT = 15.0  # seconds for one sentence; espeak needs ~20 ms, SAPI5 ~100 ms
 QUIET_SECONDS = 0.5  # see _wait_for_audio
+RENDER_ATTEMPTS = 4
+MIN_SENTENCE_SECONDS = 0.3  # the shortest call sentence ("请1号到1号窗口") is ~1.5 s
 
 # Best first. An entry matches a voice id exactly, the last part of an id, a word in
 # the voice's name, or one of its languages.
@@ -73,14 +75,21 @@ def _complete_wav(path: Path) -> int:
         return 0
 
 
+def _read_clip(path: Path) -> audio.Clip | None:
+    try:
+        return audio.read_wav(path)
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
 def _wait_for_audio(finished: threading.Event, target: Path) -> None:
     """Until the engine says the utterance is done; else until the file has looked
     complete and unchanged for QUIET_SECONDS (a driver that sends no finished).
 
-    Not sooner: Python's wave writer rewrites the header at every chunk, so a file that
-    espeak is still writing reads as complete, and on a busy PC espeak's thread can pause
-    for tens of ms: a 50 ms quiet window cut announcements short (seen: 0.9 s instead of
-    3.5 s while the test suite loaded both cores)."""
+    Not sooner: a WAV being written reads as complete after each chunk (the wave module
+    patches the header at every writeframes), and on a busy PC the writer can pause for
+    tens of ms; 50 ms of quiet could take a half-written sentence for the whole.
+    """
     deadline = time.monotonic() + SYNTH_TIMEOUT
     last_size, quiet_since = 0, time.monotonic()
     while time.monotonic() < deadline:
@@ -199,7 +208,6 @@ class Synth:
         voice = self._picked.get(lang)
         rate = self._settings.rate or self._default_rate
         target = self._tmp / f"speech-{lang}.wav"
-        target.unlink(missing_ok=True)
 
         def job(engine: Any) -> None:
             if voice is not None:
@@ -215,10 +223,18 @@ class Synth:
                 # a complete file where a driver (SAPI5) writes it synchronously.
                 _wait_for_audio(self._engine.finished, target)
 
-        self._engine.run(job)
-        if not target.exists():
-            raise RuntimeError(f"speech engine wrote no audio for {text!r}")
-        return audio.read_wav(target)
+        for _attempt in range(RENDER_ATTEMPTS):
+            target.unlink(missing_ok=True)
+            self._engine.run(job)
+            clip = _read_clip(target)
+            if clip is not None and clip.seconds >= MIN_SENTENCE_SECONDS:
+                return clip
+            # Seen with espeak under load: a complete WAV holding no samples (pyttsx3
+            # wrote its buffer before the last samples arrived). A silent call is worse
+            # than a late one: render again.
+            log.warning("speech engine wrote %s for %r; rendering again",
+                        "no file" if clip is None else f"{clip.seconds:.2f} s", text)
+        raise RuntimeError(f"speech engine wrote no audio for {text!r}")
 
     def announcement(self, number: str, counter: int) -> audio.Clip:
         """Chime, the Chinese sentence `repeat` times, then English if configured."""

@@ -6,6 +6,7 @@ player that records what it was given and for how long it "played".
 
 from __future__ import annotations
 
+import array
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,8 +291,8 @@ def test_a_driver_that_never_reports_finished_is_not_waited_for_forever(tmp_path
 
 def test_a_file_still_being_written_is_waited_for_though_it_looks_complete(
         tmp_path: Path) -> None:
-    """espeak pauses mid-sentence on a busy PC; Python's wave writer has already made the
-    header valid for what is written so far. The announcement must not be cut there."""
+    """A driver that writes the WAV as it goes pauses mid-sentence on a busy PC; the
+    header is already valid for what is written so far. The call must not be cut there."""
     from display_board.voice import _wait_for_audio
 
     wav = tmp_path / "speech.wav"
@@ -309,3 +311,29 @@ def test_a_file_still_being_written_is_waited_for_though_it_looks_complete(
     heard = audio.read_wav(wav).seconds  # what the board would play now
     writer.join()
     assert heard > clip.seconds + 0.9
+
+
+def test_an_empty_rendering_is_rendered_again_not_announced_silent(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """espeak under load once wrote a WAV with no samples: the board renders again."""
+    from display_board import voice
+
+    synth = voice.Synth(AnnounceSettings(repeat=1, chime=False))
+    runs: list[int] = []
+    real_run = synth._engine.run
+
+    def first_one_empty(job: Any, timeout: float = 60.0) -> Any:
+        runs.append(1)
+        result = real_run(job, timeout)
+        if len(runs) == 1:  # what the engine left the first time: a header, no samples
+            for wav in synth._tmp.glob("speech-*.wav"):
+                audio.write_wav(audio.Clip(22050, array.array("h")), wav)
+        return result
+
+    monkeypatch.setattr(synth._engine, "run", first_one_empty)
+    try:
+        clip = synth.render("请A012号到3号窗口", "zh")
+    finally:
+        synth.close()
+    assert len(runs) >= 2  # espeak itself now and then leaves one empty too
+    assert clip.seconds > 1.0
