@@ -216,6 +216,14 @@ class VisitOps(HallBase):
             raise conflict("ticket", "transferred", f"{t.number}号已转到{self.numbers[target]}号窗口",
                            f"ticket {t.number} waits for window {self.numbers[target]}",
                            ticket_id=t.id)
+        if not policy.eligible(to_waiting(t, self.numbers), c.number, frozenset(c.services)):
+            # Not in this window's list (window_queue): a stale screen, or a matter the
+            # window is not set up for; a supervisor's `transfer` to the window is the
+            # way to hand it over on purpose.
+            raise conflict("ticket", "not_for_this_window",
+                           f"{t.number}号的事项不在{c.number}号窗口的办理范围",
+                           f"window {c.number} does not take the matters of ticket {t.number}",
+                           ticket_id=t.id, services=sorted(t.pending_services))
         return self._call_ticket(t, c, actor, self.clock.now())
 
     def _call_ticket(self, t: TicketLive, c: CounterLive, actor: Actor, now: dt.datetime,

@@ -54,6 +54,24 @@ def test_a_window_without_the_matter_does_not_list_the_ticket(kit: HallKit) -> N
     assert listed(kit, w1) == ["A001", "B001"]
 
 
+def test_a_window_cannot_call_out_of_order_a_ticket_it_does_not_list(kit: HallKit) -> None:
+    """The 残联 window's clerk picks 社保 ticket A001 (a stale screen): refused, and the
+    citizen keeps their place; handing it over on purpose is a transfer."""
+    w1, w4 = kit.login("clerk1", counter=1), kit.login("clerk4", counter=4)
+    a001 = kit.issue("RS01")["ticket"]
+    err = kit.err("call", {"ticket_id": a001["id"]}, w4)
+    assert err.code == Err.CONFLICT
+    assert err.details == {"object": "ticket", "state": "not_for_this_window",
+                           "ticket_id": a001["id"], "services": ["RS01"]}
+    assert "4号窗口" in err.message and "window 4" in err.message
+    assert kit.ticket(a001["id"])["state"] == "waiting"
+    assert listed(kit, w1) == ["A001"]
+    kit.ok("call", {"ticket_id": a001["id"]}, w1)
+    kit.ok("transfer", {"counter": 4}, w1)  # window 1 sends the citizen to window 4
+    assert kit.ok("call", {"ticket_id": a001["id"]}, w4)["ticket"]["number"] == "A001"
+    kit.check_invariants()
+
+
 def test_a_priority_ticket_is_listed_where_its_credit_puts_it(kit: HallKit) -> None:
     w1 = kit.login("clerk1", counter=1)
     kit.issue("RS01")
