@@ -22,6 +22,7 @@ from display_board.board_model import BoardView, CounterView, board_view, counte
 from display_board.counter_screen import CounterScreen
 from display_board.hall_board import HallBoard
 from display_board.settings import announce_settings, board_settings
+from queue_common.hall_time import issuing
 from queue_common.protocol import Ev, Op
 
 # How often the Tk thread drains the connection: a call waits at most this long before
@@ -31,6 +32,7 @@ from queue_common.protocol import Ev, Op
 PUMP_MS = 20
 HEALTH_FIRST_MS = 3_000  # the first report, once the voice has started
 HEALTH_CHECK_MS = 10_000
+HOURS_CHECK_MS = 15_000  # the banner turns at 08:30 within this
 CLOCK_SLACK = timedelta(seconds=2)  # closer than this: trust this PC's own clock
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
 
@@ -67,6 +69,8 @@ class BoardApp:
         self.mute = mute
         self._reported: tuple[str, str] | None = None
         self._health_job: str | None = None
+        self._hours_job: str | None = None
+        self._issuing: str | None = None  # what the shown hall board says of issuing
         self._to_speak: list[tuple[str, Mapping[str, Any]]] = []
         self._clock_offset = timedelta(0)
         bs = board_settings(None, self.local)
@@ -115,6 +119,16 @@ class BoardApp:
         if self.announcer is not None:
             self.announcer.start()
         self._health_job = self.root.after(HEALTH_FIRST_MS, self._report_health)
+        if isinstance(self.view, HallBoard):
+            self._hours_job = self.root.after(HOURS_CHECK_MS, self._watch_hours)
+
+    def _watch_hours(self) -> None:
+        """Repaint when the clock opens or ends issuing: no event does (hall.open is as
+        of the snapshot), and the idle banner says which (from 08:30 / ended today)."""
+        self._hours_job = self.root.after(HOURS_CHECK_MS, self._watch_hours)
+        hall = (self.source.mirror.state or {}).get("hall") or {}
+        if hall and issuing(hall, self.hall_now(None)) != self._issuing:
+            self._schedule_render()
 
     # ------------------------------------------------------------- health (device_status)
     def _report_health(self) -> None:
@@ -148,9 +162,10 @@ class BoardApp:
         if self.announcer is not None:
             self.announcer.stop()
         self._stopped = True
-        if self._health_job is not None:
-            self.root.after_cancel(self._health_job)
-            self._health_job = None
+        for job in (self._health_job, self._hours_job):
+            if job is not None:
+                self.root.after_cancel(job)
+        self._health_job = self._hours_job = None
         if self._render_job is not None:
             self.root.after_cancel(self._render_job)
             self._render_job = None
@@ -210,7 +225,10 @@ class BoardApp:
     def _show(self, state: Mapping[str, Any]) -> None:
         if isinstance(self.view, HallBoard):
             bs = board_settings(state, self.local)
-            self.view.show(board_view(state, notice=bs.notice, recent=bs.recent_calls))
+            view = board_view(state, notice=bs.notice, recent=bs.recent_calls,
+                              now=self.hall_now(None))
+            self._issuing = view.issuing
+            self.view.show(view)
         else:
             assert self.counter is not None
             hall = state.get("hall") or {}

@@ -7,11 +7,13 @@ counters keyed by number and tickets by id; a raw snapshot has lists. Both are r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
+from queue_common.hall_time import Issuing, issuing
 from queue_common.i18n import language, tr
 
 COUNTER_STATES = ("closed", "idle", "calling", "serving", "paused")
@@ -56,7 +58,8 @@ class BoardView:
     hall_name: str
     notice: str
     timezone: str
-    hall_open: bool
+    issuing: Issuing  # queue_common.hall_time.issuing: what the banner says with no call
+    opening: str  # today's first ticket time, HH:MM ("" without hours)
     newest: CallRow | None
     windows: tuple[WindowRow, ...]
     recent: tuple[CallRow, ...]
@@ -159,8 +162,10 @@ def waiting_groups(state: Mapping[str, Any]) -> tuple[GroupCount, ...]:
     return tuple(groups)
 
 
-def board_view(state: Mapping[str, Any], *, notice: str = "", recent: int = 6) -> BoardView:
-    """Everything the hall board shows for one mirrored state."""
+def board_view(state: Mapping[str, Any], *, notice: str = "", recent: int = 6,
+               now: dt.datetime | None = None) -> BoardView:
+    """Everything the hall board shows for one mirrored state, at `now` (the clock
+    decides whether issuing has started: docs/hall-state.md `hall.open`)."""
     hall = _map(state.get("hall"))
     name = (hall.get("name_en") if language() == "en" else None) or hall.get("name") or ""
     calls = _calls(state)
@@ -177,7 +182,8 @@ def board_view(state: Mapping[str, Any], *, notice: str = "", recent: int = 6) -
         hall_name=str(name),
         notice=notice or str(hall.get("notice") or ""),
         timezone=str(hall.get("timezone") or ""),
-        hall_open=bool(hall.get("open", True)),
+        issuing=issuing(hall, now),
+        opening=str(hall.get("opening") or ""),
         newest=calls[0] if calls else None,
         windows=window_rows(state),
         recent=tuple(distinct[1:recent + 1]),

@@ -76,6 +76,15 @@ MARQUEE_MS = 40
 MARQUEE_DESIGN_PX_PER_S = 110  # an elderly reader's pace
 
 
+def _idle_banner(view: BoardView | None) -> str:
+    """The banner with no call yet: issuing open, not yet (from HH:MM), or ended."""
+    if view is None or view.issuing == "open":
+        return tr("board.no_call")
+    if view.issuing == "not_yet" and view.opening:
+        return tr("board.not_yet", opening=view.opening)
+    return tr("board.hall_closed")
+
+
 class HallBoard(CanvasView[BoardView]):
     """Draws BoardViews on a Canvas filling `master`; call show() with each new view."""
 
@@ -183,7 +192,7 @@ class HallBoard(CanvasView[BoardView]):
         else:
             self.fonts.fitted("title", name, s.px(1150), s)
             self._put_text("title", s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
-        self._draw_banner(view.newest if view else None, view.hall_open if view else True)
+        self._draw_banner(view.newest if view else None, view)
         self._draw_table(view.windows if view else ())
         self._draw_recent(view.recent if view else ())
         self._draw_waiting(view)
@@ -191,13 +200,13 @@ class HallBoard(CanvasView[BoardView]):
             self.canvas.delete(self._slots.pop(key)[0])
         self.canvas.after_idle(self._painted)
 
-    def _draw_banner(self, call: CallRow | None, hall_open: bool = True) -> None:
+    def _draw_banner(self, call: CallRow | None, view: BoardView | None) -> None:
         s = self._scale
         x0, y0, x1, y1 = self._regions.banner
         width = s.px(x1 - x0 - 60)
         cx, cy = s.x((x0 + x1) / 2), s.y((y0 + y1) / 2)
         if call is None:
-            text = tr("board.no_call" if hall_open else "board.hall_closed")
+            text = _idle_banner(view)
             self.fonts.fitted("banner", text, width, s, max_px=s.px(64))
             self._put_text("banner", cx, cy, text, "banner", fill=look.FG, anchor="center",
                            tags="banner_text")

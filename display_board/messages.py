@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.offline": ("● 连接中断，正在重新连接…", "● Offline, reconnecting…"),
     "board.connecting": ("● 正在连接服务器…", "● Connecting to the server…"),
     "board.hall_closed": ("今日已停止取号", "Ticket issuing has ended for today"),
+    "board.not_yet": ("{opening} 开始取号", "Ticket issuing starts at {opening}"),
     "board.date": ("{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d}"),
     # Counter states as citizens read them
     "state.calling": ("呼叫中", "Calling"),

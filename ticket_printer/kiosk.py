@@ -19,6 +19,7 @@ from typing import Any
 
 from queue_common import i18n
 from queue_common import protocol as p
+from queue_common.hall_time import hall_clock, issuing
 from queue_common.i18n import tr
 from ticket_printer import look
 from ticket_printer.look import KioskFonts
@@ -30,8 +31,6 @@ from ticket_printer.session import (
     Matter,
     check_in_attempt,
     departments,
-    hall_clock,
-    hall_closed,
     issue_attempt,
     priority_classes,
     settings_of,
@@ -192,9 +191,10 @@ class Kiosk:
     def _show_paused(self) -> None:
         hall = self.state.get("hall") or {}
         body = tr("kiosk.paused.body")
-        if self.conn.online and hall and hall_closed(hall):
-            body = tr("kiosk.closed.body", opening=hall.get("opening", ""),
-                      closing=hall.get("closing", ""))
+        now = issuing(hall) if self.conn.online and hall else "open"
+        if now != "open":
+            body = tr("kiosk.not_yet.body" if now == "not_yet" else "kiosk.closed.body",
+                      opening=hall.get("opening", ""), closing=hall.get("closing", ""))
         if self.screen == "paused" and isinstance(self.main, PausedView):
             self.main.body.configure(text=body)
             return
@@ -220,7 +220,7 @@ class Kiosk:
 
     def _can_issue(self) -> bool:
         hall = self.state.get("hall") or {}
-        return bool(self.conn.online and self.state and not hall_closed(hall))
+        return bool(self.conn.online and self.state and issuing(hall) == "open")
 
     def _follow_connection(self) -> None:
         if not self._can_issue():

@@ -78,6 +78,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "Reconnecting to the server, please wait or ask the staff"),
     "kiosk.closed.body": ("今日已停止取号（{opening}–{closing}）",
                           "Issuing has stopped for today ({opening}–{closing})"),
+    "kiosk.not_yet.body": ("{opening} 开始取号（{opening}–{closing}）",
+                           "Ticket issuing starts at {opening} ({opening}–{closing})"),
     "kiosk.error": ("无法取号：{message}", "Could not issue: {message}"),
     "kiosk.loading": ("正在连接服务器…", "Connecting to the server…"),
     "kiosk.waiting_now": ("等候 {n} 人", "{n} waiting"),

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_common import protocol as p
-from queue_common.hall_time import hall_zone
 from queue_common.i18n import language, tr
 from ticket_printer.ticket import TicketView, no_show_rule_text
 
@@ -87,30 +86,6 @@ def priority_classes(state: Mapping[str, Any]) -> list[tuple[str, str]]:
         label = _localised(info) if isinstance(info, Mapping) else tr(f"kiosk.priority.{code}")
         out.append((str(code), label))
     return out
-
-
-def hall_closed(hall: Mapping[str, Any], now: dt.datetime | None = None) -> bool:
-    """Show 暂停取号 with the hours? Only when the server said closed AND the clock agrees.
-
-    `open` in the snapshot is true at the moment it was taken; no event flips it at
-    08:30, so a kiosk that trusted it alone would stay closed all morning. The server
-    still decides (HALL_CLOSED); this only chooses the screen.
-    """
-    if hall.get("open", True) is not False:
-        return False
-    if hall.get("day_closed"):
-        return True
-    opening, closing = hall.get("opening"), hall.get("closing")
-    if not isinstance(opening, str) or not isinstance(closing, str):
-        return True
-    return not opening <= hall_clock(hall, now) < closing
-
-
-def hall_clock(hall: Mapping[str, Any], now: dt.datetime | None = None) -> str:
-    """HH:MM in the hall's time zone (from the snapshot), whatever zone this PC's clock
-    is set to, so the kiosk shows the same time as the board and the ticket."""
-    zone = hall_zone(str(hall.get("timezone") or ""))  # None: this PC's zone, as the board
-    return (now or dt.datetime.now(dt.UTC)).astimezone(zone).strftime("%H:%M")
 
 
 def split_message(message: str | None) -> str:

@@ -112,16 +112,18 @@ def test_server_messages_show_in_the_kiosk_language() -> None:
 def test_closed_screen_only_while_the_server_said_closed_and_the_clock_agrees() -> None:
     import datetime as dt
 
-    from ticket_printer.session import hall_closed
+    from queue_common.hall_time import issuing
 
     hall = {"open": False, "opening": "08:30", "closing": "16:30", "timezone": "Asia/Shanghai"}
     night = dt.datetime(2026, 11, 26, 22, 0, tzinfo=dt.UTC)      # 06:00 in Shanghai
     morning = dt.datetime(2026, 11, 27, 0, 31, tzinfo=dt.UTC)    # 08:31: the snapshot is stale
-    assert hall_closed(hall, night)
-    assert not hall_closed(hall, morning)
-    assert not hall_closed({**hall, "open": True}, night)
-    assert hall_closed({**hall, "day_closed": True}, morning)
-    assert hall_closed({**hall, "opening": None, "closing": None}, morning)
+    evening = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)     # 17:00
+    assert issuing(hall, night) == "not_yet"  # "08:30 开始取号", not "stopped for today"
+    assert issuing(hall, morning) == "open"
+    assert issuing(hall, evening) == "ended"
+    assert issuing({**hall, "open": True}, night) == "open"
+    assert issuing({**hall, "day_closed": True}, morning) == "ended"
+    assert issuing({**hall, "opening": None, "closing": None}, morning) == "ended"
 
 
 def test_the_demo_geometry_sizes_the_kiosk_to_its_window_not_the_screen() -> None:
@@ -139,7 +141,7 @@ def test_the_demo_geometry_sizes_the_kiosk_to_its_window_not_the_screen() -> Non
 def test_the_kiosk_clock_shows_the_hall_time_whatever_zone_the_pc_is_set_to() -> None:
     import datetime as dt
 
-    from ticket_printer.session import hall_clock
+    from queue_common.hall_time import hall_clock
 
     utc_evening = dt.datetime(2026, 11, 26, 21, 45, tzinfo=dt.UTC)  # a PC left on UTC
     assert hall_clock({"timezone": "Asia/Shanghai"}, utc_evening) == "05:45"  # as the board
