@@ -69,6 +69,7 @@ class Simulation:
 
     def _citizens(self) -> None:
         conn = self._connect("kiosk-1")
+        refused: str | None = None  # said once, not at every arrival (HALL_CLOSED all night)
         try:
             while not self._stop.is_set():
                 gap = self._rng.expovariate(self.settings.arrivals_per_minute / 60.0)
@@ -83,8 +84,12 @@ class Simulation:
                 if self._rng.random() < 0.1:
                     args["priority_class"] = "elderly"
                 reply = conn.call("issue", args)
-                if not reply.ok:
-                    self.say(f"sim kiosk: {reply.error_code} {reply.error_message}")
+                if not reply.ok and reply.error_code != refused:
+                    self.say(f"sim kiosk: {reply.error_code} {reply.error_message}"
+                             " (said once; the simulated citizens keep coming)")
+                elif reply.ok and refused is not None:
+                    self.say("sim kiosk: issuing tickets again")
+                refused = None if reply.ok else reply.error_code
         finally:
             conn.stop()
 

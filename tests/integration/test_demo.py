@@ -93,3 +93,34 @@ def test_demo_hall_runs_a_simulated_day_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     assert "all stopped." in out
     assert "stopped (exit code" not in out, out  # no child crashed during the run
     assert proc.returncode == 0
+
+
+def test_simulated_citizens_at_a_closed_hall_say_so_once_not_at_every_arrival(
+        tmp_path: Path) -> None:
+    """A newcomer starts the demo on a data dir with real hours at night: one line says
+    the hall is closed, instead of a HALL_CLOSED line every few seconds."""
+    import re
+
+    from queue_server.demo.simulate import SimSettings, Simulation
+    from tests.support.live import live_hall
+
+    def closed_all_week(data: Path) -> None:
+        cfg = data / "config.toml"
+        cfg.write_text(re.sub(r'(?m)^(mon|tue|wed|thu|fri|sat|sun|holiday)\s*=\s*"[^"]*"',
+                              lambda m: f'{m.group(1)} = "closed"',
+                              cfg.read_text("utf-8")), "utf-8")
+
+    said: list[str] = []
+    with live_hall(tmp_path, prepare=closed_all_week) as hall:
+        sim = Simulation(hall.data, SimSettings(arrivals_per_minute=600, clerks=(), seed=1),
+                         server=f"{hall.host}:{hall.request_port}:{hall.event_port}",
+                         say=said.append)
+        sim.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not said:
+            time.sleep(0.1)
+        time.sleep(3)  # ~30 more arrivals, all refused
+        sim.stop()
+    closed = [line for line in said if "HALL_CLOSED" in line]
+    assert len(closed) == 1, said
+    assert "said once" in closed[0]
