@@ -146,6 +146,8 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
     if nice:
         os.nice(nice)
     lat: dict[str, list[float]] = {}
+    parts: dict[str, list[float]] = {"send_to_reply": [], "behind_own_reply": [],
+                                     "client_late": []}
     errors: dict[str, int] = {}
     cpu = 0.0
     # Request-only connections: in a real hall every PC is its own machine and also
@@ -184,6 +186,7 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
         step = 0
 
         schedule = [time.perf_counter()]  # paced: when the next request is due
+        last_end = 0.0  # when this client's previous reply came in
 
         def timed(op: str, args: dict[str, Any]) -> Any:
             t0 = time.perf_counter()
@@ -197,13 +200,21 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
                 # From when it was due, not when it was sent: a late request carries
                 # the wait the server caused (no coordinated omission).
                 t0 = schedule[0]
-            nonlocal cpu0
+            nonlocal cpu0, last_end
             if cpu0 is None and t0 >= measure_from:
                 cpu0 = time.process_time()
+            sent = time.perf_counter()
             reply = conn.call(op, args, timeout=10)
+            done = time.perf_counter()
             if t0 < measure_from:  # warming up: caches, first commits, TCP windows
+                last_end = done
                 return reply
-            lat.setdefault(op, []).append((time.perf_counter() - t0) * 1000)
+            lat.setdefault(op, []).append((done - t0) * 1000)
+            if rate > 0:  # where a paced request's time went (the JSON's paced_parts)
+                parts["send_to_reply"].append((done - sent) * 1000)
+                parts["behind_own_reply"].append(max(0.0, last_end - t0) * 1000)
+                parts["client_late"].append((sent - max(t0, last_end)) * 1000)
+            last_end = done
             if not reply.ok:
                 key = f"{op}:{reply.error_code}"
                 errors[key] = errors.get(key, 0) + 1
@@ -231,7 +242,8 @@ def worker(data: str, server: str, device: str, user: str | None, counter: int |
                 timed("complete", {})
         cpu = 0.0 if cpu0 is None else time.process_time() - cpu0
     finally:
-        out.put({"device": device, "lat": lat, "errors": errors, "cpu": cpu})
+        out.put({"device": device, "lat": lat, "errors": errors, "cpu": cpu,
+                 "parts": parts})
         if done is not None:  # keep the connection and the process until all are done
             done.wait(seconds + 120)
         conn.stop()
@@ -357,6 +369,15 @@ def run_once(args: argparse.Namespace, kiosks: int, counters: int,
         "errors": errors,
         "cpu": cpu,
     }
+    if args.rate:  # a paced request's latency = behind_own_reply + client_late + send_to_reply
+        merged: dict[str, list[float]] = {}
+        for res in results:
+            for name, values in res.get("parts", {}).items():
+                merged.setdefault(name, []).extend(values)
+        summary["paced_parts"] = {name: {"p50_ms": round(pct(v, 50), 2),
+                                         "p99_ms": round(pct(v, 99), 2),
+                                         "max_ms": round(max(v, default=0), 2)}
+                                  for name, v in merged.items()}
     return summary, server_log_tail
 
 
@@ -433,6 +454,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  CPU: clients {cpu['clients_cores']} cores ({cpu['clients_us_per_op']} us/op), "
           f"server {cpu['server_cores']} cores ({cpu['server_us_per_op']} us/op: {threads}), "
           f"machine {mp.cpu_count()} cores")
+    if "paced_parts" in summary:
+        parts = summary["paced_parts"]
+        print("  paced, where the time went (p50 / p99 ms): sent -> reply in "
+              f"{parts['send_to_reply']['p50_ms']} / {parts['send_to_reply']['p99_ms']}; "
+              "due while this client's previous reply was out "
+              f"{parts['behind_own_reply']['p50_ms']} / {parts['behind_own_reply']['p99_ms']}; "
+              "client late to send (its own CPU turn) "
+              f"{parts['client_late']['p50_ms']} / {parts['client_late']['p99_ms']}")
     if errors:
         print(f"  error replies: {errors}")
     if len(runs) > 1:
