@@ -232,7 +232,9 @@ def test_park_unpark_and_pause_with_a_reason(hall: LiveHall, desk: Desk) -> None
     desk.caller.do(cs.PARK)  # the button / F7
     desk.wait_state("idle")
     assert pump(desk.root, lambda: [t.number for t in caller.view.parked] == [parked["number"]])
-    assert caller.parked_list.tree.get_children() == (str(parked["id"]),)
+    # The lists are drawn just after the clerk's own number (caller_window._render_lists).
+    assert pump(desk.root, lambda: caller.parked_list.tree.get_children()
+                == (str(parked["id"]),))
     caller.parked_list.select(parked["id"])
     caller.parked_list.button.invoke()  # 回呼
     desk.wait_state("calling", parked["number"])
