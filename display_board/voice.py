@@ -37,7 +37,7 @@ T = TypeVar("T")
 SYNTH_TIMEOUT = 15.0  # seconds for one sentence; espeak needs ~20 ms, SAPI5 ~100 ms
 QUIET_SECONDS = 0.5  # see _wait_for_audio
 RENDER_ATTEMPTS = 4
-MIN_SENTENCE_SECONDS = 0.3  # the shortest call sentence ("请1号到1号窗口") is ~1.5 s
+MIN_SENTENCE_SECONDS = 0.3  # a call sentence lasts ~2.8 s (A012 to window 3, espeak)
 
 # Best first. An entry matches a voice id exactly, the last part of an id, a word in
 # the voice's name, or one of its languages.
@@ -229,11 +229,11 @@ class Synth:
             clip = _read_clip(target)
             if clip is not None and clip.seconds >= MIN_SENTENCE_SECONDS:
                 return clip
-            # Seen with espeak under load: a complete WAV holding no samples (pyttsx3
-            # wrote its buffer before the last samples arrived). A silent call is worse
-            # than a late one: render again.
-            log.warning("speech engine wrote %s for %r; rendering again",
-                        "no file" if clip is None else f"{clip.seconds:.2f} s", text)
+            # Seen with pyttsx3's espeak driver (cause not found): now and then a
+            # complete WAV holding no samples. A silent call is worse than a late one.
+            log.warning("speech engine wrote %s for %r (attempt %d of %d)",
+                        "no file" if clip is None else f"{clip.seconds:.2f} s", text,
+                        _attempt + 1, RENDER_ATTEMPTS)
         raise RuntimeError(f"speech engine wrote no audio for {text!r}")
 
     def announcement(self, number: str, counter: int) -> audio.Clip:

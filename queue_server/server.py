@@ -48,7 +48,7 @@ from queue_server import keys, roles
 from queue_server.committer import MERGE_MAX, Committer
 from queue_server.envelope import EnvelopeError, parse_request
 from queue_server.errors import HallError
-from queue_server.hall_base import Outcome
+from queue_server.hall_base import READ_ONLY_OPS, Outcome
 from queue_server.json_bytes import encode
 from queue_server.zap import ZapHandler, make_curve_server
 
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Operations that change nothing: no idempotency row is written for them.
-READ_OPS = frozenset({Op.HELLO, Op.STATE, Op.TICKET_STATUS, Op.STATS, Op.WINDOW_QUEUE})
+READ_OPS = READ_ONLY_OPS | {Op.HELLO}
 # Reads whose result says which event it is as of (`epoch`, `seq`), so a client can tell
 # whether it is older or newer than its mirror.
 SEQ_STAMPED_OPS = frozenset({Op.WINDOW_QUEUE})

@@ -220,7 +220,7 @@ def _sqlite_update(table: Table, key: str, cols: tuple[str, ...]
     return many, one, _converter(table, (key, *cols))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # one per (table, columns, rows per statement) seen
 def _statement(template: str, width: int, n: int) -> str:
     row = "(" + ", ".join("?" * width) + ")"
     return template.replace("{rows}", ", ".join([row] * n))

@@ -49,10 +49,6 @@ class HallStore:
         with self.engine.connect() as conn:
             yield conn
 
-    def write(self, batch: Batch, pk: dict[str, str]) -> None:
-        """Commit the batch in one transaction; on any failure nothing of it stays."""
-        self.write_all([batch], pk)
-
     def write_all(self, batches: Sequence[Batch], pk: dict[str, str]) -> None:
         """Commit the batches, in order, in one transaction (one wait for the disk);
         on any failure nothing of any of them stays."""

@@ -366,18 +366,21 @@ def test_a_closed_hall_without_calls_says_issuing_has_ended(display: str) -> Non
         close_root(root)
 
 
-def test_before_opening_the_board_says_when_issuing_starts(display: str) -> None:
+def test_before_opening_the_board_says_when_issuing_starts(display: str,
+                                                           artifacts_dir: Path) -> None:
     """07:00, the hall opens at 08:30: not "stopped for today" (the old banner)."""
     state = sample_state()
     state["recent_calls"] = []
     state["hall"]["open"] = False  # the snapshot, taken at 07:00
-    root, _source, app = build(display, (1280, 720), state)
+    root, _source, app = build(display, (1920, 1080), state)
     try:
         early = datetime.fromisoformat("2026-11-27T07:00:00+08:00")
         app.view.show(board_view(state, now=early))
         root.update()
         texts = canvas_texts(app.view.canvas)
         assert "08:30 开始取号" in texts and "今日已停止取号" not in texts
+        _assert_inside(app.view, 1920, 1080)
+        screenshot(root, display, artifacts_dir / "board-before-opening-1920x1080.png")
         later = datetime.fromisoformat("2026-11-27T08:31:00+08:00")  # no event since
         app.view.show(board_view(state, now=later))
         root.update()
