@@ -279,7 +279,8 @@ class ProcessedRequest(Base):
     the keys of the last PROCESSED_KEEP in memory and checks them there (a retry older
     than that is a new request). A primary key on (device, request id) put every row in
     a random leaf of a B-tree, ~20 more pages written and synced per group commit
-    (bench/load.py, 50 clients: 4-15 % more ops/s and a p99 1-2 ms lower without it).
+    (bench/load.py, 50 clients, alternating runs: 2-11 % more ops/s and a p99 1.0-2.6 ms
+    lower without it; bench/results/2026-11-26/ab-before-0003-*.json, ab-head-*.json).
     """
 
     __tablename__ = "processed_request"
