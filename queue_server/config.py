@@ -182,6 +182,10 @@ class AnnounceSection(_Section):
     voice_en: str = ""
     english: bool = False
     max_age_seconds: int = 60
+    # The voice (display_board/settings.py AnnounceSettings; docs/voice.md)
+    pack: str = ""
+    engine: Literal["", "command"] = ""
+    engine_command: str = ""
 
 
 class BoardSection(_Section):

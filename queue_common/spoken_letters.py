@@ -1,0 +1,38 @@
+"""How Mandarin speakers read the Latin letters of ticket numbers, and which are misheard.
+
+A hall reads "A012" as 诶 零一二: the letter by its everyday Mandarin name. Some names
+are easily taken for another letter or for a digit in a noisy hall (艾 for I sounds like
+the first syllable of F, H, L, M, S and X; 吉 for G is 几; 阿尔 for R and 艾勒 for L are
+two syllables a listener misparses). bench/voice.py measures it: each letter's calls
+transcribed by an offline recogniser, the letters mostly got wrong listed below. The
+config check warns when a matter's prefix is one of them (docs/voice.md has the table
+and the figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Letter -> (the Mandarin name as characters, its pinyin), as halls say them.
+READINGS: dict[str, tuple[str, str]] = {
+    "A": ("诶", "ēi"), "B": ("比", "bǐ"), "C": ("西", "xī"), "D": ("迪", "dí"),
+    "E": ("伊", "yī"), "F": ("艾弗", "ài fú"), "G": ("吉", "jí"), "H": ("艾尺", "ài chǐ"),
+    "I": ("艾", "ài"), "J": ("杰", "jié"), "K": ("开", "kāi"), "L": ("艾勒", "ài lè"),
+    "M": ("艾姆", "ài mǔ"), "N": ("恩", "ēn"), "O": ("欧", "ōu"), "P": ("批", "pī"),
+    "Q": ("丘", "qiū"), "R": ("阿尔", "ā ěr"), "S": ("艾丝", "ài sī"), "T": ("提", "tí"),
+    "U": ("优", "yōu"), "V": ("维", "wéi"), "W": ("达不溜", "dá bù liū"),
+    "X": ("艾克斯", "ài kè sī"), "Y": ("歪", "wāi"), "Z": ("贼德", "zéi dé"),
+}
+
+# Mostly misheard in bench/voice.py's letter measurement (docs/voice.md, "Letters").
+MISHEARD = frozenset("GILMRYZ")
+
+
+def misheard_prefixes(prefixes: Iterable[str]) -> list[str]:
+    """The prefixes (in the order given, each once) that listeners often mishear."""
+    out: list[str] = []
+    for p in prefixes:
+        letter = p.strip().upper()
+        if letter in MISHEARD and letter not in out:
+            out.append(letter)
+    return out
