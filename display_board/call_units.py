@@ -31,7 +31,7 @@ from display_board.speech_text import (
 
 Kind = Literal["text", "letter", "digit", "window", "pause"]
 Lang = Literal["zh", "en"]
-UNIT_SETS = ("phrase", "word", "syllable")
+UNIT_SETS = ("phrase", "compact", "word", "syllable")
 _ZH_DIGITS = "零一二三四五六七八九"
 _PAUSE_MARKS = "，。、；：！？,.;:!?"
 
@@ -179,9 +179,14 @@ def _boundaries(tokens: Sequence[Token], units: str) -> list[int]:
     if units == "syllable":  # every token alone (a window number is one per syllable)
         return list(range(len(tokens)))
     starts = [0]
+    first_digit = next((i for i, t in enumerate(tokens) if t.kind == "digit"), -1)
     for i in range(1, len(tokens)):
         a, b = tokens[i - 1], tokens[i]
-        if units == "phrase":
+        if units == "compact":
+            # [请 + letter + first digit] [the other digits] [号到 + window + 号窗口办理]
+            cut = (i - 1 == first_digit and b.kind == "digit") or (
+                a.kind == "digit" and b.kind != "digit")
+        elif units == "phrase":
             # [请 + letter] [the whole ticket number] [号到 + window + 号窗口办理]
             cut = (a.kind == "digit") != (b.kind == "digit")
         else:  # word: each digit alone, the letter alone, template words kept whole
@@ -208,12 +213,15 @@ def plan_clips(units: str, letters: Iterable[str], windows: Iterable[int], *,
     letters = [c for c in (ch.upper() for ch in letters) if "A" <= c <= "Z"]
     windows = list(windows)
     first = letters[0] if letters else "A"
-    calls = [(f"{first}{n:0{digits}d}", windows[0] if windows else 1)
-             for n in range(10 ** digits)] if units == "phrase" else []
-    calls = [(f"{letter}{'0' * (digits - 1)}1", windows[0] if windows else 1)
-             for letter in letters] + calls
+    w1 = windows[0] if windows else 1
+    calls = [(f"{letter}{'0' * (digits - 1)}1", w1) for letter in letters]
+    if units in ("phrase", "compact"):  # every number (compact: every tail) once
+        calls += [(f"{first}{n:0{digits}d}", w1) for n in range(10 ** digits)]
+    if units == "compact":  # each letter with each first digit
+        calls += [(f"{letter}{d}{'0' * (digits - 1)}", w1) for letter in letters
+                  for d in range(10)]
     calls += [(f"{first}{'0' * (digits - 1)}1", w) for w in windows]
-    if units != "phrase":  # every digit once
+    if units in ("word", "syllable"):  # every digit once
         calls += [(f"{first}{str(d) * digits}", windows[0] if windows else 1)
                   for d in range(10)]
     for number, window in calls:

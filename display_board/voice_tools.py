@@ -21,8 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from display_board import audio
-from display_board.call_units import Lang, call_tokens, cover, plan_clips
+from display_board import (
+    audio,
+    messages,  # noqa: F401  (registers the catalogue)
+)
+from display_board.call_units import (
+    UNIT_SETS,
+    Lang,
+    call_tokens,
+    cover,
+    plan_clips,
+    split_units,
+)
 from display_board.microphone import Microphone, MicrophoneError
 from display_board.voice_pack import (
     CLIP_LEVEL,
@@ -150,9 +160,13 @@ def check_pack(pack_dir: Path, *, letters: Iterable[str] = (), windows: Iterable
             for window in windows or [1]:
                 for n in range(10 ** digits) if manifest.units == "phrase" else (1,):
                     number = f"{letter}{n:0{digits}d}"
-                    got = cover(call_tokens(number, window, template, lang), says, lang)
-                    for text in got.missing:
-                        lacking.setdefault(text, f"{number} → {window}")
+                    tokens = call_tokens(number, window, template, lang)
+                    if cover(tokens, says, lang).complete:
+                        continue
+                    units = manifest.units if manifest.units in UNIT_SETS else "syllable"
+                    for text in split_units(tokens, units, lang):
+                        if not says(text):  # the clip of the pack's own size to record
+                            lacking.setdefault(text, f"{number} → {window}")
                     if window != (windows or [1])[0]:
                         break  # every number was tried at the first window
         findings += [Finding(text, "not_covered", f"{lang}: {call}")

@@ -27,6 +27,13 @@ def test_phrase_units_are_please_letter_the_number_and_the_window_phrase() -> No
     assert keys("Y007", 12, "phrase") == ["请Y", "零零七", "号到十二号窗口办理"]
 
 
+def test_compact_units_keep_the_first_digit_with_the_letter() -> None:
+    assert keys("A012", 3, "compact") == ["请A零", "一二", "号到三号窗口办理"]
+    clips = plan_clips("compact", "ABCDEY", range(1, 31))
+    assert len(clips) == 6 * 10 + 100 + 30  # a sitting of under an hour
+    assert "请Y九" in clips and "零零" in clips
+
+
 def test_word_and_syllable_units_cut_finer() -> None:
     assert keys("A012", 12, "word") == ["请", "A", "零", "一", "二", "号到", "十二",
                                        "号窗口办理"]
@@ -77,7 +84,7 @@ def test_a_broken_template_is_cut_as_the_default_one() -> None:
 
 
 @given(st.sampled_from("ABCDEFGHJKNPQSTWXY"), st.integers(0, 999), st.integers(1, 99),
-       st.sampled_from(["phrase", "word", "syllable"]))
+       st.sampled_from(["phrase", "compact", "word", "syllable"]))
 def test_a_pack_planned_for_a_call_says_all_of_it(letter: str, n: int, window: int,
                                                   units: str) -> None:
     """Whatever the unit size, the planned clips cover the call and say it in order."""
