@@ -70,6 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "voice.rec.say": ("[{i}/{n}] 请说：{text}", "[{i}/{n}] Say: {text}"),
     "voice.rec.ready": ("回车开始录音（说完停顿即自动结束），s 跳过，q 退出：",
                         "Enter to record (stops when you pause), s to skip, q to quit: "),
+    "voice.rec.ready_run": ("回车开始录音，依次读出以上各段，每段之间稍停（约半秒），读完停顿即结束；"
+                            "s 跳过，q 退出：",
+                            "Enter to record: say each of these in turn with a short pause "
+                            "(half a second) between them, then stop; s to skip, q to quit: "),
+    "voice.rec.not_split": ("没能分出 {n} 段：请每段之间停顿稍长一些，不要漏读",
+                            "Could not cut the take into {n} clips: pause a little longer "
+                            "between them and leave none out"),
+    "voice.rec.again": ("回车重录，q 退出：", "Enter to record again, q to quit: "),
     "voice.rec.keep": ("回车保存，r 重录，p 再听一遍，s 跳过，q 退出：",
                        "Enter to keep, r to record again, p to play again, s to skip, "
                        "q to quit: "),

@@ -75,6 +75,9 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         ap.add_argument("--rate", type=int, default=DEFAULT_RATE, help="sample rate, Hz")
         ap.add_argument("--again", action="store_true",
                         help="record every clip again, not only the missing ones")
+        ap.add_argument("--run", type=int, default=1, metavar="N",
+                        help="N clips per take, said in turn with a short pause and cut "
+                             "apart (10 makes a phrase pack a sitting of about an hour)")
     return ap
 
 
@@ -137,7 +140,7 @@ def record(args: argparse.Namespace, local: dict[str, Any]) -> int:
             return "q"
 
     recorded, left = record_pack(pack, manifest, mic, SystemPlayer(), Console(ask=ask),
-                                 again=args.again)
+                                 again=args.again, run=max(1, min(args.run, 20)))
     print(tr("voice.rec.done", recorded=recorded, left=left, path=pack))
     return 0
 

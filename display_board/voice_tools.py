@@ -36,11 +36,14 @@ from display_board.call_units import (
 from display_board.microphone import Microphone, MicrophoneError
 from display_board.voice_pack import (
     CLIP_LEVEL,
+    FRAME_SECONDS,
+    SILENCE_DBFS,
     Manifest,
     PackError,
     Signal,
     clip_file_name,
     dbfs,
+    frame_levels,
     normalise,
     peak,
     read_manifest,
@@ -54,7 +57,9 @@ from queue_common.i18n import tr
 
 VOICE_START_DBFS = -38.0  # a block this loud means the speaker has started
 END_SILENCE_SECONDS = 0.8  # the take ends after this much quiet once speech began
-MAX_TAKE_SECONDS = 12.0
+MAX_TAKE_SECONDS = 12.0  # per clip
+RUN_END_SILENCE_SECONDS = 1.5  # a run of clips ends after a longer quiet
+RUN_PAUSE_SECONDS = 0.12  # the shortest pause a run is cut at
 WAIT_FOR_VOICE_SECONDS = 8.0
 TOO_QUIET_DBFS = -36.0  # voiced loudness of the raw take: speak closer to the microphone
 CLIPPED_RUN = 3  # this many samples in a row at full scale: the take is distorted
@@ -72,8 +77,10 @@ def meter_line(level_dbfs: float) -> str:
     return f"\r  [{bar}] {level_dbfs:6.1f} dBFS"
 
 
-def record_take(mic: Microphone, meter: Callable[[float], None]) -> Signal:
-    """One take: from now until END_SILENCE_SECONDS after the voice (or the limits)."""
+def record_take(mic: Microphone, meter: Callable[[float], None], *,
+                end_silence: float = END_SILENCE_SECONDS,
+                limit: float = MAX_TAKE_SECONDS) -> Signal:
+    """One take: from now until end_silence seconds after the voice (or the limits)."""
     blocks: list[Signal] = []
     started = False
     quiet = 0.0
@@ -88,7 +95,7 @@ def record_take(mic: Microphone, meter: Callable[[float], None]) -> Signal:
             started, quiet = True, 0.0
         elif started:
             quiet += block.size / mic.rate
-        if (started and quiet >= END_SILENCE_SECONDS) or seconds >= MAX_TAKE_SECONDS or (
+        if (started and quiet >= end_silence) or seconds >= limit or (
                 not started and seconds >= WAIT_FOR_VOICE_SECONDS):
             break
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
@@ -206,38 +213,80 @@ def new_manifest(*, name: str, units: str, letters: str, windows: Iterable[int],
                     clips_en={t: clip_file_name(i, t, "en") for i, t in enumerate(en, 1)})
 
 
+def split_run(signal: Signal, rate: int, n: int) -> list[Signal] | None:
+    """A take of n clips said one after another, cut at its n-1 longest pauses; None
+    when it has fewer than n-1 pauses of RUN_PAUSE_SECONDS (said too fast, or a clip
+    was left out)."""
+    if n == 1:
+        return [trim_silence(signal, rate)]
+    levels = frame_levels(signal, rate)
+    voiced = np.nonzero(levels > SILENCE_DBFS)[0]
+    if voiced.size == 0:
+        return None
+    frame = int(rate * FRAME_SECONDS)
+    quiet_runs: list[tuple[int, int]] = []  # (frames, first frame) inside the voice
+    run_start = -1
+    for i in range(int(voiced[0]), int(voiced[-1]) + 1):
+        if levels[i] <= SILENCE_DBFS:
+            run_start = i if run_start < 0 else run_start
+        elif run_start >= 0:
+            quiet_runs.append((i - run_start, run_start))
+            run_start = -1
+    longest = sorted(quiet_runs, reverse=True)[:n - 1]
+    if len(longest) < n - 1 or longest[-1][0] * FRAME_SECONDS < RUN_PAUSE_SECONDS:
+        return None
+    cuts = sorted((first + length // 2) * frame for length, first in longest)
+    edges = [0, *cuts, signal.size]
+    return [trim_silence(signal[a:b], rate) for a, b in zip(edges, edges[1:], strict=False)]
+
+
 def record_pack(pack_dir: Path, manifest: Manifest, mic: Microphone, player: audio.Player,
-                console: Console, *, again: bool = False) -> tuple[int, int]:
-    """Walk through every clip not recorded yet (all with again); (recorded, left)."""
+                console: Console, *, again: bool = False, run: int = 1) -> tuple[int, int]:
+    """Walk through every clip not recorded yet (all with again), `run` clips per take
+    (said one after another with a short pause, then cut apart); (recorded, left)."""
     write_manifest(pack_dir, manifest)
     todo = [(t, f) for _lang, t, f in manifest.entries()
             if again or not (pack_dir / f).is_file()]
-    recorded = 0
+    batches = [todo[i:i + max(1, run)] for i in range(0, len(todo), max(1, run))]
+    recorded = done = 0
     tmp = Path(tempfile.mkdtemp(prefix="record-voice-"))
     try:
-        for i, (text, file) in enumerate(todo, 1):
-            console.show(tr("voice.rec.say", i=i, n=len(todo), text=text))
-            answer = console.ask(tr("voice.rec.ready")).strip().lower()
+        for batch in batches:
+            texts = " / ".join(t for t, _f in batch)
+            console.show(tr("voice.rec.say", i=done + 1 if len(batch) == 1 else
+                            f"{done + 1}-{done + len(batch)}", n=len(todo), text=texts))
+            done += len(batch)
+            answer = console.ask(tr("voice.rec.ready") if len(batch) == 1
+                                 else tr("voice.rec.ready_run")).strip().lower()
             if answer == "q":
                 break
             if answer == "s":
                 continue
             while True:
                 try:
-                    raw = record_take(mic, lambda lv: console.meter(meter_line(lv)))
+                    raw = record_take(mic, lambda lv: console.meter(meter_line(lv)),
+                                      end_silence=END_SILENCE_SECONDS if len(batch) == 1
+                                      else RUN_END_SILENCE_SECONDS,
+                                      limit=MAX_TAKE_SECONDS * len(batch))
                 except MicrophoneError as exc:
                     console.show("")
                     console.show(tr("voice.rec.mic_failed", error=exc))
                     return recorded, len(todo) - recorded
                 console.show("")
-                problems = take_problems(raw, mic.rate)
-                take = normalise(trim_silence(raw, mic.rate), mic.rate,
-                                 manifest.loudness_dbfs)
-                for problem, detail in problems:
-                    console.show("  " + tr(f"voice.problem.{problem}", text=text,
-                                           detail=detail))
+                pieces = split_run(raw, mic.rate, len(batch))
+                if pieces is None:
+                    console.show("  " + tr("voice.rec.not_split", n=len(batch)))
+                    if console.ask(tr("voice.rec.again")).strip().lower() == "q":
+                        return recorded, len(todo) - recorded
+                    continue
+                for (text, _f), piece in zip(batch, pieces, strict=True):
+                    for problem, detail in take_problems(piece, mic.rate):
+                        console.show("  " + tr(f"voice.problem.{problem}", text=text,
+                                               detail=detail))
+                takes = [normalise(piece, mic.rate, manifest.loudness_dbfs)
+                         for piece in pieces]
                 preview = tmp / "take.wav"
-                write_signal(preview, take, mic.rate)
+                write_signal(preview, np.concatenate(takes), mic.rate)
                 player.play(preview)
                 answer = console.ask(tr("voice.rec.keep")).strip().lower()
                 while answer == "p":  # hear it again
@@ -249,8 +298,9 @@ def record_pack(pack_dir: Path, manifest: Manifest, mic: Microphone, player: aud
                     return recorded, len(todo) - recorded
                 if answer == "s":
                     break
-                write_signal(pack_dir / file, take, mic.rate)
-                recorded += 1
+                for (_text, file), take in zip(batch, takes, strict=True):
+                    write_signal(pack_dir / file, take, mic.rate)
+                recorded += len(batch)
                 break
     finally:
         for f in tmp.glob("*"):

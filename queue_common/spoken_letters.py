@@ -11,7 +11,11 @@ and the figures).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+
+log = logging.getLogger("queue_server.config")
+_warned: set[tuple[str, str]] = set()
 
 # Letter -> (the Mandarin name as characters, its pinyin), as halls say them.
 READINGS: dict[str, tuple[str, str]] = {
@@ -36,3 +40,16 @@ def misheard_prefixes(prefixes: Iterable[str]) -> list[str]:
         if letter in MISHEARD and letter not in out:
             out.append(letter)
     return out
+
+
+def warn_misheard_prefixes(file: str, prefixes: Iterable[str]) -> list[str]:
+    """Log (once per file and letters) which ticket prefixes listeners often mishear."""
+    letters = misheard_prefixes(p for p in prefixes if p)
+    key = (file, "".join(letters))
+    if letters and key not in _warned:
+        _warned.add(key)
+        names = "、".join(f"{c}（{READINGS[c][0]}）" for c in letters)
+        log.warning("%s: 号码前缀 %s 在叫号语音中容易听错，建议改用 A-F、H、J、K、N-Q、S-X / "
+                    "ticket prefix %s is often misheard when called aloud; prefer A-F, "
+                    "H, J, K, N-Q, S-X (docs/voice.md)", file, names, ", ".join(letters))
+    return letters

@@ -198,3 +198,35 @@ def test_new_pack_scripts_and_microphone_choices() -> None:
     with pytest.raises(MicrophoneError):
         open_microphone(f"files:{Path(__import__('tempfile').mkdtemp())}", RATE)
     assert meter_line(-60).count("█") == 0 and meter_line(0).count("·") == 0
+
+
+def run_of(*words: float, pause: float = 0.4) -> np.ndarray:
+    """Clips said one after another: voiced stretches of these lengths, short pauses."""
+    quiet = np.zeros(int(pause * RATE), dtype=np.float32)
+    parts: list[np.ndarray] = [np.zeros(int(0.3 * RATE), dtype=np.float32)]
+    for seconds in words:
+        parts += [voice_like(seconds, lead=0.0, tail=0.0), quiet]
+    parts.append(np.zeros(int(1.6 * RATE), dtype=np.float32))
+    return np.concatenate(parts)
+
+
+def test_ten_numbers_said_in_one_take_are_cut_into_ten_clips(tmp_path: Path) -> None:
+    """A phrase pack's 1,000 numbers in runs of ten: a sitting, not a week."""
+    m = new_manifest(name="", units="phrase", letters="A", windows=[1], digits=3,
+                     template="请{number}号到{counter}号窗口办理", template_en="",
+                     english=False, rate=RATE, licence="")
+    digits = [(t, f) for t, f in m.clips.items() if len(t) == 3 and "窗" not in t]
+    numbers = Manifest(units="phrase", sample_rate=RATE, clips=dict(sorted(digits)[:10]))
+    lengths = [0.5, 0.6, 0.7, 0.5, 0.55, 0.65, 0.6, 0.5, 0.7, 0.6]
+    mic = WavFilesMicrophone(takes(tmp_path / "mic", run_of(*lengths[:9]),  # one left out
+                                   run_of(*lengths)), RATE)
+    script = Script("", "", "", "")  # record; (too few) record again; keep
+    recorded, left = record_pack(tmp_path / "pack", numbers, mic, Speakers(),
+                                 script.console(), run=10)
+    assert (recorded, left) == (10, 0)
+    assert any("没能分出 10 段" in line for line in script.shown)
+    assert any(" / ".join(numbers.clips) in line for line in script.shown)
+    got = [read_signal(tmp_path / "pack" / f, RATE).size / RATE
+           for f in numbers.clips.values()]
+    for seconds, want in zip(got, lengths, strict=True):
+        assert want <= seconds <= want + 0.1  # each clip is its own number, trimmed
