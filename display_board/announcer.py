@@ -110,6 +110,7 @@ class Announcer:
         self._settings_changed = threading.Event()
         self._thread: threading.Thread | None = None
         self._health = Health("ok", "")
+        self.speaker: Speaker | None = None
 
     @property
     def settings(self) -> AnnounceSettings:
@@ -216,6 +217,7 @@ class Announcer:
             speaker = self._speaker_factory(self._settings)
         except Exception:  # no speech engine: the board still works, silently
             log.exception("speech engine unavailable; calls will not be spoken")
+        self.speaker = speaker  # read by the bench trace (join time of a voice pack)
         self._check_health(speaker)
         tmp = Path(tempfile.mkdtemp(prefix="board-announce-"))
         n = 0

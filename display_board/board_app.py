@@ -251,8 +251,10 @@ class BoardApp:
 
     def _spoken(self, item: Announcement, ready: float, finished: float) -> None:
         """From the announcer's worker: when the announcement's audio was ready."""
+        speaker = self.announcer.speaker if self.announcer is not None else None
+        join_ms = float(getattr(speaker, "last_join_ms", 0.0) or 0.0)
         self._write_trace(f"audio {ready:.6f} {item.number} {item.counter} "
-                          f"{item.queued_at:.6f} {finished:.6f}")
+                          f"{item.queued_at:.6f} {finished:.6f} {join_ms:.3f}")
 
     def _write_trace(self, line: str) -> None:
         assert self._trace is not None

@@ -18,13 +18,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from display_board import audio
 from display_board.call_units import Lang, call_tokens, cover
 from display_board.settings import AnnounceSettings
 from display_board.voice import assemble
-from display_board.voice_pack import PackError, VoicePack, join, to_clip
+
+if TYPE_CHECKING:
+    from display_board.voice_pack import VoicePack
 
 log = logging.getLogger(__name__)
 REMEMBER_MISSING = 8  # texts named in the health message
@@ -104,11 +106,27 @@ class HallSpeaker:
         path = resolve_pack(settings.pack, self._data)
         if path is None:
             return
+        # numpy only where a pack is used: a board speaking with the engine stays ~9 MB
+        # smaller (bench/board.py RSS).
+        from display_board.voice_pack import PackError, VoicePack
+
         try:
             self.pack = VoicePack(path)
+            self._warm_up()
         except PackError as exc:
-            self.pack_error = str(exc)
+            self.pack, self.pack_error = None, str(exc)
             log.warning("voice pack not used: %s", exc)
+
+    def _warm_up(self) -> None:
+        """Join one call's clips now, so the first real call does not wait for the disk
+        and numpy's first use (~15 ms on a busy PC, bench/board.py)."""
+        from display_board.voice_pack import join, to_clip
+
+        pack = self.pack
+        assert pack is not None
+        for lang in pack.manifest.languages():
+            texts = [t for t in list(pack.manifest.table(lang))[:3] if pack.has(lang, t)]
+            to_clip(join([(pack.signal(lang, t), 0.02) for t in texts], pack.rate), pack.rate)
 
     def configure(self, settings: AnnounceSettings) -> None:
         old, self._settings = self._settings, settings
@@ -145,6 +163,8 @@ class HallSpeaker:
         pack = self.pack
         if pack is None or lang not in pack.manifest.languages():
             return None
+        from display_board.voice_pack import PackError, join, to_clip
+
         started = time.perf_counter()
         template = self._settings.template if lang == "zh" else self._settings.template_en
         found = cover(call_tokens(number, counter, template, lang), pack.says(lang), lang)

@@ -46,7 +46,7 @@ FADE_SECONDS = 0.006  # raised-cosine fade at every clip edge: no click at a joi
 FRAME_SECONDS = 0.02  # level analysis frames
 SILENCE_DBFS = -45.0  # a frame quieter than this is not voice
 CLIP_LEVEL = 0.99  # |sample| at or above this is clipped (full scale is 1.0)
-CACHE_CLIPS = 64
+CACHE_CLIPS = 32  # ~10 calls' clips, ~3 MB
 
 
 class PackError(Exception):
