@@ -132,16 +132,19 @@ class HallSpeaker:
         old, self._settings = self._settings, settings
         if settings.pack != old.pack:
             self._load_pack(settings)
+        changed = (settings.engine, settings.engine_command) != (old.engine,
+                                                                  old.engine_command)
+        if self._engine is not None and not changed:
+            self._engine.configure(settings)
+            return
         if self._engine is not None:
-            if settings.engine != old.engine or settings.engine_command != old.engine_command:
-                self._engine.close()
-                self._engine = None
-                try:
-                    self._engine = self._engine_factory(settings)
-                except Exception as exc:
-                    self._engine_error = str(exc)[:200]
-            else:
-                self._engine.configure(settings)
+            self._engine.close()
+            self._engine = None
+        try:
+            self._engine = self._engine_factory(settings)
+        except Exception as exc:  # the pack (if any) still speaks
+            self._engine_error = str(exc)[:200]
+            log.warning("speech engine unavailable: %s", exc)
 
     def voice_for(self, lang: str) -> Any:
         if self.pack is not None and lang in self.pack.manifest.languages():

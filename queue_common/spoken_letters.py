@@ -1,12 +1,11 @@
 """How Mandarin speakers read the Latin letters of ticket numbers, and which are misheard.
 
 A hall reads "A012" as 诶 零一二: the letter by its everyday Mandarin name. Some names
-are easily taken for another letter or for a digit in a noisy hall (艾 for I sounds like
-the first syllable of F, H, L, M, S and X; 吉 for G is 几; 阿尔 for R and 艾勒 for L are
-two syllables a listener misparses). bench/voice.py measures it: each letter's calls
-transcribed by an offline recogniser, the letters mostly got wrong listed below. The
-config check warns when a matter's prefix is one of them (docs/voice.md has the table
-and the figures).
+are easily taken for a digit or for nothing at all in a noisy hall: E's 伊 is 一 (E245
+is heard as 1245), W's 达不溜 ends in 六, R's 阿尔 and L's 艾勒 are two syllables that
+are not a word. bench/voice.py measures it: each letter's calls transcribed by an
+offline recogniser, the letters mostly got wrong listed below. The config check warns
+when a matter's prefix is one of them (docs/voice.md has the table and the figures).
 """
 
 from __future__ import annotations
@@ -29,7 +28,9 @@ READINGS: dict[str, tuple[str, str]] = {
 }
 
 # Mostly misheard in bench/voice.py's letter measurement (docs/voice.md, "Letters").
-MISHEARD = frozenset("GILMRYZ")
+MISHEARD = frozenset("EJLRW")
+# Heard right in at least 3 of 4 calls there: the letters to choose.
+WELL_HEARD = "ADFGHKMNOPQSTUVZ"
 
 
 def misheard_prefixes(prefixes: Iterable[str]) -> list[str]:
@@ -49,7 +50,7 @@ def warn_misheard_prefixes(file: str, prefixes: Iterable[str]) -> list[str]:
     if letters and key not in _warned:
         _warned.add(key)
         names = "、".join(f"{c}（{READINGS[c][0]}）" for c in letters)
-        log.warning("%s: 号码前缀 %s 在叫号语音中容易听错，建议改用 A-F、H、J、K、N-Q、S-X / "
-                    "ticket prefix %s is often misheard when called aloud; prefer A-F, "
-                    "H, J, K, N-Q, S-X (docs/voice.md)", file, names, ", ".join(letters))
+        log.warning("%s: 号码前缀 %s 在叫号语音中容易听错，建议改用 %s / ticket prefix %s "
+                    "is often misheard when called aloud; prefer %s (docs/voice.md)", file,
+                    names, "、".join(WELL_HEARD), ", ".join(letters), ", ".join(WELL_HEARD))
     return letters

@@ -188,6 +188,11 @@ class AnnounceSection(_Section):
     pack: str = ""
     engine: Literal["", "command"] = ""
     engine_command: str = ""
+    rate: int = 0  # 0, -1: the board's tuned defaults
+    pitch: int = -1
+    word_gap: int = -1
+    group_pause: float = -1.0
+    pause_seconds: float = 0.6
 
 
 class BoardSection(_Section):
