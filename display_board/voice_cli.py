@@ -149,5 +149,5 @@ def main(argv: Sequence[str]) -> int:
     command, rest = argv[0], list(argv[1:])
     args = build_parser(command).parse_args(rest)
     i18n.set_language(args.lang)
-    local = read_local_config(paths.data_dir(args.data)) if args.data else {}
+    local = read_local_config(paths.data_dir(args.data))
     return check(args, local) if command == "check-voice" else record(args, local)

@@ -150,13 +150,15 @@ def test_check_voice_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureF
     write_manifest(pack, m)
     for file in m.clips.values():
         write_signal(pack / file, voice_like(), RATE)
-    assert main(["check-voice", str(pack), "--letters", "A", "--windows", "1"]) == 1
+    assert main(["check-voice", str(pack), "--letters", "A", "--windows", "1",
+                 "--data", str(tmp_path)]) == 1
     out = capsys.readouterr().out  # A001-A999 need 999 more number clips
     assert "零零二" in out and "问题" in out and "problems" in out
     (pack / m.clips["请A"]).unlink()
-    assert main(["check-voice", str(pack), "--letters", "A", "--windows", "1"]) == 1
+    assert main(["check-voice", str(pack), "--letters", "A", "--windows", "1",
+                 "--data", str(tmp_path)]) == 1
     assert "缺少：请A" in capsys.readouterr().out
-    assert main(["check-voice", str(tmp_path / "nowhere")]) == 2
+    assert main(["check-voice", str(tmp_path / "nowhere"), "--data", str(tmp_path)]) == 2
     assert "manifest" in capsys.readouterr().err
 
 
@@ -177,7 +179,8 @@ def test_record_voice_on_the_command_line_with_wav_files_as_the_microphone(
     mic = takes(tmp_path / "mic", voice_like(), voice_like())
     pack = tmp_path / "pack"
     code = main(["record-voice", str(pack), "--mic", f"files:{mic}", "--units", "word",
-                 "--letters", "A", "--windows", "1", "--rate", str(RATE)])
+                 "--letters", "A", "--windows", "1", "--rate", str(RATE),
+                 "--data", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     manifest = read_manifest(pack)
