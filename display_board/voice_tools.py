@@ -161,7 +161,9 @@ def check_pack(pack_dir: Path, *, letters: Iterable[str] = (), windows: Iterable
         lg for lg in ("zh", "en") if lg in manifest.languages())
     for lang in wanted:
         template = manifest.template if lang == "zh" else manifest.template_en
-        says = (lambda lg: lambda text: (lg, text) in present)(lang)
+        def says(text: str, lg: str = lang) -> bool:
+            return (lg, text) in present
+
         lacking: dict[str, str] = {}  # missing text -> the first call that needs it
         for letter in letters:
             for window in windows or [1]:
