@@ -34,9 +34,14 @@ from tests.tk.board_display import (
 
 pytestmark = [pytest.mark.tk, pytest.mark.slow]
 
-BROKEN_APLAY = [sys.executable, "-c", "import sys; sys.stderr.write("
-                "'aplay: main:831: audio open error: No such file or directory\\n'); "
-                "sys.exit(1)"]
+
+
+def aplay(repaired: Path) -> list[str]:
+    """A player failing the way aplay does without a sound card, until `repaired` exists."""
+    return [sys.executable, "-c", "import pathlib, sys\n"
+            f"if not pathlib.Path({str(repaired)!r}).exists():\n"
+            "    sys.stderr.write('aplay: main:831: audio open error: No such file or "
+            "directory\\n'); sys.exit(1)"]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +62,7 @@ def test_a_board_whose_audio_fails_is_flagged_on_the_board_and_the_dashboard(
         board_conn = live.connect("board-1")
         board_conn.attach_tk(root)
         board = BoardApp(root, board_conn, local={"board": {"flash_seconds": 1}},
-                         player=SystemPlayer(BROKEN_APLAY))
+                         player=SystemPlayer(aplay(tmp_path / "repaired")))
         board.start()
         office = tk.Toplevel(root)
         office.geometry("1280x800+0+760")
@@ -106,6 +111,13 @@ def test_a_board_whose_audio_fails_is_flagged_on_the_board_and_the_dashboard(
             ImageGrab.grab(bbox=(x, y, x + office.winfo_width(), y + office.winfo_height()),
                            xdisplay=display).save(office_png)
             print(f"call -> supervisor alert: {noticed:.1f} s")
+
+            # The loudspeaker is fixed; the next call (a recall) is heard: all clear.
+            (tmp_path / "repaired").touch()
+            assert clerk.call("recall").ok
+            assert pump_until(lambda: not any("board-1" in a for a in alerts()), 15.0), \
+                alerts()
+            assert "● 语音故障" not in canvas_texts(view.canvas)
         finally:
             board.stop()
             close_root(root)
