@@ -28,9 +28,9 @@ READINGS: dict[str, tuple[str, str]] = {
 }
 
 # Mostly misheard in bench/voice.py's letter measurement (docs/voice.md, "Letters").
-MISHEARD = frozenset("EJLRW")
+MISHEARD = frozenset("ELRW")
 # Heard right in at least 3 of 4 calls there: the letters to choose.
-WELL_HEARD = "ADFGHKMNOPQSTUVZ"
+WELL_HEARD = "ABDFGHKMNOPQSTUVZ"
 
 
 def misheard_prefixes(prefixes: Iterable[str]) -> list[str]:
