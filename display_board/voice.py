@@ -218,6 +218,7 @@ def _set_word_gap(tens_of_ms: int) -> None:
 ESPEAK_WORDGAP = 7  # espeak_PARAMETER espeakWORDGAP in speak_lib.h
 
 
+
 class Synth:
     """Renders sentences to WAV clips with the shared SpeechEngine."""
 
@@ -229,6 +230,7 @@ class Synth:
         self._settings = settings
         self._picked: dict[str, VoiceInfo | None] = {}
         self._variant = ""
+        self._renders = 0
         self.configure(settings)
 
     def configure(self, settings: AnnounceSettings) -> None:
@@ -263,14 +265,20 @@ class Synth:
         voice = self._picked.get(lang)
         tuning = self.tuning
         rate = tuning.rate or self._default_rate
-        target = self._tmp / f"speech-{lang}.wav"
         voice_id = voice.id if voice is not None else None
         if voice_id and self._espeak and lang == "zh" and tuning.variant:
             voice_id = f"{voice_id}+{tuning.variant}"
         espeak, pitch = self._espeak, (tuning.pitch if lang == "zh" else -1)
         gap = tuning.word_gap if lang == "zh" else -1
+        if espeak:
+            # Speed and pitch as espeak-ng embedded commands in the text itself: set as
+            # properties they were seen to reach the sentence after the next one now
+            # and then (a call read at the previous settings); in the text they always
+            # apply to it.
+            text = (f"\x01{int(rate)}S\x01{pitch if pitch >= 0 else self._default_pitch}P"
+                    + text)
 
-        def job(engine: Any) -> None:
+        def job(engine: Any, target: Path) -> None:
             if voice_id is not None:
                 engine.setProperty("voice", voice_id)
             engine.setProperty("rate", rate)
@@ -288,9 +296,16 @@ class Synth:
                 _wait_for_audio(self._engine.finished, target)
 
         for _attempt in range(RENDER_ATTEMPTS):
-            target.unlink(missing_ok=True)
-            self._engine.run(job)
+            # A new file for every attempt: under load the driver has been seen to
+            # synthesise the previous text again (its old settings) into the previous
+            # file; a shared name made that the new sentence (a call read at the
+            # previous call's rate, or worse, the previous call).
+            self._renders += 1
+            target = self._tmp / f"speech-{lang}-{self._renders}.wav"
+            self._engine.run(lambda engine, target=target: job(engine, target))
             clip = _read_clip(target)
+            for old in self._tmp.glob(f"speech-{lang}-*.wav"):
+                old.unlink(missing_ok=True)
             if clip is not None and clip.seconds >= min_seconds:
                 return clip
             # Seen with pyttsx3's espeak driver (cause not found): now and then a
