@@ -188,7 +188,7 @@ class AnnounceSection(_Section):
     pack: str = ""
     engine: Literal["", "command"] = ""
     engine_command: str = ""
-    rate: int = 0  # 0, -1: the board's tuned defaults
+    rate: int = 0  # 0 and -1: the speech engine's own (docs/voice.md)
     pitch: int = -1
     word_gap: int = -1
     group_pause: float = -1.0

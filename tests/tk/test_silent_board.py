@@ -112,9 +112,10 @@ def test_a_board_whose_audio_fails_is_flagged_on_the_board_and_the_dashboard(
                            xdisplay=display).save(office_png)
             print(f"call -> supervisor alert: {noticed:.1f} s")
 
-            # The loudspeaker is fixed; the next call (a recall) is heard: all clear.
+            # The loudspeaker is fixed; the next call (window 2's) is heard: all clear.
             (tmp_path / "repaired").touch()
-            assert clerk.call("recall").ok
+            assert kiosk.call("issue", {"services": ["RS01"]}).ok
+            assert live.connect("counter-2", user="clerk2", counter=2).call("call_next").ok
             assert pump_until(lambda: not any("board-1" in a for a in alerts()), 15.0), \
                 alerts()
             assert "● 语音故障" not in canvas_texts(view.canvas)
