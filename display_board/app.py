@@ -3,6 +3,8 @@
     display-board [--server HOST[:REQ:EV]] [--data DIR] [--device board-1] [--counter N]
                   [--fullscreen] [--geometry WxH+X+Y] [--lang zh|en] [--mute] [--preview]
     display-board --say-to FILE.wav --number A012 --counter 3
+    display-board record-voice PACK_DIR [--mic auto|sounddevice|arecord|sox|files:DIR]
+    display-board check-voice PACK_DIR [--letters ABC] [--windows 30]
 
 The command line only: the screen itself is board_app.BoardApp.
 """
@@ -96,18 +98,34 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def say_to(args: argparse.Namespace, settings: AnnounceSettings) -> int:
+def say_to(args: argparse.Namespace, settings: AnnounceSettings, data: Path | None) -> int:
+    """One announcement to a WAV, with the pack and engine this PC would use."""
     if not args.number or args.counter is None:
         print(both("app.say_to_args"), file=sys.stderr)
         return 2
-    from display_board.voice import say_to as render
+    from display_board import audio
+    from display_board.speaker import HallSpeaker
 
-    clip = render(Path(args.say_to), args.number, args.counter, settings)
+    speaker = HallSpeaker(settings, data=data)
+    try:
+        clip = speaker.announcement(args.number, args.counter)
+    finally:
+        speaker.close()
+    if speaker.shortfall:
+        print(speaker.shortfall, file=sys.stderr)
+    path = Path(args.say_to)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    audio.write_wav(clip, path)
     print(both("app.say_to_done", path=args.say_to, seconds=clip.seconds))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("record-voice", "check-voice"):
+        from display_board.voice_cli import main as voice_main
+
+        return voice_main(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     i18n.set_language(args.lang)
@@ -117,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = paths.data_dir(args.data)
     local = read_local_config(data)
     if args.say_to:
-        return say_to(args, announce_settings(None, local))
+        return say_to(args, announce_settings(None, local), data)
 
     source: Any
     if args.preview:
@@ -151,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-fullscreen", not root.attributes("-fullscreen")))
     trace = open(args.trace_paint, "a", encoding="utf-8") if args.trace_paint else None  # noqa: SIM115
     app = BoardApp(root, source, local=local, counter=args.counter, mute=args.mute,
-                   trace=trace)
+                   trace=trace, data=data)
     app.start()
     for name in ("SIGINT", "SIGTERM", "SIGBREAK"):  # how `queue-server demo` stops apps
         if hasattr(signal, name):

@@ -141,11 +141,12 @@ class SystemPlayer:
     board plays its rendered WAV itself and logs once when no player exists.
     """
 
-    def __init__(self) -> None:
-        self._command: list[str] | None = None
+    def __init__(self, command: list[str] | None = None) -> None:
+        """command: a player to run with the WAV's path appended (default: found)."""
+        self._command: list[str] | None = command
         self._warned = False
         self.last_error = ""  # the last playback failure, for the board's health report
-        if sys.platform != "win32":
+        if command is None and sys.platform != "win32":
             for cmd in (["aplay", "-q"], ["paplay"], ["afplay"]):
                 if shutil.which(cmd[0]):
                     self._command = cmd
@@ -156,7 +157,7 @@ class SystemPlayer:
         return sys.platform == "win32" or self._command is not None
 
     def play(self, path: Path) -> None:
-        if sys.platform == "win32":
+        if sys.platform == "win32" and self._command is None:
             import winsound
 
             winsound.PlaySound(str(path), winsound.SND_FILENAME)

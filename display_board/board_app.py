@@ -13,6 +13,7 @@ import time
 import tkinter as tk
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
@@ -31,7 +32,9 @@ from queue_common.protocol import Ev, Op
 # 1.4-1.5 % with 20 and 1.2-1.3 % with 25 ms, against a 2 % budget (bench/board.py).
 PUMP_MS = 20
 HEALTH_FIRST_MS = 3_000  # the first report, once the voice has started
-HEALTH_CHECK_MS = 10_000
+# A silent board must reach the supervisor within 10 s of its first failed call; the
+# check compares two strings and sends only on a change, so it can run often.
+HEALTH_CHECK_MS = 2_000
 HOURS_CHECK_MS = 15_000  # the banner turns at 08:30 within this
 CLOCK_SLACK = timedelta(seconds=2)  # closer than this: trust this PC's own clock
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
@@ -57,7 +60,7 @@ class BoardApp:
     def __init__(self, root: tk.Misc, source: Source, *, local: Mapping[str, Any] | None = None,
                  counter: int | None = None, mute: bool = False,
                  player: Player | None = None, speaker_factory: Any = None,
-                 trace: IO[str] | None = None) -> None:
+                 trace: IO[str] | None = None, data: Path | None = None) -> None:
         self.root = root
         self.source = source
         self.local = dict(local or {})
@@ -84,9 +87,9 @@ class BoardApp:
         self.announcer: Announcer | None = None
         if counter is None:
             if speaker_factory is None:
-                from display_board.voice import Synth
+                from display_board.speaker import HallSpeaker
 
-                speaker_factory = Synth
+                speaker_factory = HallSpeaker.factory(data)
             self.announcer = Announcer(announce_settings(None, self.local),
                                        speaker_factory=speaker_factory,
                                        player=player or SystemPlayer(), mute=mute)
@@ -138,9 +141,10 @@ class BoardApp:
         have it), never blocking: request() returns at once.
         """
         self._health_job = self.root.after(HEALTH_CHECK_MS, self._report_health)
+        health = self.announcer.health if self.announcer is not None else Health("ok", "")
+        self.view.set_voice_fault(health.state == "error")  # shown offline too
         if not self.source.online:
             return
-        health = self.announcer.health if self.announcer is not None else Health("ok", "")
         report = (health.state, health.message)
         if report == self._reported:
             return
@@ -247,8 +251,10 @@ class BoardApp:
 
     def _spoken(self, item: Announcement, ready: float, finished: float) -> None:
         """From the announcer's worker: when the announcement's audio was ready."""
+        speaker = self.announcer.speaker if self.announcer is not None else None
+        join_ms = float(getattr(speaker, "last_join_ms", 0.0) or 0.0)
         self._write_trace(f"audio {ready:.6f} {item.number} {item.counter} "
-                          f"{item.queued_at:.6f} {finished:.6f}")
+                          f"{item.queued_at:.6f} {finished:.6f} {join_ms:.3f}")
 
     def _write_trace(self, line: str) -> None:
         assert self._trace is not None

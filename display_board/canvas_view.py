@@ -54,6 +54,7 @@ class CanvasView(Generic[V]):
         self._size = (0, 0)
         self._view: V | None = None
         self._online: bool | None = None  # None: still connecting
+        self._voice_fault = False  # the board's voice failed: calls are not heard
         self._flash_key: tuple[int, int, str] | None = None
         self._flash_until = 0.0
         self._flash_on = False
@@ -76,6 +77,12 @@ class CanvasView(Generic[V]):
     @property
     def scale(self) -> Scale:
         return self._scale
+
+    def set_voice_fault(self, fault: bool) -> None:
+        """Show or hide the small "voice failed" indicator (beside the offline one)."""
+        if fault != self._voice_fault:
+            self._voice_fault = fault
+            self._draw_net()
 
     def set_online(self, online: bool) -> None:
         """Show or hide the discreet offline indicator."""
@@ -119,10 +126,12 @@ class CanvasView(Generic[V]):
             self.on_painted(self._view)
 
     def _net_text(self) -> str:
-        """The offline indicator's text, "" while online."""
-        if self._online:
-            return ""
-        return tr("board.connecting") if self._online is None else tr("board.offline")
+        """The indicator's text: offline and/or voice failed; "" while all is well."""
+        parts = [] if self._online else [
+            tr("board.connecting") if self._online is None else tr("board.offline")]
+        if self._voice_fault:
+            parts.append(tr("board.voice_fault"))
+        return "  ".join(parts)
 
     # ----------------------------------------------------------------- flash
     def _new_call(self, key: tuple[int, int, str] | None) -> bool:

@@ -22,6 +22,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.waiting_group": ("{name}", "{name}"),
     "board.offline": ("● 连接中断，正在重新连接…", "● Offline, reconnecting…"),
     "board.connecting": ("● 正在连接服务器…", "● Connecting to the server…"),
+    "board.voice_fault": ("● 语音故障", "● Voice failed"),
     "board.hall_closed": ("今日已停止取号", "Ticket issuing has ended for today"),
     "board.not_yet": ("{opening} 开始取号", "Ticket issuing starts at {opening}"),
     "board.date": ("{y}年{m}月{d}日", "{y}-{m:02d}-{d:02d}"),
@@ -65,6 +66,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.say_to_args": ("--say-to 需要 --number 和 --counter",
                         "--say-to needs --number and --counter"),
     "app.say_to_done": ("已写入 {path}（{seconds:.1f} 秒）", "Wrote {path} ({seconds:.1f} s)"),
+    # record-voice / check-voice (terminal)
+    "voice.rec.say": ("[{i}/{n}] 请说：{text}", "[{i}/{n}] Say: {text}"),
+    "voice.rec.ready": ("回车开始录音（说完停顿即自动结束），s 跳过，q 退出：",
+                        "Enter to record (stops when you pause), s to skip, q to quit: "),
+    "voice.rec.ready_run": ("回车开始录音，依次读出以上各段，每段之间稍停（约半秒），读完停顿即结束；"
+                            "s 跳过，q 退出：",
+                            "Enter to record: say each of these in turn with a short pause "
+                            "(half a second) between them, then stop; s to skip, q to quit: "),
+    "voice.rec.not_split": ("没能分出 {n} 段：请每段之间停顿稍长一些，不要漏读",
+                            "Could not cut the take into {n} clips: pause a little longer "
+                            "between them and leave none out"),
+    "voice.rec.again": ("回车重录，q 退出：", "Enter to record again, q to quit: "),
+    "voice.rec.keep": ("回车保存，r 重录，p 再听一遍，s 跳过，q 退出：",
+                       "Enter to keep, r to record again, p to play again, s to skip, "
+                       "q to quit: "),
+    "voice.rec.mic_failed": ("麦克风不可用：{error}", "The microphone failed: {error}"),
+    "voice.rec.done": ("本次录制 {recorded} 段，还差 {left} 段。语音包：{path}",
+                       "Recorded {recorded} clips this time, {left} still to do. Pack: {path}"),
+    "voice.problem.missing": ("缺少：{text}（{detail}）", "missing: {text} ({detail})"),
+    "voice.problem.unreadable": ("无法读取：{text}（{detail}）", "unreadable: {text} ({detail})"),
+    "voice.problem.silent": ("无声：{text}（{detail}）", "silent: {text} ({detail})"),
+    "voice.problem.too_quiet": ("太轻（请靠近麦克风）：{text}（{detail}）",
+                                "too quiet (speak closer to the microphone): {text} ({detail})"),
+    "voice.problem.clipped": ("削波失真（请离麦克风远一点或调低增益）：{text}（{detail}）",
+                              "clipped (move back or turn the gain down): {text} ({detail})"),
+    "voice.problem.not_covered": ("语音包缺少“{text}”，例如 {detail} 将由语音合成播报",
+                                  "the pack lacks \"{text}\": e.g. {detail} will be said "
+                                  "by the speech engine"),
+    "voice.check.ok": ("语音包 {path}：{count} 段，全部可用", "Pack {path}: {count} clips, all usable"),
+    "voice.check.bad": ("语音包 {path}：{count} 段，发现 {problems} 个问题",
+                        "Pack {path}: {count} clips, {problems} problems found"),
+    "voice.bad_pack": ("语音包不可用：{error}", "The voice pack cannot be used: {error}"),
     "app.bad_geometry": ("--geometry 格式应为 宽x高+X+Y", "--geometry must look like WxH+X+Y"),
 }
 

@@ -32,9 +32,15 @@ class AnnounceSettings:
     english: bool = False
     voice_zh: str = ""  # a voice id or name; empty = chosen by language
     voice_en: str = ""
-    rate: int = 0  # words per minute; 0 = the engine's default
+    rate: int = 0  # words per minute; 0 = the tuned default (voice.py)
+    pitch: int = -1  # espeak-ng 0-100; -1 = the tuned default
+    word_gap: int = -1  # espeak-ng pause between words, 10 ms units; -1 = tuned default
+    group_pause: float = -1.0  # seconds between 请+letter | digits | window; -1 = tuned
     max_age_seconds: int = 60  # calls older than this are not spoken after a reconnect
     pause_seconds: float = 0.6  # silence between repeats
+    pack: str = ""  # a voice pack folder (absolute or in the data dir); "" = engine only
+    engine: str = ""  # "" = pyttsx3 (SAPI5 / espeak-ng); "command" = engine_command
+    engine_command: str = ""  # a local engine: {text} and {wav} are filled in (voice.md)
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,23 @@ def announcement_en(number: str, counter: int, template: str = DEFAULT_TEMPLATE_
     """The English sentence for one call."""
     return _fill(template or DEFAULT_TEMPLATE_EN, DEFAULT_TEMPLATE_EN,
                  ticket_en(number), counter_en(counter)).strip()
+
+
+def announcement_zh_groups(number: str, counter: int,
+                           template: str = DEFAULT_TEMPLATE_ZH) -> list[str]:
+    """The Chinese sentence in three groups said with a pause between: everything up
+    to the letter ("请 A"), the digits ("零一二"), the rest ("号到 三 号窗口办理").
+
+    A listener needs the letter and the number apart; the speech engine's own pauses
+    between words are too short to hear in a hall (bench/voice.py).
+    """
+    letters, digits = _split_ticket(number)
+    mark = "\x00"
+    whole = _fill(template or DEFAULT_TEMPLATE_ZH, DEFAULT_TEMPLATE_ZH, mark,
+                  f" {counter_zh(counter)} ")
+    if whole.count(mark) != 1 or not digits:
+        return [announcement_zh(number, counter, template)]
+    before, after = whole.split(mark)
+    head = " ".join(x for x in (before.strip(), " ".join(letters)) if x)
+    groups = [head, "".join(_ZH_DIGITS[int(d)] for d in digits), after.strip()]
+    return [g for g in groups if g]

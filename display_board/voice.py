@@ -30,7 +30,11 @@ from typing import Any, TypeVar
 
 from display_board import audio
 from display_board.settings import AnnounceSettings
-from display_board.speech_text import announcement_en, announcement_zh
+from display_board.speech_text import (
+    announcement_en,
+    announcement_zh,
+    announcement_zh_groups,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +42,22 @@ SYNTH_TIMEOUT = 15.0  # seconds for one sentence; espeak needs ~20 ms, SAPI5 ~10
 QUIET_SECONDS = 0.5  # see _wait_for_audio
 RENDER_ATTEMPTS = 4
 MIN_SENTENCE_SECONDS = 0.3  # a call sentence lasts ~2.8 s (A012 to window 3, espeak)
+MIN_CLIP_SECONDS = 0.05  # one syllable ("A" of a voice pack cut from the engine)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How espeak-ng speaks a call, chosen with bench/voice.py (docs/voice.md)."""
+
+    rate: int  # words per minute
+    pitch: int  # 0-100
+    word_gap: int  # 10 ms units between words
+    group_pause: float  # seconds between 请+letter | digits | the rest
+    variant: str  # an espeak-ng voice variant ("" = the plain voice)
+
+
+ESPEAK_TUNING = Tuning(rate=0, pitch=-1, word_gap=-1, group_pause=0.0, variant="")
+OTHER_TUNING = Tuning(rate=0, pitch=-1, word_gap=-1, group_pause=0.0, variant="")
 
 # Best first. An entry matches a voice id exactly, the last part of an id, a word in
 # the voice's name, or one of its languages.
@@ -179,22 +199,47 @@ class SpeechEngine:
                 future.set_exception(exc)
 
 
+def _engine_facts(engine: Any) -> tuple[list[VoiceInfo], int, bool, int]:
+    """Voices, default rate, whether it is espeak-ng, and its default pitch."""
+    voices, rate = _voices_and_rate(engine)
+    driver = getattr(getattr(getattr(engine, "proxy", None), "_module", None), "__name__", "")
+    espeak = str(driver).endswith(".espeak")
+    pitch = int(engine.getProperty("pitch") or 50) if espeak else -1
+    return voices, rate, espeak, pitch
+
+
+def _set_word_gap(tens_of_ms: int) -> None:
+    """espeak-ng's pause between words (espeakWORDGAP, not exposed by pyttsx3)."""
+    from pyttsx3.drivers import _espeak
+
+    _espeak.SetParameter(ESPEAK_WORDGAP, max(0, tens_of_ms), 0)
+
+
+ESPEAK_WORDGAP = 7  # espeak_PARAMETER espeakWORDGAP in speak_lib.h
+
+
+
 class Synth:
     """Renders sentences to WAV clips with the shared SpeechEngine."""
 
     def __init__(self, settings: AnnounceSettings) -> None:
         self._engine = SpeechEngine.get()
-        self._voices, self._default_rate = self._engine.run(_voices_and_rate)
+        (self._voices, self._default_rate, self._espeak,
+         self._default_pitch) = self._engine.run(_engine_facts)
         self._tmp = Path(tempfile.mkdtemp(prefix="board-voice-"))
         self._settings = settings
         self._picked: dict[str, VoiceInfo | None] = {}
+        self._variant = ""
+        self._renders = 0
         self.configure(settings)
 
     def configure(self, settings: AnnounceSettings) -> None:
         """Apply new settings (voice overrides, rate) from a fresh snapshot."""
         self._settings = settings
+        zh_voice, _, variant = settings.voice_zh.partition("+")  # espeak: voice+variant
+        self._variant = variant.strip()
         self._picked = {
-            "zh": choose_voice(self._voices, ZH_PREFERENCES, settings.voice_zh),
+            "zh": choose_voice(self._voices, ZH_PREFERENCES, zh_voice),
             "en": choose_voice(self._voices, EN_PREFERENCES, settings.voice_en),
         }
         if self._picked["zh"] is None:
@@ -203,16 +248,43 @@ class Synth:
     def voice_for(self, lang: str) -> VoiceInfo | None:
         return self._picked.get(lang)
 
-    def render(self, text: str, lang: str) -> audio.Clip:
+    @property
+    def tuning(self) -> Tuning:
+        """The settings' values, the tuned defaults where a setting says "default"."""
+        base = ESPEAK_TUNING if self._espeak else OTHER_TUNING
+        s = self._settings
+        return Tuning(rate=s.rate or base.rate,
+                      pitch=s.pitch if s.pitch >= 0 else base.pitch,
+                      word_gap=s.word_gap if s.word_gap >= 0 else base.word_gap,
+                      group_pause=s.group_pause if s.group_pause >= 0 else base.group_pause,
+                      variant=self._variant or base.variant)
+
+    def render(self, text: str, lang: str, *, min_seconds: float = MIN_SENTENCE_SECONDS
+               ) -> audio.Clip:
         """One sentence to a clip: one save_to_file per runAndWait, never say()."""
         voice = self._picked.get(lang)
-        rate = self._settings.rate or self._default_rate
-        target = self._tmp / f"speech-{lang}.wav"
+        tuning = self.tuning
+        rate = tuning.rate or self._default_rate
+        voice_id = voice.id if voice is not None else None
+        if voice_id and self._espeak and lang == "zh" and tuning.variant:
+            voice_id = f"{voice_id}+{tuning.variant}"
+        espeak, pitch = self._espeak, (tuning.pitch if lang == "zh" else -1)
+        gap = tuning.word_gap if lang == "zh" else -1
+        if espeak:
+            # Speed and pitch as espeak-ng embedded commands in the text itself: set as
+            # properties they were seen to reach the sentence after the next one now
+            # and then (a call read at the previous settings); in the text they always
+            # apply to it.
+            text = (f"\x01{int(rate)}S\x01{pitch if pitch >= 0 else self._default_pitch}P"
+                    + text)
 
-        def job(engine: Any) -> None:
-            if voice is not None:
-                engine.setProperty("voice", voice.id)
+        def job(engine: Any, target: Path) -> None:
+            if voice_id is not None:
+                engine.setProperty("voice", voice_id)
             engine.setProperty("rate", rate)
+            if espeak:  # the shared engine keeps what the last sentence set
+                engine.setProperty("pitch", pitch if pitch >= 0 else self._default_pitch)
+                _set_word_gap(max(0, gap))
             with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..." noise
                 self._engine.finished.clear()
                 engine.save_to_file(text, str(target))
@@ -224,10 +296,17 @@ class Synth:
                 _wait_for_audio(self._engine.finished, target)
 
         for _attempt in range(RENDER_ATTEMPTS):
-            target.unlink(missing_ok=True)
-            self._engine.run(job)
+            # A new file for every attempt: under load the driver has been seen to
+            # synthesise the previous text again (its old settings) into the previous
+            # file; a shared name made that the new sentence (a call read at the
+            # previous call's rate, or worse, the previous call).
+            self._renders += 1
+            target = self._tmp / f"speech-{lang}-{self._renders}.wav"
+            self._engine.run(lambda engine, target=target: job(engine, target))
             clip = _read_clip(target)
-            if clip is not None and clip.seconds >= MIN_SENTENCE_SECONDS:
+            for old in self._tmp.glob(f"speech-{lang}-*.wav"):
+                old.unlink(missing_ok=True)
+            if clip is not None and clip.seconds >= min_seconds:
                 return clip
             # Seen with pyttsx3's espeak driver (cause not found): now and then a
             # complete WAV holding no samples. A silent call is worse than a late one.
@@ -236,28 +315,54 @@ class Synth:
                         _attempt + 1, RENDER_ATTEMPTS)
         raise RuntimeError(f"speech engine wrote no audio for {text!r}")
 
+    def clip(self, text: str, lang: str) -> audio.Clip:
+        """A short piece (a voice pack clip cut from this engine): one syllable is enough."""
+        return self.render(text, lang, min_seconds=MIN_CLIP_SECONDS)
+
+    def sentence(self, number: str, counter: int, lang: str) -> audio.Clip:
+        """The call's sentence; in Chinese with the tuned pauses between its groups."""
+        s = self._settings
+        if lang != "zh":
+            return self.render(announcement_en(number, counter, s.template_en), lang)
+        pause = self.tuning.group_pause
+        groups = announcement_zh_groups(number, counter, s.template) if pause > 0 else []
+        if len(groups) < 2:
+            return self.render(announcement_zh(number, counter, s.template), "zh")
+        parts: list[audio.Clip] = []
+        for i, text in enumerate(groups):
+            clip = self.render(text, "zh", min_seconds=MIN_CLIP_SECONDS)
+            if i:
+                parts.append(audio.silence(clip.rate, pause))
+            parts.append(clip)
+        return audio.join(parts)
+
     def announcement(self, number: str, counter: int) -> audio.Clip:
         """Chime, the Chinese sentence `repeat` times, then English if configured."""
-        s = self._settings
-        zh = self.render(announcement_zh(number, counter, s.template), "zh")
-        parts: list[audio.Clip] = []
-        if s.chime:
-            parts += [audio.chime(zh.rate), audio.silence(zh.rate, 0.25)]
-        for i in range(s.repeat):
-            if i:
-                parts.append(audio.silence(zh.rate, s.pause_seconds))
-            parts.append(zh)
-        if s.english:
-            en = self.render(announcement_en(number, counter, s.template_en), "en")
-            parts += [audio.silence(zh.rate, s.pause_seconds), en]
-        parts.append(audio.silence(zh.rate, 0.3))  # let the last syllable ring out
-        return audio.join(parts)
+        zh = self.sentence(number, counter, "zh")
+        en = self.sentence(number, counter, "en") if self._settings.english else None
+        return assemble(zh, en, self._settings)
 
     def close(self) -> None:
         for f in self._tmp.glob("*"):
             f.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self._tmp.rmdir()
+
+
+def assemble(zh: audio.Clip, en: audio.Clip | None, s: AnnounceSettings) -> audio.Clip:
+    """One announcement as the hall hears it: chime, the Chinese sentence `repeat` times
+    with a pause between, the English one if any, and a short ring-out."""
+    parts: list[audio.Clip] = []
+    if s.chime:
+        parts += [audio.chime(zh.rate), audio.silence(zh.rate, 0.25)]
+    for i in range(s.repeat):
+        if i:
+            parts.append(audio.silence(zh.rate, s.pause_seconds))
+        parts.append(zh)
+    if en is not None:
+        parts += [audio.silence(zh.rate, s.pause_seconds), en]
+    parts.append(audio.silence(zh.rate, 0.3))  # let the last syllable ring out
+    return audio.join(parts)
 
 
 def say_to(path: Path, number: str, counter: int, settings: AnnounceSettings) -> audio.Clip:

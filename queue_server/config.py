@@ -21,6 +21,8 @@ from typing import Any, Literal
 import msgspec
 import msgspec.inspect
 
+from queue_common.spoken_letters import warn_misheard_prefixes
+
 DEFAULT_CONFIG_NAME = "default_config.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -182,6 +184,15 @@ class AnnounceSection(_Section):
     voice_en: str = ""
     english: bool = False
     max_age_seconds: int = 60
+    # The voice (display_board/settings.py AnnounceSettings; docs/voice.md)
+    pack: str = ""
+    engine: Literal["", "command"] = ""
+    engine_command: str = ""
+    rate: int = 0  # 0 and -1: the speech engine's own (docs/voice.md)
+    pitch: int = -1
+    word_gap: int = -1
+    group_pause: float = -1.0
+    pause_seconds: float = 0.6
 
 
 class BoardSection(_Section):
@@ -361,6 +372,8 @@ def parse_config(text: str, file: str = "config.toml", *,
     except msgspec.ValidationError as exc:
         raise _from_validation(file, exc) from None
     _check(cfg, file, require_hall)
+    warn_misheard_prefixes(file, [s.prefix for s in cfg.services] + [
+        cfg.numbering.priority_prefix, cfg.numbering.appointment_prefix])
     return cfg
 
 

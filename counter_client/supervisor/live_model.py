@@ -54,7 +54,7 @@ class WaitingRow:
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # wait | queue | no_window | pause | device
+    kind: str  # wait | queue | no_window | pause | device | device_warning
     subject: str  # matter code, window number or device name
     params: dict[str, Any]
 
@@ -171,10 +171,14 @@ def live_view(state: dict[str, Any], now: dt.datetime,
             view.alerts.append(Alert("no_window", code, {
                 "matter": s.get("name", code), "waiting": len(mine)}))
 
+    # A device's error (its job is not done: a printer prints no ticket, a board is
+    # silent) and its warning (done, but not as configured) both need someone to look.
     for name, dev in sorted((devices or {}).items()):
-        if str(dev.get("state")) == "error":
-            view.alerts.append(Alert("device", name, {
-                "device": name, "message": str(dev.get("message") or "")}))
+        level = str(dev.get("state"))
+        if level in ("error", "warning"):
+            view.alerts.append(Alert("device" if level == "error" else "device_warning",
+                                     name, {"device": name,
+                                            "message": str(dev.get("message") or "")}))
     return view
 
 

@@ -60,6 +60,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.alert.pause": ("{window} 已暂停 {minutes} 分钟（{reason}，超过 {limit} 分钟）",
                        "{window} paused for {minutes} min ({reason}, over {limit} min)"),
     "sv.alert.device": ("设备 {device} 故障：{message}", "device {device} error: {message}"),
+    "sv.alert.device_warning": ("设备 {device} 提醒：{message}",
+                                "device {device} warning: {message}"),
     # actions
     "sv.act.open": ("开窗", "Open window"),
     "sv.act.close": ("关窗", "Close window"),

@@ -337,3 +337,28 @@ def test_an_empty_rendering_is_rendered_again_not_announced_silent(
         synth.close()
     assert len(runs) >= 2  # espeak itself now and then leaves one empty too
     assert clip.seconds > 1.0
+
+
+def test_each_tuning_knob_reaches_the_speech_engine() -> None:
+    """rate, word gap and the pause between the number's groups change what is heard
+    (a knob that silently did nothing would make every bench/voice.py sweep a lie)."""
+    seconds: dict[str, float] = {}
+
+    def render() -> None:
+        synth = Synth(AnnounceSettings())
+        try:
+            for name, kw in {"plain": {"rate": 200}, "slow": {"rate": 120},
+                             "gaps": {"rate": 200, "word_gap": 15},
+                             "groups": {"rate": 200, "group_pause": 0.5}}.items():
+                synth.configure(AnnounceSettings(**kw))  # type: ignore[arg-type]
+                seconds[name] = synth.sentence("A012", 3, "zh").seconds
+        finally:
+            synth.close()
+
+    worker = threading.Thread(target=render)
+    worker.start()
+    worker.join(60)
+    plain = seconds["plain"]
+    assert seconds["slow"] > plain * 1.4
+    assert seconds["gaps"] > plain + 0.5
+    assert seconds["groups"] > plain + 0.8  # two pauses of 0.5 s, less the engine's own

@@ -101,3 +101,15 @@ def test_a_matter_whose_only_window_is_on_a_short_pause_raises_no_alert_yet() ->
     state = hall([ticket(1, "C001", ["MZ01"], 2)],
                  [counter(1, "paused", ["MZ01"], pause_reason="lunch", since=at(5))])
     assert live_view(state, NOW).alerts == []
+
+
+def test_a_silent_board_is_an_alert_and_a_board_speaking_from_the_engine_a_warning() -> None:
+    """The board reports error when calls are not heard, warning when heard otherwise."""
+    devices = {"board-1": {"name": "board-1", "state": "error",
+                           "message": "音频播放失败，叫号无声 / audio playback failed"},
+               "board-2": {"name": "board-2", "state": "warning",
+                           "message": "语音包缺少片段 / the voice pack lacks clips"},
+               "board-3": {"name": "board-3", "state": "ok", "message": "静音 / muted"}}
+    view = live_view(hall([], []), NOW, devices)
+    assert [(a.kind, a.subject) for a in view.alerts] == [
+        ("device", "board-1"), ("device_warning", "board-2")]
