@@ -1,8 +1,8 @@
 """Statistics tab: a day or range, headline figures, charts, tables, Excel / CSV export.
 
-The figures are the server's (`stats` op -> queue_server.stats.compute): this tab only
-draws them, and exports the very result it shows with queue_server.report, so the file
-a supervisor sends upstairs carries the numbers on screen and of `queue-server stats`.
+The figures are the server's (the `stats` op): this tab only draws them, and exports
+the very result it shows with queue_common.report, as `queue-server stats` does, so the
+file a supervisor sends upstairs carries the numbers on screen.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
-from counter_client.ports import ClientConnection
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.live_tab import _tree, sync_rows
-from queue_common import tk_look
+from queue_common import report, tk_look
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
 
 DIMS = ("matter", "counter", "clerk", "hour")
 HEADLINE = ("issued", "served", "no_show_rate", "wait_mean", "wait_median", "wait_p90",
@@ -281,16 +281,12 @@ class StatsTab(ttk.Frame):
 
     # -- export -----------------------------------------------------------------------
     def export_xlsx(self, path: Path) -> Path:
-        from queue_server import report
-
         assert self.result is not None
         report.write_xlsx(self.result, path, DIMS)
         self.note.configure(text=tr("sv.st.exported", path=path))
         return path
 
     def export_csv(self, path: Path) -> Path:
-        from queue_server import report
-
         assert self.result is not None
         path.write_text(report.render(self.result, "csv", DIMS), encoding="utf-8-sig")
         self.note.configure(text=tr("sv.st.exported", path=path))
