@@ -26,14 +26,14 @@ from counter_client import look
 from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.caller_window import CallerWindow
 from counter_client.login_view import LoginView
-from counter_client.ports import ClientConnection
 from counter_client.prefs import Prefs, load_prefs, save_prefs
 from counter_client.rating_pad import RatingPad
 from queue_common import i18n, paths
 from queue_common.i18n import tr
+from queue_common.ports import StaffConnection
+from queue_common.protocol import SUPERVISOR_ROLES
 
 APP_CLASS = "CounterClient"  # X11 class: xdotool finds the window by it (not by a CJK title)
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 GEOMETRY = re.compile(r"(?:(\d{2,5})x(\d{2,5}))?([+-]\d{1,5}[+-]\d{1,5})?")
 COMPACT_HEIGHT = 300
 
@@ -68,7 +68,7 @@ def supervisor_available() -> bool:
         return False
 
 
-def open_supervisor(root: tk.Misc, connection: ClientConnection) -> Any:
+def open_supervisor(root: tk.Misc, connection: StaffConnection) -> Any:
     """counter_client.supervisor.open_dashboard(root, connection) if it is installed."""
     module = importlib.import_module("counter_client.supervisor")
     return module.open_dashboard(root, connection)
@@ -77,7 +77,7 @@ def open_supervisor(root: tk.Misc, connection: ClientConnection) -> Any:
 class CounterApp:
     """Login -> caller (or dashboard) -> logout, for one counter PC."""
 
-    def __init__(self, root: tk.Tk, connection: ClientConnection, *, data: Path,
+    def __init__(self, root: tk.Tk, connection: StaffConnection, *, data: Path,
                  device: str, counter: int | None = None, supervisor: bool = False,
                  user: str | None = None, geometry: str | None = None,
                  auto_password: str | None = None,

@@ -24,10 +24,11 @@ from counter_client.dialogs import ChoiceDialog, ConfirmDialog, Dialog, Transfer
 from counter_client.look import Fonts
 from counter_client.my_day import MyDay
 from counter_client.panels import TicketList, TicketPanel, WaitingCounts
-from counter_client.ports import ClientConnection
 from counter_client.window_queue import WindowQueue
 from queue_common.i18n import tr
-from queue_common.protocol import Err, Op
+from queue_common.ports import StaffConnection
+from queue_common.protocol import PAUSE_REASONS, Err, Op
+from queue_common.tk.listening import listen_while_alive
 
 SIZE_KEY = "F12"
 COMPACT_BUTTONS = (cs.CALL_NEXT, cs.RECALL, cs.START, cs.COMPLETE, cs.NO_SHOW)
@@ -38,7 +39,7 @@ TOGGLE_HALVES = {cs.PARK_TOGGLE: (cs.PARK, cs.UNPARK), cs.PAUSE_TOGGLE: (cs.PAUS
 class CallerWindow:
     """One window's caller inside `root` for a logged-in clerk."""
 
-    def __init__(self, root: tk.Tk, connection: ClientConnection, *, counter: int,
+    def __init__(self, root: tk.Tk, connection: StaffConnection, *, counter: int,
                  staff: dict[str, Any], fonts: Fonts, expanded: bool = True,
                  on_logout: Callable[[], None] | None = None,
                  on_size_change: Callable[[bool], None] | None = None,
@@ -78,7 +79,7 @@ class CallerWindow:
                                wraplength=880, justify="left")
         self._build_expanded(extra_buttons or [])
         self.status = ttk.Label(self.frame, text="", style="Info.TLabel", anchor="w")
-        connection.add_listener(self._on_event)
+        listen_while_alive(self.frame, connection, self._on_event)
         self._apply_settings()
         self._apply_size()
         self.queue.refresh()
@@ -548,7 +549,7 @@ class CallerWindow:
 
     def open_pause(self) -> None:
         self._close_dialog()
-        choices = [(r, tr(f"cc.reason.{r}")) for r in cs.PAUSE_REASONS]
+        choices = [(r, tr(f"cc.reason.{r}")) for r in PAUSE_REASONS]
         self.dialog = ChoiceDialog(self.root, self.fonts, tr("cc.pause.title"),
                                    tr("cc.pause.ask"), choices,
                                    lambda reason: self._send_quiet(cs.PAUSE, *ops.pause(reason)))
@@ -609,11 +610,6 @@ class CallerWindow:
                                    choices, chosen, vertical=True)
 
     def _do_logout(self) -> None:
-        logout = getattr(self.connection, "logout", None)
-        if not callable(logout):
-            self._logged_out()
-            return
-
         def replied(reply: ReplyLike) -> None:
             # A ticket reached the window meanwhile: stay, the clerk decides again.
             if not reply.ok and reply.error_code == Err.CONFLICT:
@@ -621,7 +617,7 @@ class CallerWindow:
                 return
             self._logged_out()
 
-        logout(callback=replied)
+        self.connection.logout(callback=replied)
 
     def _logged_out(self) -> None:
         if self._closed:

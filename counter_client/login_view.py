@@ -7,7 +7,6 @@ is reported in words while the connection keeps trying.
 
 from __future__ import annotations
 
-import contextlib
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
@@ -15,14 +14,14 @@ from typing import Any
 
 from counter_client import look
 from counter_client.look import Fonts
-from counter_client.ports import ClientConnection
 from counter_client.prefs import Prefs
 from queue_common.i18n import tr
-from queue_common.protocol import Op
+from queue_common.ports import StaffConnection
+from queue_common.tk.listening import listen_while_alive
 
 
 class LoginView:
-    def __init__(self, root: tk.Misc, connection: ClientConnection, fonts: Fonts,
+    def __init__(self, root: tk.Misc, connection: StaffConnection, fonts: Fonts,
                  prefs: Prefs, on_success: Callable[[dict[str, Any], int | None], None],
                  on_quit: Callable[[], None], counter_fixed: int | None = None) -> None:
         self.root = root
@@ -58,7 +57,7 @@ class LoginView:
         self.conn_label = ttk.Label(self.frame, text="")
         self.conn_label.grid(row=6, column=0, columnspan=2, pady=(8, 0))
         self._show_connection()
-        connection.add_listener(self._on_event)
+        listen_while_alive(self.frame, connection, self._on_event)
         for entry in (self.user, self.password, self.counter):
             entry.bind("<Return>", lambda _e: self.submit())
         (self.password if prefs.user else self.user).focus_set()
@@ -68,14 +67,9 @@ class LoginView:
             self._show_connection()
 
     def _show_connection(self) -> None:
-        # The connection keeps its listeners for ever (no remove): after this form is
-        # gone the call must be a harmless no-op.
         online = bool(self.connection.online)
-        with contextlib.suppress(tk.TclError):
-            if self.frame.winfo_exists():
-                self.conn_label.configure(
-                    text=tr("cc.online") if online else tr("cc.offline"),
-                    style="Online.TLabel" if online else "Offline.TLabel")
+        self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
+                                  style="Online.TLabel" if online else "Offline.TLabel")
 
     def submit(self) -> None:
         if self.busy:
@@ -112,12 +106,7 @@ class LoginView:
             self.password.delete(0, "end")
             self.password.focus_set()
 
-        args = {"user": user, "password": password, "counter": counter}
-        login = getattr(self.connection, "login", None)
-        if callable(login):
-            login(user, password, counter, replied)
-        else:
-            self.connection.request(Op.LOGIN, args, callback=replied)
+        self.connection.login(user, password, counter, replied)
 
     def destroy(self) -> None:
         self.frame.destroy()

@@ -18,10 +18,11 @@ from typing import Any
 from counter_client import caller_state as cs
 from counter_client import look, ops
 from counter_client.look import Fonts
-from counter_client.ports import ClientConnection
 from queue_common import tk_look
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
 from queue_common.protocol import Ev
+from queue_common.tk.listening import listen_while_alive
 
 LEVELS = (5, 4, 3, 2, 1)
 BAD_LEVELS = frozenset({2, 1})  # 差评: a reason is required
@@ -86,7 +87,7 @@ class RatingPad:
         self.other_entry: tk.Entry | None = None
         self.status = tk.Label(self.frame, text="", bg=tk_look.BG, fg=tk_look.MUTED,
                                font=fonts.small)
-        connection.add_listener(self._on_event)
+        listen_while_alive(self.frame, connection, self._on_event)
         self.show_idle()
 
     # -- settings ---------------------------------------------------------------------

@@ -67,8 +67,12 @@ class PreviewSource:
     def add_listener(self, fn: Any) -> None:
         self._fn = fn
 
+    def remove_listener(self, fn: Any) -> None:
+        self._fn = None
+
     def request(self, op: str, args: dict[str, Any] | None = None, *,
-                callback: Any = None) -> str:
+                callback: Any = None, timeout: float = 3.0, retries: int = 2,
+                request_id: str | None = None) -> str:
         return ""  # no server to tell
 
 

@@ -15,33 +15,39 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from display_board.speech_text import DEFAULT_TEMPLATE_EN, DEFAULT_TEMPLATE_ZH
 from queue_common import paths
+from queue_common.client_config import AnnounceSection, BoardSection
 
 log = logging.getLogger(__name__)
 
 S = TypeVar("S", "AnnounceSettings", "BoardSettings")
 
 
+_ANNOUNCE = AnnounceSection()
+_BOARD = BoardSection()
+
+
 @dataclass(frozen=True)
 class AnnounceSettings:
-    template: str = DEFAULT_TEMPLATE_ZH
-    template_en: str = DEFAULT_TEMPLATE_EN
-    repeat: int = 2
-    chime: bool = True
-    english: bool = False
-    voice_zh: str = ""  # a voice id or name; empty = chosen by language
-    voice_en: str = ""
-    rate: int = 0  # words per minute; 0 = the engine's default
-    max_age_seconds: int = 60  # calls older than this are not spoken after a reconnect
-    pause_seconds: float = 0.6  # silence between repeats
+    """[announce] as the announcer uses it; the defaults are the config's own."""
+
+    template: str = _ANNOUNCE.template
+    template_en: str = _ANNOUNCE.template_en
+    repeat: int = _ANNOUNCE.repeat
+    chime: bool = _ANNOUNCE.chime
+    english: bool = _ANNOUNCE.english
+    voice_zh: str = _ANNOUNCE.voice_zh  # a voice id or name; empty = chosen by language
+    voice_en: str = _ANNOUNCE.voice_en
+    rate: int = _ANNOUNCE.rate  # words per minute; 0 = the engine's default
+    max_age_seconds: int = _ANNOUNCE.max_age_seconds  # older calls are not spoken after a reconnect
+    pause_seconds: float = _ANNOUNCE.pause_seconds  # silence between repeats
 
 
 @dataclass(frozen=True)
 class BoardSettings:
-    notice: str = ""
-    recent_calls: int = 6
-    flash_seconds: int = 8
+    notice: str = _BOARD.notice
+    recent_calls: int = _BOARD.recent_calls
+    flash_seconds: int = _BOARD.flash_seconds
 
 
 def _coerce(base: S, raw: object) -> S:

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from queue_common import i18n, paths
-from queue_server.config import ConfigError, HallConfig, load_config
+from queue_common.client_config import ClientConfig, ConfigError, load_client_config
 from ticket_printer import messages as _messages  # noqa: F401  (registers the texts)
 from ticket_printer.printers import Printer, PrinterError, make_printer
 from ticket_printer.session import sample_view
@@ -47,15 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def local_config(data: Path) -> HallConfig:
-    """This PC's config.toml ([client], [printer]); defaults when there is none."""
-    path = paths.config_file(data)
-    if path.exists():
-        return load_config(path, require_hall=False)
-    return msgspec.convert({}, HallConfig)
+def local_config(data: Path) -> ClientConfig:
+    """This PC's config.toml ([client], [printer], [reader]); defaults when there is none."""
+    return load_client_config(paths.config_file(data))
 
 
-def printer_settings(cfg: HallConfig) -> dict[str, Any]:
+def printer_settings(cfg: ClientConfig) -> dict[str, Any]:
     settings: dict[str, Any] = msgspec.to_builtins(cfg.printer)
     return settings
 
@@ -99,7 +96,7 @@ def window_size(args: argparse.Namespace, root: tk.Tk) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else screen
 
 
-def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Printer) -> int:
+def run_kiosk(args: argparse.Namespace, data: Path, cfg: ClientConfig, printer: Printer) -> int:
     from queue_common.connection import Connection
     from ticket_printer.kiosk import Kiosk
     from ticket_printer.print_worker import PrintWorker
@@ -120,8 +117,9 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Pr
     else:
         root.geometry(args.geometry or "1280x800")
     worker = PrintWorker(printer)
-    base = cfg.server.status_base_url or (
-        f"http://{conn.endpoint.host}:{cfg.client.status_port}")
+    # The server's [server] status_base_url wins (it comes in the snapshot and in every
+    # ticket's status_url); this is what a kiosk prints when the hall has none.
+    base = f"http://{conn.endpoint.host}:{cfg.client.status_port}"
     kiosk = Kiosk(root, conn, worker, status_base=base, device=args.device,
                   large=cfg.kiosk.large_text, size=window_size(args, root))
     conn.attach_tk(root, interval_ms=10)

@@ -21,9 +21,9 @@ from queue_common import i18n
 from queue_common import protocol as p
 from queue_common.hall_time import hall_clock, issuing
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection, ReplyLike
 from ticket_printer import look
 from ticket_printer.look import KioskFonts
-from ticket_printer.ports import ConnectionLike, ReplyLike
 from ticket_printer.print_worker import PrintOutcome, PrintWorker, device_status_args
 from ticket_printer.session import (
     Attempt,
@@ -57,7 +57,7 @@ TIMEOUT_CODE = "TIMEOUT"
 class Kiosk:
     """One kiosk screen bound to one connection and one printer."""
 
-    def __init__(self, root: tk.Tk, conn: ConnectionLike, worker: PrintWorker, *,
+    def __init__(self, root: tk.Tk, conn: ClientConnection, worker: PrintWorker, *,
                  status_base: str | None, device: str = "kiosk-1", large: bool = False,
                  idle_seconds: int | None = None,
                  size: tuple[int, int] | None = None) -> None:
@@ -99,6 +99,7 @@ class Kiosk:
         for after_id in self._timers.values():
             self.root.after_cancel(after_id)
         self._timers.clear()
+        self.conn.remove_listener(self._on_event)
 
     # ---- frame ----------------------------------------------------------------------
 
@@ -373,7 +374,7 @@ class Kiosk:
                             cancel=True, alert=True)
 
     def _show_ticket(self, attempt: Attempt, result: dict[str, Any]) -> None:
-        base = settings_of(self.state).get("status_base_url") or self.status_base
+        base = (self.state.get("hall") or {}).get("status_base_url") or self.status_base
         view = ticket_view(result, self.state, status_base=base)
         self._clear()
         self.screen = "ticket"

@@ -13,13 +13,13 @@ from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
-import queue_server.messages  # noqa: F401  (report.* column names, shared with the CLI)
-from counter_client.ports import ClientConnection
 from counter_client.supervisor import messages  # noqa: F401  (registers sv.* texts)
 from counter_client.supervisor.live_tab import Clock, LiveTab
 from counter_client.supervisor.stats_tab import StatsTab
 from queue_common import tk_look
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
+from queue_common.tk.listening import listen_while_alive
 
 
 def _utc_now() -> dt.datetime:
@@ -48,7 +48,7 @@ class Dashboard:
         self.stats = StatsTab(self.notebook, connection, status=self.say)
         self.notebook.add(self.live, text=tr("sv.tab.live"))
         self.notebook.add(self.stats, text=tr("sv.tab.stats"))
-        connection.add_listener(self._on_event)
+        listen_while_alive(self.frame, connection, self._on_event)
         self._show_online(bool(getattr(connection, "online", True)))
 
     def _styles(self, window: tk.Misc) -> None:

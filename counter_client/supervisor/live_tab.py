@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from tkinter import ttk
 from typing import Any
 
-from counter_client.ports import ClientConnection
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.dialogs import ChoiceDialog, ReasonDialog, ServicesDialog
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
+from queue_common.tk.listening import listen_while_alive
 
 ALERT_BG, ALERT_FG = "#ffd9d6", "#a4000f"
 Clock = Callable[[], dt.datetime]
@@ -128,7 +129,7 @@ class LiveTab(ttk.Frame):
                                           or "TkDefaultFont"))
         self.alerts.pack(fill="both", expand=True)
 
-        connection.add_listener(self._on_event)
+        listen_while_alive(self, connection, self._on_event)
         self._tick_id: str | None = None
         self.bind("<Destroy>", self._stop_ticking, add="+")
         self.refresh()

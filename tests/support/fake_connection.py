@@ -52,9 +52,17 @@ class FakeConnection:
     def add_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
         self._listeners.append(fn)
 
+    def remove_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
     def request(self, op: str, args: dict[str, Any] | None = None, *,
                 callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
-                retries: int = 2) -> str:
+                retries: int = 2, request_id: str | None = None) -> str:
         if op == "window_queue":
             self.queue_asks += 1
             if callback is not None:

@@ -51,8 +51,12 @@ class FakeSource:
     def add_listener(self, fn: Any) -> None:
         self.listeners.append(fn)
 
+    def remove_listener(self, fn: Any) -> None:
+        if fn in self.listeners:
+            self.listeners.remove(fn)
+
     def request(self, op: str, args: dict[str, Any] | None = None, *,
-                callback: Any = None) -> str:
+                callback: Any = None, **_kw: Any) -> str:
         self.requests.append((op, args or {}))
         return str(len(self.requests))
 
