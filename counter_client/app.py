@@ -129,9 +129,10 @@ class CounterApp:
         login.submit()
 
     def show_login(self) -> None:
-        self.root.title(tr("cc.login.title"))
         self.login = LoginView(self.root, self.connection, self.fonts, self.prefs,
-                               self._logged_in, self._quit, counter_fixed=self.counter_fixed)
+                               self._logged_in, self._quit, counter_fixed=self.counter_fixed,
+                               supervisor=self.supervisor_mode)
+        self.root.title(self.login.title)
 
     def _logged_in(self, result: dict[str, Any], counter: int | None) -> None:
         found = result.get("staff")
@@ -190,7 +191,7 @@ class CounterApp:
             self.rating_window = None
         self.show_login()
         if reason and self.login is not None:
-            self.login.status.configure(text=reason, style="Error.TLabel")
+            self.login.status.configure(text=reason, style="Caller.Error.TLabel")
 
     def open_rating_pad(self, counter: int) -> None:
         """The pad as a second window of the caller (drag it to the citizen's screen)."""

@@ -25,6 +25,7 @@ from counter_client.look import Fonts
 from counter_client.my_day import MyDay
 from counter_client.panels import TicketList, TicketPanel, WaitingCounts
 from counter_client.window_queue import WindowQueue
+from queue_common.hall_view import find_counter
 from queue_common.i18n import tr
 from queue_common.ports import StaffConnection
 from queue_common.protocol import PAUSE_REASONS, Err, Op
@@ -57,7 +58,7 @@ class CallerWindow:
         self.leave_reason = ""  # shown on the login form after an involuntary logout
         self._seen_me = False
         self.message = ""
-        self.message_style = "Info.TLabel"
+        self.message_style = "Caller.Info.TLabel"
         self.view = cs.caller_view({}, counter, online=False)
         self.ticket_cache = cs.TicketCache()
         # Which tickets this window may call, in call order: the server's answer.
@@ -78,7 +79,7 @@ class CallerWindow:
                                fg="white", font=fonts.banner, anchor="w", padx=10, pady=4,
                                wraplength=880, justify="left")
         self._build_expanded(extra_buttons or [])
-        self.status = ttk.Label(self.frame, text="", style="Info.TLabel", anchor="w")
+        self.status = ttk.Label(self.frame, text="", style="Caller.Info.TLabel", anchor="w")
         listen_while_alive(self.frame, connection, self._on_event)
         self._apply_settings()
         self._apply_size()
@@ -94,31 +95,31 @@ class CallerWindow:
         bar.pack(fill="x")
         self.bar = bar
         self.bar_counter = ttk.Label(bar, text=tr("cc.counter_name", number=self.counter),
-                                     style="Head.TLabel")
+                                     style="Caller.Head.TLabel")
         self.bar_counter.pack(side="left", padx=(0, 8))
         self.bar_number = tk.Label(bar, text=tr("cc.no_ticket"), font=self.fonts.number_compact,
                                    fg=look.NUMBER_FG, bg=look.DESK_BG, width=5)
         self.bar_number.pack(side="left")
         self.bar_state = tk.Label(bar, text="", font=self.fonts.bold, bg=look.DESK_BG)
         self.bar_state.pack(side="left", padx=4)
-        self.bar_waiting = ttk.Label(bar, text="", style="Head.TLabel", width=7)
+        self.bar_waiting = ttk.Label(bar, text="", style="Caller.Head.TLabel", width=7)
         self.bar_waiting.pack(side="left", padx=4)
         self.bar_buttons: dict[str, ttk.Button] = {}
         self.bar_button_frame = ttk.Frame(bar)
         self.bar_button_frame.pack(side="left")
         for action in COMPACT_BUTTONS:
-            button = ttk.Button(self.bar_button_frame, style="Bar.TButton", width=-4,
+            button = ttk.Button(self.bar_button_frame, style="Caller.Bar.TButton", width=-4,
                                 command=functools.partial(self.do, action))
             button.pack(side="left", padx=2)
             self.bar_buttons[action] = button
         # Shown only while the window is closed: opening it is the first thing to do.
-        self.bar_open = ttk.Button(bar, text=tr("cc.act.open_counter"), style="Action.TButton",
+        self.bar_open = ttk.Button(bar, text=tr("cc.act.open_counter"), style="Caller.Action.TButton",
                                    command=lambda: self.do(cs.OPEN_COUNTER))
         self._bar_button_set = set(self.bar_buttons.values())
-        self.size_button = ttk.Button(bar, style="Small.TButton", width=-4,
+        self.size_button = ttk.Button(bar, style="Caller.Small.TButton", width=-4,
                                       command=self.toggle_size)
         self.size_button.pack(side="right", padx=(6, 0))
-        self.conn_label = ttk.Label(bar, text="", style="Online.TLabel")
+        self.conn_label = ttk.Label(bar, text="", style="Caller.Online.TLabel")
         self.conn_label.pack(side="right", padx=6)
 
     def _build_expanded(self, extra_buttons: list[tuple[str, Callable[[], None]]]) -> None:
@@ -132,7 +133,7 @@ class CallerWindow:
         body.columnconfigure(1, weight=1)
         body.rowconfigure(0, weight=1)
 
-        self.header = ttk.Label(left, text="", style="Muted.TLabel")
+        self.header = ttk.Label(left, text="", style="Caller.Muted.TLabel")
         self.header.pack(anchor="w", padx=10)
         self.ticket_panel = TicketPanel(left, self.fonts)
         self.ticket_panel.pack(fill="x")
@@ -140,7 +141,7 @@ class CallerWindow:
         grid.pack(fill="x")
         self.buttons: dict[str, ttk.Button] = {}
         for index, action in enumerate(hk.DEFAULT_HOTKEYS):
-            button = ttk.Button(grid, style="Action.TButton",
+            button = ttk.Button(grid, style="Caller.Action.TButton",
                                 command=functools.partial(self.do, action))
             button.grid(row=index // 4, column=index % 4, sticky="ew", padx=3, pady=3)
             grid.columnconfigure(index % 4, weight=1, uniform="act")
@@ -150,13 +151,13 @@ class CallerWindow:
         bottom = ttk.Frame(left, padding=(10, 8))
         bottom.pack(fill="x", side="bottom")
         self.logout_button = ttk.Button(bottom, text=tr("cc.act.logout"),
-                                        style="Small.TButton", command=self.request_logout)
+                                        style="Caller.Small.TButton", command=self.request_logout)
         self.logout_button.pack(side="left")
-        self.window_button = ttk.Button(bottom, style="Small.TButton",
+        self.window_button = ttk.Button(bottom, style="Caller.Small.TButton",
                                         command=self.toggle_window_open)
         self.window_button.pack(side="left", padx=(8, 0))
         for text, command in extra_buttons:
-            ttk.Button(bottom, text=text, style="Small.TButton", command=command).pack(
+            ttk.Button(bottom, text=text, style="Caller.Small.TButton", command=command).pack(
                 side="left", padx=(8, 0))
 
         self.counts = WaitingCounts(right, self.fonts)
@@ -250,7 +251,7 @@ class CallerWindow:
         if event_type not in ("connection",):
             self.gate.mirror_changed()
         if event_type == "connection" and not data.get("online", True):
-            self.set_message("", "Info.TLabel")
+            self.set_message("", "Caller.Info.TLabel")
         self.my_day.observe(event_type, data, self.staff.get("user"))
         if self._taken_over():
             return
@@ -262,7 +263,7 @@ class CallerWindow:
     def _taken_over(self) -> bool:
         """Another clerk logged in at this window (that ends this login on the server):
         back to the login form, saying why, instead of showing someone else's work."""
-        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        counter = find_counter(self.connection.mirror.state, self.counter) or {}
         clerk = counter.get("clerk")
         mine = self.staff.get("user")
         if isinstance(clerk, dict) and mine and clerk.get("user") == mine:
@@ -307,7 +308,7 @@ class CallerWindow:
                                  fg=colour)
         self.bar_waiting.configure(text=tr("cc.waiting_short", count=view.waiting_total))
         self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
-                                  style="Online.TLabel" if online else "Offline.TLabel")
+                                  style="Caller.Online.TLabel" if online else "Caller.Offline.TLabel")
         if online:
             self.banner.pack_forget()
         elif not self.banner.winfo_manager():
@@ -336,7 +337,7 @@ class CallerWindow:
         self.status.configure(text=self.message, style=self.message_style)
         # "Working…" only when the server is slow to answer: no flicker on every press.
         if busy and not self.message and self.gate.waiting_seconds() > 0.3:
-            self.status.configure(text=tr("cc.sending"), style="Muted.TLabel")
+            self.status.configure(text=tr("cc.sending"), style="Caller.Muted.TLabel")
 
     def _render_expanded(self, view: cs.CallerView, now: dt.datetime,
                          enabled: frozenset[str]) -> None:
@@ -376,7 +377,7 @@ class CallerWindow:
             return second if view.counter_state == "idle" else first
         return second if view.counter_state == "paused" else first
 
-    def set_message(self, text: str, style: str = "Info.TLabel") -> None:
+    def set_message(self, text: str, style: str = "Caller.Info.TLabel") -> None:
         self.message = text
         self.message_style = style
         self._schedule_render()
@@ -469,7 +470,7 @@ class CallerWindow:
 
     def _show_error(self, reply: ReplyLike) -> None:
         if reply.error_code == Err.QUEUE_EMPTY:
-            self.set_message(tr("cc.queue_empty"), "Info.TLabel")
+            self.set_message(tr("cc.queue_empty"), "Caller.Info.TLabel")
             return
         if reply.error_code == Err.UNAUTHENTICATED and self.on_logout is not None:
             # The login ended (expired, or taken over at another PC): log in again.
@@ -477,7 +478,7 @@ class CallerWindow:
             self._logged_out()
             return
         message = reply.error_message or reply.error_code or "?"
-        self.set_message(tr("cc.error", message=message), "Error.TLabel")
+        self.set_message(tr("cc.error", message=message), "Caller.Error.TLabel")
 
     def _confirm(self, message: str, on_ok: Callable[[], None],
                  ok_text: str | None = None) -> None:
@@ -517,7 +518,7 @@ class CallerWindow:
             def done(_reply: ReplyLike) -> None:
                 text = tr("cc.done.requeued", number=number) if not_done or elsewhere else \
                     tr("cc.done.complete", number=number)
-                self.set_message(text, "Info.TLabel")
+                self.set_message(text, "Caller.Info.TLabel")
 
             if any(outcome.values()):
                 self._send(cs.COMPLETE, *ops.complete(outcome), on_ok=done)

@@ -72,7 +72,7 @@ class Dialog(tk.Toplevel):
 
     def add_button(self, row: ttk.Frame, key: str, text: str,
                    command: Callable[[], None], default: bool = False) -> ttk.Button:
-        button = ttk.Button(row, text=text, command=command, style="Action.TButton")
+        button = ttk.Button(row, text=text, command=command, style="Caller.Action.TButton")
         button.pack(side="left", padx=6)
         self.buttons[key] = button
         if default:
@@ -165,9 +165,9 @@ class TransferDialog(Dialog):
         self.counter_list.grid(row=3, column=1, sticky="nsew")
         self.counter_list.bind("<<ListboxSelect>>", lambda _e: self.mode.set("counter"))
         self.counter_numbers: list[int] = []
-        self.empty_label = ttk.Label(self.body, text="", style="Muted.TLabel")
+        self.empty_label = ttk.Label(self.body, text="", style="Caller.Muted.TLabel")
         self.empty_label.grid(row=4, column=1, sticky="w")
-        ttk.Label(self.body, text=tr("cc.transfer.hint"), style="Info.TLabel").grid(
+        ttk.Label(self.body, text=tr("cc.transfer.hint"), style="Caller.Info.TLabel").grid(
             row=5, column=0, columnspan=2, sticky="w", pady=(10, 0))
         row = ttk.Frame(self.body)
         row.grid(row=6, column=0, columnspan=2, sticky="e", pady=(12, 0))

@@ -9,6 +9,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.title": ("呼叫器 · {counter}", "Caller · {counter}"),
     "cc.counter_name": ("{number}号窗口", "Window {number}"),
     "cc.login.title": ("呼叫器登录", "Caller login"),
+    "cc.login.supervisor_title": ("值班长登录", "Supervisor login"),
+    "cc.login.supervisor_hint": ("值班长看板：无需窗口号", "The supervisor's dashboard needs no window"),
     "cc.login.user": ("工号/用户名", "User"),
     "cc.login.password": ("密码", "Password"),
     "cc.login.counter": ("窗口号", "Window number"),

@@ -47,14 +47,14 @@ class TicketPanel(ttk.Frame):
     def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
         super().__init__(master, padding=(10, 6))
         self.fonts = fonts
-        ttk.Label(self, text=tr("cc.current"), style="Muted.TLabel").grid(
+        ttk.Label(self, text=tr("cc.current"), style="Caller.Muted.TLabel").grid(
             row=0, column=0, sticky="w")
         self.number = tk.Label(self, text=tr("cc.no_ticket"), font=fonts.number,
                                fg=look.NUMBER_FG, bg=look.DESK_BG, anchor="w", width=6)
         self.number.grid(row=1, column=0, sticky="w")
         info = ttk.Frame(self)
         info.grid(row=1, column=1, sticky="nw", padx=(12, 0), pady=(10, 0))
-        self.kind = ttk.Label(info, text="", style="Head.TLabel")
+        self.kind = ttk.Label(info, text="", style="Caller.Head.TLabel")
         self.kind.pack(anchor="w")
         self.waited = ttk.Label(info, text="")
         self.waited.pack(anchor="w")
@@ -62,7 +62,7 @@ class TicketPanel(ttk.Frame):
         self.called.pack(anchor="w")
         self.recalls = ttk.Label(info, text="")
         self.recalls.pack(anchor="w")
-        ttk.Label(self, text=tr("cc.matters"), style="Muted.TLabel").grid(
+        ttk.Label(self, text=tr("cc.matters"), style="Caller.Muted.TLabel").grid(
             row=2, column=0, columnspan=2, sticky="w", pady=(6, 0))
         self.items_frame = ttk.Frame(self)
         self.items_frame.grid(row=3, column=0, columnspan=2, sticky="w")
@@ -131,8 +131,8 @@ class TicketList(ttk.Frame):
     def __init__(self, master: tk.Misc, title: str, button_text: str,
                  on_pick: Callable[[int], None], height: int = 6) -> None:
         super().__init__(master)
-        ttk.Label(self, text=title, style="Head.TLabel").grid(row=0, column=0, sticky="w")
-        self.button = ttk.Button(self, text=button_text, style="Small.TButton",
+        ttk.Label(self, text=title, style="Caller.Head.TLabel").grid(row=0, column=0, sticky="w")
+        self.button = ttk.Button(self, text=button_text, style="Caller.Small.TButton",
                                  command=self._pick_selected)
         self.button.grid(row=0, column=1, sticky="e")
         columns = ("number", "kind", "waited", "matters")
@@ -199,9 +199,9 @@ class WaitingCounts(ttk.Frame):
 
     def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
         super().__init__(master)
-        self.total = ttk.Label(self, text="", style="Head.TLabel")
+        self.total = ttk.Label(self, text="", style="Caller.Head.TLabel")
         self.total.grid(row=0, column=0, sticky="w")
-        ttk.Label(self, text=tr("cc.by_service"), style="Muted.TLabel").grid(
+        ttk.Label(self, text=tr("cc.by_service"), style="Caller.Muted.TLabel").grid(
             row=1, column=0, sticky="w")
         self.tree = ttk.Treeview(self, columns=("matter", "count"), show="headings", height=4)
         self.tree.heading("matter", text=tr("cc.col.matters"))

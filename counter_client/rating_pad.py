@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from counter_client import caller_state as cs
 from counter_client import look, ops
 from counter_client.look import Fonts
-from queue_common import tk_look
+from queue_common.hall_view import as_list, find_counter
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
 from queue_common.protocol import Ev
+from queue_common.tk import look as tk_look
 from queue_common.tk.listening import listen_while_alive
 
 LEVELS = (5, 4, 3, 2, 1)
@@ -44,13 +44,13 @@ def completed_here(event_type: str, data: Mapping[str, Any], counter: int,
     """The ticket this event completed at this window, with who served it, else None."""
     if event_type != Ev.TICKET_COMPLETED:
         return None
-    counters = {c.get("number"): c for c in cs.as_list(data.get("counters"))}
-    for ticket in cs.as_list(data.get("tickets")):
+    counters = {c.get("number"): c for c in as_list(data.get("counters"))}
+    for ticket in as_list(data.get("tickets")):
         if ticket.get("state") != "done":
             continue
         if ticket.get("counter") != counter and counter not in counters:
             continue
-        here = counters.get(counter) or cs.find_counter(state, counter) or {}
+        here = counters.get(counter) or find_counter(state, counter) or {}
         found = here.get("clerk")
         clerk: dict[str, Any] = found if isinstance(found, dict) else {}
         try:
@@ -146,7 +146,7 @@ class RatingPad:
         return label
 
     def _idle_key(self) -> tuple[Any, ...]:
-        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        counter = find_counter(self.connection.mirror.state, self.counter) or {}
         return (counter.get("name"), repr(counter.get("clerk")))
 
     def show_idle(self) -> None:
@@ -155,7 +155,7 @@ class RatingPad:
         self.asking = None
         self._shown_idle = self._idle_key()
         self._label(tr("rp.welcome"), self.fonts.pad_title, pady=(60, 16))
-        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        counter = find_counter(self.connection.mirror.state, self.counter) or {}
         self._label(str(counter.get("name") or tr("cc.counter_name", number=self.counter)),
                     self.fonts.pad_title, fg=tk_look.ACCENT)
         clerk = counter.get("clerk") if isinstance(counter.get("clerk"), dict) else None

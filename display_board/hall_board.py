@@ -1,7 +1,7 @@
 """The hall board (综合屏): one Canvas drawn from a BoardView, scaled to any screen.
 
 Landscape (1920x1080 design) and portrait (1080x1920) layouts share every drawing
-routine; only the regions differ. High contrast (tk_look palette: white and yellow on
+routine; only the regions differ. High contrast (queue_common.tk.look palette: white and yellow on
 dark blue), numbers at least ~48 design px so they read from 10 m on a 55" screen.
 
 Only the Tk thread calls this module. Updates are cheap: `show()` redraws the dynamic
@@ -17,31 +17,31 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Literal
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import BoardView, CallRow, WindowRow
 from display_board.canvas_view import CanvasView
-from queue_common import tk_look as look
 from queue_common.hall_time import hall_zone
 from queue_common.i18n import tr
+from queue_common.tk import look
+from queue_common.tk.fonts import FontSpec
 
 Box = tuple[float, float, float, float]
 
-FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {  # design px, weight
-    "title": (46, "bold"),
-    "clock": (64, "bold"),
-    "date": (34, "normal"),
-    "banner": (132, "bold"),  # portrait: up to 0.36 of the banner's height
-    "banner_tag": (34, "bold"),
-    "head": (32, "normal"),
-    "row": (50, "bold"),
-    "row_state": (50, "bold"),
-    "recent": (46, "bold"),
-    "group": (34, "normal"),
-    "group_n": (36, "bold"),
-    "notice": (38, "normal"),
-    "net": (22, "normal"),
+FONT_SIZES: dict[str, FontSpec] = {  # design px, weight
+    "title": FontSpec(46, "bold"),
+    "clock": FontSpec(64, "bold"),
+    "date": FontSpec(34, "normal"),
+    "banner": FontSpec(132, "bold"),  # portrait: up to 0.36 of the banner's height
+    "banner_tag": FontSpec(34, "bold"),
+    "head": FontSpec(32, "normal"),
+    "row": FontSpec(50, "bold"),
+    "row_state": FontSpec(50, "bold"),
+    "recent": FontSpec(46, "bold"),
+    "group": FontSpec(34, "normal"),
+    "group_n": FontSpec(36, "bold"),
+    "notice": FontSpec(38, "normal"),
+    "net": FontSpec(22, "normal"),
 }
 
 STATE_COLOURS = {
@@ -186,11 +186,11 @@ class HallBoard(CanvasView[BoardView]):
         name = view.hall_name if view else ""
         hx0, hy0, hx1, _ = r.header
         if s.portrait:
-            self.fonts.fitted("title", name, s.px(hx1 - hx0 - 60), s)
+            self.fonts.fitted("title", name, s.px(hx1 - hx0 - 60))
             self._put_text("title", s.x((hx0 + hx1) / 2), s.y(hy0 + 52), name, "title",
                            anchor="center")
         else:
-            self.fonts.fitted("title", name, s.px(1150), s)
+            self.fonts.fitted("title", name, s.px(1150))
             self._put_text("title", s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
         self._draw_banner(view.newest if view else None, view)
         self._draw_table(view.windows if view else ())
@@ -207,17 +207,14 @@ class HallBoard(CanvasView[BoardView]):
         cx, cy = s.x((x0 + x1) / 2), s.y((y0 + y1) / 2)
         if call is None:
             text = _idle_banner(view)
-            self.fonts.fitted("banner", text, width, s, max_px=s.px(64))
+            self.fonts.fitted("banner", text, width, max_px=s.px(64))
             self._put_text("banner", cx, cy, text, "banner", fill=look.FG, anchor="center",
                            tags="banner_text")
         else:
             key = "board.call_portrait" if s.portrait else "board.call"
             text = tr(key, number=call.number, counter=call.counter)
-            size = s.px(FONT_SIZES["banner"][0])
-            longest = max(text.splitlines(),
-                          key=lambda line: self.fonts.measure("banner", line, size))
             # Portrait: two lines, as big as the banner's height allows.
-            self.fonts.fitted("banner", longest, width, s,
+            self.fonts.fitted("banner", text, width,
                               max_px=s.px((y1 - y0) * 0.36) if s.portrait else None)
             item = self._put_text("banner", cx, cy + s.px(6), text, "banner",
                                   fill=look.ACCENT, anchor="center", tags="banner_text")
@@ -243,13 +240,13 @@ class HallBoard(CanvasView[BoardView]):
         per_block = -(-n // blocks)
         row_h = min(84.0, avail / per_block)
         block_w = (x1 - x0) / blocks
-        px = s.px(max(22, min(FONT_SIZES["row"][0], int(row_h * 0.66))))
-        self.fonts.set_size("row", px)
+        px = s.px(max(22, min(FONT_SIZES["row"].size, int(row_h * 0.66))))
+        self.fonts.set_px("row", px)
         # The widest state ("Lunch break", "系统维护") must fit its column: only the
         # state column shrinks, numbers and tickets stay as big as the rows allow.
         widest = max((self.fonts.measure("row", r.state_text, px) for r in rows), default=0)
         room = s.px(0.34 * block_w)
-        self.fonts.set_size("row_state", px if widest <= room else int(px * room / widest))
+        self.fonts.set_px("row_state", px if widest <= room else int(px * room / widest))
         for b in range(blocks):
             bx0 = x0 + b * block_w
             cols = self._table_columns(bx0, bx0 + block_w)
@@ -308,9 +305,9 @@ class HallBoard(CanvasView[BoardView]):
         per_col = max(1, -(-len(groups) // cols))
         top = y0 + 64
         row_h = min(64.0, (y1 - top - 8) / per_col)
-        size = max(18, min(FONT_SIZES["group"][0], int(row_h * 0.62)))
-        self.fonts.set_size("group", s.px(size))
-        self.fonts.set_size("group_n", s.px(size + 2))
+        size = max(18, min(FONT_SIZES["group"].size, int(row_h * 0.62)))
+        self.fonts.set_px("group", s.px(size))
+        self.fonts.set_px("group_n", s.px(size + 2))
         col_w = (x1 - x0) / cols
         for i, g in enumerate(groups):
             col, j = divmod(i, per_col)

@@ -20,6 +20,7 @@ from typing import Any
 from queue_common import i18n
 from queue_common import protocol as p
 from queue_common.hall_time import hall_clock, issuing
+from queue_common.hall_view import settings_of
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection, ReplyLike
 from ticket_printer import look
@@ -33,7 +34,6 @@ from ticket_printer.session import (
     departments,
     issue_attempt,
     priority_classes,
-    settings_of,
     split_message,
     ticket_view,
 )

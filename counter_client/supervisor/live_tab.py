@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from tkinter import ttk
 from typing import Any
 
+from counter_client import look
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.dialogs import ChoiceDialog, ReasonDialog, ServicesDialog
 from queue_common.i18n import tr
@@ -34,7 +35,7 @@ def _tree(parent: tk.Misc, columns: Sequence[tuple[str, str, int]], height: int
           ) -> ttk.Treeview:
     frame = ttk.Frame(parent)
     tree = ttk.Treeview(frame, columns=[c for c, _, _ in columns], show="headings",
-                        height=height, selectmode="browse")
+                        height=height, selectmode="browse", style="Dash.Treeview")
     for col, key, width in columns:
         tree.heading(col, text=tr(key))
         tree.column(col, width=width, anchor="w" if width > 120 else "center",
@@ -44,7 +45,7 @@ def _tree(parent: tk.Misc, columns: Sequence[tuple[str, str, int]], height: int
     tree.pack(side="left", fill="both", expand=True)
     bar.pack(side="right", fill="y")
     tree.tag_configure("alert", background=ALERT_BG, foreground=ALERT_FG)
-    tree.tag_configure("closed", foreground="#7a8794")
+    tree.tag_configure("closed", foreground="#5f6b76")
     frame.pack(fill="both", expand=True)
     return tree
 
@@ -76,7 +77,7 @@ class LiveTab(ttk.Frame):
         self.view = lm.LiveView()
         self._refresh_pending = False
 
-        self.summary = ttk.Label(self, style="Summary.TLabel")
+        self.summary = ttk.Label(self, style="Dash.Summary.TLabel")
         self.summary.pack(fill="x", pady=(0, 6))
         panes = ttk.Panedwindow(self, orient="vertical")
         panes.pack(fill="both", expand=True)
@@ -85,14 +86,14 @@ class LiveTab(ttk.Frame):
         panes.add(top, weight=3)
         panes.add(bottom, weight=2)
 
-        left = ttk.Labelframe(top, text=tr("sv.matters"), padding=4)
+        left = ttk.Labelframe(top, text=tr("sv.matters"), padding=4, style="Dash.TLabelframe")
         left.pack(side="left", fill="both", expand=True, padx=(0, 6))
         self.matters = _tree(left, [("matter", "sv.col.matter", 200),
                                     ("waiting", "sv.col.waiting", 90),
                                     ("longest", "sv.col.longest", 100),
                                     ("estimate", "sv.col.estimate", 130),
                                     ("windows", "sv.col.windows", 115)], 10)
-        right = ttk.Labelframe(top, text=tr("sv.windows"), padding=4)
+        right = ttk.Labelframe(top, text=tr("sv.windows"), padding=4, style="Dash.TLabelframe")
         right.pack(side="left", fill="both", expand=True)
         wbar = _bar(right)
         self.windows = _tree(right, [("window", "sv.col.window", 110),
@@ -108,7 +109,7 @@ class LiveTab(ttk.Frame):
         for b in (self.open_button, self.close_button, self.services_button):
             b.pack(side="left", padx=(0, 6))
 
-        tickets = ttk.Labelframe(bottom, text=tr("sv.tickets"), padding=4)
+        tickets = ttk.Labelframe(bottom, text=tr("sv.tickets"), padding=4, style="Dash.TLabelframe")
         tickets.pack(side="left", fill="both", expand=True, padx=(0, 6))
         tbar = _bar(tickets)
         self.tickets = _tree(tickets, [("number", "sv.col.number", 80),
@@ -121,11 +122,12 @@ class LiveTab(ttk.Frame):
         self.move_button.pack(side="left", padx=(0, 6))
         self.cancel_button.pack(side="left")
 
-        alerts = ttk.Labelframe(bottom, text=tr("sv.alerts"), padding=4)
+        alerts = ttk.Labelframe(bottom, text=tr("sv.alerts"), padding=4,
+                                style="Dash.TLabelframe")
         alerts.pack(side="left", fill="both", expand=True)
         self.alerts = tk.Listbox(alerts, height=7, activestyle="none", borderwidth=0,
                                  highlightthickness=0,
-                                 font=str(ttk.Style(self).lookup("Treeview", "font")
+                                 font=str(ttk.Style(self).lookup("Dash.Treeview", "font")
                                           or "TkDefaultFont"))
         self.alerts.pack(fill="both", expand=True)
 
@@ -182,7 +184,7 @@ class LiveTab(ttk.Frame):
         self.alerts.delete(0, "end")
         if not view.alerts:
             self.alerts.insert("end", tr("sv.alerts.none"))
-            self.alerts.itemconfigure(0, foreground="#4a5868")
+            self.alerts.itemconfigure(0, foreground=look.MUTED_FG)
         for n, alert in enumerate(view.alerts):
             self.alerts.insert("end", "⚠ " + self.alert_text(alert))
             self.alerts.itemconfigure(n, foreground=ALERT_FG, background=ALERT_BG)

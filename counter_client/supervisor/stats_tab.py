@@ -17,9 +17,10 @@ from typing import Any
 
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.live_tab import _tree, sync_rows
-from queue_common import report, tk_look
+from queue_common import report
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
+from queue_common.tk import look as tk_look
 
 DIMS = ("matter", "counter", "clerk", "hour")
 HEADLINE = ("issued", "served", "no_show_rate", "wait_mean", "wait_median", "wait_p90",
@@ -82,18 +83,18 @@ class StatsTab(ttk.Frame):
         self.day_to.pack(side="left", padx=(4, 8))
         self.preset_buttons: dict[str, ttk.Button] = {}
         for key in ("today", "yesterday", "week", "month", "last_month"):
-            b = ttk.Button(bar, text=tr(f"sv.st.{key}"), style="Small.TButton",
+            b = ttk.Button(bar, text=tr(f"sv.st.{key}"), style="Dash.Small.TButton",
                            command=lambda k=key: self.use_preset(k))  # type: ignore[misc]
             b.pack(side="left", padx=2)
             self.preset_buttons[key] = b
-        self.query_button = ttk.Button(bar, text=tr("sv.st.query"), style="Action.TButton",
+        self.query_button = ttk.Button(bar, text=tr("sv.st.query"), style="Dash.Action.TButton",
                                        command=self.query)
         self.query_button.pack(side="left", padx=(10, 0))
         ttk.Button(bar, text=tr("sv.st.export_csv"),
                    command=self.ask_export_csv).pack(side="right")
         ttk.Button(bar, text=tr("sv.st.export_xlsx"),
                    command=self.ask_export_xlsx).pack(side="right", padx=6)
-        self.note = ttk.Label(self, foreground="#4a5868")
+        self.note = ttk.Label(self, style="Dash.Note.TLabel")
         self.note.pack(fill="x", pady=(4, 4))
 
         cards = ttk.Frame(self)
@@ -103,13 +104,13 @@ class StatsTab(ttk.Frame):
             box = ttk.Frame(cards, padding=(8, 4), relief="groove")
             box.grid(row=0, column=n, sticky="nsew", padx=2)
             cards.columnconfigure(n, weight=1)
-            ttk.Label(box, text=tr(f"report.col.{column}"), style="Card.TLabel").pack()
-            value = ttk.Label(box, text="-", style="CardValue.TLabel")
+            ttk.Label(box, text=tr(f"report.col.{column}"), style="Dash.Card.TLabel").pack()
+            value = ttk.Label(box, text="-", style="Dash.CardValue.TLabel")
             value.pack()
             self.cards[column] = value
 
         # charts and the four tables share the space as pages: each gets the full width
-        tables = ttk.Notebook(self)
+        tables = ttk.Notebook(self, style="Dash.Sub.TNotebook")
         tables.pack(fill="both", expand=True)
         charts = ttk.Frame(tables)
         tables.add(charts, text=tr("sv.st.charts"))

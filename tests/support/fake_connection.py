@@ -27,6 +27,7 @@ class FakeReply:
     error_code: str | None = None
     error_message: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    request_id: str = ""
 
 
 @dataclass
