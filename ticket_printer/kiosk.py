@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
+from collections.abc import Callable
 from typing import Any
 
 from queue_common import i18n
 from queue_common import protocol as p
 from queue_common.hall_time import hall_clock, issuing
-from queue_common.hall_view import settings_of
+from queue_common.hall_view import hall_name, settings_of
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection, ReplyLike
 from ticket_printer import look
@@ -104,32 +105,54 @@ class Kiosk:
     # ---- frame ----------------------------------------------------------------------
 
     def _build_frame(self) -> None:
-        top = tk.Frame(self.root, bg=look.BRAND, padx=16, pady=8)
+        """Top bar (hall name, clock, 大字模式, English) over the body.
+
+        Landscape: one row, the hall name wrapping in what the buttons leave. Portrait
+        (a floor-standing kiosk is as narrow as a landscape one is short): the hall name
+        on a row of its own, the clock and buttons under it, so none is pushed off.
+        """
+        gap = self.fonts.gap()
+        top = tk.Frame(self.root, bg=look.BRAND, padx=gap, pady=gap // 2)
         top.pack(side="top", fill="x")
-        self.hall_label = tk.Label(top, text="", font=self.fonts["top"], bg=look.BRAND,
-                                   fg="white")
-        self.hall_label.pack(side="left")
-        self.lang_button = big_button(top, "", self.toggle_language, self.fonts,
-                                      bg=look.BUTTON, font="top")
-        self.lang_button.pack(side="right", padx=(8, 0))
+        self.top = top
+        self.hall_label = tk.Label(top, text="", font=self.fonts["hall"], bg=look.BRAND,
+                                   fg=look.TEXT_ON_BUTTONS, anchor="w", justify="left")
+        self.clock = tk.Label(top, text="", font=self.fonts["top"], bg=look.BRAND,
+                              fg=look.TEXT_ON_BUTTONS)
         self.large_button = big_button(top, "", self.toggle_large, self.fonts,
                                        bg=look.BUTTON, font="top")
-        self.large_button.pack(side="right", padx=(8, 0))
-        self.clock = tk.Label(top, text="", font=self.fonts["top"], bg=look.BRAND, fg="white")
-        self.clock.pack(side="right", padx=16)
-        self.body = tk.Frame(self.root, bg=look.BG, padx=16, pady=16)
+        self.lang_button = big_button(top, "", self.toggle_language, self.fonts,
+                                      bg=look.BUTTON, font="top")
+        portrait = self.fonts.portrait
+        self.hall_label.grid(row=0, column=0, columnspan=4 if portrait else 1, sticky="w")
+        row = 1 if portrait else 0
+        self.clock.grid(row=row, column=1, padx=gap, sticky="e")
+        self.large_button.grid(row=row, column=2, padx=(0, gap // 2), pady=gap // 4)
+        self.lang_button.grid(row=row, column=3, pady=gap // 4)
+        top.columnconfigure(0, weight=1)
+        if portrait:
+            top.columnconfigure(1, weight=1)
+        self.body = tk.Frame(self.root, bg=look.BG, padx=gap, pady=gap)
         self.body.pack(side="top", fill="both", expand=True)
         self._label_top()
 
     def _label_top(self) -> None:
-        info = self.state.get("hall") or {}
-        hall = (i18n.language() == "en" and info.get("name_en")) or info.get("name") or tr(
-            "kiosk.title")
-        self.hall_label.configure(text=hall)
+        self.hall_label.configure(text=hall_name(self.state) or tr("kiosk.title"),
+                                  font=self.fonts["hall"])
         self.lang_button.configure(text=tr("kiosk.start.language"))
         self.large_button.configure(text=tr("kiosk.start.normal_text" if self.fonts.large
                                             else "kiosk.start.large_text"))
         self.clock.configure(text=hall_clock(self.state.get("hall") or {}))
+        for widget in (self.top, self.body):
+            widget.configure(padx=self.fonts.gap())
+        for button in (self.large_button, self.lang_button):
+            button.configure(padx=self.fonts.pad(), pady=self.fonts.pad() // 2)
+        room = self.fonts.width - 2 * self.fonts.gap()
+        if not self.fonts.portrait:
+            self.root.update_idletasks()
+            room -= sum(w.winfo_reqwidth() for w in (self.clock, self.large_button,
+                                                     self.lang_button)) + 3 * self.fonts.gap()
+        self.hall_label.configure(wraplength=max(80, room))
 
     @property
     def state(self) -> dict[str, Any]:
@@ -152,22 +175,77 @@ class Kiosk:
             self.side = None
         self.shown = None
 
-    def _place(self, view: tk.Frame, *, with_choice: bool) -> None:
-        self.main = view
+    def _body_room(self) -> tuple[int, int]:
+        """The body's inner size: the window less the top bar and the body's padding."""
+        self.root.update_idletasks()
+        gap = self.fonts.gap()
+        return (self.fonts.width - 2 * gap,
+                self.fonts.height - self.top.winfo_reqheight() - 2 * gap)
+
+    def _place(self, make: Callable[[tuple[int, int]], tk.Frame], *,
+               with_choice: bool) -> None:
+        """Build a screen in the room it has; shrink the fonts until it fits.
+
+        Tiles wrap at their cell's width, so only height can run out: with large text,
+        many matters or a long English name, the screen is rebuilt a step smaller
+        (the overflow says how much) rather than pushing 完成 or 确认取号 off the panel.
+        """
+        self.fonts.set_fit(1.0)
+        for _attempt in range(8):
+            self._label_top()
+            over = self._build(make, with_choice)
+            if over <= 1.0 or self.fonts.fit <= 0.45:
+                return
+            self._clear()
+            self.fonts.set_fit(max(0.45, self.fonts.fit / min(1.25, max(over, 1.03))))
+
+    def _build(self, make: Callable[[tuple[int, int]], tk.Frame], with_choice: bool) -> float:
+        """Build main (and the chosen panel); how much too big they are (<= 1: fits)."""
+        width, height = self._body_room()
+        gap = self.fonts.gap()
+        portrait = self.fonts.portrait
+        side_w = side_h = 0
         if with_choice:
             label = dict(priority_classes(self.state)).get(self.choice.priority_class or "")
-            share = 0.34 if self.fonts.large else 0.28
-            full = self.root.winfo_width()
-            full = full if full > 200 else self.fonts.width  # not mapped yet
-            width = max(300, int(full * share))
-            self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label, width)
-            self.side.pack(side="right", fill="y", padx=(16, 0))
+            if portrait:
+                self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label, width,
+                                        band=True)
+                self.side.pack(side="bottom", fill="x", pady=(gap, 0))
+                self.root.update_idletasks()
+                side_h = self.side.winfo_reqheight() + gap
+            else:
+                share = 0.34 if self.fonts.large else 0.28
+                side_w = max(260, int(width * share),
+                             ChosenPanel.min_width(self.fonts, self.choice))
+                self.side = ChosenPanel(self.body, self.fonts, self, self.choice, label, side_w)
+                self.side.pack(side="right", fill="y", padx=(gap, 0))
+                side_w += gap
+        room = (width - side_w, height - side_h)
+        view = make(room)
+        self.main = view
         view.pack(side="left", fill="both", expand=True)
+        heights = [self._req_height(view)]
+        switch = getattr(view, "switch_keys", None)
+        if callable(switch):  # the keypad: the letters need more room than the digits
+            switch()
+            heights.append(self._req_height(view))
+            switch()
+        over = max(h / max(1, room[1]) for h in heights)
+        over = max(over, view.winfo_reqwidth() / max(1, room[0]),
+                   self.top.winfo_reqwidth() / max(1, self.fonts.width))
+        if self.side is not None and not portrait:
+            over = max(over, self.side.winfo_reqheight() / max(1, height))
+        return over
+
+    def _req_height(self, view: tk.Misc) -> int:
+        self.root.update_idletasks()
+        return int(view.winfo_reqheight())
 
     def show_start(self) -> None:
         self._clear()
         self.screen, self.dept_code = "start", None
-        self._place(StartView(self.body, self.fonts, self, departments(self.state)),
+        self._place(lambda room: StartView(self.body, self.fonts, self,
+                                           departments(self.state), room),
                     with_choice=True)
 
     def _show_matters(self) -> None:
@@ -177,17 +255,17 @@ class Kiosk:
             return
         self._clear()
         self.screen = "matters"
-        self._place(MattersView(self.body, self.fonts, self, dept, self.choice),
-                    with_choice=True)
+        self._place(lambda room: MattersView(self.body, self.fonts, self, dept, self.choice,
+                                             room), with_choice=True)
 
     def _show_busy(self, message: str, *, retry: bool = False, cancel: bool = False,
                    alert: bool = False) -> None:
         self._clear()
         self.screen = "busy"
-        self._place(BusyView(self.body, self.fonts, message=message,
-                             retry=self.retry if retry else None,
-                             cancel=self.cancel_attempt if cancel else None, alert=alert),
-                    with_choice=False)
+        self._place(lambda room: BusyView(self.body, self.fonts, message=message,
+                                          retry=self.retry if retry else None,
+                                          cancel=self.cancel_attempt if cancel else None,
+                                          alert=alert, room=room), with_choice=False)
 
     def _show_paused(self) -> None:
         hall = self.state.get("hall") or {}
@@ -201,7 +279,8 @@ class Kiosk:
             return
         self._clear()
         self.screen = "paused"
-        self._place(PausedView(self.body, self.fonts, body), with_choice=False)
+        self._place(lambda room: PausedView(self.body, self.fonts, body, room),
+                    with_choice=False)
 
     def refresh(self) -> None:
         """Rebuild the current screen (language, text size or hall data changed)."""
@@ -280,7 +359,8 @@ class Kiosk:
         self._touched()
         self._clear()
         self.screen = "priority"
-        self._place(PriorityView(self.body, self.fonts, self, priority_classes(self.state)),
+        self._place(lambda room: PriorityView(self.body, self.fonts, self,
+                                              priority_classes(self.state), room),
                     with_choice=True)
 
     def choose_priority(self, code: str) -> None:
@@ -298,7 +378,8 @@ class Kiosk:
         self._touched()
         self._clear()
         self.screen = "appointment"
-        self._place(AppointmentView(self.body, self.fonts, self, self.appointment_message),
+        message = self.appointment_message
+        self._place(lambda room: AppointmentView(self.body, self.fonts, self, message, room),
                     with_choice=False)
         self.appointment_message = ""
 
@@ -378,8 +459,12 @@ class Kiosk:
         view = ticket_view(result, self.state, status_base=base)
         self._clear()
         self.screen = "ticket"
-        self.shown = TicketShownView(self.body, self.fonts, view, self.finish)
-        self._place(self.shown, with_choice=False)
+
+        def make(room: tuple[int, int]) -> tk.Frame:
+            self.shown = TicketShownView(self.body, self.fonts, view, self.finish, room)
+            return self.shown
+
+        self._place(make, with_choice=False)
         self.root.update_idletasks()  # on screen now, before the printer starts
         self.latencies_ms.append((time.perf_counter() - attempt.started) * 1000)
         self.shown_job = self.worker.submit(view)

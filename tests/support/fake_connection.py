@@ -36,6 +36,7 @@ class Sent:
     args: dict[str, Any]
     callback: Callable[[Any], None] | None
     answered: bool = False
+    request_id: str = ""
 
 
 class FakeConnection:
@@ -69,8 +70,9 @@ class FakeConnection:
             if callback is not None:
                 callback(FakeReply(True, self.window_queue()))
             return f"queue-{self.queue_asks}"
-        self.sent.append(Sent(op, dict(args or {}), callback))
-        return f"req-{len(self.sent)}"
+        rid = request_id or f"req-{len(self.sent) + 1}"
+        self.sent.append(Sent(op, dict(args or {}), callback, request_id=rid))
+        return rid
 
     def window_queue(self) -> dict[str, Any]:
         tickets = self.mirror.state.get("tickets") or {}
@@ -94,7 +96,8 @@ class FakeConnection:
         sent = self.sent[index]
         sent.answered = True
         if sent.callback is not None:
-            sent.callback(FakeReply(ok, result if ok else None, error_code, error_message))
+            sent.callback(FakeReply(ok, result if ok else None, error_code, error_message,
+                                    request_id=sent.request_id))
 
     def emit(self, type_: str, data: dict[str, Any]) -> None:
         self.mirror.apply(self.mirror.seq + 1, type_, data)

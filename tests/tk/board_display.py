@@ -40,6 +40,22 @@ def private_display(width: int = 1920, height: int = 1920) -> Iterator[str]:
     yield _shared["name"]
 
 
+_big: dict[str, str] = {}
+BIG = (3840, 2160)
+
+
+def big_display() -> str:
+    """A 3840x2160 display of its own (a 4K board, and a portrait panel fits too), kept
+    for the whole test process like the shared one; the other tests keep theirs."""
+    if "name" not in _big:
+        if shutil.which("Xvfb") is None:
+            pytest.skip("Xvfb not installed (Debian package xvfb)")
+        proc, name = start_xvfb(*BIG, exit_with_last_client=True)
+        atexit.register(stop_xvfb, proc)
+        _big["name"] = name
+    return _big["name"]
+
+
 def make_root(display: str, width: int, height: int) -> tk.Tk:
     root = tk.Tk(screenName=display, className="DisplayBoard")
     root.geometry(f"{width}x{height}+0+0")

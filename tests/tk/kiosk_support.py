@@ -92,7 +92,7 @@ def kiosk_rig(tmp_path: Path, display: str, *, bookings: list[tuple[str, str]] |
         conn.attach_tk(root, interval_ms=10)
         kiosk = Kiosk(root, conn, worker, device="kiosk-1", large=large,
                       status_base=f"http://127.0.0.1:{hall.status_port}",
-                      idle_seconds=idle_seconds)
+                      idle_seconds=idle_seconds, size=SCREEN)
         pump(root, lambda: kiosk.screen == "start")
         try:
             yield KioskRig(hall, root, conn, kiosk, worker, display, tickets)

@@ -1,0 +1,150 @@
+"""Every screen at every panel size halls buy: nothing outside its window, no text cut.
+
+One Tk root per app and size (on a 3840x2160 display of its own, so a 4K board and a
+portrait kiosk fit), each screen drawn once, checked by tests/tk/layout_check.py and
+saved to artifacts/screens/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import ImageGrab
+
+from queue_common import i18n
+from tests.support.default_hall import NOW, default_snapshot
+from tests.support.fake_connection import FakeConnection
+from tests.tk.board_display import big_display, close_root, tk_garbage_on_main_thread  # noqa: F401
+from tests.tk.layout_check import layout_problems
+
+pytestmark = [pytest.mark.tk]
+
+KIOSK_SIZES = [(1920, 1080), (1080, 1920), (1280, 1024), (1366, 768)]
+
+
+@pytest.fixture(scope="module")
+def display() -> str:
+    return big_display()
+
+
+@pytest.fixture(autouse=True)
+def _chinese() -> Iterator[None]:
+    i18n.set_language("zh")
+    yield
+    i18n.set_language("zh")
+
+
+@pytest.fixture(scope="module")
+def shots(artifacts_dir: Path) -> Path:
+    out = artifacts_dir / "screens"
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def new_root(display: str, size: tuple[int, int], name: str) -> tk.Tk:
+    root = tk.Tk(screenName=display, className=name)
+    root.geometry(f"{size[0]}x{size[1]}+0+0")
+    root.update()
+    return root
+
+
+def shoot(root: tk.Misc, display: str, path: Path) -> None:
+    root.update()
+    x, y = root.winfo_rootx(), root.winfo_rooty()
+    w, h = root.winfo_width(), root.winfo_height()
+    ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=display).save(path, compress_level=1)
+
+
+class Sheet:
+    """Problems of one app and size, screen by screen (all reported at the end)."""
+
+    def __init__(self, root: tk.Misc, display: str, shots: Path, prefix: str) -> None:
+        self.root, self.display, self.shots, self.prefix = root, display, shots, prefix
+        self.problems: dict[str, list[str]] = {}
+        self.screens: list[str] = []
+
+    def check(self, screen: str, window: tk.Misc | None = None) -> None:
+        self.root.update()
+        self.screens.append(screen)
+        found = layout_problems(window or self.root)
+        if found:
+            self.problems[screen] = found
+        shoot(window or self.root, self.display, self.shots / f"{self.prefix}_{screen}.png")
+
+    def assert_clean(self) -> None:
+        assert self.problems == {}, "\n".join(
+            f"{screen}: {p}" for screen, ps in self.problems.items() for p in ps)
+
+
+# ---- kiosk ------------------------------------------------------------------------------
+
+def priority_ticket_reply() -> dict[str, Any]:
+    return {"ticket": {"id": 41, "number": "A041", "token": "tok41", "kind": "priority",
+                       "priority_class": "elderly", "state": "waiting",
+                       "issued_at": NOW, "items": [
+                           {"service": "RS04", "state": "pending"},
+                           {"service": "YB03", "state": "pending"},
+                           {"service": "MZ01", "state": "pending"}]},
+            "ahead": 12, "estimated_wait": 1500,
+            "status_url": "http://192.168.1.10:5580/t/tok41-0123456789ab"}
+
+
+def matter(kiosk: Any, code: str) -> Any:
+    from ticket_printer.session import departments
+
+    return next(m for d in departments(kiosk.state) for m in d.matters if m.code == code)
+
+
+@pytest.mark.parametrize("size", KIOSK_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_kiosk_screens_fit_the_panel(display: str, shots: Path, tmp_path: Path,
+                                     size: tuple[int, int]) -> None:
+    from ticket_printer.kiosk import Kiosk
+    from ticket_printer.print_worker import PrintWorker
+    from ticket_printer.printers import FilePrinter
+
+    root = new_root(display, size, "TicketPrinter")
+    conn = FakeConnection(default_snapshot())
+    worker = PrintWorker(FilePrinter(tmp_path / "tickets", 576))
+    kiosk = Kiosk(root, conn, worker, status_base="http://192.168.1.10:5580",
+                  idle_seconds=3600, size=size)
+    sheet = Sheet(root, display, shots, f"kiosk_{size[0]}x{size[1]}")
+    try:
+        for mode in ("normal", "large", "english"):
+            kiosk.finish()
+            if mode == "large":
+                kiosk.toggle_large()
+            if mode == "english":
+                kiosk.toggle_language()
+            sheet.check(f"{mode}_start")
+            kiosk.open_department("RS")
+            sheet.check(f"{mode}_department")
+            for code in ("RS04", "RS03"):
+                kiosk.toggle_matter(matter(kiosk, code))
+            kiosk.open_department("YB")
+            kiosk.toggle_matter(matter(kiosk, "YB03"))
+            sheet.check(f"{mode}_matters")
+            kiosk.open_priority()
+            sheet.check(f"{mode}_priority")
+            kiosk.choose_priority("elderly")
+            sheet.check(f"{mode}_start_chosen")
+            kiosk.open_appointment()
+            sheet.check(f"{mode}_appointment")
+            kiosk.main.switch_keys()
+            sheet.check(f"{mode}_appointment_letters")
+            kiosk.back_to_start()
+            kiosk.confirm()
+            sheet.check(f"{mode}_issuing")
+            conn.answer(result=priority_ticket_reply())
+            sheet.check(f"{mode}_ticket")
+            kiosk._show_paused()
+            sheet.check(f"{mode}_paused")
+        sheet.assert_clean()
+    finally:
+        kiosk.close()
+        worker.stop()
+        close_root(root)
+
