@@ -51,6 +51,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lang", choices=i18n.LANGS)
     parser.add_argument("--rating-pad", action="store_true", help="citizen rating pad")
     parser.add_argument("--supervisor", action="store_true", help="supervisor dashboard")
+    parser.add_argument("--fullscreen", action="store_true",
+                        help="the rating pad fills its panel (a touch screen facing the citizen)")
     args = parser.parse_args(argv)
     if args.geometry and not GEOMETRY.fullmatch(args.geometry):
         parser.error("--geometry must look like 800x200+0+0 or +0+0")
@@ -59,6 +61,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.counter is not None and args.counter <= 0:
         parser.error("--counter must be a positive window number")
     return args
+
+
+def pad_size(args: argparse.Namespace, root: tk.Misc) -> tuple[int, int]:
+    """The rating pad's panel: the screen (--fullscreen), --geometry's size, or 1024x600."""
+    if args.fullscreen:
+        return root.winfo_screenwidth(), root.winfo_screenheight()
+    match = GEOMETRY.fullmatch(args.geometry or "")
+    if match and match.group(1):
+        return int(match.group(1)), int(match.group(2))
+    return 1024, 600
 
 
 def supervisor_available() -> bool:
@@ -201,7 +213,7 @@ class CounterApp:
         window = tk.Toplevel(self.root)
         window.title(tr("rp.title", counter=tr("cc.counter_name", number=counter)))
         window.geometry("1024x600")
-        RatingPad(window, self.connection, counter, self.fonts)
+        RatingPad(window, self.connection, counter, size=(1024, 600))
         self.rating_window = window
 
     def close(self) -> None:
@@ -240,11 +252,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     connection.start()
     try:
         if args.rating_pad:
-            fonts = look.make_fonts(root)
             root.configure(bg=look.DESK_BG)
             root.title(tr("rp.title", counter=tr("cc.counter_name", number=args.counter)))
-            root.geometry(args.geometry or "1024x600")
-            RatingPad(root, connection, args.counter, fonts)
+            size = pad_size(args, root)
+            if args.fullscreen:
+                root.attributes("-fullscreen", True)
+                root.configure(cursor="none")  # a touch panel: no mouse pointer
+            root.geometry(args.geometry or f"{size[0]}x{size[1]}+0+0")
+            RatingPad(root, connection, args.counter, size=size)
         else:
             CounterApp(root, connection, data=data, device=args.device, counter=args.counter,
                        supervisor=args.supervisor, user=args.user, geometry=args.geometry,

@@ -39,8 +39,10 @@ STATE_COLOURS = {
     "unknown": "#545454",
 }
 OFFLINE_BG = "#c62828"
-# The rating pad's five levels: white text on each (contrast >= 4.5:1).
+# The rating pad's five levels: white text on each (contrast >= 4.5:1) ...
 LEVEL_COLOURS = {5: "#1b6e35", 4: "#2e7d32", 3: "#6b6a00", 2: "#b34700", 1: "#b71c1c"}
+# ... and each level's name as a title on the pad's dark background.
+LEVEL_TEXT = {5: "#5fd68a", 4: "#7ddc86", 3: "#e3e05a", 2: "#ffa561", 1: "#ff8a80"}
 
 CALLER = "Caller"
 DASH = "Dash"
@@ -54,10 +56,6 @@ DESK_FONTS: dict[str, FontSpec] = {
     "number": FontSpec(64, "bold", digits=True),
     "number_compact": FontSpec(30, "bold", digits=True),
     "banner": FontSpec(17, "bold"),
-    "pad_title": FontSpec(34, "bold"),
-    "pad_number": FontSpec(72, "bold", digits=True),
-    "pad_button": FontSpec(30, "bold"),
-    "pad_face": FontSpec(56, "normal"),
 }
 
 
@@ -74,10 +72,6 @@ class Fonts:
     number: tkfont.Font
     number_compact: tkfont.Font
     banner: tkfont.Font
-    pad_title: tkfont.Font
-    pad_number: tkfont.Font
-    pad_button: tkfont.Font
-    pad_face: tkfont.Font
 
 
 def desk_unit(root: tk.Misc) -> float:

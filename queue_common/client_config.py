@@ -130,9 +130,17 @@ def default_reasons() -> list[str]:
     return ["等候时间太长", "办理时间太长", "服务态度不好", "一次告知不清", "材料要求不合理", "其他"]
 
 
+def default_reasons_en() -> list[str]:
+    return ["Waited too long", "Took too long", "Unfriendly service",
+            "Not told everything at once", "Unreasonable paperwork", "Other"]
+
+
 class RatingSection(Section):
     timeout_seconds: int = 30
     reasons: list[str] = msgspec.field(default_factory=default_reasons)
+    # Shown on an English pad in place of the reason at the same place (the rating
+    # records the reason of `reasons`, so reports stay in one language).
+    reasons_en: list[str] = msgspec.field(default_factory=default_reasons_en)
     voice_prompt: bool = True  # the pad says "请您对本次服务进行评价" when it asks
 
 
@@ -205,6 +213,9 @@ def check_client_sections(cfg: Any, fail: Fail) -> None:
         fail("rating.timeout_seconds", "must be at least 5")
     if not cfg.rating.reasons:
         fail("rating.reasons", "at least one reason is needed for 差评")
+    if cfg.rating.reasons_en and len(cfg.rating.reasons_en) != len(cfg.rating.reasons):
+        fail("rating.reasons_en", "needs one English text per reason, in the same order "
+             "(or none)")
     check_hotkeys(cfg.counter_client.hotkeys, fail)
     if cfg.printer.width_mm not in (58, 80):
         fail("printer.width_mm", "must be 58 or 80")

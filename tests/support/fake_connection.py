@@ -113,3 +113,13 @@ class FakeConnection:
         self.online = online
         for fn in list(self._listeners):
             fn("connection", {"online": online})
+
+
+class SilentVoice:
+    """The rating pad's voice in tests: remembers what it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.said.append(text)

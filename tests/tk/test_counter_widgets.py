@@ -22,7 +22,7 @@ from counter_client.dialogs import ChoiceDialog, ConfirmDialog, TransferDialog
 from counter_client.prefs import load_prefs
 from counter_client.rating_pad import RatingPad
 from queue_common import i18n
-from tests.support.fake_connection import FakeConnection
+from tests.support.fake_connection import FakeConnection, SilentVoice
 from tests.support.hall_snapshots import counter, snapshot, ticket
 
 pytestmark = pytest.mark.tk
@@ -219,24 +219,40 @@ def test_rating_pad_records_a_bad_rating_with_its_reason(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3)], [],
                                    settings={"rating": {"timeout_seconds": 30,
                                                         "reasons": ["等候时间太长", "其他"]}}))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    voice = SilentVoice()
+    pad = RatingPad(root, conn, 3, voice=voice)
     conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
                                                        counter=3)],
                                     "counters": [counter(3)]})
     root.update()
     assert pad.phase == "asking" and pad.asking is not None and pad.asking.number == "A007"
+    assert voice.said == ["请您对本次服务进行评价"]
     pad.buttons[2].invoke()  # 不满意
     assert pad.phase == "reason" and conn.ops() == []
-    assert list(pad.reason_buttons) == ["等候时间太长", "__other__"]
-    pad.reason_buttons["等候时间太长"].invoke()
+    # Every reason is a button (a touch-only pad has no keyboard): 其他 too.
+    assert list(pad.reason_buttons) == ["等候时间太长", "其他"]
+    assert not [w for w in pad.frame.winfo_children() if isinstance(w, tk.Entry)]
+    pad.reason_buttons["其他"].invoke()
     assert conn.sent[-1].op == "rate"
-    assert conn.sent[-1].args == {"ticket_id": 7, "level": 2, "reason": "等候时间太长"}
+    assert conn.sent[-1].args == {"ticket_id": 7, "level": 2, "reason": "其他"}
+
+
+def test_rating_pad_stays_silent_when_the_hall_turns_the_prompt_off(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [],
+                                   settings={"rating": {"voice_prompt": False}}))
+    voice = SilentVoice()
+    RatingPad(root, conn, 3, voice=voice)
+    conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
+                                                       counter=3)],
+                                    "counters": [counter(3)]})
+    root.update()
+    assert voice.said == []
 
 
 def test_rating_pad_records_not_rated_when_nobody_answers(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3)], [],
                                    settings={"rating": {"timeout_seconds": 1}}))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    pad = RatingPad(root, conn, 3, voice=SilentVoice())
     conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
                                                        counter=3)],
                                     "counters": [counter(3)]})
@@ -250,7 +266,7 @@ def test_rating_pad_records_not_rated_when_nobody_answers(root: tk.Tk) -> None:
 
 def test_rating_pad_ignores_other_windows(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3), counter(4)], []))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    pad = RatingPad(root, conn, 3, voice=SilentVoice())
     conn.emit("ticket.completed", {"tickets": [ticket(8, "A008", ["RS01"], state="done",
                                                        counter=4)],
                                     "counters": [counter(4)]})
@@ -260,7 +276,7 @@ def test_rating_pad_ignores_other_windows(root: tk.Tk) -> None:
 
 def test_rating_pad_wrong_button_can_be_taken_back(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3)], []))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    pad = RatingPad(root, conn, 3, voice=SilentVoice())
     conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done")],
                                     "counters": [counter(3)]})
     pad.buttons[1].invoke()  # 非常不满意, by mistake

@@ -148,3 +148,39 @@ def test_kiosk_screens_fit_the_panel(display: str, shots: Path, tmp_path: Path,
         worker.stop()
         close_root(root)
 
+
+
+# ---- rating pad -------------------------------------------------------------------------
+
+PAD_SIZES = [(800, 480), (1024, 600), (1280, 800)]
+
+
+@pytest.mark.parametrize("size", PAD_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_rating_pad_screens_fit_the_panel(display: str, shots: Path,
+                                          size: tuple[int, int]) -> None:
+    from counter_client.rating_pad import RatingPad
+    from tests.support.fake_connection import SilentVoice
+
+    clerk = {"user": "clerk1", "name": "欧阳晓明", "badge": "0101"}
+    state = default_snapshot(counters={3: {"state": "idle", "clerk": clerk}})
+    root = new_root(display, size, "RatingPad")
+    conn = FakeConnection(state)
+    pad = RatingPad(root, conn, 3, size=size, voice=SilentVoice())
+    sheet = Sheet(root, display, shots, f"pad_{size[0]}x{size[1]}")
+    done = {"id": 7, "number": "A007", "state": "done", "counter": 3, "items": []}
+    try:
+        for lang in ("zh", "en"):
+            i18n.set_language(lang)
+            pad.show_idle()
+            sheet.check(f"{lang}_idle")
+            conn.emit("ticket.completed", {"tickets": [done], "counters": [
+                {**state["counters"][2], "clerk": clerk}]})
+            sheet.check(f"{lang}_asking")
+            pad.buttons[1].invoke()
+            sheet.check(f"{lang}_reason")
+            pad.reason_buttons[pad.reasons()[0]].invoke()
+            sheet.check(f"{lang}_thanks")
+        sheet.assert_clean()
+    finally:
+        pad.destroy()
+        close_root(root)
