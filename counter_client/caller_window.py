@@ -19,8 +19,15 @@ from typing import Any
 from counter_client import caller_state as cs
 from counter_client import hotkeys as hk
 from counter_client import look, ops
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.action_gate import ActionGate, ReplyLike
-from counter_client.dialogs import ChoiceDialog, ConfirmDialog, Dialog, TransferDialog
+from counter_client.dialogs import (
+    ChoiceDialog,
+    CompleteDialog,
+    ConfirmDialog,
+    Dialog,
+    TransferDialog,
+)
 from counter_client.look import Fonts
 from counter_client.my_day import MyDay
 from counter_client.panels import TicketList, TicketPanel, WaitingCounts
@@ -32,7 +39,9 @@ from queue_common.protocol import PAUSE_REASONS, Err, Op
 from queue_common.tk.listening import listen_while_alive
 
 SIZE_KEY = "F12"
-COMPACT_BUTTONS = (cs.CALL_NEXT, cs.RECALL, cs.START, cs.COMPLETE, cs.NO_SHOW)
+# Every keyed action is on the compact bar too: a clerk who works from the bar must see
+# what F6-F8 do (transfer, park / call back, pause / resume) as well as F1-F5.
+COMPACT_BUTTONS = cs.KEYED_ACTIONS
 # Which action a toggle stands for in each state (the text on its button follows).
 TOGGLE_HALVES = {cs.PARK_TOGGLE: (cs.PARK, cs.UNPARK), cs.PAUSE_TOGGLE: (cs.PAUSE, cs.RESUME)}
 
@@ -163,10 +172,10 @@ class CallerWindow:
         self.counts = WaitingCounts(right, self.fonts)
         self.counts.pack(fill="x")
         self.waiting_list = TicketList(right, tr("cc.waiting_list"), tr("cc.act.call"),
-                                       self.call_ticket, height=7)
+                                       self.call_ticket, height=7, fonts=self.fonts)
         self.waiting_list.pack(fill="both", expand=True, pady=(8, 0))
         self.parked_list = TicketList(right, tr("cc.parked_list"), tr("cc.act.unpark"),
-                                      self.unpark_ticket, height=3)
+                                      self.unpark_ticket, height=3, fonts=self.fonts)
         self.parked_list.pack(fill="both", pady=(8, 0))
 
     def _apply_size(self) -> None:
@@ -302,10 +311,9 @@ class CallerWindow:
 
         number = view.current.number if view.current else tr("cc.no_ticket")
         self.bar_number.configure(text=number)
+        self.bar_counter.configure(text=tr("cc.counter_name", number=self.counter))
         colour = look.STATE_COLOURS.get(view.counter_state, look.STATE_COLOURS["unknown"])
-        self.bar_state.configure(text=tr(f"cc.state.{view.counter_state}")
-                                 if view.counter_state in look.STATE_COLOURS else "—",
-                                 fg=colour)
+        self.bar_state.configure(text=self._state_text(view), fg=colour)
         self.bar_waiting.configure(text=tr("cc.waiting_short", count=view.waiting_total))
         self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
                                   style="Caller.Online.TLabel" if online else "Caller.Offline.TLabel")
@@ -366,6 +374,16 @@ class CallerWindow:
         self.waiting_list.render(view.waiting, self.settings, now, cs.CALL in enabled)
         self.parked_list.render(view.parked, self.settings, now, cs.UNPARK in enabled)
 
+    def _state_text(self, view: cs.CallerView) -> str:
+        """The window's state on the bar; paused, also how to resume (the key or button)."""
+        if view.counter_state == "paused":
+            key = self.keys.get(cs.PAUSE_TOGGLE) or self.keys.get(cs.RESUME)
+            return (tr("cc.bar.resume_hint", hotkey=key) if key
+                    else tr("cc.bar.resume_button"))
+        if view.counter_state in look.STATE_COLOURS:
+            return tr(f"cc.state.{view.counter_state}")
+        return "—"
+
     @staticmethod
     def _effective(action: str, view: cs.CallerView) -> str:
         """A toggle's meaning now: F7 parks while serving and calls back while idle."""
@@ -406,7 +424,7 @@ class CallerWindow:
         elif action == cs.NO_SHOW and current is not None:
             self._confirm(tr("cc.confirm.no_show", number=current.number),
                           lambda: self._send_quiet(cs.NO_SHOW, *ops.at_window(Op.NO_SHOW)),
-                          ok_text=tr("cc.act.no_show"))
+                          ok_text=tr("cc.act.no_show"), default="ok")
         elif action == cs.COMPLETE and current is not None:
             self.complete()
         elif action == cs.TRANSFER and current is not None:
@@ -481,9 +499,10 @@ class CallerWindow:
         self.set_message(tr("cc.error", message=message), "Caller.Error.TLabel")
 
     def _confirm(self, message: str, on_ok: Callable[[], None],
-                 ok_text: str | None = None) -> None:
+                 ok_text: str | None = None, default: str = "cancel") -> None:
         self._close_dialog()
-        self.dialog = ConfirmDialog(self.root, self.fonts, message, on_ok, ok_text=ok_text)
+        self.dialog = ConfirmDialog(self.root, self.fonts, message, on_ok, ok_text=ok_text,
+                                    default=default)
 
     def _close_dialog(self) -> None:
         if self._dialog_alive() and self.dialog is not None:
@@ -503,12 +522,29 @@ class CallerWindow:
             self._send(cs.UNPARK, *ops.unpark(ticket_id))
 
     def complete(self) -> None:
-        """办结: all ticked -> at once; some unticked -> say in words what happens."""
+        """办结: all ticked -> at once; some unticked -> say in words what happens.
+
+        The tick boxes are the expanded view's; on the compact bar a ticket with more
+        than one matter here asks which are done first (CompleteDialog)."""
         current = self.view.current
         if current is None:
             return
-        outcome = self.ticket_panel.outcome() or {
-            i.service: True for i in current.items if i.here}
+        here = [i for i in current.items if i.here]
+        if not self.expanded and len(here) > 1:
+            self._close_dialog()
+            self.dialog = CompleteDialog(self.root, self.fonts, current.number,
+                                         [(i.service, i.name) for i in here],
+                                         functools.partial(self._complete_as, asked=True))
+            return
+        self._complete_as(self.ticket_panel.outcome() if self.expanded else {})
+
+    def _complete_as(self, outcome: dict[str, bool], asked: bool = False) -> None:
+        """Send 办结 for outcome; `asked`: the clerk already chose in CompleteDialog,
+        which says what happens to unticked matters (no second question)."""
+        current = self.view.current
+        if current is None:
+            return
+        outcome = outcome or {i.service: True for i in current.items if i.here}
         not_done = [i.name for i in current.items
                     if i.service in outcome and not outcome[i.service]]
         elsewhere = [i.name for i in current.items if i.state == "pending" and not i.here]
@@ -525,7 +561,7 @@ class CallerWindow:
             else:
                 self._send(cs.COMPLETE, *ops.back_to_queue(next(iter(outcome))), on_ok=done)
 
-        if not not_done:
+        if not not_done or asked:
             send()
         elif len(not_done) == len(outcome):
             self._confirm(tr("cc.confirm.none_done", number=number), send)

@@ -13,6 +13,7 @@ from tkinter import ttk
 from typing import Any
 
 from counter_client import look
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.look import Fonts
 from counter_client.prefs import Prefs
 from queue_common.i18n import tr

@@ -74,9 +74,12 @@ class Fonts:
     banner: tkfont.Font
 
 
-def desk_unit(root: tk.Misc) -> float:
-    """The desk fonts' unit for this screen: 1.0 on a 1080-line screen."""
-    return screen_unit(root.winfo_screenheight(), low=0.85, high=2.5)
+def desk_unit(width: int, height: int) -> float:
+    """The desk fonts' unit for a screen: 1.0 up to 1920x1080 (the design), growing with
+    a bigger screen (2.0 at 3840x2160); smaller office screens keep the design size,
+    which a 1366x768 laptop still holds (tests/tk/test_screen_sizes.py)."""
+    return min(screen_unit(width, 1920, low=1.0, high=2.5),
+               screen_unit(height, 1080, low=1.0, high=2.5))
 
 
 _fonts: weakref.WeakKeyDictionary[tk.Misc, Fonts] = weakref.WeakKeyDictionary()
@@ -87,7 +90,8 @@ def make_fonts(root: tk.Misc, unit: float | None = None) -> Fonts:
     tk_root = hall_look.tk_root(root)
     fonts = _fonts.get(tk_root)
     if fonts is None:
-        fontset = FontSet(tk_root, DESK_FONTS, unit=unit or desk_unit(tk_root))
+        fontset = FontSet(tk_root, DESK_FONTS, unit=unit or desk_unit(
+            tk_root.winfo_screenwidth(), tk_root.winfo_screenheight()))
         fonts = Fonts(fontset, **{role: fontset[role] for role in DESK_FONTS})
         _fonts[tk_root] = fonts
     elif unit is not None:

@@ -34,10 +34,11 @@ class FontSpec:
     large: bool = True  # grows in large-text mode
 
 
-def screen_unit(height: int, design_height: int = 1080, *, low: float = 0.5,
+def screen_unit(length: int, design: int = 1080, *, low: float = 0.5,
                 high: float = 4.0) -> float:
-    """The size of one design pixel on a screen `height` pixels high (clamped)."""
-    return max(low, min(high, height / design_height))
+    """The size of one design pixel on a screen side `length` pixels long, drawn for
+    `design` pixels (clamped to low..high)."""
+    return max(low, min(high, length / design))
 
 
 class FontSet:

@@ -184,3 +184,60 @@ def test_rating_pad_screens_fit_the_panel(display: str, shots: Path,
     finally:
         pad.destroy()
         close_root(root)
+
+
+# ---- caller -----------------------------------------------------------------------------
+
+CALLER_SIZES = [(1366, 768), (1920, 1080)]
+CLERK = {"user": "clerk1", "name": "欧阳晓明", "badge": "0101", "role": "clerk"}
+
+
+def busy_window_3() -> dict[str, Any]:
+    """Window 3 serving a three-matter priority ticket, ten citizens waiting, one parked."""
+    from tests.support.hall_snapshots import ticket
+
+    serving = ticket(41, "A041", ["RS04", "YB03", "MZ01"], state="serving", counter=3,
+                     kind="priority", priority_class="elderly", called_at=NOW)
+    waiting = [ticket(50 + i, f"B0{50 + i}", ["YB02", "RS01"] if i % 2 else ["RS03"])
+               for i in range(10)]
+    parked = ticket(45, "C045", ["MZ02"], state="parked", counter=3)
+    return default_snapshot(tickets=[serving, *waiting, parked], counters={
+        3: {"state": "serving", "ticket_id": 41, "clerk": CLERK}})
+
+
+@pytest.mark.parametrize("size", CALLER_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_caller_fits_the_clerks_screen(display: str, shots: Path,
+                                       size: tuple[int, int]) -> None:
+    from counter_client import look
+    from counter_client.caller_window import CallerWindow
+
+    root = tk.Tk(screenName=display, className="CounterClient")
+    fonts = look.make_fonts(root, unit=look.desk_unit(*size))
+    look.apply_styles(root, fonts)
+    state = busy_window_3()
+    conn = FakeConnection(state)
+    caller = CallerWindow(root, conn, counter=3, staff=CLERK, fonts=fonts, expanded=True)
+    sheet = Sheet(root, display, shots, f"caller_{size[0]}x{size[1]}")
+    try:
+        for lang in ("zh", "en"):
+            i18n.set_language(lang)
+            for expanded in (True, False):
+                if caller.expanded != expanded:
+                    caller.toggle_size()
+                mode = f"{lang}_{'expanded' if expanded else 'compact'}"
+                conn.resync(busy_window_3())
+                root.update()
+                caller.render()
+                sheet.check(f"{mode}_serving")
+                width, height = root.winfo_reqwidth(), root.winfo_reqheight()
+                assert width <= size[0] and height <= size[1], (mode, width, height, size)
+                paused = default_snapshot(tickets=state["tickets"][1:11], counters={
+                    3: {"state": "paused", "pause_reason": "lunch", "clerk": CLERK}})
+                conn.resync(paused)
+                root.update()
+                caller.render()
+                sheet.check(f"{mode}_paused")
+        sheet.assert_clean()
+    finally:
+        caller.destroy()
+        close_root(root)
