@@ -175,6 +175,7 @@ def test_compact_f4_completes_a_single_matter_at_once(root: tk.Tk) -> None:
     root.event_generate("<Key-F4>")
     root.update()
     assert conn.sent[-1].args == {"done": ["RS01"], "not_done": []}
+    assert window.dialog is None
 
 
 def test_compact_bar_shows_every_key_and_how_to_resume(root: tk.Tk) -> None:
