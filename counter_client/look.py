@@ -26,7 +26,9 @@ DESK_BG = "#f4f6f9"
 DESK_FG = "#1b2430"
 NUMBER_FG = "#0b3d91"
 MUTED_FG = "#4f5b69"  # secondary text on the desk background (>= 4.5:1)
-DISABLED_FG = "#7b8590"  # a button that cannot be pressed now (text stays legible)
+DISABLED_FG = "#555b63"  # a button that cannot be pressed now (text stays legible)
+BUTTON_BG = "#dcdad5"  # the clam theme's button, and its pressed shade
+BUTTON_ACTIVE_BG = "#eeebe7"
 INFO_FG = "#0b3d91"
 ERROR_FG = "#b71c1c"
 ONLINE_FG = "#1b5e20"
@@ -44,8 +46,26 @@ LEVEL_COLOURS = {5: "#1b6e35", 4: "#2e7d32", 3: "#6b6a00", 2: "#b34700", 1: "#b7
 # ... and each level's name as a title on the pad's dark background.
 LEVEL_TEXT = {5: "#5fd68a", 4: "#7ddc86", 3: "#e3e05a", 2: "#ffa561", 1: "#ff8a80"}
 
+ALERT_BG, ALERT_FG = "#ffd9d6", "#a4000f"  # the dashboard's alert rows
+CLOSED_FG = "#5f6b76"  # a closed window's row in the dashboard
+
 CALLER = "Caller"
 DASH = "Dash"
+
+# Every (text, background) pair the desk apps draw, for the contrast test (the pad's
+# own hall colours: queue_common.tk.look.HALL_PAIRS, LEVEL_* below).
+PAIRS = {
+    "text": (DESK_FG, DESK_BG), "number": (NUMBER_FG, DESK_BG), "muted": (MUTED_FG, DESK_BG),
+    "info": (INFO_FG, DESK_BG), "error": (ERROR_FG, DESK_BG), "online": (ONLINE_FG, DESK_BG),
+    "offline label": (OFFLINE_BG, DESK_BG), "offline banner": ("#ffffff", OFFLINE_BG),
+    "button": (DESK_FG, BUTTON_BG), "button pressed": (DESK_FG, BUTTON_ACTIVE_BG),
+    "button disabled": (DISABLED_FG, BUTTON_BG), "list": (DESK_FG, "#ffffff"),
+    "list selected": ("#ffffff", "#4a6984"), "alert row": (ALERT_FG, ALERT_BG),
+    "closed row": (CLOSED_FG, "#ffffff"),
+    **{f"state {name}": (colour, DESK_BG) for name, colour in STATE_COLOURS.items()},
+    **{f"level {n} button": ("#ffffff", colour) for n, colour in LEVEL_COLOURS.items()},
+    **{f"level {n} title": (colour, hall_look.BG) for n, colour in LEVEL_TEXT.items()},
+}
 
 DESK_FONTS: dict[str, FontSpec] = {
     "base": FontSpec(15),

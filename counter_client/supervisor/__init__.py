@@ -37,7 +37,7 @@ class Dashboard:
         window.title(tr("sv.title", hall=hall))
         self.frame = ttk.Frame(window)
         self.frame.pack(fill="both", expand=True)
-        self.banner = tk.Label(self.frame, text=tr("sv.offline"), bg="#c62828", fg="white",
+        self.banner = tk.Label(self.frame, text=tr("sv.offline"), bg=look.OFFLINE_BG, fg="white",
                                font=self.fonts["bold"])
         self.status = ttk.Label(self.frame, padding=(8, 2), style="Dash.Status.TLabel")
         self.status.pack(fill="x", side="bottom")

@@ -20,7 +20,7 @@ from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
 from queue_common.tk.listening import listen_while_alive
 
-ALERT_BG, ALERT_FG = "#ffd9d6", "#a4000f"
+ALERT_BG, ALERT_FG = look.ALERT_BG, look.ALERT_FG
 Clock = Callable[[], dt.datetime]
 
 
@@ -45,7 +45,7 @@ def _tree(parent: tk.Misc, columns: Sequence[tuple[str, str, int]], height: int
     tree.pack(side="left", fill="both", expand=True)
     bar.pack(side="right", fill="y")
     tree.tag_configure("alert", background=ALERT_BG, foreground=ALERT_FG)
-    tree.tag_configure("closed", foreground="#5f6b76")
+    tree.tag_configure("closed", foreground=look.CLOSED_FG)
     frame.pack(fill="both", expand=True)
     return tree
 

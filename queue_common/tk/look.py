@@ -43,6 +43,19 @@ ALERT = "#ff4d4f"
 MUTED = "#9fb3c8"
 TAG_BG = "#b3261e"  # a label on the flashing banner (重呼): white on deep red in both phases
 
+# Every (text, background) pair the hall screens draw (board, window screens, rating
+# pad), the flashing phase included: the contrast test holds each to 4.5:1.
+HALL_PAIRS = {
+    **{f"{name} on background": (colour, BG) for name, colour in (
+        ("white", FG), ("yellow", ACCENT), ("green", OK), ("orange", WARN),
+        ("grey", MUTED))},
+    **{f"{name} on panel": (colour, PANEL) for name, colour in (
+        ("white", FG), ("yellow", ACCENT), ("green", OK), ("orange", WARN),
+        ("grey", MUTED))},
+    "flash: dark on yellow": (BG, ACCENT),
+    "recall tag": (FG, TAG_BG),
+}
+
 
 def pick_family(root: tk.Misc, preferences: tuple[str, ...] = CJK_FONTS) -> str:
     """The first installed family of the preference list, else Tk's default."""

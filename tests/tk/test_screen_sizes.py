@@ -241,3 +241,87 @@ def test_caller_fits_the_clerks_screen(display: str, shots: Path,
     finally:
         caller.destroy()
         close_root(root)
+
+
+# ---- hall board and window screens -----------------------------------------------------
+
+BOARD_SIZES = [(1920, 1080), (3840, 2160), (1080, 1920), (1280, 720)]
+WINDOW_SCREEN_SIZES = [(1280, 720), (800, 480)]
+
+
+def busy_hall() -> dict[str, Any]:
+    """Eight windows in every state, the newest call a recall, six earlier calls."""
+    from tests.support.hall_snapshots import ticket
+
+    called = [ticket(60 + n, f"{p}0{60 + n}", ["RS01"], state="called" if n < 2 else
+                     "serving", counter=n + 1, called_at=NOW) for n, p in
+              enumerate("ABCDE")]
+    counters = {1: {"state": "calling", "ticket_id": 60}, 2: {"state": "calling",
+                                                             "ticket_id": 61},
+                3: {"state": "serving", "ticket_id": 62}, 4: {"state": "serving",
+                                                             "ticket_id": 63},
+                5: {"state": "serving", "ticket_id": 64},
+                6: {"state": "paused", "pause_reason": "lunch"},
+                7: {"state": "paused", "pause_reason": "system"}, 8: {"state": "closed"}}
+    calls = [{"ticket_id": 60, "number": "A060", "counter": 1, "at": NOW, "recall": True}]
+    calls += [{"ticket_id": 40 + n, "number": f"B1{n:02d}", "counter": n % 8 + 1,
+               "at": NOW, "recall": False} for n in range(8)]
+    return default_snapshot(tickets=called, counters=counters, recent_calls=calls)
+
+
+def board_rig(display: str, size: tuple[int, int], counter: int | None = None) -> Any:
+    from display_board.board_app import BoardApp
+    from tests.tk.test_board_views import FakeSource, NullPlayer, SilentSpeaker
+
+    root = new_root(display, size, "DisplayBoard")
+    source = FakeSource(busy_hall())
+    app = BoardApp(root, source, counter=counter, player=NullPlayer(),
+                   speaker_factory=SilentSpeaker, local={"board": {"flash_seconds": 0}})
+    root.update()
+    return root, source, app
+
+
+@pytest.mark.parametrize("size", BOARD_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_hall_board_fits_and_reads_from_ten_metres(display: str, shots: Path,
+                                                   size: tuple[int, int]) -> None:
+    from display_board.hall_board import READABLE_PX
+
+    root, source, app = board_rig(display, size)
+    board = app.view
+    sheet = Sheet(root, display, shots, f"board_{size[0]}x{size[1]}")
+    try:
+        for lang in ("zh", "en"):
+            i18n.set_language(lang)
+            source.emit("resync", busy_hall())
+            root.update()
+            sheet.check(f"{lang}_busy")
+            need = round(READABLE_PX * board.scale.factor)
+            assert board.fonts.px("row") >= need, (lang, board.fonts.px("row"), need)
+            assert board.fonts.px("recent") >= need, (lang, board.fonts.px("recent"), need)
+            board._flash_on = True  # the yellow phase of a new call's flash
+            board._paint_flash()
+            sheet.check(f"{lang}_flash")
+            board._flash_on = False
+            board._paint_flash()
+        sheet.assert_clean()
+    finally:
+        app.stop()
+        close_root(root)
+
+
+@pytest.mark.parametrize("size", WINDOW_SCREEN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_window_screen_fits(display: str, shots: Path, size: tuple[int, int]) -> None:
+    root, source, app = board_rig(display, size, counter=1)
+    sheet = Sheet(root, display, shots, f"window_{size[0]}x{size[1]}")
+    try:
+        for lang in ("zh", "en"):
+            i18n.set_language(lang)
+            for number, what in ((1, "calling"), (6, "paused"), (8, "closed")):
+                app.counter = number
+                source.emit("resync", busy_hall())
+                root.update()
+                sheet.check(f"{lang}_{what}")
+        sheet.assert_clean()
+    finally:
+        app.stop()
+        close_root(root)

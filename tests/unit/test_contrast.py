@@ -1,0 +1,31 @@
+"""Every text on every screen of the hall is readable: WCAG contrast of at least 4.5:1.
+
+Each app names the (text, background) pairs it draws, every state included (pressed,
+disabled, the board's flashing phase), in its look module; a colour changed there is
+checked here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from counter_client import look as desk
+from queue_common.tk import look as hall
+from queue_common.tk.look import contrast
+from ticket_printer import look as kiosk
+
+PALETTES = {"hall screens": hall.HALL_PAIRS, "desk apps": desk.PAIRS, "kiosk": kiosk.PAIRS}
+ALL_PAIRS = [(f"{where}: {name}", fg, bg) for where, pairs in PALETTES.items()
+             for name, (fg, bg) in pairs.items()]
+
+
+@pytest.mark.parametrize(("name", "fg", "bg"), ALL_PAIRS, ids=[p[0] for p in ALL_PAIRS])
+def test_text_is_readable_on_its_background(name: str, fg: str, bg: str) -> None:
+    assert contrast(fg, bg) >= 4.5, f"{name}: {fg} on {bg} is {contrast(fg, bg):.2f}:1"
+
+
+def test_the_contrast_measure_is_the_wcag_one() -> None:
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+    # The board's old 重呼 tag: orange on the flashing yellow banner.
+    assert contrast(hall.WARN, hall.ACCENT) < 1.5
