@@ -318,8 +318,11 @@ class Kiosk:
             self._follow_connection()
             if type_ == "resync" and self.screen in ("start", "matters"):
                 self._dirty = True
-        elif type_ in (p.Ev.TICKET_ISSUED, p.Ev.TICKET_CALLED, p.Ev.TICKET_COMPLETED):
-            self._dirty = True  # waiting counts on the buttons: refreshed when untouched
+        elif data.get("waiting") is not None or type_ == p.Ev.COUNTER_SERVICES:
+            # Every event that moves the queue carries the new counts (issue, call, 过号
+            # re-queue, transfer, partial service, cancel ...): the buttons show them,
+            # refreshed once the citizen leaves the screen untouched for a moment.
+            self._dirty = True
 
     # ---- touches ---------------------------------------------------------------------------
 
