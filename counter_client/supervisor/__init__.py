@@ -16,6 +16,7 @@ from counter_client import look
 from counter_client.supervisor import messages  # noqa: F401  (registers sv.* texts)
 from counter_client.supervisor.live_tab import Clock, LiveTab
 from counter_client.supervisor.stats_tab import StatsTab
+from queue_common.hall_view import hall_name
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
 from queue_common.tk.listening import listen_while_alive
@@ -33,8 +34,7 @@ class Dashboard:
         self.window = window
         self.connection = connection
         self._styles(window)
-        hall = (connection.mirror.state.get("hall") or {}).get("name", "")
-        window.title(tr("sv.title", hall=hall))
+        window.title(tr("sv.title", hall=hall_name(connection.mirror.state)))
         self.frame = ttk.Frame(window)
         self.frame.pack(fill="both", expand=True)
         self.banner = tk.Label(self.frame, text=tr("sv.offline"), bg=look.OFFLINE_BG, fg="white",
@@ -63,9 +63,10 @@ class Dashboard:
     def _on_event(self, type_: str, data: dict[str, Any]) -> None:
         if type_ == "connection":
             self._show_online(bool(data.get("online")))
+            if data.get("online"):
+                self.stats.query_if_pending()
         elif type_ == "resync":
-            hall = (self.connection.mirror.state.get("hall") or {}).get("name", "")
-            self.window.title(tr("sv.title", hall=hall))
+            self.window.title(tr("sv.title", hall=hall_name(self.connection.mirror.state)))
 
     def _show_online(self, online: bool) -> None:
         if online:

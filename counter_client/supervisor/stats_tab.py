@@ -124,6 +124,17 @@ class StatsTab(ttk.Frame):
             self.tables[dim] = _tree(page, cols, 16)
         self.notebook_tables = tables
         self.use_preset("today")
+        # Today's figures as soon as the tab is first seen (not empty charts until
+        # 查询); offline then, as soon as the connection is back (query_if_pending).
+        self.pending = True
+        self.bind("<Map>", lambda _e: self.query_if_pending(), add="+")
+
+    def query_if_pending(self) -> None:
+        """Run the default query once, when the tab shows and the server is there."""
+        if self.pending and self.loading is None and self.winfo_ismapped() and bool(
+                getattr(self.connection, "online", True)):
+            self.pending = False
+            self.query()
 
     # -- range ------------------------------------------------------------------------
     def business_day(self) -> dt.date:
@@ -159,6 +170,9 @@ class StatsTab(ttk.Frame):
 
     def _replied(self, reply: Any) -> None:
         self.loading = None
+        if not reply.ok and self.result is None and reply.error_code in ("OFFLINE",
+                                                                         "TIMEOUT"):
+            self.pending = True  # the first figures: asked again once back online
         if not reply.ok:
             self.note.configure(text=tr("sv.act.failed", message=reply.error_message
                                         or reply.error_code))

@@ -132,3 +132,30 @@ def test_the_supervisor_signs_in_without_a_window_number(root: tk.Tk, tmp_path: 
     conn.answer(result={"token": "t", "staff": {**CLERK, "user": "boss"}, "counter": None})
     root.update()
     assert isinstance(app.dashboard, Dashboard)
+
+
+def test_the_statistics_tab_asks_for_today_when_it_is_first_shown(root: tk.Tk) -> None:
+    conn = hall()
+    dashboard = Dashboard(root, conn)
+    root.update()
+    assert "stats" not in conn.ops()  # the live tab is in front: nothing asked yet
+    dashboard.notebook.select(1)
+    root.update()
+    asks = [s for s in conn.sent if s.op == "stats"]
+    assert len(asks) == 1 and asks[0].args["from"] == asks[0].args["to"] == "2026-11-26"
+    dashboard.notebook.select(0)
+    dashboard.notebook.select(1)
+    root.update()
+    assert conn.ops().count("stats") == 1  # once: later queries are the supervisor's
+
+
+def test_an_offline_dashboard_asks_for_the_figures_once_back(root: tk.Tk) -> None:
+    conn = hall()
+    conn.set_online(False)
+    dashboard = Dashboard(root, conn)
+    dashboard.notebook.select(1)
+    root.update()
+    assert "stats" not in conn.ops()
+    conn.set_online(True)
+    root.update()
+    assert conn.ops().count("stats") == 1
