@@ -32,6 +32,7 @@ from queue_common import i18n, paths
 from queue_common.i18n import tr
 from queue_common.ports import StaffConnection
 from queue_common.protocol import SUPERVISOR_ROLES
+from queue_common.tk.stopping import run_until_stopped
 
 APP_CLASS = "CounterClient"  # X11 class: xdotool finds the window by it (not by a CJK title)
 GEOMETRY = re.compile(r"(?:(\d{2,5})x(\d{2,5}))?([+-]\d{1,5}[+-]\d{1,5})?")
@@ -264,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             CounterApp(root, connection, data=data, device=args.device, counter=args.counter,
                        supervisor=args.supervisor, user=args.user, geometry=args.geometry,
                      auto_password=os.environ.get("QUEUE_PASSWORD") if args.user else None)
-        root.mainloop()
+        run_until_stopped(root)
     finally:
         connection.stop()
     return 0

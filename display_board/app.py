@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import logging
 import re
-import signal
 import sys
 import tkinter as tk
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from display_board.settings import (
 )
 from queue_common import i18n, paths
 from queue_common.i18n import tr
+from queue_common.tk.stopping import run_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = BoardApp(root, source, local=local, counter=args.counter, mute=args.mute,
                    trace=trace)
     app.start()
-    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):  # how `queue-server demo` stops apps
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda *_a: root.after_idle(root.quit))
     try:
         if args.preview:
             source.online = True
@@ -168,9 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             source.start()
             source.attach_tk(root, interval_ms=PUMP_MS)
-        root.mainloop()
-    except KeyboardInterrupt:
-        pass
+        run_until_stopped(root)
     finally:
         app.stop()
         if not args.preview:

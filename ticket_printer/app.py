@@ -25,6 +25,7 @@ import msgspec
 
 from queue_common import i18n, paths
 from queue_common.client_config import ClientConfig, ConfigError, load_client_config
+from queue_common.tk.stopping import run_until_stopped
 from ticket_printer import messages as _messages  # noqa: F401  (registers the texts)
 from ticket_printer.printers import Printer, PrinterError, make_printer
 from ticket_printer.session import sample_view
@@ -126,7 +127,7 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: ClientConfig, printer: 
     conn.start()
     root.protocol("WM_DELETE_WINDOW", root.destroy)
     try:
-        root.mainloop()
+        run_until_stopped(root)
     finally:
         conn.stop()
         worker.stop()
