@@ -17,6 +17,7 @@ from typing import Any
 from counter_client import caller_state as cs
 from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.look import Fonts
+from queue_common.hall_view import service_names
 from queue_common.i18n import tr
 
 
@@ -157,7 +158,8 @@ class TransferDialog(Dialog):
         self._on_submit = on_submit
         services = [s for s in state.get("services") or [] if isinstance(s, dict)]
         self.service_codes = [str(s.get("code")) for s in services]
-        labels = [f"{s.get('code')}  {s.get('name')}" for s in services]
+        names = service_names(state)
+        labels = [f"{code}  {names.get(code, code)}" for code in self.service_codes]
         self.mode = tk.StringVar(self, "service")
         ttk.Label(self.body, text=tr("cc.transfer.service")).grid(row=0, column=0, sticky="w")
         self.service_list = tk.Listbox(self.body, height=min(10, max(4, len(labels))),

@@ -16,6 +16,7 @@ from typing import Any
 from counter_client import look
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.dialogs import ChoiceDialog, ReasonDialog, ServicesDialog
+from queue_common.hall_view import service_names
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
 from queue_common.tk.listening import listen_while_alive
@@ -164,7 +165,7 @@ class LiveTab(ttk.Frame):
         if not self.devices and isinstance(state.get("devices"), dict):
             self.devices.update(state["devices"])
         self.view = view = lm.live_view(state, self.clock(), self.devices)
-        names = {s["code"]: s.get("name", s["code"]) for s in state.get("services") or []}
+        names = service_names(state)
         self.summary.configure(text=tr("sv.summary", waiting=view.waiting_total,
                                        open=view.open_windows, alerts=len(view.alerts)))
         sync_rows(self.matters, [
@@ -250,7 +251,8 @@ class LiveTab(ttk.Frame):
             return None
         state = self.connection.mirror.state
         counter = (state.get("counters") or {}).get(number) or {}
-        matters = [(s["code"], s.get("name", s["code"])) for s in state.get("services") or []]
+        names = service_names(state)
+        matters = [(s["code"], names.get(s["code"], s["code"])) for s in state.get("services") or []]
 
         def chosen(codes: list[str]) -> None:
             self.send("counter_services", {"counter": number, "services": codes},
