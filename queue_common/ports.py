@@ -25,6 +25,7 @@ class ReplyLike(Protocol):
     result: dict[str, Any] | None
     error_code: str | None
     error_message: str | None
+    details: dict[str, Any]
     request_id: str
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from queue_common import protocol as p
 from queue_common.hall_view import department_names, localised, service_names, settings_of
 from queue_common.i18n import language, tr
+from queue_common.identity import id_hash, parse_id_number
 from ticket_printer.ticket import TicketView, no_show_rule_text
 
 MAX_SERVICES_DEFAULT = 5
@@ -130,14 +131,57 @@ class Attempt:
     started: float = 0.0  # perf_counter at the touch, for the latency figure
 
 
-def issue_attempt(choice: Choice) -> Attempt:
+@dataclass(frozen=True)
+class CardHolder:
+    """The citizen whose 身份证 was read, as the kiosk keeps them: masked, an age, the
+    hall's keyed hash. The number itself is not kept (queue_common.identity)."""
+
+    masked: str
+    age: int
+    id_hash: str
+
+
+def card_holder(text: str, key: bytes, today: dt.date) -> CardHolder:
+    """From a reader's line; InvalidIdNumber when it is not a valid 身份证 number."""
+    card = parse_id_number(text, today)
+    return CardHolder(card.masked, card.age_on(today), id_hash(key, card.number))
+
+
+@dataclass(frozen=True)
+class ElderlyRule:
+    """What the hall does for a card holder of `age` and over: offer or apply `code`."""
+
+    action: str  # "offer" | "apply"
+    code: str
+    label: str
+    age: int
+
+
+def elderly_rule(state: Mapping[str, Any], holder: CardHolder) -> ElderlyRule | None:
+    """The hall's [kiosk] elderly rule when it applies to this card holder, else None."""
+    kiosk = settings_of(state).get("kiosk") or {}
+    action = str(kiosk.get("elderly_priority", "off"))
+    age = kiosk.get("elderly_age")
+    code = kiosk.get("elderly_class")
+    if action not in ("offer", "apply") or not isinstance(age, int) or holder.age < age:
+        return None
+    label = dict(priority_classes(state)).get(str(code))
+    return None if label is None else ElderlyRule(action, str(code), label, age)
+
+
+def issue_attempt(choice: Choice, holder: CardHolder | None = None) -> Attempt:
     args: dict[str, Any] = {"services": [m.code for m in choice.matters]}
     if choice.priority_class:
         args["priority_class"] = choice.priority_class
+    if holder is not None:
+        args["id_hash"] = holder.id_hash
     return Attempt(p.Op.ISSUE, args)
 
 
-def check_in_attempt(code: str) -> Attempt:
+def check_in_attempt(code: str, holder: CardHolder | None = None) -> Attempt:
+    """A booking's check-in by its code, or by the card of whoever booked it."""
+    if holder is not None and not code:
+        return Attempt(p.Op.CHECK_IN, {"id_hash": holder.id_hash})
     return Attempt(p.Op.CHECK_IN, {"code": code.strip()})
 
 

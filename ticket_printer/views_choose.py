@@ -19,9 +19,14 @@ from queue_common.i18n import tr
 from ticket_printer import look
 from ticket_printer import messages as _messages  # noqa: F401  (registers the texts)
 from ticket_printer.look import KioskFonts
-from ticket_printer.session import Choice, Department, Matter
+from ticket_printer.session import Choice, Department, ElderlyRule, Matter
 
 Room = tuple[int, int]
+
+
+class OfferActions(Protocol):
+    def choose_priority(self, code: str) -> None: ...
+    def decline_priority(self) -> None: ...
 
 
 class Actions(Protocol):
@@ -191,7 +196,9 @@ class ChosenPanel(tk.Frame):
         return widest + digits + remove + 4 * fonts.gap()
 
     def __init__(self, parent: tk.Misc, fonts: KioskFonts, actions: Actions, choice: Choice,
-                 priority_label: str | None, width: int, *, band: bool = False) -> None:
+                 priority_label: str | None, width: int, *, band: bool = False,
+                 card: str | None = None) -> None:
+        """card: the card read for this citizen, as shown (身份证 3101**********1234)."""
         super().__init__(parent, bg=look.PANEL, padx=fonts.gap(), pady=fonts.gap())
         gap = fonts.gap()
         inner = width - 2 * gap
@@ -220,6 +227,10 @@ class ChosenPanel(tk.Frame):
         remove_w = (fonts.measure("small", remove_text) + 2 * fonts.pad())
         text_w = list_w - remove_w - gap
         line = 0
+        if card:
+            wrap_label(rows, card, fonts, "small", list_w, bg=look.PANEL, fg=look.MUTED).grid(
+                row=line, column=0, columnspan=2, sticky="w", pady=2)
+            line += 1
         if priority_label:
             wrap_label(rows, tr("kiosk.chosen.priority", label=priority_label), fonts, "body",
                        text_w, bg=look.PANEL, fg=look.PRIORITY).grid(
@@ -255,6 +266,34 @@ class ChosenPanel(tk.Frame):
         else:
             self.confirm_button.pack(side="bottom", fill="x")
             self.clear_button.pack(side="bottom", fill="x", pady=(0, gap // 2))
+
+
+class ElderlyOfferView(tk.Frame):
+    """A card of a citizen of the hall's age (70) or over: offer the 绿色通道 class."""
+
+    def __init__(self, parent: tk.Misc, fonts: KioskFonts, actions: OfferActions,
+                 rule: ElderlyRule, masked: str, room: Room) -> None:
+        super().__init__(parent, bg=look.BG)
+        width = room[0]
+        gap = fonts.gap()
+        inner = tk.Frame(self, bg=look.BG)
+        inner.pack(expand=True)
+        wrap_label(inner, tr("kiosk.card.holder", masked=masked), fonts, "body", width,
+                   fg=look.MUTED, anchor="center").pack(pady=(0, gap))
+        wrap_label(inner, tr("kiosk.card.offer", age=rule.age, label=rule.label), fonts,
+                   "title", width, anchor="center").pack(pady=(0, 2 * gap))
+        half = (width - 4 * gap) // 2
+        row = tk.Frame(inner, bg=look.BG)
+        row.pack()
+        self.accept_button = big_button(row, tr("kiosk.card.use_priority"),
+                                        partial(actions.choose_priority, rule.code), fonts,
+                                        bg=look.PRIORITY, active=look.PRIORITY_ACTIVE,
+                                        font="tile", wrap=half)
+        self.decline_button = big_button(row, tr("kiosk.card.normal"), actions.decline_priority,
+                                         fonts, bg=look.MUTED, active=look.MUTED_ACTIVE,
+                                         font="tile", wrap=half)
+        self.accept_button.pack(side="left", padx=gap, ipadx=gap, ipady=gap)
+        self.decline_button.pack(side="left", padx=gap, ipadx=gap, ipady=gap)
 
 
 class PriorityView(tk.Frame):
@@ -301,10 +340,12 @@ class AppointmentView(tk.Frame):
         wrap_label(self, tr("kiosk.appointment.prompt"), fonts, "title", width).pack(
             fill="x", pady=(0, gap))
         self.code = tk.StringVar(self)
+        # Read-only: the keypad and the readers fill it. A kiosk has no keyboard, and a
+        # HID reader's keys are taken by the kiosk as one read (ticket_printer.readers).
         self.entry = tk.Entry(self, textvariable=self.code, font=fonts["entry"],
-                              justify="center", relief="solid", bd=2)
+                              justify="center", relief="solid", bd=2, state="readonly",
+                              readonlybackground=look.PANEL, fg=look.INK)
         self.entry.pack(fill="x", pady=gap // 2)
-        self.entry.bind("<Return>", lambda _e: self._submit())
         self.message = wrap_label(self, message, fonts, "body", width, fg=look.ALERT_INK)
         self.message.pack(fill="x")
         self.back_button = big_button(self, "‹ " + tr("kiosk.cancel"), actions.back_to_start,
@@ -331,7 +372,6 @@ class AppointmentView(tk.Frame):
         self.key_buttons: dict[str, tk.Button] = {}
         self.letters = False
         self._build_pad()
-        self.after_idle(self.entry.focus_set)
 
     def _build_pad(self) -> None:
         """Digits, or letters for codes that have them (the \x00 key switches)."""

@@ -30,7 +30,8 @@ class TicketShownView(tk.Frame):
     """The confirmed ticket: number huge, matters, people ahead, wait, QR, print state."""
 
     def __init__(self, parent: tk.Misc, fonts: KioskFonts, view: TicketView,
-                 done: Callable[[], None], room: Room = (800, 600)) -> None:
+                 done: Callable[[], None], room: Room = (800, 600), note: str = "") -> None:
+        """note: a line for the citizen on the screen only (not printed)."""
         pad = fonts.gap()
         super().__init__(parent, bg=look.PANEL, padx=pad, pady=pad)
         width, height = room[0] - 2 * pad, room[1] - 2 * pad
@@ -65,9 +66,10 @@ class TicketShownView(tk.Frame):
                 wrap_label(left, text, fonts, font, text_w, bg=look.PANEL,
                            anchor="center").pack(pady=1)
         slot = slot_text(view)
-        if slot:
-            wrap_label(left, slot, fonts, "body", text_w, bg=look.PANEL,
-                       anchor="center").pack()
+        for extra in (slot, note):
+            if extra:
+                wrap_label(left, extra, fonts, "body", text_w, bg=look.PANEL,
+                           anchor="center").pack()
         # Portrait: the QR code under the ticket, then the print state and 完成 last.
         tail = left
         if not side_by_side:
@@ -113,7 +115,7 @@ class BusyView(tk.Frame):
     def __init__(self, parent: tk.Misc, fonts: KioskFonts, *, message: str,
                  retry: Callable[[], None] | None = None,
                  cancel: Callable[[], None] | None = None, alert: bool = False,
-                 room: Room = (800, 600)) -> None:
+                 room: Room = (800, 600), go_on: Callable[[], None] | None = None) -> None:
         super().__init__(parent, bg=look.BG)
         width = room[0]
         gap = fonts.gap()
@@ -124,8 +126,13 @@ class BusyView(tk.Frame):
         self.message.pack(pady=gap)
         buttons = tk.Frame(inner, bg=look.BG)
         buttons.pack()
-        self.retry_button = self.cancel_button = None
+        self.retry_button = self.cancel_button = self.go_on_button = None
         half = (width - 6 * gap) // 2
+        if go_on is not None:
+            self.go_on_button = big_button(buttons, tr("kiosk.card.go_on"), go_on, fonts,
+                                           bg=look.CONFIRM, active=look.CONFIRM_ACTIVE,
+                                           wrap=half)
+            self.go_on_button.pack(side="left", padx=gap, ipadx=gap)
         if retry is not None:
             self.retry_button = big_button(buttons, tr("kiosk.retry"), retry, fonts,
                                            bg=look.CONFIRM, active=look.CONFIRM_ACTIVE,

@@ -92,12 +92,13 @@ class FakeConnection:
         return [s.op for s in self.sent]
 
     def answer(self, index: int = -1, ok: bool = True, result: dict[str, Any] | None = None,
-               error_code: str | None = None, error_message: str | None = None) -> None:
+               error_code: str | None = None, error_message: str | None = None,
+               details: dict[str, Any] | None = None) -> None:
         sent = self.sent[index]
         sent.answered = True
         if sent.callback is not None:
             sent.callback(FakeReply(ok, result if ok else None, error_code, error_message,
-                                    request_id=sent.request_id))
+                                    details or {}, request_id=sent.request_id))
 
     def emit(self, type_: str, data: dict[str, Any]) -> None:
         self.mirror.apply(self.mirror.seq + 1, type_, data)
