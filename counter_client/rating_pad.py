@@ -203,8 +203,10 @@ class RatingPad:
         self._shown_idle = self._idle_key()
         self._label(tr("rp.welcome"), "title", pady=(self.px(60), self.px(16)))
         counter = find_counter(self.connection.mirror.state, self.counter) or {}
-        self._label(str(counter.get("name") or tr("cc.counter_name", number=self.counter)),
-                    "title", fg=tk_look.ACCENT)
+        # The configured name ("3号综合窗口") is Chinese; an English pad says "Window 3".
+        name = None if language() == "en" else counter.get("name")
+        self._label(str(name or tr("cc.counter_name", number=self.counter)), "title",
+                    fg=tk_look.ACCENT)
         clerk = counter.get("clerk") if isinstance(counter.get("clerk"), dict) else None
         if clerk:
             self._label(tr("rp.clerk", name=clerk.get("name", ""), badge=clerk.get("badge", "")),

@@ -29,20 +29,13 @@ class ReplyLike(Protocol):
     request_id: str
 
 
-class MirrorLike(Protocol):
-    """The mirrored hall (queue_common.mirror.Mirror): docs/hall-state.md shapes."""
-
-    state: dict[str, Any]
-    seq: int
-
-
 class ClientConnection(Protocol):
     """Requests with callbacks on the Tk thread, the mirror, and event listeners."""
 
     online: bool
 
     @property
-    def mirror(self) -> Any: ...  # MirrorLike
+    def mirror(self) -> Any: ...  # queue_common.mirror.Mirror (docs/hall-state.md)
 
     def request(self, op: str, args: dict[str, Any] | None = None, *,
                 callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
