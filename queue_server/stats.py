@@ -270,6 +270,8 @@ def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
         raise ValueError("the range ends before it starts")
     if (day_to - day_from).days >= MAX_DAYS:
         raise ValueError(f"a report covers at most {MAX_DAYS} days")
+    if not isinstance(by, str | list | tuple):  # e.g. `by: true` from a client
+        raise ValueError(f"by must be one of {DIMENSIONS} or a list of them, not {by!r}")
     dims = (by,) if isinstance(by, str) else tuple(by)
     for d in dims:
         if d not in DIMENSIONS:
