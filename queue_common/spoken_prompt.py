@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,11 @@ class PromptVoice:
         self._start()
         done = threading.Event()
         self._jobs.put((text, path, done))
-        return done.wait(timeout) and path.exists() and self.failed is None
+        deadline = time.monotonic() + timeout
+        while not done.wait(0.05):  # an engine that failed to start answers no job
+            if self.failed is not None or time.monotonic() > deadline:
+                return False
+        return path.exists() and self.failed is None
 
     def _start(self) -> None:
         if self._thread is None:
