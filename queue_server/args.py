@@ -10,19 +10,19 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from queue_common.protocol import Err, Op
+from queue_common.protocol import Err
 from queue_server.errors import HallError
 
 
-class _Args(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class Args(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every operation's arguments: unknown members are refused."""
+
+
+class NoArgs(Args):
     pass
 
 
-class NoArgs(_Args):
-    pass
-
-
-class LoginArgs(_Args):
+class LoginArgs(Args):
     user: str
     password: str
     counter: int | None = None
@@ -33,33 +33,33 @@ class LoginArgs(_Args):
 IdHash = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
-class IssueArgs(_Args):
+class IssueArgs(Args):
     services: list[str]
     priority_class: str | None = None
     appointment: str | None = None  # booking code: an appointment ticket
     id_hash: IdHash | None = None  # the citizen's card, when read
 
 
-class CheckInArgs(_Args):
+class CheckInArgs(Args):
     code: str | None = None  # the booking code (typed or scanned), or ...
     id_hash: IdHash | None = None  # ... the card of the citizen the booking was made for
 
 
-class TicketStatusArgs(_Args):
+class TicketStatusArgs(Args):
     ticket_id: int | None = None
     token: str | None = None
 
 
-class TicketArgs(_Args):
+class TicketArgs(Args):
     ticket_id: int
 
 
-class CompleteArgs(_Args):
+class CompleteArgs(Args):
     done: list[str] | None = None  # None: every matter in service here is done
     not_done: list[str] = msgspec.field(default_factory=list)
 
 
-class TransferArgs(_Args):
+class TransferArgs(Args):
     service: str | None = None
     counter: int | None = None
     note: str = ""
@@ -68,57 +68,44 @@ class TransferArgs(_Args):
     ticket_id: int | None = None
 
 
-class ParkArgs(_Args):
+class ParkArgs(Args):
     reason: str = ""
 
 
-class PauseArgs(_Args):
+class PauseArgs(Args):
     reason: Literal["lunch", "meeting", "system", "other"] = "other"
     note: str = ""
 
 
-class RateArgs(_Args):
+class RateArgs(Args):
     ticket_id: int
     level: int | None  # 5 非常满意 .. 1 非常不满意; None: not rated in time
     reason: str | None = None
 
 
-class CounterServicesArgs(_Args):
+class CounterServicesArgs(Args):
     services: list[str]
     counter: int | None = None
 
 
-class CounterArgs(_Args):
+class CounterArgs(Args):
     counter: int | None = None
 
 
-class CancelArgs(_Args):
+class CancelArgs(Args):
     ticket_id: int
     reason: str
 
 
-class DeviceStatusArgs(_Args):
+class DeviceStatusArgs(Args):
     state: Literal["ok", "warning", "error"]
     message: str = ""
     details: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-SCHEMAS: dict[str, type[_Args] | None] = {
-    Op.LOGIN: LoginArgs, Op.LOGOUT: NoArgs, Op.STATE: NoArgs, Op.ISSUE: IssueArgs,
-    Op.CHECK_IN: CheckInArgs, Op.TICKET_STATUS: TicketStatusArgs, Op.CALL_NEXT: NoArgs,
-    Op.CALL: TicketArgs, Op.RECALL: NoArgs, Op.START: NoArgs, Op.NO_SHOW: NoArgs,
-    Op.COMPLETE: CompleteArgs, Op.TRANSFER: TransferArgs, Op.PARK: ParkArgs,
-    Op.UNPARK: TicketArgs, Op.PAUSE: PauseArgs, Op.RESUME: NoArgs, Op.RATE: RateArgs,
-    Op.COUNTER_SERVICES: CounterServicesArgs, Op.OPEN_COUNTER: CounterArgs,
-    Op.CLOSE_COUNTER: CounterArgs, Op.CANCEL_TICKET: CancelArgs, Op.CLOSE_DAY: NoArgs,
-    Op.DEVICE_STATUS: DeviceStatusArgs, Op.WINDOW_QUEUE: NoArgs,
-    Op.STATS: None,  # free-form, handed to queue_server.stats
-}
-
-
-def parse(op: str, args: Any) -> Any:
-    """Validate args for op; HallError(BAD_REQUEST) naming the field otherwise."""
-    schema = SCHEMAS[op]
+def parse(schema: type[Args] | None, args: Any) -> Any:
+    """Validate args against an operation's schema (queue_server.registry);
+    HallError(BAD_REQUEST) naming the field otherwise. None: a free-form object."""
     if args is None:
         args = {}
     if not isinstance(args, dict):

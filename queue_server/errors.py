@@ -50,7 +50,7 @@ def store_unavailable(exc: BaseException) -> HallError:
 
 class EarlierWriteFailed(Exception):
     """A batch applied on top of one whose write failed: dropped unwritten
-    (queue_server.committer); it answers STORE_UNAVAILABLE like the failed one."""
+    (queue_server.loop.committer); it answers STORE_UNAVAILABLE like the failed one."""
 
     def __init__(self, cause: BaseException) -> None:
         super().__init__(f"an earlier batch's write failed: {type(cause).__name__}")

@@ -22,17 +22,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from queue_common.protocol import Err, Op
 from queue_server import args as schemas
-from queue_server import json_bytes, policy
+from queue_server import json_bytes, policy, registry
 from queue_server.clock import Clock, SystemClock
 from queue_server.config import HallConfig
 from queue_server.errors import EarlierWriteFailed, HallError, store_unavailable
 from queue_server.hall_base import (
-    NOT_STORED_OPS,
     PK,
     PROOF_ARG,
     Actor,
@@ -56,6 +55,7 @@ from queue_server.hall_load import Loader
 from queue_server.hall_logins import END_LOGINS_OP, LoginWatch
 from queue_server.hall_visit import VisitOps
 from queue_server.hall_window import WindowOps
+from queue_server.registry import KEEPS_REPLY_OPS
 from queue_server.store import seed
 from queue_server.store import tables as T
 from queue_server.store.batch import Batch
@@ -81,6 +81,21 @@ def _refusal(exc: HallError) -> Outcome:
 class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
     """The hall: one instance per server, the only writer of queue state."""
 
+    # The method answering each operation the hall runs (queue_server.registry says
+    # which those are; a test checks that none is missing).
+    HANDLERS: ClassVar[dict[str, str]] = {
+        Op.LOGIN: "_login", Op.LOGOUT: "_logout", Op.STATE: "_state", Op.ISSUE: "_issue",
+        Op.CHECK_IN: "_check_in", Op.TICKET_STATUS: "_ticket_status",
+        Op.CALL_NEXT: "_call_next", Op.CALL: "_call", Op.RECALL: "_recall",
+        Op.START: "_start", Op.NO_SHOW: "_no_show", Op.COMPLETE: "_complete",
+        Op.TRANSFER: "_transfer", Op.PARK: "_park", Op.UNPARK: "_unpark",
+        Op.PAUSE: "_pause", Op.RESUME: "_resume", Op.RATE: "_rate", Op.STATS: "_stats",
+        Op.COUNTER_SERVICES: "_counter_services", Op.OPEN_COUNTER: "_open_counter",
+        Op.CLOSE_COUNTER: "_close_counter", Op.CANCEL_TICKET: "_cancel_ticket",
+        Op.CLOSE_DAY: "_close_day", Op.DEVICE_STATUS: "_device_status",
+        Op.WINDOW_QUEUE: "_window_queue",
+    }
+
     def __init__(self, config: HallConfig, store: HallStore, clock: Clock) -> None:
         self.config = config
         self.store = store
@@ -98,19 +113,6 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         self._ending: dict[str, str] = {}
         self._logins_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         self._tx: Tx | None = None
-        self._ops: dict[str, Callable[[Any, Actor], tuple[dict[str, Any], list[Event]]]] = {
-            Op.LOGIN: self._login, Op.LOGOUT: self._logout, Op.STATE: self._state,
-            Op.ISSUE: self._issue, Op.CHECK_IN: self._check_in,
-            Op.TICKET_STATUS: self._ticket_status, Op.CALL_NEXT: self._call_next,
-            Op.CALL: self._call, Op.RECALL: self._recall, Op.START: self._start,
-            Op.NO_SHOW: self._no_show, Op.COMPLETE: self._complete,
-            Op.TRANSFER: self._transfer, Op.PARK: self._park, Op.UNPARK: self._unpark,
-            Op.PAUSE: self._pause, Op.RESUME: self._resume, Op.RATE: self._rate,
-            Op.STATS: self._stats, Op.COUNTER_SERVICES: self._counter_services,
-            Op.OPEN_COUNTER: self._open_counter, Op.CLOSE_COUNTER: self._close_counter,
-            Op.CANCEL_TICKET: self._cancel_ticket, Op.CLOSE_DAY: self._close_day,
-            Op.DEVICE_STATUS: self._device_status, Op.WINDOW_QUEUE: self._window_queue,
-        }
         self._load()
 
     @classmethod
@@ -242,7 +244,7 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
         if op != Op.STATS:
             raise ValueError(f"{op} is not a database read")
         try:
-            result, events = self._stats(schemas.parse(op, args), actor)
+            result, events = self._stats(schemas.parse(registry.spec(op).schema, args), actor)
         except HallError as exc:
             return _refusal(exc)
         return Outcome(result, None, events)
@@ -338,13 +340,13 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
             return Outcome({}, None, self._rollover())
         if op == END_LOGINS_OP:
             return Outcome({}, None, self._end_logins())
-        if key is not None and op not in NOT_STORED_OPS:
+        if key is not None and op in KEEPS_REPLY_OPS:
             key = stored_request_key(key)
             stored = tx.processed.get(key) or self.processed.get(key)
             if stored is not None:
                 return Outcome(json_bytes.decode(stored[0]), None, [])
-        handler = self._ops.get(op)
-        if handler is None:
+        name = self.HANDLERS.get(op)
+        if name is None:
             raise HallError(Err.UNKNOWN_OP, bilingual(f"未知操作 {op}", f"unknown operation {op}"),
                             {"op": op})
         proof: LoginProof | None = None
@@ -352,12 +354,12 @@ class Hall(Loader, VisitOps, LoginWatch, WindowOps, DayOps):
             args = dict(args)
             given = args.pop(PROOF_ARG)
             proof = given if isinstance(given, LoginProof) and op == Op.LOGIN else None
-        parsed = schemas.parse(op, args)
+        parsed = schemas.parse(registry.spec(op).schema, args)
         if proof is not None:
             result, events = self._login(parsed, actor, proof)
         else:
-            result, events = handler(parsed, actor)
-        if key is not None and op not in NOT_STORED_OPS:
+            result, events = getattr(self, name)(parsed, actor)
+        if key is not None and op in KEEPS_REPLY_OPS:
             stored_key, entry = key, (json_bytes.encode(result), self.clock.now())
             tx.processed[stored_key] = entry
             tx.batch.insert(T.PROCESSED_REQUEST, {

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from queue_common.protocol import Err, Op
+from queue_common.protocol import Err
 from queue_server import estimate, policy
 from queue_server.clock import Clock
 from queue_server.config import HallConfig
@@ -52,8 +52,6 @@ SIMULATED_OUT = ("closed", "paused")  # windows the run leaves out
 ACTUALS_DAYS = 14
 ACTUALS_KEPT = 50
 PROCESSED_KEEP = dt.timedelta(days=2)
-READ_ONLY_OPS = frozenset({Op.STATE, Op.TICKET_STATUS, Op.STATS, Op.WINDOW_QUEUE})
-NOT_STORED_OPS = READ_ONLY_OPS | {Op.LOGIN}  # a login reply holds a token: never stored
 PK = {"ticket": "id", "ticket_item": "id", "period": "id", "counter": "id",
       "login_session": "token_hash", "business_day": "day", "appointment": "id"}
 

@@ -12,7 +12,7 @@ import pytest
 from queue_common import paths
 from queue_common.endpoint import ClientKeys, ServerEndpoint
 from queue_server import keys
-from queue_server.server import HallServer, ServerOptions
+from queue_server.loop.server import HallServer, ServerOptions
 from tests.support.live import REPO, _env, _template
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from queue_common import protocol as p
-from queue_server.envelope import EnvelopeError, parse_request
+from queue_server.loop.envelope import EnvelopeError, parse_request
 
 
 def frame(**fields: object) -> list[bytes]:

@@ -18,7 +18,7 @@ from queue_common.connection import Connection, Reply
 from queue_common.endpoint import ClientKeys, ServerEndpoint
 from queue_server import keys
 from queue_server.hall import Prepared
-from queue_server.server import HallServer, ServerOptions
+from queue_server.loop.server import HallServer, ServerOptions
 from tests.support.hallkit import HallKit
 
 

@@ -22,7 +22,7 @@ from queue_common.endpoint import ClientKeys, ServerEndpoint
 from queue_server import keys
 from queue_server.errors import HallError
 from queue_server.hall import Actor, Command, Outcome, Prepared
-from queue_server.server import HallServer, ServerOptions
+from queue_server.loop.server import HallServer, ServerOptions
 
 
 class FakeHall:

@@ -13,7 +13,7 @@ import zmq
 from bench.zmtp_curve import CurveDealer, HandshakeRefused
 from queue_common import protocol as p
 from queue_common.endpoint import ClientKeys
-from queue_server.server import HallServer
+from queue_server.loop.server import HallServer
 from tests.integration.test_wire_security import FakeHall, served  # noqa: F401
 
 

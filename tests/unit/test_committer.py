@@ -11,9 +11,9 @@ from collections.abc import Iterator, Sequence
 import pytest
 import zmq
 
-from queue_server.committer import Committer
 from queue_server.errors import EarlierWriteFailed
 from queue_server.hall import Outcome, Prepared
+from queue_server.loop.committer import Committer
 from queue_server.store.batch import Batch
 
 

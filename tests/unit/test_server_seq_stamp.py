@@ -10,7 +10,7 @@ import zmq
 
 from queue_common import protocol as p
 from queue_server.hall import Actor, Outcome
-from queue_server.server import HallServer, ServerOptions, _Pending
+from queue_server.loop.server import HallServer, Pending, ServerOptions
 
 
 class ListingHall:
@@ -48,7 +48,7 @@ def test_a_list_in_a_batch_is_stamped_with_the_events_before_it(tmp_path: Path) 
     server.seq = 40
     clerk = Actor("counter-1", p.Role.COUNTER, staff_id=1, counter=1)
     ops = [p.Op.ISSUE, p.Op.WINDOW_QUEUE, p.Op.CALL_NEXT, p.Op.ISSUE, p.Op.WINDOW_QUEUE]
-    batch = [_Pending(b"r", f"id{i}", op, (op, {}, clerk, None)) for i, op in enumerate(ops)]
+    batch = [Pending(b"r", f"id{i}", op, (op, {}, clerk, None)) for i, op in enumerate(ops)]
     # The batch is committed: its replies and events leave (server._release).
     server._release(batch, hall.run([item.command for item in batch]))
     lists = [r["result"] for r in replies if "ticket_ids" in r["result"]]

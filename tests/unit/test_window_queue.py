@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queue_common.protocol import Err, Role
-from queue_server import roles
+from queue_server import registry
 from queue_server.hall import Actor
 from tests.support.hallkit import HallKit
 
@@ -104,10 +104,10 @@ def test_the_list_is_a_read_for_a_clerk_at_a_window(kit: HallKit) -> None:
     nobody = Actor(device="counter-9", device_role=Role.COUNTER)
     assert kit.err("window_queue", {}, nobody).code == Err.UNAUTHENTICATED
     assert kit.err("window_queue", {"counter": 2}, w1).code == Err.BAD_REQUEST
-    assert roles.refusal("window_queue", Role.BOARD, None) is not None
-    assert roles.refusal("window_queue", Role.KIOSK, None) is not None
-    assert roles.refusal("window_queue", Role.COUNTER, None) is not None  # login first
-    assert roles.refusal("window_queue", Role.COUNTER, Role.CLERK) is None
+    assert registry.refusal("window_queue", Role.BOARD, None) is not None
+    assert registry.refusal("window_queue", Role.KIOSK, None) is not None
+    assert registry.refusal("window_queue", Role.COUNTER, None) is not None  # login first
+    assert registry.refusal("window_queue", Role.COUNTER, Role.CLERK) is None
 
 
 # A hall day as random as the kiosk and the supervisor make it, then one window calls

@@ -1,20 +1,19 @@
 """The socket loop: ROUTER for requests, PUB for events, CURVE + ZAP on both.
 
-Thin by design (STYLE.md 1.4): decode the envelope, find the device from its CURVE key,
+Thin by design: decode the envelope, find the device from its CURVE key,
 check the role, hand the operation to the hall, reply, publish. One thread does all of
 it, in arrival order, so the hall is single-writer; each batch is committed by the hall
-before any of its replies or events leave (DESIGN.md section 2).
+before any of its replies or events leave (docs/design.md).
 
 Group commit: every request already waiting in the socket is applied in one database
 transaction (each operation stays all-or-nothing), then all replies go out. Under load
 this divides the per-commit cost by the batch size; idle it is a batch of one.
 
-Pipelined: the loop applies a batch to the hall's live state (hall.prepare) and hands
-its rows to the committer thread (queue_server.committer); while the disk commits, the
-loop takes and applies the next batch. A batch's replies and events leave only when
-its commit has ended, in order; `state` and `hello` (which carry `seq`), status-page
-lookups and the hall's tick first wait until nothing is in flight. A failed commit
-fails every batch applied after it, and the hall is reloaded from the database.
+Pipelined (queue_server.loop.pipeline): while the disk commits one batch, the loop
+applies the next; replies and events wait for their own commit. `state` and `hello`
+(which carry `seq`), status-page lookups (queue_server.loop.lookups) and the hall's tick
+first wait until nothing is in flight. Trusted keys are watched by
+queue_server.loop.trusted. Which operation runs where comes from queue_server.registry.
 
 Logins: the password check (scrypt, ~50 ms by design) runs in a small thread pool
 (hall.verified_login_args, read-only), never in the loop; the verified login then joins
@@ -27,76 +26,49 @@ password) on the writer. 30 clerks logging in at 08:30 do not hold up the kiosks
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
 from queue_common import protocol as p
 from queue_common.protocol import Err, Op, ProtocolError
-from queue_server import keys, roles
-from queue_server.committer import MERGE_MAX, Committer
-from queue_server.envelope import EnvelopeError, parse_request
+from queue_server import keys, registry
 from queue_server.errors import HallError
-from queue_server.hall_base import READ_ONLY_OPS, Outcome
+from queue_server.hall_base import Outcome
 from queue_server.json_bytes import encode
-from queue_server.zap import ZapHandler, make_curve_server
+from queue_server.loop.envelope import EnvelopeError, parse_request
+from queue_server.loop.lookups import Lookups
+from queue_server.loop.pipeline import HallPort, Pending, Pipeline
+from queue_server.loop.trusted import TrustedKeys
+from queue_server.loop.zap import ZapHandler, make_curve_server
 
 if TYPE_CHECKING:
-    from queue_server.hall import Actor, Command, Prepared
+    from queue_server.hall import Actor
 
 log = logging.getLogger(__name__)
 
-# Operations that change nothing: no idempotency row is written for them.
-READ_OPS = READ_ONLY_OPS | {Op.HELLO}
-# Reads whose result says which event it is as of (`epoch`, `seq`), so a client can tell
-# whether it is older or newer than its mirror.
-SEQ_STAMPED_OPS = frozenset({Op.WINDOW_QUEUE})
-# Handled by the loop itself, not the hall.
-LOOP_OPS = frozenset({Op.HELLO, Op.STATE})
+__all__ = ["HallPort", "HallServer", "Pending", "ServerOptions"]
+
 BATCH_MAX = 64
-SLOW_BATCH_SECONDS = 0.25  # a batch slower than this is logged (the loop waits on it)
-STATUS_LOOKUP_ACTOR_DEVICE = "status-page"
+SLOW_TICK_SECONDS = 0.25
 # Password checkers and database readers: one per spare core (the loop keeps one), at
 # least one, at most two.
 WORKERS = max(1, min(2, (os.cpu_count() or 2) - 1))
 WORKER_POLL_MS = 2  # how often the loop looks for their results while some are out
-# Operations that read only the database: answered from the worker pool.
-DATABASE_READS = frozenset({Op.STATS})
+INTERNAL_MESSAGE = "服务器内部错误 / internal error"
 
 _NOBLOCK = int(zmq.NOBLOCK)
 _MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
-
-
-class HallPort(Protocol):
-    """What the loop needs of queue_server.hall.Hall (a fake in unit tests)."""
-
-    def apply(self, op: str, args: dict[str, Any], actor: Actor,
-              request_key: tuple[str, str] | None = None) -> Outcome: ...
-
-    def prepare(self, commands: list[Command]) -> Prepared: ...
-
-    def write(self, prepared: Sequence[Prepared]) -> None: ...
-
-    def written(self, prepared: Prepared, error: BaseException | None) -> list[Outcome]: ...
-
-    def recover(self) -> bool: ...
-
-    def actor_for(self, token: str | None, device: str, device_role: str) -> Actor: ...
-
-    def snapshot(self) -> dict[str, Any]: ...
-
-    def tick(self) -> list[tuple[str, dict[str, Any]]]: ...
 
 
 @dataclass
@@ -112,24 +84,6 @@ class ServerOptions:
     timezone: dt.tzinfo = field(default_factory=lambda: dt.UTC)
 
 
-@dataclass
-class _Flight:
-    """A prepared batch whose commit has not ended, with the requests it answers."""
-
-    items: list[_Pending]
-    prepared: Prepared
-
-
-@dataclass
-class _Pending:
-    """A decoded request waiting for the hall in the current batch."""
-
-    routing_id: bytes
-    request_id: str
-    op: str
-    command: Command
-
-
 class HallServer:
     """Serves one hall until request_stop(); see module docstring."""
 
@@ -142,33 +96,27 @@ class HallServer:
         self.epoch = secrets.token_hex(8)
         self.seq = 0
         self.zap = ZapHandler(self.ctx)
+        self.trusted = TrustedKeys(data, self.zap)
         self._stop = threading.Event()
-        self._trusted_signature: tuple[tuple[str, int, int], ...] = ()
-        self._trusted_keys: frozenset[str] = frozenset()
-        self._revoked = threading.Event()
         # Logins out for their password check, and those back (appended by the checker
         # threads, taken by the loop; deque append/popleft are thread-safe).
         self._verify: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
             hall, "verified_login_args", None)  # a fake hall without it: checked inline
-        self._checkers: ThreadPoolExecutor | None = None
+        self._workers: ThreadPoolExecutor | None = None
         self._read_database: Callable[[str, dict[str, Any], Actor], Outcome] | None = getattr(
             hall, "read_database", None)  # a fake hall without it: applied as usual
         self._workers_out = 0  # logins and reads handed to the pool, not yet back
-        self._logins_back: deque[_Pending] = deque()
-        self._reads_back: deque[tuple[_Pending, Outcome]] = deque()
-        self._watcher: threading.Thread | None = None
+        self._logins_back: deque[Pending] = deque()
+        self._reads_back: deque[tuple[Pending, Outcome]] = deque()
         self._router: zmq.Socket[bytes] | None = None
         self._pub: zmq.Socket[bytes] | None = None
-        self._lookup: zmq.Socket[bytes] | None = None
-        self._lookup_url = f"inproc://status-lookup-{self.epoch}"
+        self._lookups: Lookups | None = None
+        self._pipeline: Pipeline | None = None
         self._server_public = ""
         self._server_secret = ""
         self.request_port = 0
         self.event_port = 0
-        self.stats = {"requests": 0, "batches": 0, "batched_ops": 0, "bad": 0}
-        self._committer: Committer | None = None
-        self._in_flight: deque[_Flight] = deque()
-        self._store_failed = False  # a commit failed: recover once nothing is in flight
+        self.stats = {"requests": 0, "bad": 0}
         self._now_second = -1
         self._now_text = ""
 
@@ -181,10 +129,8 @@ class HallServer:
             raise keys.KeyFileError(f"{self._server_cert()} holds no secret key")
         self._server_public, self._server_secret = public, secret
         self.zap.start()  # BEFORE any bind: no handshake ever meets an absent handler
-        self.reload_trusted(startup=True)
-        self._watcher = threading.Thread(target=self._watch_trusted, name="trusted-keys",
-                                         daemon=True)
-        self._watcher.start()
+        self.trusted.load(startup=True)
+        self.trusted.watch()
         router = self.ctx.socket(zmq.ROUTER)
         router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         router.maxmsgsize = p.MAX_FRAME_BYTES
@@ -199,14 +145,14 @@ class HallServer:
         self.request_port = self._bind(router, self.options.request_port)
         self._router = router
         self._pub = self._make_pub(self.options.event_port)
-        lookup = self.ctx.socket(zmq.ROUTER)
-        lookup.linger = 0
-        lookup.bind(self._lookup_url)
-        self._lookup = lookup
-        self._committer = Committer(  # without group commit each request commits alone
-            self.hall.write, self.ctx, self.epoch,
-            merge_max=MERGE_MAX if self.options.group_commit else 1)
+        self._lookups = Lookups(self.ctx, self.epoch)
+        self._pipeline = Pipeline(self.hall, self.ctx, self.epoch, self._release,
+                                  self._refuse, group_commit=self.options.group_commit)
         return self.request_port, self.event_port
+
+    def reload_trusted(self, *, startup: bool = False) -> bool:
+        """Re-read keys/trusted now; True if a device lost its trust."""
+        return self.trusted.load(startup=startup)
 
     def _server_cert(self) -> Path:
         from queue_common import paths
@@ -239,28 +185,6 @@ class HallServer:
                     raise
                 time.sleep(0.05)
 
-    def reload_trusted(self, *, startup: bool = False) -> bool:
-        """Re-read keys/trusted; True if a device lost its trust (revoked).
-
-        The new set is in force for new handshakes and for every request at once (the
-        ZAP handler and the request check share it).
-        """
-        self._trusted_signature = keys.trusted_signature(self.data)
-        devices, problems = keys.load_trusted(self.data)
-        for problem in problems:
-            log.error("trusted keys: %s", problem)
-        if startup:
-            if not devices:
-                raise keys.KeyFileError(
-                    f"no trusted device keys loaded from {self.data / 'keys' / 'trusted'}: "
-                    "every device would be refused (run `queue-server device add`)")
-            names = ", ".join(sorted(d.name for d in devices.values()))
-            log.info("trusted %d devices: %s", len(devices), names)
-        before = self._trusted_keys
-        self.zap.set_trusted(devices)
-        self._trusted_keys = frozenset(devices)
-        return bool(before - self._trusted_keys)
-
     # ---- the loop -------------------------------------------------------------------
 
     def request_stop(self) -> None:
@@ -269,12 +193,13 @@ class HallServer:
 
     def serve(self) -> None:
         """Run until request_stop(): requests, heartbeats, hall ticks, key reloads."""
-        assert self._router is not None and self._lookup is not None
-        assert self._committer is not None
+        assert self._router is not None and self._lookups is not None
+        pipeline = self._pipeline
+        assert pipeline is not None
         poller = zmq.Poller()
         poller.register(self._router, zmq.POLLIN)
-        poller.register(self._lookup, zmq.POLLIN)
-        poller.register(self._committer.wake, zmq.POLLIN)
+        poller.register(self._lookups.socket, zmq.POLLIN)
+        poller.register(pipeline.wake, zmq.POLLIN)
         next_beat = next_tick = time.monotonic()
         while not self._stop.is_set():
             now = time.monotonic()
@@ -290,37 +215,38 @@ class HallServer:
                 WORKER_POLL_MS if self._workers_out else min(wait_ms, 100))
             events = dict(poller.poll(timeout))
             try:
-                if self._committer.wake in events:
-                    self._collect_written()
+                if pipeline.wake in events:
+                    pipeline.collect()
                 while self._reads_back:  # a read's reply waits for no commit
                     self._workers_out -= 1
                     item, outcome = self._reads_back.popleft()
                     self._release([item], [outcome])
                 if self._router in events or self._logins_back:
                     self._drain_requests()
-                if self._lookup in events:
-                    self._answer_lookups()
+                if self._lookups.socket in events:
+                    pipeline.settle()
+                    self._lookups.answer(self.hall)
             except Exception:  # a bug must not take the hall down: log it and go on
                 log.exception("the request loop hit an error; serving goes on")
-        self._settle()  # the batches in hand are committed and answered before stopping
-        written = self._committer.stats
+        pipeline.settle()  # the batches in hand are committed and answered before stopping
+        written = pipeline.committer.stats
         log.info("served %d requests in %d batches; %d written in %d transactions, "
-                 "%.1f ms each on average", self.stats["requests"], self.stats["batches"],
+                 "%.1f ms each on average", self.stats["requests"], pipeline.stats["batches"],
                  written["batches"], written["transactions"],
                  1000 * written["write_seconds"] / max(1, written["transactions"]))
 
     def _housekeeping(self) -> None:
-        self._settle()  # the tick writes synchronously
+        assert self._pipeline is not None
+        self._pipeline.settle()  # the tick writes synchronously
         started = time.monotonic()
         try:
             for type_, data in self.hall.tick():
                 self._publish(type_, data)
         except Exception:
             log.exception("hall.tick failed; serving goes on")
-        if time.monotonic() - started > SLOW_BATCH_SECONDS:
+        if time.monotonic() - started > SLOW_TICK_SECONDS:
             log.warning("slow hall.tick: %.0f ms", (time.monotonic() - started) * 1000)
-        if self._revoked.is_set():
-            self._revoked.clear()
+        if self.trusted.take_revoked():
             # Subscribers that already passed the handshake keep receiving on PUB
             # until they reconnect: rebinding makes every one of them handshake
             # again, and the revoked key is refused (the others resume by seq).
@@ -329,23 +255,13 @@ class HallServer:
             self._pub.close(linger=0)
             self._pub = self._make_pub(self.event_port)
 
-    def _watch_trusted(self) -> None:
-        """Watcher thread: re-read keys/trusted when it changes (never in the loop:
-        listing a directory can take long on a busy or networked disk)."""
-        while not self._stop.wait(1.0):
-            try:
-                changed = keys.trusted_signature(self.data) != self._trusted_signature
-                if changed and self.reload_trusted():
-                    self._revoked.set()
-            except Exception:
-                log.exception("re-reading the trusted keys failed; the old set stays")
-
     def _drain_requests(self) -> None:
         """Take every waiting request (up to BATCH_MAX), apply, reply, publish."""
-        assert self._router is not None
-        if self._store_failed:
-            self._settle()  # recover the hall before applying anything more
-        pending: list[_Pending] = []
+        assert self._router is not None and self._pipeline is not None
+        pipeline = self._pipeline
+        if pipeline.recovering:
+            pipeline.settle()  # recover the hall before applying anything more
+        pending: list[Pending] = []
         while self._logins_back:  # password checked: applied with this batch
             pending.append(self._logins_back.popleft())
             self._workers_out -= 1
@@ -359,27 +275,28 @@ class HallServer:
             item = self._decode(frames)
             if item is None:
                 continue
-            if item.op in LOOP_OPS:
-                self._flush(pending)  # a snapshot must include what came before it,
+            runs = registry.spec(item.op).runs
+            if runs is registry.Runs.LOOP:
+                pipeline.run(pending)  # a snapshot must include what came before it,
                 pending = []
-                self._settle()  # committed and published (its seq)
+                pipeline.settle()  # committed and published (its seq)
                 self._answer_loop_op(item)
             elif item.op == Op.LOGIN and self._verify is not None:
                 self._to_worker(self._checked_login, item)
-            elif item.op in DATABASE_READS and self._read_database is not None:
+            elif runs is registry.Runs.WORKER and self._read_database is not None:
                 self._to_worker(self._database_read, item)
             else:
                 pending.append(item)
-        self._flush(pending)
+        pipeline.run(pending)
 
-    def _to_worker(self, job: Callable[[_Pending], None], item: _Pending) -> None:
+    def _to_worker(self, job: Callable[[Pending], None], item: Pending) -> None:
         """Hand a request to the pool; it comes back through _logins_back/_reads_back."""
-        if self._checkers is None:
-            self._checkers = ThreadPoolExecutor(WORKERS, thread_name_prefix="worker")
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="worker")
         self._workers_out += 1
-        self._checkers.submit(job, item)
+        self._workers.submit(job, item)
 
-    def _database_read(self, item: _Pending) -> None:
+    def _database_read(self, item: Pending) -> None:
         """Worker thread: the whole answer of an operation that reads the database."""
         op, args, actor, _key = item.command
         try:
@@ -387,10 +304,10 @@ class HallServer:
             outcome = self._read_database(op, args, actor)
         except Exception:
             log.exception("%s failed in a worker thread", op)
-            outcome = Outcome(None, HallError(Err.INTERNAL, "服务器内部错误 / internal error"))
+            outcome = Outcome(None, HallError(Err.INTERNAL, INTERNAL_MESSAGE))
         self._reads_back.append((item, outcome))
 
-    def _checked_login(self, item: _Pending) -> None:
+    def _checked_login(self, item: Pending) -> None:
         """Worker thread: attach the password check's proof to the login's args."""
         op, args, actor, key = item.command
         try:
@@ -400,7 +317,7 @@ class HallServer:
             log.exception("login check failed in a worker thread")
         self._logins_back.append(item)
 
-    def _decode(self, frames: list[zmq.Frame]) -> _Pending | None:
+    def _decode(self, frames: list[zmq.Frame]) -> Pending | None:
         """Envelope, device, login and role checks; answers errors itself (None)."""
         routing_id = frames[0].bytes
         request_id: str | None = None
@@ -411,24 +328,19 @@ class HallServer:
             if device is None:
                 raise ProtocolError(Err.FORBIDDEN, "设备已停用 / this device is not trusted (revoked)")
             actor = self._actor(req.op, req.token, device)
-            refused = roles.refusal(req.op, device.role, actor.staff_role)
+            refused = registry.refusal(req.op, device.role, actor.staff_role, req.args)
             if refused is not None:
                 raise ProtocolError(refused[0], refused[1], {"op": req.op, "role": device.role})
         except EnvelopeError as exc:
             self.stats["bad"] += 1
-            self._reply(routing_id, p.error_reply(exc.request_id, exc.code, exc.message,
-                                                  exc.details))
+            self._reply_error(routing_id, exc.request_id, exc)
             return None
-        except (ProtocolError, HallError) as exc:
-            self._reply(routing_id, p.error_reply(request_id, exc.code, exc.message, exc.details))
+        except Exception as exc:
+            self._reply_error(routing_id, request_id, exc)
             return None
-        except Exception:
-            log.exception("request could not be decoded")
-            self._reply(routing_id, p.error_reply(request_id, Err.INTERNAL,
-                                                  "服务器内部错误 / internal error"))
-            return None
-        key = None if req.op in READ_OPS else (device.name, req.request_id)
-        return _Pending(routing_id, req.request_id, req.op, (req.op, req.args, actor, key))
+        keep = registry.spec(req.op).changes
+        key = (device.name, req.request_id) if keep else None
+        return Pending(routing_id, req.request_id, req.op, (req.op, req.args, actor, key))
 
     def _actor(self, op: str, token: str | None, device: keys.TrustedDevice) -> Actor:
         """Who asks. A stale token does not block what needs no login (a clerk whose
@@ -436,91 +348,41 @@ class HallServer:
         try:
             return self.hall.actor_for(token, device.name, device.role)
         except HallError:
-            if token is None or op == Op.LOGOUT or not roles.needs_no_login(op):
+            if token is None or op == Op.LOGOUT or not registry.needs_no_login(op):
                 raise
             return self.hall.actor_for(None, device.name, device.role)
 
-    def _answer_loop_op(self, item: _Pending) -> None:
+    def _answer_loop_op(self, item: Pending) -> None:
         op, _args, actor, _key = item.command
-        if op == Op.STATE:
-            try:
-                snap = self.hall.snapshot()
-            except Exception:
-                log.exception("snapshot failed")
-                self._reply(item.routing_id, p.error_reply(
-                    item.request_id, Err.INTERNAL, "服务器内部错误 / internal error"))
-                return
-            result = dict(snap, epoch=self.epoch, seq=self.seq)
-        else:  # hello
-            result = {"server": "yichuang-queue", "version": p.VERSION, "epoch": self.epoch,
-                      "seq": self.seq, "device": actor.device, "role": actor.device_role,
-                      "staff_role": actor.staff_role, "counter": actor.counter,
-                      "now": self._now()}
+        try:
+            if op == Op.STATE:
+                result = dict(self.hall.snapshot(), epoch=self.epoch, seq=self.seq)
+            else:  # hello
+                result = {"server": "yichuang-queue", "version": p.VERSION,
+                          "epoch": self.epoch, "seq": self.seq, "device": actor.device,
+                          "role": actor.device_role, "staff_role": actor.staff_role,
+                          "counter": actor.counter, "now": self._now()}
+        except Exception as exc:
+            self._reply_error(item.routing_id, item.request_id, exc)
+            return
         self._reply(item.routing_id, p.ok_reply(item.request_id, result))
 
-    def _flush(self, pending: list[_Pending]) -> None:
-        """Apply the batch to the hall, then hand its rows to the committer; its replies
-        and events wait for the commit (at once if nothing is written or in flight)."""
-        if not pending:
-            return
-        assert self._committer is not None
-        self.stats["batches"] += 1
-        self.stats["batched_ops"] += len(pending)
-        started = time.monotonic()
-        try:
-            prepared = self.hall.prepare([item.command for item in pending])
-        except Exception:
-            log.exception("hall batch failed; nothing applied")
-            for item in pending:
-                self._reply(item.routing_id, p.error_reply(
-                    item.request_id, Err.STORE_UNAVAILABLE,
-                    "暂时无法保存，请重试 / the store is unavailable, nothing was applied"))
-            return
-        took = time.monotonic() - started
-        if took > SLOW_BATCH_SECONDS:
-            log.warning("slow batch: %d ops took %.0f ms in the hall %s", len(pending),
-                        took * 1000, _op_counts(pending))
-        if prepared.failed_index is not None:  # a bug in one op: the others again
-            self._settle()
-            self.hall.recover()
-            failed = pending[prepared.failed_index]
-            self._release([failed], [prepared.outcomes[prepared.failed_index]])
-            self._flush([item for item in pending if item is not failed])
-        elif prepared.rows is None and not self._in_flight:
-            self._release(pending, prepared.outcomes)
+    def _refuse(self, item: Pending, code: str, message: str) -> None:
+        """Answer one request with an error the loop decided (nothing of it applied)."""
+        self._reply(item.routing_id, p.error_reply(item.request_id, code, message))
+
+    def _reply_error(self, routing_id: bytes, request_id: str | None,
+                     exc: BaseException) -> None:
+        """The one place an exception becomes an error reply: protocol and hall errors
+        keep their code; anything else is a bug, logged, answered INTERNAL."""
+        if isinstance(exc, ProtocolError | HallError):
+            reply = p.error_reply(request_id, exc.code, exc.message, exc.details)
         else:
-            self._in_flight.append(_Flight(pending, prepared))
-            self._committer.submit(prepared)
+            log.error("request %s failed", request_id, exc_info=exc)
+            reply = p.error_reply(request_id, Err.INTERNAL, INTERNAL_MESSAGE)
+        self._reply(routing_id, reply)
 
-    def _collect_written(self) -> None:
-        """Answer every batch whose commit has ended, in order; recover after a failure
-        once nothing is in flight."""
-        assert self._committer is not None
-        self._committer.take_wakes()
-        done = self._committer.done
-        while done:
-            prepared, error = done.popleft()
-            flight = self._in_flight.popleft()
-            assert flight.prepared is prepared, "the committer ended batches out of order"
-            if error is not None:
-                self._store_failed = True
-            self._release(flight.items, self.hall.written(prepared, error))
-        if self._store_failed and not self._in_flight:
-            self._store_failed = False
-            if not self.hall.recover():
-                log.error("the hall could not be reloaded from the database; "
-                          "every operation answers STORE_UNAVAILABLE until it can")
-            self._committer.reset()
-
-    def _settle(self) -> None:
-        """Wait until nothing is in flight: every reply and event of what was applied
-        has left (the commit of a batch takes milliseconds)."""
-        assert self._committer is not None
-        while self._in_flight or self._store_failed:
-            self._committer.wake.poll(1000)
-            self._collect_written()
-
-    def _release(self, items: list[_Pending], outcomes: list[Outcome]) -> None:
+    def _release(self, items: list[Pending], outcomes: list[Outcome]) -> None:
         """Every reply of a committed batch, then every event (in the order applied)."""
         seq = self.seq  # the seq each outcome is as of: earlier ones' events counted
         for item, outcome in zip(items, outcomes, strict=True):
@@ -529,7 +391,7 @@ class HallServer:
                 reply = p.error_reply(item.request_id, err.code, err.message, err.details)
             else:
                 result = outcome.result or {}
-                if item.op in SEQ_STAMPED_OPS:
+                if item.op in registry.SEQ_STAMPED_OPS:
                     result = dict(result, epoch=self.epoch, seq=seq)
                 reply = p.ok_reply(item.request_id, result)
             self._reply(item.routing_id, reply)
@@ -570,65 +432,23 @@ class HallServer:
 
     # ---- citizen status page --------------------------------------------------------
 
-    def _answer_lookups(self) -> None:
-        """Status-page lookups from other threads, answered between batches (from the
-        committed state: nothing in flight)."""
-        assert self._lookup is not None
-        self._settle()
-        for _ in range(BATCH_MAX):
-            try:
-                ident, token = self._lookup.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            except ValueError:
-                continue
-            result: dict[str, Any] | None = None
-            try:
-                actor = self.hall.actor_for(None, STATUS_LOOKUP_ACTOR_DEVICE, p.Role.BOARD)
-                outcome = self.hall.apply(Op.TICKET_STATUS,
-                                          {"token": token.decode("utf-8", "replace")}, actor)
-                result = outcome.result if outcome.error is None else None
-            except Exception:
-                log.exception("status lookup failed")
-            self._lookup.send_multipart([ident, json.dumps(result).encode("utf-8")])
-
     def status_lookup(self) -> Callable[[str], dict[str, Any] | None]:
-        """A thread-safe lookup(token) for the status page: one inproc request per call."""
-        ctx, url = self.ctx, self._lookup_url
-
-        def lookup(token: str) -> dict[str, Any] | None:
-            sock = ctx.socket(zmq.DEALER)
-            sock.linger = 0
-            try:
-                sock.connect(url)
-                sock.send(token.encode("utf-8")[:256])
-                if not sock.poll(3000):
-                    return None
-                value = json.loads(sock.recv())
-                return value if isinstance(value, dict) else None
-            finally:
-                sock.close()
-
-        return lookup
+        """A thread-safe lookup(token) for the status page (queue_server.loop.lookups)."""
+        assert self._lookups is not None, "bind() first"
+        return self._lookups.client()
 
     def close(self) -> None:
         """Close sockets (nothing pending is lost: every reply was sent after its commit)."""
         self._stop.set()
-        if self._watcher is not None:
-            self._watcher.join(3)
-        if self._checkers is not None:
-            self._checkers.shutdown(wait=True, cancel_futures=True)
-        if self._committer is not None:
-            self._committer.stop()
-            self._committer = None
-        for sock in (self._router, self._pub, self._lookup):
+        self.trusted.stop()
+        if self._workers is not None:
+            self._workers.shutdown(wait=True, cancel_futures=True)
+        if self._pipeline is not None:
+            self._pipeline.close()
+            self._pipeline = None
+        for sock in (self._router, self._pub):
             if sock is not None:
                 sock.close(linger=0)
+        if self._lookups is not None:
+            self._lookups.close()
         self.zap.stop()
-
-
-def _op_counts(items: list[_Pending]) -> dict[str, int]:
-    ops: dict[str, int] = {}
-    for item in items:
-        ops[item.op] = ops.get(item.op, 0) + 1
-    return ops

@@ -1,0 +1,154 @@
+"""Every operation the server answers, described once.
+
+One row per operation says who may send it (device role, staff login), how its
+arguments are checked, where it runs (the request loop itself, the hall's single writer,
+or a worker thread that only reads the database), whether it changes the hall, and
+whether its reply is kept so a retried request gets the first answer. Every other list
+the server needs ("the read-only operations", "what the loop answers itself" ...) is
+derived from this table, so adding an operation is one row here plus its handler, and a
+test checks that every operation of the protocol has exactly one row.
+
+Permissions follow the device roles of the hall: a kiosk issues and reads, a board
+reads, a counter PC runs clerk operations once a clerk has logged in on it, and the
+supervisor's operations need a supervisor (or admin) login. A few arguments raise the
+bar: a clerk transfers the ticket at their own window, but moving a WAITING ticket
+(`transfer` with `ticket_id`) is the supervisor's call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+from queue_common.protocol import ALL_OPS, Err, Op, Role
+from queue_server import args as schemas
+
+
+class Runs(StrEnum):
+    """Where an operation is answered."""
+
+    LOOP = "loop"  # by the request loop from what it holds (hello, state)
+    WRITER = "writer"  # by the hall on the single writer, in a batch
+    WORKER = "worker"  # on a worker thread, reading only the database (stats)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Device roles allowed to send the op, and staff roles required (None: no login)."""
+
+    devices: frozenset[str]
+    staff: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One operation: its checks, where it runs, and what is kept of it."""
+
+    schema: type[schemas.Args] | None  # None: free-form, checked by its handler
+    permission: Permission
+    runs: Runs = Runs.WRITER
+    changes: bool = True  # False: reads only; never writes an idempotency row
+    keeps_reply: bool = True  # the reply is stored for retries (never for a login: token)
+    seq_stamped: bool = False  # the result says which event it is as of (epoch, seq)
+    # Arguments that, when given, need a stricter permission than the op itself.
+    stricter: Mapping[str, Permission] = field(default_factory=dict)
+
+
+_ANY_DEVICE = frozenset({Role.KIOSK, Role.BOARD, Role.COUNTER})
+_COUNTER = frozenset({Role.COUNTER})
+_ANY_STAFF = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
+SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+_READ = Permission(_ANY_DEVICE)
+_CLERK = Permission(_COUNTER, _ANY_STAFF)
+_SUPERVISOR = Permission(_COUNTER, SUPERVISOR_ROLES)
+
+
+def _read(schema: type[schemas.Args] | None, permission: Permission = _READ, *,
+          runs: Runs = Runs.WRITER, seq_stamped: bool = False) -> OpSpec:
+    return OpSpec(schema, permission, runs, changes=False, keeps_reply=False,
+                  seq_stamped=seq_stamped)
+
+
+REGISTRY: Final[Mapping[str, OpSpec]] = {
+    # read and report: every device
+    Op.HELLO: _read(schemas.NoArgs, runs=Runs.LOOP),
+    Op.STATE: _read(schemas.NoArgs, runs=Runs.LOOP),
+    Op.TICKET_STATUS: _read(schemas.TicketStatusArgs),
+    Op.DEVICE_STATUS: OpSpec(schemas.DeviceStatusArgs, _READ),
+    # the kiosk's own work
+    Op.ISSUE: OpSpec(schemas.IssueArgs, Permission(frozenset({Role.KIOSK}))),
+    Op.CHECK_IN: OpSpec(schemas.CheckInArgs, Permission(frozenset({Role.KIOSK}))),
+    # a counter PC: staff log in and out; the rating pad at the window needs no login
+    Op.LOGIN: OpSpec(schemas.LoginArgs, Permission(_COUNTER), keeps_reply=False),
+    Op.LOGOUT: OpSpec(schemas.NoArgs, Permission(_COUNTER)),
+    Op.RATE: OpSpec(schemas.RateArgs, Permission(_COUNTER)),
+    # clerk work at a window
+    Op.CALL_NEXT: OpSpec(schemas.NoArgs, _CLERK),
+    Op.CALL: OpSpec(schemas.TicketArgs, _CLERK),
+    Op.RECALL: OpSpec(schemas.NoArgs, _CLERK),
+    Op.START: OpSpec(schemas.NoArgs, _CLERK),
+    Op.NO_SHOW: OpSpec(schemas.NoArgs, _CLERK),
+    Op.COMPLETE: OpSpec(schemas.CompleteArgs, _CLERK),
+    Op.TRANSFER: OpSpec(schemas.TransferArgs, _CLERK, stricter={"ticket_id": _SUPERVISOR}),
+    Op.PARK: OpSpec(schemas.ParkArgs, _CLERK),
+    Op.UNPARK: OpSpec(schemas.TicketArgs, _CLERK),
+    Op.PAUSE: OpSpec(schemas.PauseArgs, _CLERK),
+    Op.RESUME: OpSpec(schemas.NoArgs, _CLERK),
+    Op.OPEN_COUNTER: OpSpec(schemas.CounterArgs, _CLERK),
+    Op.CLOSE_COUNTER: OpSpec(schemas.CounterArgs, _CLERK),
+    # a read, but of the window the login is bound to
+    Op.WINDOW_QUEUE: _read(schemas.NoArgs, _CLERK, seq_stamped=True),
+    # the supervisor's dashboard
+    Op.STATS: _read(None, _SUPERVISOR, runs=Runs.WORKER),
+    Op.COUNTER_SERVICES: OpSpec(schemas.CounterServicesArgs, _SUPERVISOR),
+    Op.CANCEL_TICKET: OpSpec(schemas.CancelArgs, _SUPERVISOR),
+    Op.CLOSE_DAY: OpSpec(schemas.NoArgs, _SUPERVISOR),
+}
+
+# Derived views of the table (never written by hand).
+READ_ONLY_OPS: Final = frozenset(op for op, s in REGISTRY.items() if not s.changes)
+KEEPS_REPLY_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.keeps_reply)
+LOOP_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.runs is Runs.LOOP)
+WORKER_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.runs is Runs.WORKER)
+WRITER_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.runs is Runs.WRITER)
+SEQ_STAMPED_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.seq_stamped)
+
+assert frozenset(REGISTRY) == ALL_OPS, "every protocol operation has one registry row"
+
+
+def spec(op: str) -> OpSpec:
+    """The row of a known operation (the envelope has refused unknown ones)."""
+    return REGISTRY[op]
+
+
+def refusal(op: str, device_role: str, staff_role: str | None,
+            args: Mapping[str, Any] | None = None) -> tuple[str, str] | None:
+    """None if allowed, else (error code, "中文 / English" message).
+
+    No login where one is needed is UNAUTHENTICATED (the client shows its login form);
+    the wrong device or staff role is FORBIDDEN.
+    """
+    row = REGISTRY.get(op)
+    if row is None:
+        return Err.FORBIDDEN, f"无权执行 / no permission entry for {op}"
+    perms = [row.permission]
+    if args:
+        perms += [p for name, p in row.stricter.items() if args.get(name) is not None]
+    for perm in perms:
+        if device_role not in perm.devices:
+            return Err.FORBIDDEN, f"此设备无权执行该操作 / a {device_role} device may not run {op}"
+        if perm.staff is not None:
+            if staff_role is None:
+                return Err.UNAUTHENTICATED, f"请先登录 / {op} needs a staff login"
+            if staff_role not in perm.staff:
+                return Err.FORBIDDEN, f"权限不足 / a {staff_role} login may not run {op}"
+    return None
+
+
+def needs_no_login(op: str) -> bool:
+    """True for operations any device of the right role may run without a login."""
+    row = REGISTRY.get(op)
+    return row is not None and row.permission.staff is None
