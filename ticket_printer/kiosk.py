@@ -335,6 +335,8 @@ class Kiosk:
             self.open_appointment()
         elif self.screen == "paused":
             self._show_paused()
+        elif self.screen == "offer":
+            self._card_without_booking()  # the 70+ offer again, in the new language
 
     # ---- connection ---------------------------------------------------------------------
 
