@@ -75,13 +75,13 @@ def columns_for(count: int, room: Room, fonts: KioskFonts, texts: Sequence[str],
     longest word fits and the rows are still at least two lines of text high."""
     width, height = room
     line = fonts[font].metrics("linespace")
+    widest_word = max((fonts.measure(font, word) for t in texts for word in t.split()),
+                      default=0)
     best = choices[0]
     for columns in choices:
         rows = -(-count // columns)
         cell_w = (width - columns * fonts.gap()) / columns
         cell_h = (height - rows * fonts.gap()) / rows
-        widest_word = max((fonts.measure(font, word) for t in texts for word in t.split()),
-                          default=0)
         if widest_word + 2 * fonts.pad() <= cell_w and cell_h >= 2.4 * line:
             best = columns
             break

@@ -108,12 +108,12 @@ class FontSet:
     def measure(self, role: str, text: str, px: int | None = None) -> int:
         """Width of text in the role's face at px (default: its current size)."""
         px = self._current[role] if px is None else px
-        if px == self._current[role]:
-            return int(self._fonts[role].measure(text))
         weight = self.spec[role].weight
         family = self._family_of(role)
         key = (family, weight, text, px)
         width = self._widths.get(key)
+        if width is None and px == self._current[role]:
+            width = self._widths[key] = int(self._fonts[role].measure(text))
         if width is None:
             scratch = self._scratch.get((family, weight, px))
             if scratch is None:
