@@ -19,9 +19,10 @@ ALL_PAIRS = [(f"{where}: {name}", fg, bg) for where, pairs in PALETTES.items()
              for name, (fg, bg) in pairs.items()]
 
 
-@pytest.mark.parametrize(("name", "fg", "bg"), ALL_PAIRS, ids=[p[0] for p in ALL_PAIRS])
-def test_text_is_readable_on_its_background(name: str, fg: str, bg: str) -> None:
-    assert contrast(fg, bg) >= 4.5, f"{name}: {fg} on {bg} is {contrast(fg, bg):.2f}:1"
+def test_every_text_is_readable_on_its_background() -> None:
+    unreadable = [f"{name}: {fg} on {bg} is {contrast(fg, bg):.2f}:1"
+                  for name, fg, bg in ALL_PAIRS if contrast(fg, bg) < 4.5]
+    assert len(ALL_PAIRS) > 50 and unreadable == []
 
 
 def test_the_contrast_measure_is_the_wcag_one() -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_PACKAGES = ("counter_client", "display_board", "ticket_printer")
 
@@ -32,18 +30,20 @@ def modules_of(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize("package", [*CLIENT_PACKAGES, "queue_common"])
-def test_no_client_module_imports_the_server(package: str) -> None:
+PACKAGES = (*CLIENT_PACKAGES, "queue_common")
+
+
+def test_no_client_module_imports_the_server() -> None:
     offenders = {str(path.relative_to(ROOT)): sorted(
                      m for m in imported_modules(path)
                      if m == "queue_server" or m.startswith("queue_server."))
-                 for path in modules_of(package)}
+                 for package in PACKAGES for path in modules_of(package)}
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-@pytest.mark.parametrize("package", [*CLIENT_PACKAGES, "queue_common"])
-def test_no_client_module_imports_sqlalchemy(package: str) -> None:
-    offenders = [str(path.relative_to(ROOT)) for path in modules_of(package)
+def test_no_client_module_imports_sqlalchemy() -> None:
+    offenders = [str(path.relative_to(ROOT)) for package in PACKAGES
+                 for path in modules_of(package)
                  if any(m.split(".")[0] in ("sqlalchemy", "alembic")
                         for m in imported_modules(path))]
     assert offenders == []
