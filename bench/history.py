@@ -305,6 +305,9 @@ class _StubConnection:
     def add_listener(self, fn: Any) -> None:
         pass
 
+    def remove_listener(self, fn: Any) -> None:
+        pass
+
 
 def busy_state(data: Path, waiting: int, now: dt.datetime, seed: int) -> dict[str, Any]:
     """A snapshot (docs/hall-state.md, mirror form) of a peak moment: `waiting` tickets."""

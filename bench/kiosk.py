@@ -100,7 +100,7 @@ def bench_touch_to_ticket(count: int) -> dict[str, Any]:
         worker = PrintWorker(FilePrinter(tmp / "tickets", 576))
         conn.attach_tk(root, interval_ms=10)
         kiosk = Kiosk(root, conn, worker, status_base="http://127.0.0.1:5580",
-                      idle_seconds=3600)
+                      idle_seconds=3600, size=(1280, 1024))
         pump(root, lambda: kiosk.screen == "start")
         depts = departments(kiosk.state)
         pairs = [(d.matters[0], depts[(i + 1) % len(depts)].matters[0])

@@ -26,14 +26,15 @@ from counter_client import look
 from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.caller_window import CallerWindow
 from counter_client.login_view import LoginView
-from counter_client.ports import ClientConnection
 from counter_client.prefs import Prefs, load_prefs, save_prefs
 from counter_client.rating_pad import RatingPad
 from queue_common import i18n, paths
 from queue_common.i18n import tr
+from queue_common.ports import StaffConnection
+from queue_common.protocol import SUPERVISOR_ROLES
+from queue_common.tk.stopping import run_until_stopped
 
 APP_CLASS = "CounterClient"  # X11 class: xdotool finds the window by it (not by a CJK title)
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 GEOMETRY = re.compile(r"(?:(\d{2,5})x(\d{2,5}))?([+-]\d{1,5}[+-]\d{1,5})?")
 COMPACT_HEIGHT = 300
 
@@ -51,6 +52,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lang", choices=i18n.LANGS)
     parser.add_argument("--rating-pad", action="store_true", help="citizen rating pad")
     parser.add_argument("--supervisor", action="store_true", help="supervisor dashboard")
+    parser.add_argument("--fullscreen", action="store_true",
+                        help="the rating pad fills its panel (a touch screen facing the citizen)")
     args = parser.parse_args(argv)
     if args.geometry and not GEOMETRY.fullmatch(args.geometry):
         parser.error("--geometry must look like 800x200+0+0 or +0+0")
@@ -61,6 +64,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def pad_size(args: argparse.Namespace, root: tk.Misc) -> tuple[int, int]:
+    """The rating pad's panel: the screen (--fullscreen), --geometry's size, or 1024x600."""
+    if args.fullscreen:
+        return root.winfo_screenwidth(), root.winfo_screenheight()
+    match = GEOMETRY.fullmatch(args.geometry or "")
+    if match and match.group(1):
+        return int(match.group(1)), int(match.group(2))
+    return 1024, 600
+
+
 def supervisor_available() -> bool:
     try:
         return importlib.util.find_spec("counter_client.supervisor") is not None
@@ -68,7 +81,7 @@ def supervisor_available() -> bool:
         return False
 
 
-def open_supervisor(root: tk.Misc, connection: ClientConnection) -> Any:
+def open_supervisor(root: tk.Misc, connection: StaffConnection) -> Any:
     """counter_client.supervisor.open_dashboard(root, connection) if it is installed."""
     module = importlib.import_module("counter_client.supervisor")
     return module.open_dashboard(root, connection)
@@ -77,7 +90,7 @@ def open_supervisor(root: tk.Misc, connection: ClientConnection) -> Any:
 class CounterApp:
     """Login -> caller (or dashboard) -> logout, for one counter PC."""
 
-    def __init__(self, root: tk.Tk, connection: ClientConnection, *, data: Path,
+    def __init__(self, root: tk.Tk, connection: StaffConnection, *, data: Path,
                  device: str, counter: int | None = None, supervisor: bool = False,
                  user: str | None = None, geometry: str | None = None,
                  auto_password: str | None = None,
@@ -129,9 +142,10 @@ class CounterApp:
         login.submit()
 
     def show_login(self) -> None:
-        self.root.title(tr("cc.login.title"))
         self.login = LoginView(self.root, self.connection, self.fonts, self.prefs,
-                               self._logged_in, self._quit, counter_fixed=self.counter_fixed)
+                               self._logged_in, self._quit, counter_fixed=self.counter_fixed,
+                               supervisor=self.supervisor_mode)
+        self.root.title(self.login.title)
 
     def _logged_in(self, result: dict[str, Any], counter: int | None) -> None:
         found = result.get("staff")
@@ -190,7 +204,7 @@ class CounterApp:
             self.rating_window = None
         self.show_login()
         if reason and self.login is not None:
-            self.login.status.configure(text=reason, style="Error.TLabel")
+            self.login.status.configure(text=reason, style="Caller.Error.TLabel")
 
     def open_rating_pad(self, counter: int) -> None:
         """The pad as a second window of the caller (drag it to the citizen's screen)."""
@@ -200,7 +214,7 @@ class CounterApp:
         window = tk.Toplevel(self.root)
         window.title(tr("rp.title", counter=tr("cc.counter_name", number=counter)))
         window.geometry("1024x600")
-        RatingPad(window, self.connection, counter, self.fonts)
+        RatingPad(window, self.connection, counter, size=(1024, 600))
         self.rating_window = window
 
     def close(self) -> None:
@@ -239,16 +253,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     connection.start()
     try:
         if args.rating_pad:
-            fonts = look.make_fonts(root)
             root.configure(bg=look.DESK_BG)
             root.title(tr("rp.title", counter=tr("cc.counter_name", number=args.counter)))
-            root.geometry(args.geometry or "1024x600")
-            RatingPad(root, connection, args.counter, fonts)
+            size = pad_size(args, root)
+            if args.fullscreen:
+                root.attributes("-fullscreen", True)
+                root.configure(cursor="none")  # a touch panel: no mouse pointer
+            root.geometry(args.geometry or f"{size[0]}x{size[1]}+0+0")
+            RatingPad(root, connection, args.counter, size=size)
         else:
             CounterApp(root, connection, data=data, device=args.device, counter=args.counter,
                        supervisor=args.supervisor, user=args.user, geometry=args.geometry,
                      auto_password=os.environ.get("QUEUE_PASSWORD") if args.user else None)
-        root.mainloop()
+        run_until_stopped(root)
     finally:
         connection.stop()
     return 0

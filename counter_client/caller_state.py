@@ -15,6 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from queue_common.hall_view import as_list, find_counter, parse_time, service_names
+from queue_common.protocol import FINAL_TICKET_STATES
+
 # Action names are the wire op names where one exists (queue_common.protocol.Op), so
 # a button, its hotkey and its request share one word.
 CALL_NEXT = "call_next"
@@ -37,28 +40,6 @@ PAUSE_TOGGLE = "pause_toggle"  # F8: pause when idle, resume when paused
 KEYED_ACTIONS = (CALL_NEXT, RECALL, START, COMPLETE, NO_SHOW, TRANSFER, PARK_TOGGLE,
                  PAUSE_TOGGLE)
 
-PAUSE_REASONS = ("lunch", "meeting", "system", "other")
-FINAL_TICKET_STATES = frozenset({"done", "no_show", "cancelled", "not_served"})
-
-
-def as_list(collection: Any) -> list[dict[str, Any]]:
-    """Counters/tickets come as a list (snapshot) or keyed by number/id (mirror)."""
-    if collection is None:
-        return []
-    if isinstance(collection, Mapping):
-        return [v for v in collection.values() if isinstance(v, dict)]
-    return [v for v in collection if isinstance(v, dict)]
-
-
-def parse_time(value: Any) -> dt.datetime | None:
-    """ISO-8601 with offset -> aware datetime; anything else -> None (never raises)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -154,18 +135,6 @@ def _ticket_view(raw: Mapping[str, Any], names: Mapping[str, str],
         recalls=int(raw.get("recalls") or 0), no_shows=int(raw.get("no_shows") or 0),
         transfer_to_counter=int(transfer) if isinstance(transfer, int) else None,
         items=items)
-
-
-def service_names(state: Mapping[str, Any]) -> dict[str, str]:
-    return {str(s.get("code")): str(s.get("name", s.get("code")))
-            for s in state.get("services") or [] if isinstance(s, dict)}
-
-
-def find_counter(state: Mapping[str, Any], number: int) -> dict[str, Any] | None:
-    for counter in as_list(state.get("counters")):
-        if counter.get("number") == number:
-            return counter
-    return None
 
 
 def enabled_actions(counter_state: str, current: TicketView | None, waiting: int,

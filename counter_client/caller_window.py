@@ -19,18 +19,29 @@ from typing import Any
 from counter_client import caller_state as cs
 from counter_client import hotkeys as hk
 from counter_client import look, ops
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.action_gate import ActionGate, ReplyLike
-from counter_client.dialogs import ChoiceDialog, ConfirmDialog, Dialog, TransferDialog
+from counter_client.dialogs import (
+    ChoiceDialog,
+    CompleteDialog,
+    ConfirmDialog,
+    Dialog,
+    TransferDialog,
+)
 from counter_client.look import Fonts
 from counter_client.my_day import MyDay
 from counter_client.panels import TicketList, TicketPanel, WaitingCounts
-from counter_client.ports import ClientConnection
 from counter_client.window_queue import WindowQueue
+from queue_common.hall_view import find_counter
 from queue_common.i18n import tr
-from queue_common.protocol import Err, Op
+from queue_common.ports import StaffConnection
+from queue_common.protocol import PAUSE_REASONS, Err, Op
+from queue_common.tk.listening import listen_while_alive
 
 SIZE_KEY = "F12"
-COMPACT_BUTTONS = (cs.CALL_NEXT, cs.RECALL, cs.START, cs.COMPLETE, cs.NO_SHOW)
+# Every keyed action is on the compact bar too: a clerk who works from the bar must see
+# what F6-F8 do (transfer, park / call back, pause / resume) as well as F1-F5.
+COMPACT_BUTTONS = cs.KEYED_ACTIONS
 # Which action a toggle stands for in each state (the text on its button follows).
 TOGGLE_HALVES = {cs.PARK_TOGGLE: (cs.PARK, cs.UNPARK), cs.PAUSE_TOGGLE: (cs.PAUSE, cs.RESUME)}
 
@@ -38,7 +49,7 @@ TOGGLE_HALVES = {cs.PARK_TOGGLE: (cs.PARK, cs.UNPARK), cs.PAUSE_TOGGLE: (cs.PAUS
 class CallerWindow:
     """One window's caller inside `root` for a logged-in clerk."""
 
-    def __init__(self, root: tk.Tk, connection: ClientConnection, *, counter: int,
+    def __init__(self, root: tk.Tk, connection: StaffConnection, *, counter: int,
                  staff: dict[str, Any], fonts: Fonts, expanded: bool = True,
                  on_logout: Callable[[], None] | None = None,
                  on_size_change: Callable[[bool], None] | None = None,
@@ -56,7 +67,7 @@ class CallerWindow:
         self.leave_reason = ""  # shown on the login form after an involuntary logout
         self._seen_me = False
         self.message = ""
-        self.message_style = "Info.TLabel"
+        self.message_style = "Caller.Info.TLabel"
         self.view = cs.caller_view({}, counter, online=False)
         self.ticket_cache = cs.TicketCache()
         # Which tickets this window may call, in call order: the server's answer.
@@ -77,8 +88,8 @@ class CallerWindow:
                                fg="white", font=fonts.banner, anchor="w", padx=10, pady=4,
                                wraplength=880, justify="left")
         self._build_expanded(extra_buttons or [])
-        self.status = ttk.Label(self.frame, text="", style="Info.TLabel", anchor="w")
-        connection.add_listener(self._on_event)
+        self.status = ttk.Label(self.frame, text="", style="Caller.Info.TLabel", anchor="w")
+        listen_while_alive(self.frame, connection, self._on_event)
         self._apply_settings()
         self._apply_size()
         self.queue.refresh()
@@ -93,31 +104,31 @@ class CallerWindow:
         bar.pack(fill="x")
         self.bar = bar
         self.bar_counter = ttk.Label(bar, text=tr("cc.counter_name", number=self.counter),
-                                     style="Head.TLabel")
+                                     style="Caller.Head.TLabel")
         self.bar_counter.pack(side="left", padx=(0, 8))
         self.bar_number = tk.Label(bar, text=tr("cc.no_ticket"), font=self.fonts.number_compact,
                                    fg=look.NUMBER_FG, bg=look.DESK_BG, width=5)
         self.bar_number.pack(side="left")
         self.bar_state = tk.Label(bar, text="", font=self.fonts.bold, bg=look.DESK_BG)
         self.bar_state.pack(side="left", padx=4)
-        self.bar_waiting = ttk.Label(bar, text="", style="Head.TLabel", width=7)
+        self.bar_waiting = ttk.Label(bar, text="", style="Caller.Head.TLabel", width=7)
         self.bar_waiting.pack(side="left", padx=4)
         self.bar_buttons: dict[str, ttk.Button] = {}
         self.bar_button_frame = ttk.Frame(bar)
         self.bar_button_frame.pack(side="left")
         for action in COMPACT_BUTTONS:
-            button = ttk.Button(self.bar_button_frame, style="Bar.TButton", width=-4,
+            button = ttk.Button(self.bar_button_frame, style="Caller.Bar.TButton", width=-4,
                                 command=functools.partial(self.do, action))
             button.pack(side="left", padx=2)
             self.bar_buttons[action] = button
         # Shown only while the window is closed: opening it is the first thing to do.
-        self.bar_open = ttk.Button(bar, text=tr("cc.act.open_counter"), style="Action.TButton",
+        self.bar_open = ttk.Button(bar, text=tr("cc.act.open_counter"), style="Caller.Action.TButton",
                                    command=lambda: self.do(cs.OPEN_COUNTER))
         self._bar_button_set = set(self.bar_buttons.values())
-        self.size_button = ttk.Button(bar, style="Small.TButton", width=-4,
+        self.size_button = ttk.Button(bar, style="Caller.Small.TButton", width=-4,
                                       command=self.toggle_size)
         self.size_button.pack(side="right", padx=(6, 0))
-        self.conn_label = ttk.Label(bar, text="", style="Online.TLabel")
+        self.conn_label = ttk.Label(bar, text="", style="Caller.Online.TLabel")
         self.conn_label.pack(side="right", padx=6)
 
     def _build_expanded(self, extra_buttons: list[tuple[str, Callable[[], None]]]) -> None:
@@ -131,7 +142,7 @@ class CallerWindow:
         body.columnconfigure(1, weight=1)
         body.rowconfigure(0, weight=1)
 
-        self.header = ttk.Label(left, text="", style="Muted.TLabel")
+        self.header = ttk.Label(left, text="", style="Caller.Muted.TLabel")
         self.header.pack(anchor="w", padx=10)
         self.ticket_panel = TicketPanel(left, self.fonts)
         self.ticket_panel.pack(fill="x")
@@ -139,7 +150,7 @@ class CallerWindow:
         grid.pack(fill="x")
         self.buttons: dict[str, ttk.Button] = {}
         for index, action in enumerate(hk.DEFAULT_HOTKEYS):
-            button = ttk.Button(grid, style="Action.TButton",
+            button = ttk.Button(grid, style="Caller.Action.TButton",
                                 command=functools.partial(self.do, action))
             button.grid(row=index // 4, column=index % 4, sticky="ew", padx=3, pady=3)
             grid.columnconfigure(index % 4, weight=1, uniform="act")
@@ -149,22 +160,22 @@ class CallerWindow:
         bottom = ttk.Frame(left, padding=(10, 8))
         bottom.pack(fill="x", side="bottom")
         self.logout_button = ttk.Button(bottom, text=tr("cc.act.logout"),
-                                        style="Small.TButton", command=self.request_logout)
+                                        style="Caller.Small.TButton", command=self.request_logout)
         self.logout_button.pack(side="left")
-        self.window_button = ttk.Button(bottom, style="Small.TButton",
+        self.window_button = ttk.Button(bottom, style="Caller.Small.TButton",
                                         command=self.toggle_window_open)
         self.window_button.pack(side="left", padx=(8, 0))
         for text, command in extra_buttons:
-            ttk.Button(bottom, text=text, style="Small.TButton", command=command).pack(
+            ttk.Button(bottom, text=text, style="Caller.Small.TButton", command=command).pack(
                 side="left", padx=(8, 0))
 
         self.counts = WaitingCounts(right, self.fonts)
         self.counts.pack(fill="x")
         self.waiting_list = TicketList(right, tr("cc.waiting_list"), tr("cc.act.call"),
-                                       self.call_ticket, height=7)
+                                       self.call_ticket, height=7, fonts=self.fonts)
         self.waiting_list.pack(fill="both", expand=True, pady=(8, 0))
         self.parked_list = TicketList(right, tr("cc.parked_list"), tr("cc.act.unpark"),
-                                      self.unpark_ticket, height=3)
+                                      self.unpark_ticket, height=3, fonts=self.fonts)
         self.parked_list.pack(fill="both", pady=(8, 0))
 
     def _apply_size(self) -> None:
@@ -249,7 +260,7 @@ class CallerWindow:
         if event_type not in ("connection",):
             self.gate.mirror_changed()
         if event_type == "connection" and not data.get("online", True):
-            self.set_message("", "Info.TLabel")
+            self.set_message("", "Caller.Info.TLabel")
         self.my_day.observe(event_type, data, self.staff.get("user"))
         if self._taken_over():
             return
@@ -261,7 +272,7 @@ class CallerWindow:
     def _taken_over(self) -> bool:
         """Another clerk logged in at this window (that ends this login on the server):
         back to the login form, saying why, instead of showing someone else's work."""
-        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        counter = find_counter(self.connection.mirror.state, self.counter) or {}
         clerk = counter.get("clerk")
         mine = self.staff.get("user")
         if isinstance(clerk, dict) and mine and clerk.get("user") == mine:
@@ -300,13 +311,12 @@ class CallerWindow:
 
         number = view.current.number if view.current else tr("cc.no_ticket")
         self.bar_number.configure(text=number)
+        self.bar_counter.configure(text=tr("cc.counter_name", number=self.counter))
         colour = look.STATE_COLOURS.get(view.counter_state, look.STATE_COLOURS["unknown"])
-        self.bar_state.configure(text=tr(f"cc.state.{view.counter_state}")
-                                 if view.counter_state in look.STATE_COLOURS else "—",
-                                 fg=colour)
+        self.bar_state.configure(text=self._state_text(view), fg=colour)
         self.bar_waiting.configure(text=tr("cc.waiting_short", count=view.waiting_total))
         self.conn_label.configure(text=tr("cc.online") if online else tr("cc.offline"),
-                                  style="Online.TLabel" if online else "Offline.TLabel")
+                                  style="Caller.Online.TLabel" if online else "Caller.Offline.TLabel")
         if online:
             self.banner.pack_forget()
         elif not self.banner.winfo_manager():
@@ -335,7 +345,7 @@ class CallerWindow:
         self.status.configure(text=self.message, style=self.message_style)
         # "Working…" only when the server is slow to answer: no flicker on every press.
         if busy and not self.message and self.gate.waiting_seconds() > 0.3:
-            self.status.configure(text=tr("cc.sending"), style="Muted.TLabel")
+            self.status.configure(text=tr("cc.sending"), style="Caller.Muted.TLabel")
 
     def _render_expanded(self, view: cs.CallerView, now: dt.datetime,
                          enabled: frozenset[str]) -> None:
@@ -364,6 +374,16 @@ class CallerWindow:
         self.waiting_list.render(view.waiting, self.settings, now, cs.CALL in enabled)
         self.parked_list.render(view.parked, self.settings, now, cs.UNPARK in enabled)
 
+    def _state_text(self, view: cs.CallerView) -> str:
+        """The window's state on the bar; paused, also how to resume (the key or button)."""
+        if view.counter_state == "paused":
+            key = self.keys.get(cs.PAUSE_TOGGLE) or self.keys.get(cs.RESUME)
+            return (tr("cc.bar.resume_hint", hotkey=key) if key
+                    else tr("cc.bar.resume_button"))
+        if view.counter_state in look.STATE_COLOURS:
+            return tr(f"cc.state.{view.counter_state}")
+        return "—"
+
     @staticmethod
     def _effective(action: str, view: cs.CallerView) -> str:
         """A toggle's meaning now: F7 parks while serving and calls back while idle."""
@@ -375,7 +395,7 @@ class CallerWindow:
             return second if view.counter_state == "idle" else first
         return second if view.counter_state == "paused" else first
 
-    def set_message(self, text: str, style: str = "Info.TLabel") -> None:
+    def set_message(self, text: str, style: str = "Caller.Info.TLabel") -> None:
         self.message = text
         self.message_style = style
         self._schedule_render()
@@ -404,7 +424,7 @@ class CallerWindow:
         elif action == cs.NO_SHOW and current is not None:
             self._confirm(tr("cc.confirm.no_show", number=current.number),
                           lambda: self._send_quiet(cs.NO_SHOW, *ops.at_window(Op.NO_SHOW)),
-                          ok_text=tr("cc.act.no_show"))
+                          ok_text=tr("cc.act.no_show"), default="ok")
         elif action == cs.COMPLETE and current is not None:
             self.complete()
         elif action == cs.TRANSFER and current is not None:
@@ -468,7 +488,7 @@ class CallerWindow:
 
     def _show_error(self, reply: ReplyLike) -> None:
         if reply.error_code == Err.QUEUE_EMPTY:
-            self.set_message(tr("cc.queue_empty"), "Info.TLabel")
+            self.set_message(tr("cc.queue_empty"), "Caller.Info.TLabel")
             return
         if reply.error_code == Err.UNAUTHENTICATED and self.on_logout is not None:
             # The login ended (expired, or taken over at another PC): log in again.
@@ -476,12 +496,13 @@ class CallerWindow:
             self._logged_out()
             return
         message = reply.error_message or reply.error_code or "?"
-        self.set_message(tr("cc.error", message=message), "Error.TLabel")
+        self.set_message(tr("cc.error", message=message), "Caller.Error.TLabel")
 
     def _confirm(self, message: str, on_ok: Callable[[], None],
-                 ok_text: str | None = None) -> None:
+                 ok_text: str | None = None, default: str = "cancel") -> None:
         self._close_dialog()
-        self.dialog = ConfirmDialog(self.root, self.fonts, message, on_ok, ok_text=ok_text)
+        self.dialog = ConfirmDialog(self.root, self.fonts, message, on_ok, ok_text=ok_text,
+                                    default=default)
 
     def _close_dialog(self) -> None:
         if self._dialog_alive() and self.dialog is not None:
@@ -501,12 +522,29 @@ class CallerWindow:
             self._send(cs.UNPARK, *ops.unpark(ticket_id))
 
     def complete(self) -> None:
-        """办结: all ticked -> at once; some unticked -> say in words what happens."""
+        """办结: all ticked -> at once; some unticked -> say in words what happens.
+
+        The tick boxes are the expanded view's; on the compact bar a ticket with more
+        than one matter here asks which are done first (CompleteDialog)."""
         current = self.view.current
         if current is None:
             return
-        outcome = self.ticket_panel.outcome() or {
-            i.service: True for i in current.items if i.here}
+        here = [i for i in current.items if i.here]
+        if not self.expanded and len(here) > 1:
+            self._close_dialog()
+            self.dialog = CompleteDialog(self.root, self.fonts, current.number,
+                                         [(i.service, i.name) for i in here],
+                                         functools.partial(self._complete_as, asked=True))
+            return
+        self._complete_as(self.ticket_panel.outcome() if self.expanded else {})
+
+    def _complete_as(self, outcome: dict[str, bool], asked: bool = False) -> None:
+        """Send 办结 for outcome; `asked`: the clerk already chose in CompleteDialog,
+        which says what happens to unticked matters (no second question)."""
+        current = self.view.current
+        if current is None:
+            return
+        outcome = outcome or {i.service: True for i in current.items if i.here}
         not_done = [i.name for i in current.items
                     if i.service in outcome and not outcome[i.service]]
         elsewhere = [i.name for i in current.items if i.state == "pending" and not i.here]
@@ -516,14 +554,14 @@ class CallerWindow:
             def done(_reply: ReplyLike) -> None:
                 text = tr("cc.done.requeued", number=number) if not_done or elsewhere else \
                     tr("cc.done.complete", number=number)
-                self.set_message(text, "Info.TLabel")
+                self.set_message(text, "Caller.Info.TLabel")
 
             if any(outcome.values()):
                 self._send(cs.COMPLETE, *ops.complete(outcome), on_ok=done)
             else:
                 self._send(cs.COMPLETE, *ops.back_to_queue(next(iter(outcome))), on_ok=done)
 
-        if not not_done:
+        if not not_done or asked:
             send()
         elif len(not_done) == len(outcome):
             self._confirm(tr("cc.confirm.none_done", number=number), send)
@@ -548,7 +586,7 @@ class CallerWindow:
 
     def open_pause(self) -> None:
         self._close_dialog()
-        choices = [(r, tr(f"cc.reason.{r}")) for r in cs.PAUSE_REASONS]
+        choices = [(r, tr(f"cc.reason.{r}")) for r in PAUSE_REASONS]
         self.dialog = ChoiceDialog(self.root, self.fonts, tr("cc.pause.title"),
                                    tr("cc.pause.ask"), choices,
                                    lambda reason: self._send_quiet(cs.PAUSE, *ops.pause(reason)))
@@ -609,11 +647,6 @@ class CallerWindow:
                                    choices, chosen, vertical=True)
 
     def _do_logout(self) -> None:
-        logout = getattr(self.connection, "logout", None)
-        if not callable(logout):
-            self._logged_out()
-            return
-
         def replied(reply: ReplyLike) -> None:
             # A ticket reached the window meanwhile: stay, the clerk decides again.
             if not reply.ok and reply.error_code == Err.CONFLICT:
@@ -621,7 +654,7 @@ class CallerWindow:
                 return
             self._logged_out()
 
-        logout(callback=replied)
+        self.connection.logout(callback=replied)
 
     def _logged_out(self) -> None:
         if self._closed:

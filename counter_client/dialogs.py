@@ -15,7 +15,9 @@ from tkinter import ttk
 from typing import Any
 
 from counter_client import caller_state as cs
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.look import Fonts
+from queue_common.hall_view import service_names
 from queue_common.i18n import tr
 
 
@@ -72,7 +74,7 @@ class Dialog(tk.Toplevel):
 
     def add_button(self, row: ttk.Frame, key: str, text: str,
                    command: Callable[[], None], default: bool = False) -> ttk.Button:
-        button = ttk.Button(row, text=text, command=command, style="Action.TButton")
+        button = ttk.Button(row, text=text, command=command, style="Caller.Action.TButton")
         button.pack(side="left", padx=6)
         self.buttons[key] = button
         if default:
@@ -82,23 +84,32 @@ class Dialog(tk.Toplevel):
 
 
 class ConfirmDialog(Dialog):
-    """Yes/no for destructive or consequential actions (no-show, partial completion)."""
+    """Yes/no for destructive or consequential actions (no-show, partial completion).
+
+    `default` is what Enter does. For 过号 it is the action itself: the clerk pressed F5
+    knowing the citizen did not come, and a caller must work from the keyboard (F5,
+    Enter); Escape still cancels. Where Enter could lose work (closing the window with
+    citizens waiting, a partial completion) the safe answer stays the default.
+    """
 
     def __init__(self, parent: tk.Misc, fonts: Fonts, message: str,
                  on_ok: Callable[[], None], ok_text: str | None = None,
-                 on_cancel: Callable[[], None] | None = None) -> None:
+                 on_cancel: Callable[[], None] | None = None,
+                 default: str = "cancel") -> None:
         super().__init__(parent, tr("cc.confirm.title"), fonts, on_cancel)
         self.message = message
+        self.default = default
         ttk.Label(self.body, text=message, wraplength=520, justify="left",
                   font=fonts.base).pack(anchor="w", pady=(0, 14))
         row = ttk.Frame(self.body)
         row.pack(anchor="e")
         self._on_ok = on_ok
         self.add_button(row, "cancel", tr("cc.cancel"), self.cancel)
-        # The safe answer is the default: Enter cancels a destructive action.
-        self.bind("<Return>", lambda _e: self.cancel())
         self.add_button(row, "ok", ok_text or tr("cc.ok"), self.ok)
-        self.buttons["cancel"].focus_set()
+        chosen = self.buttons["ok" if default == "ok" else "cancel"]
+        self.bind("<Return>", lambda _e: chosen.invoke())
+        self.bind("<KP_Enter>", lambda _e: chosen.invoke())
+        chosen.focus_set()
         self.show()
 
     def ok(self) -> None:
@@ -147,7 +158,8 @@ class TransferDialog(Dialog):
         self._on_submit = on_submit
         services = [s for s in state.get("services") or [] if isinstance(s, dict)]
         self.service_codes = [str(s.get("code")) for s in services]
-        labels = [f"{s.get('code')}  {s.get('name')}" for s in services]
+        names = service_names(state)
+        labels = [f"{code}  {names.get(code, code)}" for code in self.service_codes]
         self.mode = tk.StringVar(self, "service")
         ttk.Label(self.body, text=tr("cc.transfer.service")).grid(row=0, column=0, sticky="w")
         self.service_list = tk.Listbox(self.body, height=min(10, max(4, len(labels))),
@@ -157,17 +169,19 @@ class TransferDialog(Dialog):
         self.service_list.grid(row=1, column=0, rowspan=3, sticky="nsew", padx=(0, 12))
         self.service_list.bind("<<ListboxSelect>>", lambda _e: self._refresh_counters())
         ttk.Radiobutton(self.body, text=tr("cc.transfer.to_service"), value="service",
+                        style="Caller.TRadiobutton",
                         variable=self.mode).grid(row=1, column=1, sticky="w")
         ttk.Radiobutton(self.body, text=tr("cc.transfer.to_counter"), value="counter",
+                        style="Caller.TRadiobutton",
                         variable=self.mode).grid(row=2, column=1, sticky="nw")
         self.counter_list = tk.Listbox(self.body, height=6, width=22, exportselection=False,
                                        font=fonts.base)
         self.counter_list.grid(row=3, column=1, sticky="nsew")
         self.counter_list.bind("<<ListboxSelect>>", lambda _e: self.mode.set("counter"))
         self.counter_numbers: list[int] = []
-        self.empty_label = ttk.Label(self.body, text="", style="Muted.TLabel")
+        self.empty_label = ttk.Label(self.body, text="", style="Caller.Muted.TLabel")
         self.empty_label.grid(row=4, column=1, sticky="w")
-        ttk.Label(self.body, text=tr("cc.transfer.hint"), style="Info.TLabel").grid(
+        ttk.Label(self.body, text=tr("cc.transfer.hint"), style="Caller.Info.TLabel").grid(
             row=5, column=0, columnspan=2, sticky="w", pady=(10, 0))
         row = ttk.Frame(self.body)
         row.grid(row=6, column=0, columnspan=2, sticky="e", pady=(12, 0))
@@ -226,3 +240,45 @@ class TransferDialog(Dialog):
             target = {"service": service}
         self.close()
         self._on_submit(target)
+
+
+class CompleteDialog(Dialog):
+    """办结 from the compact bar: which of the ticket's matters are done (all ticked).
+
+    The expanded view has tick boxes beside the ticket; the compact bar has none, so
+    F4 there asks here instead of completing every matter. Enter completes as ticked.
+    """
+
+    def __init__(self, parent: tk.Misc, fonts: Fonts, number: str,
+                 matters: Sequence[tuple[str, str]],
+                 on_done: Callable[[dict[str, bool]], None]) -> None:
+        super().__init__(parent, tr("cc.complete.title", number=number), fonts)
+        self._on_done = on_done
+        ttk.Label(self.body, text=tr("cc.complete.ask"), font=fonts.bold).pack(
+            anchor="w", pady=(0, 8))
+        self.vars: dict[str, tk.BooleanVar] = {}
+        self.checks: dict[str, ttk.Checkbutton] = {}
+        for code, name in matters:
+            var = tk.BooleanVar(self, True)
+            check = ttk.Checkbutton(self.body, text=name, variable=var,
+                                    style="Caller.TCheckbutton")
+            check.pack(anchor="w", pady=2)
+            self.vars[code] = var
+            self.checks[code] = check
+        ttk.Label(self.body, text=tr("cc.complete.rest"), style="Caller.Muted.TLabel",
+                  wraplength=480, justify="left").pack(anchor="w", pady=(8, 12))
+        row = ttk.Frame(self.body)
+        row.pack(anchor="e")
+        self.add_button(row, "cancel", tr("cc.cancel"), self.cancel)
+        self.add_button(row, "ok", tr("cc.complete.ok"), self.done, default=True)
+        self.bind("<KP_Enter>", lambda _e: self.buttons["ok"].invoke())
+        self.show()
+
+    def done(self) -> None:
+        outcome = {code: var.get() for code, var in self.vars.items()}
+        self.close()
+        self._on_done(outcome)
+
+    def close(self) -> None:
+        super().close()
+        self.vars.clear()  # Tk variables go on the Tk thread (see Dialog.close)

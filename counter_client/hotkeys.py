@@ -13,17 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from counter_client import caller_state as cs
+from queue_common.client_config import default_hotkeys
 
-DEFAULT_HOTKEYS: dict[str, str] = {
-    cs.CALL_NEXT: "F1",
-    cs.RECALL: "F2",
-    cs.START: "F3",
-    cs.COMPLETE: "F4",
-    cs.NO_SHOW: "F5",
-    cs.TRANSFER: "F6",
-    cs.PARK_TOGGLE: "F7",
-    cs.PAUSE_TOGGLE: "F8",
-}
+# The shipped defaults are the config's ([counter_client] hotkeys), one definition.
+DEFAULT_HOTKEYS: dict[str, str] = default_hotkeys()
 # Real callers often have separate 挂起 and 回呼 keys: those may be bound on their own.
 # 暂停 on a real caller is one key that pauses and resumes, hence the alias.
 BINDABLE = (*DEFAULT_HOTKEYS, cs.PARK, cs.UNPARK)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from counter_client import caller_state as cs
+from queue_common.hall_view import as_list
 from queue_common.protocol import Ev
 
 _SERVED_EVENTS = frozenset({Ev.TICKET_COMPLETED, Ev.TICKET_REQUEUED})
@@ -44,10 +44,10 @@ class MyDay:
         """Follow this window's counter through serving -> completed."""
         if event_type in ("connection", "resync", Ev.HEARTBEAT):
             return
-        mine = next((c for c in cs.as_list(data.get("counters"))
+        mine = next((c for c in as_list(data.get("counters"))
                      if c.get("number") == self.counter), None)
         if event_type in _SERVED_EVENTS and self._serving is not None:
-            ticket_ids = {t.get("id") for t in cs.as_list(data.get("tickets"))}
+            ticket_ids = {t.get("id") for t in as_list(data.get("tickets"))}
             ticket_id, started = self._serving
             if ticket_id in ticket_ids:
                 self.served += 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from counter_client import caller_state as cs
 from counter_client import look
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.look import Fonts
 from queue_common.i18n import language, tr
 
@@ -47,14 +48,14 @@ class TicketPanel(ttk.Frame):
     def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
         super().__init__(master, padding=(10, 6))
         self.fonts = fonts
-        ttk.Label(self, text=tr("cc.current"), style="Muted.TLabel").grid(
+        ttk.Label(self, text=tr("cc.current"), style="Caller.Muted.TLabel").grid(
             row=0, column=0, sticky="w")
         self.number = tk.Label(self, text=tr("cc.no_ticket"), font=fonts.number,
                                fg=look.NUMBER_FG, bg=look.DESK_BG, anchor="w", width=6)
         self.number.grid(row=1, column=0, sticky="w")
         info = ttk.Frame(self)
         info.grid(row=1, column=1, sticky="nw", padx=(12, 0), pady=(10, 0))
-        self.kind = ttk.Label(info, text="", style="Head.TLabel")
+        self.kind = ttk.Label(info, text="", style="Caller.Head.TLabel")
         self.kind.pack(anchor="w")
         self.waited = ttk.Label(info, text="")
         self.waited.pack(anchor="w")
@@ -62,7 +63,7 @@ class TicketPanel(ttk.Frame):
         self.called.pack(anchor="w")
         self.recalls = ttk.Label(info, text="")
         self.recalls.pack(anchor="w")
-        ttk.Label(self, text=tr("cc.matters"), style="Muted.TLabel").grid(
+        ttk.Label(self, text=tr("cc.matters"), style="Caller.Muted.TLabel").grid(
             row=2, column=0, columnspan=2, sticky="w", pady=(6, 0))
         self.items_frame = ttk.Frame(self)
         self.items_frame.grid(row=3, column=0, columnspan=2, sticky="w")
@@ -112,7 +113,8 @@ class TicketPanel(ttk.Frame):
             if not pending:
                 state = item.state if item.state != "pending" else "elsewhere"
                 text += f" · {tr(f'cc.item.{state}')}"
-            check = ttk.Checkbutton(self.items_frame, text=text, variable=var)
+            check = ttk.Checkbutton(self.items_frame, text=text, variable=var,
+                                    style="Caller.TCheckbutton")
             if not pending:
                 check.state(["disabled"])
             check.grid(row=index, column=0, sticky="w")
@@ -129,15 +131,16 @@ class TicketList(ttk.Frame):
     """A titled Treeview of tickets (waiting or parked) with one action button."""
 
     def __init__(self, master: tk.Misc, title: str, button_text: str,
-                 on_pick: Callable[[int], None], height: int = 6) -> None:
+                 on_pick: Callable[[int], None], height: int = 6,
+                 fonts: Fonts | None = None) -> None:
         super().__init__(master)
-        ttk.Label(self, text=title, style="Head.TLabel").grid(row=0, column=0, sticky="w")
-        self.button = ttk.Button(self, text=button_text, style="Small.TButton",
+        ttk.Label(self, text=title, style="Caller.Head.TLabel").grid(row=0, column=0, sticky="w")
+        self.button = ttk.Button(self, text=button_text, style="Caller.Small.TButton",
                                  command=self._pick_selected)
         self.button.grid(row=0, column=1, sticky="e")
         columns = ("number", "kind", "waited", "matters")
         self.tree = ttk.Treeview(self, columns=columns, show="headings", height=height,
-                                 selectmode="browse")
+                                 selectmode="browse", style="Caller.Treeview")
         widths = {"number": 70, "kind": 80, "waited": 70, "matters": 230}
         for col in columns:
             self.tree.heading(col, text=tr(f"cc.col.{col}"))
@@ -150,20 +153,30 @@ class TicketList(ttk.Frame):
         self._on_pick = on_pick
         self._rows: tuple[tuple[str, ...], ...] = ()
         self.enabled = False
+        self._font = fonts.small if fonts is not None else None
 
     def render(self, tickets: tuple[cs.TicketView, ...], settings: Mapping[str, Any],
                now: dt.datetime, enabled: bool) -> None:
-        sep = "、" if language() == "zh" else ", "
         rows = tuple(
             (str(t.id), t.number, ticket_kind_text(t, settings),
-             minutes_text(cs.whole_minutes(t.waited_seconds(now))),
-             sep.join(i.name for i in t.items if i.state == "pending"))
+             minutes_text(cs.whole_minutes(t.waited_seconds(now))), self._matters(t))
             for t in tickets)
         if rows != self._rows:
             self._update_rows(rows)
             self._rows = rows
         self.enabled = enabled and bool(rows)
         self.button.state(["!disabled"] if self.enabled else ["disabled"])
+
+    def _matters(self, ticket: cs.TicketView) -> str:
+        """The pending matters' names, or their codes when the names would not fit the
+        column (long English names): a clerk reads RS01 as well as its name."""
+        pending = [i for i in ticket.items if i.state == "pending"]
+        sep = "、" if language() == "zh" else ", "
+        names = sep.join(i.name for i in pending)
+        room = int(self.tree.column("matters", "width")) - 8
+        if self._font is not None and self._font.measure(names) > room:
+            return sep.join(i.service for i in pending)
+        return names
 
     def _update_rows(self, rows: tuple[tuple[str, ...], ...]) -> None:
         """Touch only rows that changed: a call at another window costs one delete, not
@@ -199,11 +212,12 @@ class WaitingCounts(ttk.Frame):
 
     def __init__(self, master: tk.Misc, fonts: Fonts) -> None:
         super().__init__(master)
-        self.total = ttk.Label(self, text="", style="Head.TLabel")
+        self.total = ttk.Label(self, text="", style="Caller.Head.TLabel")
         self.total.grid(row=0, column=0, sticky="w")
-        ttk.Label(self, text=tr("cc.by_service"), style="Muted.TLabel").grid(
+        ttk.Label(self, text=tr("cc.by_service"), style="Caller.Muted.TLabel").grid(
             row=1, column=0, sticky="w")
-        self.tree = ttk.Treeview(self, columns=("matter", "count"), show="headings", height=4)
+        self.tree = ttk.Treeview(self, columns=("matter", "count"), show="headings", height=4,
+                                 style="Caller.Treeview")
         self.tree.heading("matter", text=tr("cc.col.matters"))
         self.tree.heading("count", text=tr("cc.col.count"))
         self.tree.column("matter", width=300, stretch=True)

@@ -1,10 +1,14 @@
 """The citizen's rating pad (评价器) at one window.
 
-After every ticket completed at the window it shows the number, the clerk's name and
-badge, and five big buttons (非常满意 .. 非常不满意). 不满意 and 非常不满意 are 差评 and ask
-for a reason (the hall's short list + other). No answer within the hall's
-`[rating] timeout_seconds` records "not rated". Each outcome is one `rate` request; the
-pad never blocks on it.
+After every ticket completed at the window it says "请您对本次服务进行评价" (when the hall
+wants it and the pad has a voice) and shows the number, the clerk's name and badge,
+and five big buttons with faces (非常满意 .. 非常不满意). 不满意 and 非常不满意 are 差评
+and ask for a reason: the hall's `[rating] reasons`, each a big button, so a
+touch-only pad needs no keyboard. No answer within `[rating] timeout_seconds` records
+"not rated". Each outcome is one `rate` request; the pad never blocks on it.
+
+The pad is drawn for its own panel (7" 800x480 to 13" 1280x800): its fonts are a
+FontSet whose unit follows the pad window's size, not the desk screen's.
 """
 
 from __future__ import annotations
@@ -13,21 +17,45 @@ import functools
 import tkinter as tk
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from counter_client import caller_state as cs
+from PIL import ImageTk
+
 from counter_client import look, ops
-from counter_client.look import Fonts
-from counter_client.ports import ClientConnection
-from queue_common import tk_look
-from queue_common.i18n import tr
+from counter_client import messages as _messages  # noqa: F401  (registers the texts)
+from counter_client.faces import face
+from queue_common.client_config import default_reasons
+from queue_common.hall_view import as_list, find_counter, settings_of
+from queue_common.i18n import language, tr
+from queue_common.ports import ClientConnection
 from queue_common.protocol import Ev
+from queue_common.spoken_prompt import prompt_voice
+from queue_common.tk import look as tk_look
+from queue_common.tk.fonts import FontSet, FontSpec
+from queue_common.tk.listening import listen_while_alive
 
 LEVELS = (5, 4, 3, 2, 1)
 BAD_LEVELS = frozenset({2, 1})  # 差评: a reason is required
 DEFAULT_TIMEOUT = 30
 THANKS_MS = 3000
-OTHER_WORDS = frozenset({"其他", "其它", "other", "Other"})
+DESIGN = (1024, 600)  # the pad's layout is drawn for this and scaled to the panel
+PAD_FONTS: dict[str, FontSpec] = {
+    "title": FontSpec(34, "bold"),
+    "number": FontSpec(64, "bold", digits=True),
+    "level": FontSpec(24, "bold"),
+    "reason": FontSpec(26, "bold"),
+    "body": FontSpec(22),
+    "small": FontSpec(17),
+}
+
+
+class Voice(Protocol):
+    def say(self, text: str) -> None: ...
+
+
+def pad_unit(width: int, height: int) -> float:
+    """Design pixels of the 1024x600 pad on a panel of this size."""
+    return max(0.5, min(width / DESIGN[0], height / DESIGN[1]))
 
 
 @dataclass(frozen=True)
@@ -43,13 +71,13 @@ def completed_here(event_type: str, data: Mapping[str, Any], counter: int,
     """The ticket this event completed at this window, with who served it, else None."""
     if event_type != Ev.TICKET_COMPLETED:
         return None
-    counters = {c.get("number"): c for c in cs.as_list(data.get("counters"))}
-    for ticket in cs.as_list(data.get("tickets")):
+    counters = {c.get("number"): c for c in as_list(data.get("counters"))}
+    for ticket in as_list(data.get("tickets")):
         if ticket.get("state") != "done":
             continue
         if ticket.get("counter") != counter and counter not in counters:
             continue
-        here = counters.get(counter) or cs.find_counter(state, counter) or {}
+        here = counters.get(counter) or find_counter(state, counter) or {}
         found = here.get("clerk")
         clerk: dict[str, Any] = found if isinstance(found, dict) else {}
         try:
@@ -64,37 +92,44 @@ def completed_here(event_type: str, data: Mapping[str, Any], counter: int,
 class RatingPad:
     """Renders into `master` (the root in --rating-pad mode, or a Toplevel)."""
 
-    def __init__(self, master: tk.Misc, connection: ClientConnection, counter: int,
-                 fonts: Fonts, on_sent: Callable[[int, int | None, bool], None] | None = None
-                 ) -> None:
+    def __init__(self, master: tk.Misc, connection: ClientConnection, counter: int, *,
+                 size: tuple[int, int] | None = None, voice: Voice | None = None,
+                 on_sent: Callable[[int, int | None, bool], None] | None = None) -> None:
+        """size: the pad's panel (default: master's requested geometry or 1024x600);
+        voice: what says the prompt (default: queue_common.spoken_prompt)."""
         self.master = master
         self.connection = connection
         self.counter = counter
-        self.fonts = fonts
+        self.size = size or DESIGN
+        self.fonts = FontSet(master, PAD_FONTS, unit=pad_unit(*self.size))
+        self.voice = voice
         self.on_sent = on_sent
         self.asking: Asking | None = None
         self.phase = "idle"  # idle | asking | reason | thanks
+        self.level = 0
         self._shown_idle: tuple[Any, ...] = ()
         self.remaining = 0
         self._timer: str | None = None
         self._back: str | None = None
         self.sent: list[tuple[int, int | None, str | None]] = []
+        self.prompts: list[str] = []  # what the pad asked the voice to say
+        self._faces: list[ImageTk.PhotoImage] = []
         self.frame = tk.Frame(master, bg=tk_look.BG)
         self.frame.pack(fill="both", expand=True)
         self.buttons: dict[int, tk.Button] = {}
         self.reason_buttons: dict[str, tk.Button] = {}
-        self.other_entry: tk.Entry | None = None
         self.status = tk.Label(self.frame, text="", bg=tk_look.BG, fg=tk_look.MUTED,
-                               font=fonts.small)
-        connection.add_listener(self._on_event)
+                               font=self.fonts["small"])
+        listen_while_alive(self.frame, connection, self._on_event)
         self.show_idle()
+
+    def px(self, design: float) -> int:
+        return max(1, round(design * self.fonts.unit))
 
     # -- settings ---------------------------------------------------------------------
 
     def _rating_settings(self) -> Mapping[str, Any]:
-        hall = self.connection.mirror.state.get("hall") or {}
-        settings = hall.get("settings") if isinstance(hall, dict) else None
-        rating = settings.get("rating") if isinstance(settings, dict) else None
+        rating = settings_of(self.connection.mirror.state).get("rating")
         return rating if isinstance(rating, dict) else {}
 
     def timeout_seconds(self) -> int:
@@ -102,13 +137,24 @@ class RatingPad:
         return value if isinstance(value, int) and value > 0 else DEFAULT_TIMEOUT
 
     def reasons(self) -> list[str]:
+        """The hall's reasons for a 差评, each a button (其他 included when configured)."""
         configured = self._rating_settings().get("reasons")
         reasons = [str(r) for r in configured if str(r).strip()] \
             if isinstance(configured, list) else []
-        if not reasons:
-            reasons = [tr(k) for k in ("rp.reason.wait_long", "rp.reason.attitude",
-                                       "rp.reason.not_done", "rp.reason.unclear")]
-        return [r for r in reasons if r not in OTHER_WORDS]
+        return reasons or default_reasons()
+
+    def reason_label(self, reason: str) -> str:
+        """What the button says: the hall's English text of the reason on an English pad."""
+        if language() != "en":
+            return reason
+        reasons = self.reasons()
+        english = self._rating_settings().get("reasons_en")
+        if isinstance(english, list) and len(english) == len(reasons) and reason in reasons:
+            return str(english[reasons.index(reason)])
+        return reason
+
+    def _voice_wanted(self) -> bool:
+        return self._rating_settings().get("voice_prompt", True) is not False
 
     # -- events -----------------------------------------------------------------------
 
@@ -137,15 +183,17 @@ class RatingPad:
                 child.destroy()
         self.buttons.clear()
         self.reason_buttons.clear()
-        self.other_entry = None
+        self._faces.clear()
 
-    def _label(self, text: str, font: Any, fg: str = tk_look.FG, **pack: Any) -> tk.Label:
-        label = tk.Label(self.frame, text=text, font=font, fg=fg, bg=tk_look.BG)
-        label.pack(**(pack or {"pady": 8}))
+    def _label(self, text: str, font: str, fg: str = tk_look.FG, **pack: Any) -> tk.Label:
+        label = tk.Label(self.frame, text=text, font=self.fonts[font], fg=fg, bg=tk_look.BG,
+                         wraplength=self.size[0] - self.px(48), justify="center", bd=0,
+                         padx=0)
+        label.pack(**(pack or {"pady": self.px(6)}))
         return label
 
     def _idle_key(self) -> tuple[Any, ...]:
-        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
+        counter = find_counter(self.connection.mirror.state, self.counter) or {}
         return (counter.get("name"), repr(counter.get("clerk")))
 
     def show_idle(self) -> None:
@@ -153,40 +201,61 @@ class RatingPad:
         self.phase = "idle"
         self.asking = None
         self._shown_idle = self._idle_key()
-        self._label(tr("rp.welcome"), self.fonts.pad_title, pady=(60, 16))
-        counter = cs.find_counter(self.connection.mirror.state, self.counter) or {}
-        self._label(str(counter.get("name") or tr("cc.counter_name", number=self.counter)),
-                    self.fonts.pad_title, fg=tk_look.ACCENT)
+        self._label(tr("rp.welcome"), "title", pady=(self.px(60), self.px(16)))
+        counter = find_counter(self.connection.mirror.state, self.counter) or {}
+        # The configured name ("3号综合窗口") is Chinese; an English pad says "Window 3".
+        name = None if language() == "en" else counter.get("name")
+        self._label(str(name or tr("cc.counter_name", number=self.counter)), "title",
+                    fg=tk_look.ACCENT)
         clerk = counter.get("clerk") if isinstance(counter.get("clerk"), dict) else None
         if clerk:
             self._label(tr("rp.clerk", name=clerk.get("name", ""), badge=clerk.get("badge", "")),
-                        self.fonts.pad_button)
-        self.status.pack(side="bottom", pady=8)
+                        "body")
+        self.status.pack(side="bottom", pady=self.px(8))
 
     def ask(self, asking: Asking) -> None:
         self._clear()
         self.phase = "asking"
         self.asking = asking
-        self._label(tr("rp.ticket", number=asking.number), self.fonts.pad_number,
-                    fg=tk_look.ACCENT, pady=(24, 0))
-        self._label(tr("rp.clerk", name=asking.clerk_name, badge=asking.badge),
-                    self.fonts.pad_button)
-        self._label(tr("rp.ask"), self.fonts.pad_title, pady=(8, 16))
+        self._label(tr("rp.ticket", number=asking.number), "number", fg=tk_look.ACCENT,
+                    pady=(self.px(12), 0))
+        self._label(tr("rp.clerk", name=asking.clerk_name, badge=asking.badge), "body")
+        self._label(tr("rp.ask"), "title", pady=(self.px(4), self.px(12)))
+        self.countdown = tk.Label(self.frame, text="", font=self.fonts["small"],
+                                  fg=tk_look.MUTED, bg=tk_look.BG)
+        self.status.pack(side="bottom", pady=self.px(4))
+        self.countdown.pack(side="bottom", pady=(self.px(6), 0))
         row = tk.Frame(self.frame, bg=tk_look.BG)
-        row.pack(fill="x", padx=24)
+        row.pack(fill="both", expand=True, padx=self.px(16))
+        gap = self.px(8)
+        cell = (self.size[0] - 2 * self.px(16) - 5 * gap) // 5
+        texts = [tr(f"rp.level.{level}") for level in LEVELS]
+        self.fonts.fitted("level", max(texts, key=lambda t: self.fonts.measure("level", t)),
+                          cell - 2 * self.px(6))
+        face_px = min(cell - 2 * self.px(8), self.px(120))
         for index, level in enumerate(LEVELS):
-            button = tk.Button(row, text=tr(f"rp.level.{level}"), font=self.fonts.pad_button,
-                               bg=look.LEVEL_COLOURS[level], fg="white",
-                               activebackground=look.LEVEL_COLOURS[level],
-                               activeforeground="white", relief="flat", height=3,
+            photo = ImageTk.PhotoImage(face(level, face_px), master=self.frame)
+            self._faces.append(photo)
+            button = tk.Button(row, text=texts[index], image=photo, compound="top",
+                               font=self.fonts["level"], bg=look.LEVEL_COLOURS[level],
+                               fg="white", activebackground=look.LEVEL_COLOURS[level],
+                               activeforeground="white", relief="flat", bd=0,
+                               highlightthickness=0, padx=self.px(6), pady=self.px(10),
                                command=functools.partial(self.choose, level))
-            button.grid(row=0, column=index, sticky="nsew", padx=8)
+            button.grid(row=0, column=index, sticky="nsew", padx=gap // 2)
             row.columnconfigure(index, weight=1, uniform="lv")
             self.buttons[level] = button
-        self.countdown = self._label("", self.fonts.base, fg=tk_look.MUTED, pady=(20, 0))
-        self.status.pack(side="bottom", pady=8)
+        row.rowconfigure(0, weight=1)
         self.remaining = self.timeout_seconds()
         self._count()
+        self._prompt(tr("rp.voice_prompt"))
+
+    def _prompt(self, text: str) -> None:
+        if not self._voice_wanted():
+            return
+        self.prompts.append(text)
+        voice = self.voice if self.voice is not None else prompt_voice()
+        voice.say(text)
 
     def _count(self) -> None:
         if self.remaining <= 0:
@@ -208,42 +277,48 @@ class RatingPad:
             self.show_thanks()
 
     def ask_reason(self, level: int) -> None:
+        """差评: the reasons as big buttons, two or three to a row (no keyboard needed)."""
         asking = self.asking
         self._clear()
         self.asking = asking
         self.phase = "reason"
         self.level = level
-        self._label(tr(f"rp.level.{level}"), self.fonts.pad_title,
-                    fg=look.LEVEL_COLOURS[level], pady=(24, 4))
-        self._label(tr("rp.reason.ask"), self.fonts.pad_title, pady=(4, 12))
+        self._label(tr(f"rp.level.{level}"), "title", fg=look.LEVEL_TEXT[level],
+                    pady=(self.px(12), self.px(2)))
+        self._label(tr("rp.reason.ask"), "body", pady=(self.px(2), self.px(8)))
+        self.back_button = tk.Button(self.frame, text=tr("rp.back"), font=self.fonts["body"],
+                                     bg=tk_look.PANEL, fg=tk_look.FG,
+                                     activebackground=tk_look.PANEL, activeforeground=tk_look.FG,
+                                     relief="flat", bd=0, highlightthickness=0,
+                                     padx=self.px(16), pady=self.px(8),
+                                     command=self.back_to_levels)
+        self.countdown = tk.Label(self.frame, text="", font=self.fonts["small"],
+                                  fg=tk_look.MUTED, bg=tk_look.BG)
+        self.status.pack(side="bottom", pady=self.px(4))
+        self.countdown.pack(side="bottom")
+        self.back_button.pack(side="bottom", pady=(self.px(8), self.px(4)))
         grid = tk.Frame(self.frame, bg=tk_look.BG)
-        grid.pack(padx=24, fill="x")
+        grid.pack(padx=self.px(16), fill="both", expand=True)
         reasons = self.reasons()
-        for index, reason in enumerate(reasons):
-            button = tk.Button(grid, text=reason, font=self.fonts.pad_button, bg=tk_look.PANEL,
+        labels = [self.reason_label(r) for r in reasons]
+        columns = 3 if len(reasons) > 4 else 2
+        gap = self.px(8)
+        cell = (self.size[0] - 2 * self.px(16) - columns * gap) // columns
+        longest_word = max((w for label in labels for w in label.split()),
+                           key=lambda w: self.fonts.measure("reason", w))
+        self.fonts.fitted("reason", longest_word, cell - 2 * self.px(10))
+        for index, (reason, label) in enumerate(zip(reasons, labels, strict=True)):
+            button = tk.Button(grid, text=label, font=self.fonts["reason"], bg=tk_look.PANEL,
                                fg=tk_look.FG, activebackground=tk_look.PANEL,
-                               activeforeground=tk_look.FG, relief="flat",
+                               activeforeground=tk_look.FG, relief="flat", bd=0,
+                               highlightthickness=0, padx=self.px(10), pady=self.px(8),
+                               wraplength=cell - 2 * self.px(10),
                                command=functools.partial(self.give_reason, reason))
-            button.grid(row=index // 2, column=index % 2, sticky="nsew", padx=8, pady=6)
-            grid.columnconfigure(index % 2, weight=1, uniform="rs")
+            button.grid(row=index // columns, column=index % columns, sticky="nsew",
+                        padx=gap // 2, pady=gap // 2)
+            grid.columnconfigure(index % columns, weight=1, uniform="rs")
+            grid.rowconfigure(index // columns, weight=1, uniform="rr")
             self.reason_buttons[reason] = button
-        other = tk.Frame(self.frame, bg=tk_look.BG)
-        other.pack(pady=(12, 0))
-        tk.Label(other, text=tr("rp.reason.other"), font=self.fonts.pad_button,
-                 fg=tk_look.FG, bg=tk_look.BG).pack(side="left", padx=8)
-        self.other_entry = tk.Entry(other, font=self.fonts.pad_button, width=18)
-        self.other_entry.pack(side="left")
-        submit = tk.Button(other, text=tr("rp.reason.submit"), font=self.fonts.pad_button,
-                           bg=tk_look.OK, fg="white", relief="flat",
-                           command=self.give_other_reason)
-        submit.pack(side="left", padx=8)
-        self.reason_buttons["__other__"] = submit
-        back = tk.Button(self.frame, text=tr("rp.back"), font=self.fonts.base, bg=tk_look.BG,
-                         fg=tk_look.MUTED, relief="flat", command=self.back_to_levels)
-        back.pack(pady=(12, 0))
-        self.back_button = back
-        self.countdown = self._label("", self.fonts.small, fg=tk_look.MUTED, pady=(12, 0))
-        self.status.pack(side="bottom", pady=8)
         self.remaining = self.timeout_seconds()
         self._count_reason()
 
@@ -269,17 +344,11 @@ class RatingPad:
             self._send(self.level, reason)
             self.show_thanks()
 
-    def give_other_reason(self) -> None:
-        text = self.other_entry.get().strip() if self.other_entry is not None else ""
-        if self.phase == "reason":
-            self._send(self.level, text[:200] or tr("rp.reason.other"))
-            self.show_thanks()
-
     def show_thanks(self) -> None:
         self._clear()
         self.phase = "thanks"
-        self._label(tr("rp.thanks"), self.fonts.pad_title, fg=tk_look.OK, pady=(140, 0))
-        self.status.pack(side="bottom", pady=8)
+        self._label(tr("rp.thanks"), "title", fg=tk_look.OK, pady=(self.px(160), 0))
+        self.status.pack(side="bottom", pady=self.px(8))
         self._back = self.master.after(THANKS_MS, self.show_idle)
 
     # -- sending ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from counter_client.ports import ClientConnection
+from queue_common.ports import ClientConnection
 from queue_common.protocol import Op
 
 

@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import logging
 import re
-import signal
 import sys
 import tkinter as tk
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from display_board.settings import (
 )
 from queue_common import i18n, paths
 from queue_common.i18n import tr
+from queue_common.tk.stopping import run_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,12 @@ class PreviewSource:
     def add_listener(self, fn: Any) -> None:
         self._fn = fn
 
+    def remove_listener(self, fn: Any) -> None:
+        self._fn = None
+
     def request(self, op: str, args: dict[str, Any] | None = None, *,
-                callback: Any = None) -> str:
+                callback: Any = None, timeout: float = 3.0, retries: int = 2,
+                request_id: str | None = None) -> str:
         return ""  # no server to tell
 
 
@@ -171,9 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = BoardApp(root, source, local=local, counter=args.counter, mute=args.mute,
                    trace=trace, data=data)
     app.start()
-    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):  # how `queue-server demo` stops apps
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda *_a: root.after_idle(root.quit))
     try:
         if args.preview:
             source.online = True
@@ -182,9 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             source.start()
             source.attach_tk(root, interval_ms=PUMP_MS)
-        root.mainloop()
-    except KeyboardInterrupt:
-        pass
+        run_until_stopped(root)
     finally:
         app.stop()
         if not args.preview:

@@ -14,7 +14,7 @@ import tkinter as tk
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.announcer import Announcement, Announcer, Health
@@ -24,6 +24,7 @@ from display_board.counter_screen import CounterScreen
 from display_board.hall_board import HallBoard
 from display_board.settings import announce_settings, board_settings
 from queue_common.hall_time import issuing
+from queue_common.ports import ClientConnection
 from queue_common.protocol import Ev, Op
 
 # How often the Tk thread drains the connection: a call waits at most this long before
@@ -40,24 +41,10 @@ CLOCK_SLACK = timedelta(seconds=2)  # closer than this: trust this PC's own cloc
 CALL_EVENTS = frozenset({Ev.TICKET_CALLED, Ev.TICKET_RECALLED})
 
 
-class Source(Protocol):
-    """What the app needs of queue_common.connection.Connection."""
-
-    online: bool
-
-    @property
-    def mirror(self) -> Any: ...
-
-    def add_listener(self, fn: Any) -> None: ...
-
-    def request(self, op: str, args: dict[str, Any] | None = None, *,
-                callback: Any = None) -> str: ...
-
-
 class BoardApp:
     """Connects a view (hall board or window screen) and the announcer to a connection."""
 
-    def __init__(self, root: tk.Misc, source: Source, *, local: Mapping[str, Any] | None = None,
+    def __init__(self, root: tk.Misc, source: ClientConnection, *, local: Mapping[str, Any] | None = None,
                  counter: int | None = None, mute: bool = False,
                  player: Player | None = None, speaker_factory: Any = None,
                  trace: IO[str] | None = None, data: Path | None = None) -> None:
@@ -166,6 +153,7 @@ class BoardApp:
         if self.announcer is not None:
             self.announcer.stop()
         self._stopped = True
+        self.source.remove_listener(self.on_event)
         for job in (self._health_job, self._hours_job):
             if job is not None:
                 self.root.after_cancel(job)

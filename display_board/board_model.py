@@ -14,9 +14,9 @@ from typing import Any
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from queue_common.hall_time import Issuing, issuing
+from queue_common.hall_view import department_names, hall_name
 from queue_common.i18n import language, tr
-
-COUNTER_STATES = ("closed", "idle", "calling", "serving", "paused")
+from queue_common.protocol import AT_WINDOW_STATES, COUNTER_STATES
 
 
 @dataclass(frozen=True)
@@ -151,10 +151,10 @@ def waiting_groups(state: Mapping[str, Any]) -> tuple[GroupCount, ...]:
         counts[dept] = counts.get(dept, 0) + max(0, _int(n))
     groups: list[GroupCount] = []
     seen: set[str] = set()
+    names = department_names(state)
     for d in _values(state.get("departments")):
         code = str(d.get("code") or "")
-        name = str((d.get("name_en") if language() == "en" else None) or d.get("name") or code)
-        groups.append(GroupCount(code, name, counts.get(code, 0)))
+        groups.append(GroupCount(code, names.get(code) or code, counts.get(code, 0)))
         seen.add(code)
     for code, n in sorted(counts.items()):
         if code not in seen:
@@ -167,29 +167,45 @@ def board_view(state: Mapping[str, Any], *, notice: str = "", recent: int = 6,
     """Everything the hall board shows for one mirrored state, at `now` (the clock
     decides whether issuing has started: docs/hall-state.md `hall.open`)."""
     hall = _map(state.get("hall"))
-    name = (hall.get("name_en") if language() == "en" else None) or hall.get("name") or ""
     calls = _calls(state)
-    # A recall repeats a call: the "last calls" list shows each ticket once, newest first.
-    seen: set[tuple[str, int]] = set()
+    # The banner says where to go now: the newest call, while its ticket is still at
+    # that window. Once it is done, voided or moved on, the banner stops naming it.
+    newest = calls[0] if calls and _still_called(state, calls[0]) else None
+    # The last calls: each ticket once, at its newest call (a recall repeats a call; a
+    # ticket called again elsewhere shows only where it went last), not the banner's.
+    seen: set[int | str] = {newest.ticket_id} if newest is not None else set()
     distinct: list[CallRow] = []
     for c in calls:
-        if (c.number, c.counter) not in seen:
-            seen.add((c.number, c.counter))
+        key: int | str = c.ticket_id if c.ticket_id >= 0 else c.number
+        if key not in seen:
+            seen.add(key)
             distinct.append(c)
     waiting = state.get("waiting")
     total = _int(waiting.get("total")) if isinstance(waiting, Mapping) else 0
     return BoardView(
-        hall_name=str(name),
+        hall_name=hall_name(state),
         notice=notice or str(hall.get("notice") or ""),
         timezone=str(hall.get("timezone") or ""),
         issuing=issuing(hall, now),
         opening=str(hall.get("opening") or ""),
-        newest=calls[0] if calls else None,
+        newest=newest,
         windows=window_rows(state),
-        recent=tuple(distinct[1:recent + 1]),
+        recent=tuple(distinct[:recent]),
         groups=waiting_groups(state),
         waiting_total=total,
     )
+
+
+def _still_called(state: Mapping[str, Any], call: CallRow) -> bool:
+    """Is the ticket of this call still called or served at the window it was called to?
+
+    The mirror drops a ticket that reached a final state, so a finished or voided number
+    is simply gone; a re-queued (过号, partial service) or transferred one is waiting."""
+    ticket = tickets_by_id(state).get(call.ticket_id)
+    if ticket is None:
+        return False
+    return (ticket.get("state") in AT_WINDOW_STATES
+            and _int(ticket.get("counter"), -1) == call.counter)
 
 
 @dataclass(frozen=True)

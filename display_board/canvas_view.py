@@ -21,12 +21,13 @@ import time
 import tkinter as tk
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Generic, Literal, TypeVar
+from typing import Generic, TypeVar
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
-from display_board.layout import Fonts, Scale
-from queue_common import tk_look as look
+from display_board.layout import Scale
 from queue_common.i18n import tr
+from queue_common.tk import look
+from queue_common.tk.fonts import FontSet, FontSpec
 
 FLASH_PERIOD_MS = 500
 
@@ -39,18 +40,18 @@ class CanvasView(Generic[V]):
     #: Design size; None picks 1920x1080 or, on a taller-than-wide screen, 1080x1920.
     DESIGN: tuple[int, int] | None = None
 
-    def __init__(self, master: tk.Misc, font_sizes: dict[str, tuple[int, Literal[
-                     "normal", "bold"]]], *, size: tuple[int, int], flash_seconds: int,
+    def __init__(self, master: tk.Misc, font_sizes: dict[str, FontSpec], *,
+                 size: tuple[int, int], flash_seconds: int,
                  now: Callable[[tzinfo | None], datetime] | None) -> None:
         """size: the canvas's requested size until the window manager gives it one."""
         self.canvas = tk.Canvas(master, background=look.BG, highlightthickness=0,
                                 borderwidth=0, width=size[0], height=size[1])
         self.canvas.pack(fill="both", expand=True)
-        self.fonts = Fonts(master, font_sizes)
+        self._scale = Scale.fit(*size, self.DESIGN)
+        self.fonts = FontSet(master, font_sizes, unit=self._scale.factor)
         self.flash_seconds = flash_seconds
         self._now = now or (lambda tz: datetime.now(tz))
         self._zone: tzinfo | None = None
-        self._scale = Scale.fit(*size, self.DESIGN)
         self._size = (0, 0)
         self._view: V | None = None
         self._online: bool | None = None  # None: still connecting
@@ -109,7 +110,7 @@ class CanvasView(Generic[V]):
             w, h = int(self.canvas.cget("width")), int(self.canvas.cget("height"))
         self._size = (w, h)
         self._scale = Scale.fit(w, h, self.DESIGN)
-        self.fonts.scale(self._scale)
+        self.fonts.set_unit(self._scale.factor)
         return w, h
 
     # ----------------------------------------------------------------- drawing

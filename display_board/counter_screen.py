@@ -11,23 +11,23 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Literal
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import CounterView
 from display_board.canvas_view import CanvasView
-from queue_common import tk_look as look
 from queue_common.hall_time import hall_zone
 from queue_common.i18n import tr
+from queue_common.tk import look
+from queue_common.tk.fonts import FontSpec
 
-FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {
-    "title": (64, "bold"),
-    "clock": (44, "bold"),
-    "number": (300, "bold"),
-    "big_state": (150, "bold"),
-    "headline": (56, "bold"),
-    "clerk": (34, "normal"),
-    "net": (22, "normal"),
+FONT_SIZES: dict[str, FontSpec] = {
+    "title": FontSpec(64, "bold"),
+    "clock": FontSpec(44, "bold"),
+    "number": FontSpec(300, "bold"),
+    "big_state": FontSpec(150, "bold"),
+    "headline": FontSpec(56, "bold"),
+    "clerk": FontSpec(34, "normal"),
+    "net": FontSpec(22, "normal"),
 }
 BIG_STATE_KEYS = {"idle": "counter.welcome", "paused": "state.paused", "closed": "state.closed"}
 
@@ -64,7 +64,7 @@ class CounterScreen(CanvasView[CounterView]):
         c.create_rectangle(0, s.y(650), w, h, fill=look.PANEL, width=0)
         v = self._view
         title = v.title if v else tr("counter.title", number="")
-        self.fonts.fitted("title", title, s.px(900), s)
+        self.fonts.fitted("title", title, s.px(900))
         self._text(s.x(40), s.y(65), title, "title")
         self._text(s.x(1240), s.y(65), "", "clock", anchor="e", tags="clock")
         self._clock_text = ""
@@ -75,16 +75,16 @@ class CounterScreen(CanvasView[CounterView]):
                 c.create_rectangle(s.box(40, 150, 1240, 500), width=0, tags="flash_bg",
                                    fill=look.ACCENT if on else look.BG)
                 colour = look.ACCENT if v.state == "calling" else look.FG
-                self.fonts.fitted("number", v.ticket, s.px(1150), s)
+                self.fonts.fitted("number", v.ticket, s.px(1150))
                 self._text(s.x(640), s.y(330), v.ticket, "number",
                            fill=look.BG if on else colour, anchor="center", tags="number")
             else:
                 big = tr(BIG_STATE_KEYS.get(v.state, "state.closed"))
-                self.fonts.fitted("big_state", big, s.px(1150), s)
+                self.fonts.fitted("big_state", big, s.px(1150))
                 colour = look.WARN if v.state == "paused" else (
                     look.MUTED if v.state == "closed" else look.FG)
                 self._text(s.x(640), s.y(330), big, "big_state", fill=colour, anchor="center")
-            self.fonts.fitted("headline", v.headline, s.px(1200), s)
+            self.fonts.fitted("headline", v.headline, s.px(1200))
             self._text(s.x(640), s.y(575), v.headline, "headline",
                        fill=look.ACCENT if v.state == "calling" else look.FG, anchor="center")
             self._text(s.x(40), s.y(685), v.clerk, "clerk", fill=look.FG)

@@ -1,7 +1,7 @@
 """The hall board (综合屏): one Canvas drawn from a BoardView, scaled to any screen.
 
 Landscape (1920x1080 design) and portrait (1080x1920) layouts share every drawing
-routine; only the regions differ. High contrast (tk_look palette: white and yellow on
+routine; only the regions differ. High contrast (queue_common.tk.look palette: white and yellow on
 dark blue), numbers at least ~48 design px so they read from 10 m on a 55" screen.
 
 Only the Tk thread calls this module. Updates are cheap: `show()` redraws the dynamic
@@ -17,31 +17,37 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Literal
 
 from display_board import messages  # noqa: F401  (registers the catalogue)
 from display_board.board_model import BoardView, CallRow, WindowRow
 from display_board.canvas_view import CanvasView
-from queue_common import tk_look as look
 from queue_common.hall_time import hall_zone
 from queue_common.i18n import tr
+from queue_common.tk import look
+from queue_common.tk.fonts import FontSpec
 
 Box = tuple[float, float, float, float]
 
-FONT_SIZES: dict[str, tuple[int, Literal["normal", "bold"]]] = {  # design px, weight
-    "title": (46, "bold"),
-    "clock": (64, "bold"),
-    "date": (34, "normal"),
-    "banner": (132, "bold"),  # portrait: up to 0.36 of the banner's height
-    "banner_tag": (34, "bold"),
-    "head": (32, "normal"),
-    "row": (50, "bold"),
-    "row_state": (50, "bold"),
-    "recent": (46, "bold"),
-    "group": (34, "normal"),
-    "group_n": (36, "bold"),
-    "notice": (38, "normal"),
-    "net": (22, "normal"),
+# Readable from 10 m on a 55" 1080p screen: about 1 cm of character per 3 m of
+# distance (signage practice), i.e. at least 54 px per character there. The window
+# list and the last calls keep that size (design pixels, so 108 px on 4K and 36 px on
+# a 720p screen of the same distance class); the banner's call is bigger still.
+READABLE_PX = 54
+
+FONT_SIZES: dict[str, FontSpec] = {  # design px, weight
+    "title": FontSpec(46, "bold"),
+    "clock": FontSpec(64, "bold"),
+    "date": FontSpec(34, "normal"),
+    "banner": FontSpec(132, "bold"),  # portrait: up to 0.36 of the banner's height
+    "banner_tag": FontSpec(36, "bold"),
+    "head": FontSpec(32, "normal"),
+    "row": FontSpec(60, "bold"),
+    "row_state": FontSpec(60, "bold"),
+    "recent": FontSpec(READABLE_PX, "bold"),
+    "group": FontSpec(34, "normal"),
+    "group_n": FontSpec(36, "bold"),
+    "notice": FontSpec(38, "normal"),
+    "net": FontSpec(22, "normal"),
 }
 
 STATE_COLOURS = {
@@ -66,11 +72,13 @@ class Regions:
 
 
 LANDSCAPE_REGIONS = Regions(
-    header=(0, 0, 1920, 112), banner=(30, 124, 1236, 396), table=(30, 414, 1236, 988),
-    recent=(1262, 124, 1890, 560), waiting=(1262, 578, 1890, 988), footer=(0, 1004, 1920, 1080))
+    header=(0, 0, 1920, 112), banner=(30, 124, 1236, 340), table=(30, 356, 1236, 988),
+    recent=(1262, 124, 1890, 636), waiting=(1262, 652, 1890, 988), footer=(0, 1004, 1920, 1080))
 PORTRAIT_REGIONS = Regions(
-    header=(0, 0, 1080, 176), banner=(30, 188, 1050, 520), table=(30, 540, 1050, 1240),
-    recent=(30, 1260, 530, 1836), waiting=(550, 1260, 1050, 1836), footer=(0, 1852, 1080, 1920))
+    header=(0, 0, 1080, 176), banner=(30, 188, 1050, 500), table=(30, 516, 1050, 1240),
+    recent=(30, 1260, 610, 1836), waiting=(630, 1260, 1050, 1836), footer=(0, 1852, 1080, 1920))
+ROW_PITCH = 1.3  # row height / character height: the list's line spacing
+HEAD_H = 52
 
 MARQUEE_MS = 40
 MARQUEE_DESIGN_PX_PER_S = 110  # an elderly reader's pace
@@ -165,13 +173,17 @@ class HallBoard(CanvasView[BoardView]):
             self._slots[key] = (item, spec)
         return item
 
-    def _put_rect(self, key: str, box: tuple[float, float, float, float], fill: str) -> None:
+    def _put_rect(self, key: str, box: tuple[float, float, float, float], fill: str,
+                  lower: bool = True) -> None:
+        """lower: behind every dynamic text (stripes); else on top (the recall tag's pill,
+        its text drawn after it)."""
         self._touched.add(key)
         spec = (*(round(v, 1) for v in box), fill)
         slot = self._slots.get(key)
         if slot is None:
             item = self.canvas.create_rectangle(box, fill=fill, width=0, tags="dyn")
-            self.canvas.tag_lower(item, "dyn")  # stripes stay behind the row texts
+            if lower:
+                self.canvas.tag_lower(item, "dyn")  # stripes stay behind the row texts
             self._slots[key] = (item, spec)
         elif slot[1] != spec:
             self.canvas.coords(slot[0], *box)
@@ -186,11 +198,11 @@ class HallBoard(CanvasView[BoardView]):
         name = view.hall_name if view else ""
         hx0, hy0, hx1, _ = r.header
         if s.portrait:
-            self.fonts.fitted("title", name, s.px(hx1 - hx0 - 60), s)
+            self.fonts.fitted("title", name, s.px(hx1 - hx0 - 60))
             self._put_text("title", s.x((hx0 + hx1) / 2), s.y(hy0 + 52), name, "title",
                            anchor="center")
         else:
-            self.fonts.fitted("title", name, s.px(1150), s)
+            self.fonts.fitted("title", name, s.px(1150))
             self._put_text("title", s.x(hx0 + 40), s.y(hy0 + 56), name, "title")
         self._draw_banner(view.newest if view else None, view)
         self._draw_table(view.windows if view else ())
@@ -207,25 +219,34 @@ class HallBoard(CanvasView[BoardView]):
         cx, cy = s.x((x0 + x1) / 2), s.y((y0 + y1) / 2)
         if call is None:
             text = _idle_banner(view)
-            self.fonts.fitted("banner", text, width, s, max_px=s.px(64))
+            self.fonts.fitted("banner", text, width, max_px=s.px(64))
             self._put_text("banner", cx, cy, text, "banner", fill=look.FG, anchor="center",
                            tags="banner_text")
         else:
             key = "board.call_portrait" if s.portrait else "board.call"
             text = tr(key, number=call.number, counter=call.counter)
-            size = s.px(FONT_SIZES["banner"][0])
-            longest = max(text.splitlines(),
-                          key=lambda line: self.fonts.measure("banner", line, size))
+            left = s.x(x0 + 30)
+            if call.recall:
+                # 重呼 on its own deep-red pill at the banner's left, the call beside it:
+                # white on red reads on the dark banner and the flashing yellow one
+                # alike (orange on yellow was 1.4:1).
+                tag = tr("board.recall_tag")
+                pad = s.px(10)
+                tag_w = self.fonts.measure("banner_tag", tag)
+                tag_h = self.fonts["banner_tag"].metrics("linespace")
+                bx, by = s.x(x0 + 16), s.y(y0 + 14)
+                self._put_rect("banner_tag_bg", (bx, by, bx + tag_w + 2 * pad,
+                                                 by + tag_h + pad), look.TAG_BG, lower=False)
+                self._put_text("banner_tag", bx + pad, by + (tag_h + pad) / 2, tag,
+                               "banner_tag", fill=look.FG, tags="banner_tag")
+                left = bx + tag_w + 2 * pad + s.px(20)
+            right = s.x(x1 - 30)
             # Portrait: two lines, as big as the banner's height allows.
-            self.fonts.fitted("banner", longest, width, s,
+            self.fonts.fitted("banner", text, right - left,
                               max_px=s.px((y1 - y0) * 0.36) if s.portrait else None)
-            item = self._put_text("banner", cx, cy + s.px(6), text, "banner",
+            item = self._put_text("banner", (left + right) / 2, cy + s.px(6), text, "banner",
                                   fill=look.ACCENT, anchor="center", tags="banner_text")
             self.canvas.itemconfigure(item, justify="center")
-            if call.recall:
-                self._put_text("banner_tag", s.x(x0 + 24), s.y(y0 + 30),
-                               tr("board.recall_tag"), "banner_tag", fill=look.WARN,
-                               tags="banner_tag")
         self._paint_flash()
 
     def _table_columns(self, x0: float, x1: float) -> tuple[float, float, float]:
@@ -235,27 +256,27 @@ class HallBoard(CanvasView[BoardView]):
     def _draw_table(self, rows: tuple[WindowRow, ...]) -> None:
         s = self._scale
         x0, y0, x1, y1 = self._regions.table
-        head_h = 56
-        body_top = y0 + head_h
+        body_top = y0 + HEAD_H
         avail = y1 - body_top - 8
         n = max(1, len(rows))
-        blocks = 1 if n * 56 <= avail else 2
+        # One column of rows while they stay readable (READABLE_PX), else two side by side.
+        blocks = 1 if n * READABLE_PX * ROW_PITCH <= avail else 2
         per_block = -(-n // blocks)
-        row_h = min(84.0, avail / per_block)
+        row_h = min(FONT_SIZES["row"].size * ROW_PITCH, avail / per_block)
         block_w = (x1 - x0) / blocks
-        px = s.px(max(22, min(FONT_SIZES["row"][0], int(row_h * 0.66))))
-        self.fonts.set_size("row", px)
+        px = s.px(min(FONT_SIZES["row"].size, row_h / ROW_PITCH))
+        self.fonts.set_px("row", px)
         # The widest state ("Lunch break", "系统维护") must fit its column: only the
         # state column shrinks, numbers and tickets stay as big as the rows allow.
         widest = max((self.fonts.measure("row", r.state_text, px) for r in rows), default=0)
         room = s.px(0.34 * block_w)
-        self.fonts.set_size("row_state", px if widest <= room else int(px * room / widest))
+        self.fonts.set_px("row_state", px if widest <= room else int(px * room / widest))
         for b in range(blocks):
             bx0 = x0 + b * block_w
             cols = self._table_columns(bx0, bx0 + block_w)
             for k, (col, key) in enumerate(zip(cols, ("board.col_counter", "board.col_ticket",
                                                       "board.col_state"), strict=True)):
-                self._put_text(f"thead{b}.{k}", s.x(col), s.y(y0 + head_h / 2), tr(key),
+                self._put_text(f"thead{b}.{k}", s.x(col), s.y(y0 + HEAD_H / 2), tr(key),
                                "head", fill=look.MUTED)
         for i, row in enumerate(rows):
             b, j = divmod(i, per_block)
@@ -282,16 +303,24 @@ class HallBoard(CanvasView[BoardView]):
         self._put_text("recent.title", s.x(x0 + 24), s.y(y0 + 30), tr("board.recent_title"),
                        "head", fill=look.MUTED)
         top = y0 + 64
-        row_h = min(68.0, (y1 - top - 8) / max(1, len(calls)))
-        if not calls:
+        # As many calls as fit at the readable size (the newest first).
+        shown = calls[:max(1, int((y1 - top - 8) // (READABLE_PX * ROW_PITCH)))]
+        row_h = min(READABLE_PX * 1.4, (y1 - top - 8) / max(1, len(shown)))
+        if not shown:
+            self.fonts.set_px("recent", s.px(READABLE_PX))
             self._put_text("recent.none", s.x(x0 + 24), s.y(top + 34),
                            tr("board.recent_none"), "group", fill=look.MUTED)
-        for i, call in enumerate(calls):
+            return
+        targets = ["→ " + tr("board.to_counter", counter=c.counter) for c in shown]
+        widest = max(self.fonts.measure("recent", f"{c.number}  {t}", s.px(READABLE_PX))
+                     for c, t in zip(shown, targets, strict=True))
+        room = s.px(x1 - x0 - 48)
+        self.fonts.set_px("recent", s.px(READABLE_PX) if widest <= room
+                          else int(s.px(READABLE_PX) * room / widest))
+        for i, (call, target) in enumerate(zip(shown, targets, strict=True)):
             mid = s.y(top + i * row_h + row_h / 2)
             self._put_text(f"recent{i}.n", s.x(x0 + 24), mid, call.number, "recent")
-            self._put_text(f"recent{i}.c", s.x(x1 - 24), mid,
-                           "→ " + tr("board.to_counter", counter=call.counter), "recent",
-                           anchor="e")
+            self._put_text(f"recent{i}.c", s.x(x1 - 24), mid, target, "recent", anchor="e")
 
     def _draw_waiting(self, view: BoardView | None) -> None:
         s = self._scale
@@ -308,10 +337,16 @@ class HallBoard(CanvasView[BoardView]):
         per_col = max(1, -(-len(groups) // cols))
         top = y0 + 64
         row_h = min(64.0, (y1 - top - 8) / per_col)
-        size = max(18, min(FONT_SIZES["group"][0], int(row_h * 0.62)))
-        self.fonts.set_size("group", s.px(size))
-        self.fonts.set_size("group_n", s.px(size + 2))
+        size = max(18, min(FONT_SIZES["group"].size, int(row_h * 0.62)))
         col_w = (x1 - x0) / cols
+        # The longest name (an English department name) must fit beside its count.
+        count_w = self.fonts.measure("group_n", "000", s.px(size + 2))
+        room = s.px(col_w - 48) - count_w - s.px(16)
+        widest = max((self.fonts.measure("group", g.name, s.px(size)) for g in groups),
+                     default=0)
+        scale = min(1.0, room / widest) if widest else 1.0
+        self.fonts.set_px("group", int(s.px(size) * scale))
+        self.fonts.set_px("group_n", s.px(size + 2))
         for i, g in enumerate(groups):
             col, j = divmod(i, per_col)
             cx0 = x0 + col * col_w

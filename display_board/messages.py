@@ -18,7 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.to_counter": ("{counter}号窗口", "Window {counter}"),
     "board.recent_none": ("暂无呼叫", "No calls yet"),
     "board.waiting_title": ("等候人数", "Waiting"),
-    "board.waiting_total": ("共 {count} 人等候", "{count} waiting in total"),
+    "board.waiting_total": ("共 {count} 人等候", "Total: {count}"),
     "board.waiting_group": ("{name}", "{name}"),
     "board.offline": ("● 连接中断，正在重新连接…", "● Offline, reconnecting…"),
     "board.connecting": ("● 正在连接服务器…", "● Connecting to the server…"),

@@ -15,39 +15,45 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from display_board.speech_text import DEFAULT_TEMPLATE_EN, DEFAULT_TEMPLATE_ZH
 from queue_common import paths
+from queue_common.client_config import AnnounceSection, BoardSection
 
 log = logging.getLogger(__name__)
 
 S = TypeVar("S", "AnnounceSettings", "BoardSettings")
 
 
+_ANNOUNCE = AnnounceSection()
+_BOARD = BoardSection()
+
+
 @dataclass(frozen=True)
 class AnnounceSettings:
-    template: str = DEFAULT_TEMPLATE_ZH
-    template_en: str = DEFAULT_TEMPLATE_EN
-    repeat: int = 2
-    chime: bool = True
-    english: bool = False
-    voice_zh: str = ""  # a voice id or name; empty = chosen by language
-    voice_en: str = ""
-    rate: int = 0  # words per minute; 0 = the tuned default (voice.py)
-    pitch: int = -1  # espeak-ng 0-100; -1 = the tuned default
-    word_gap: int = -1  # espeak-ng pause between words, 10 ms units; -1 = tuned default
-    group_pause: float = -1.0  # seconds between 请+letter | digits | window; -1 = tuned
-    max_age_seconds: int = 60  # calls older than this are not spoken after a reconnect
-    pause_seconds: float = 0.6  # silence between repeats
-    pack: str = ""  # a voice pack folder (absolute or in the data dir); "" = engine only
-    engine: str = ""  # "" = pyttsx3 (SAPI5 / espeak-ng); "command" = engine_command
-    engine_command: str = ""  # a local engine: {text} and {wav} are filled in (voice.md)
+    """[announce] as the announcer uses it; the defaults are the config's own."""
+
+    template: str = _ANNOUNCE.template
+    template_en: str = _ANNOUNCE.template_en
+    repeat: int = _ANNOUNCE.repeat
+    chime: bool = _ANNOUNCE.chime
+    english: bool = _ANNOUNCE.english
+    voice_zh: str = _ANNOUNCE.voice_zh  # a voice id or name; empty = chosen by language
+    voice_en: str = _ANNOUNCE.voice_en
+    rate: int = _ANNOUNCE.rate  # words per minute; 0 = the tuned default (voice.py)
+    pitch: int = _ANNOUNCE.pitch  # espeak-ng 0-100; -1 = the tuned default
+    word_gap: int = _ANNOUNCE.word_gap  # espeak-ng pause between words, 10 ms; -1 = tuned
+    group_pause: float = _ANNOUNCE.group_pause  # s between 请+letter | digits | window
+    max_age_seconds: int = _ANNOUNCE.max_age_seconds  # older calls are not spoken after a reconnect
+    pause_seconds: float = _ANNOUNCE.pause_seconds  # silence between repeats
+    pack: str = _ANNOUNCE.pack  # a voice pack folder (absolute or in the data dir)
+    engine: str = _ANNOUNCE.engine  # "" = pyttsx3 (SAPI5 / espeak-ng); "command"
+    engine_command: str = _ANNOUNCE.engine_command  # {text} and {wav} filled in
 
 
 @dataclass(frozen=True)
 class BoardSettings:
-    notice: str = ""
-    recent_calls: int = 6
-    flash_seconds: int = 8
+    notice: str = _BOARD.notice
+    recent_calls: int = _BOARD.recent_calls
+    flash_seconds: int = _BOARD.flash_seconds
 
 
 def _coerce(base: S, raw: object) -> S:

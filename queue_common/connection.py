@@ -34,6 +34,7 @@ import zmq
 from queue_common import protocol as p
 from queue_common.endpoint import ClientKeys, ServerEndpoint, client_endpoint
 from queue_common.mirror import Mirror
+from queue_common.ports import Listener
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ SNAPSHOT_RETRY = 0.25
 REBUILD_AFTER = 5.0  # seconds without any sign of the server: new sockets
 _instances = itertools.count(1)
 
-Listener = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -238,6 +238,15 @@ class Connection:
     def add_listener(self, fn: Listener) -> None:
         """fn(event_type, data) after the mirror applied it; also "resync", "connection"."""
         self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        """Stop calling fn (a view going away); a listener never added is ignored."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(fn)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
 
     def poll(self, max_items: int = 100) -> int:
         """Deliver up to max_items queued results/events on this thread; returns how many."""

@@ -126,6 +126,54 @@ class Role:
 
 DEVICE_ROLES: Final = (Role.KIOSK, Role.BOARD, Role.COUNTER)
 STAFF_ROLES: Final = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+# Staff who may open the supervisor's dashboard and run its operations.
+SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+class TicketState:
+    """A ticket's `state` in hall-state shapes (docs/hall-state.md)."""
+
+    WAITING: Final = "waiting"
+    CALLED: Final = "called"
+    SERVING: Final = "serving"
+    PARKED: Final = "parked"
+    DONE: Final = "done"
+    NO_SHOW: Final = "no_show"
+    CANCELLED: Final = "cancelled"
+    NOT_SERVED: Final = "not_served"
+
+
+# A ticket in one of these states has left the hall for good: the mirror drops it and
+# no screen shows it as current any more.
+FINAL_TICKET_STATES: Final = frozenset({TicketState.DONE, TicketState.NO_SHOW,
+                                        TicketState.CANCELLED, TicketState.NOT_SERVED})
+# At a window: the number a board shows beside that window.
+AT_WINDOW_STATES: Final = frozenset({TicketState.CALLED, TicketState.SERVING})
+
+
+class CounterState:
+    """A window's `state` in hall-state shapes."""
+
+    CLOSED: Final = "closed"
+    IDLE: Final = "idle"
+    CALLING: Final = "calling"
+    SERVING: Final = "serving"
+    PAUSED: Final = "paused"
+
+
+COUNTER_STATES: Final = (CounterState.CLOSED, CounterState.IDLE, CounterState.CALLING,
+                         CounterState.SERVING, CounterState.PAUSED)
+
+# Why a clerk pauses a window (the `pause` op's `reason`).
+PAUSE_REASONS: Final = ("lunch", "meeting", "system", "other")
+
+# The citizen's status page: a ticket's token under the status port's base URL.
+STATUS_PATH: Final = "/t/{token}"
+
+
+def status_url(base: str, token: str) -> str:
+    """The status page of one ticket (the URL in its QR code)."""
+    return base.rstrip("/") + STATUS_PATH.format(token=token)
 
 
 class ProtocolError(Exception):

@@ -8,6 +8,10 @@ BOM) and GB18030 are read, and headers may be English or Chinese.
 Pure: no database, no clock. Every problem is reported with its line number and the
 whole file is refused when any line is wrong (``parse_export``), so a half-imported
 day can never happen. Names are stored masked even when the export forgot to mask them.
+
+An export may carry the citizen's 身份证 number (so the citizen can check in with the
+card): it is checked and kept only as the hall's keyed hash (queue_common.identity);
+the number itself is never stored and never repeated in an error message.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from queue_common.identity import InvalidIdNumber, id_hash, parse_id_number
 
 CODE_RE = re.compile(r"^[A-Za-z0-9-]{4,32}$")
 SLOT_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-~–—至到]\s*(\d{1,2}):(\d{2})\s*$")
@@ -34,6 +40,8 @@ HEADERS: dict[str, str] = {
     "date": "date", "日期": "date", "预约日期": "date",
     "slot": "slot", "time slot": "slot", "time_slot": "slot", "时段": "slot",
     "预约时段": "slot",
+    "id_number": "id_number", "id": "id_number", "身份证号": "id_number",
+    "身份证号码": "id_number", "证件号码": "id_number",
 }
 REQUIRED = ("code", "name", "phone", "matters", "date", "slot")
 
@@ -50,6 +58,7 @@ class Booking:
     day: dt.date
     slot_start: dt.datetime
     slot_end: dt.datetime
+    id_hash: str | None = None  # the booked citizen's card, as the hall's keyed hash
 
 
 @dataclass(frozen=True)
@@ -105,11 +114,12 @@ def _date(value: str) -> dt.date | None:
 
 
 def parse_export(text: str, matters: Mapping[str, str], tz: zoneinfo.ZoneInfo, *,
-                 max_services: int = 5) -> list[Booking]:
+                 max_services: int = 5, id_key: bytes | None = None) -> list[Booking]:
     """All bookings of the export, or ExportError naming every bad line.
 
     matters maps both matter codes and matter names to codes (names as the booking
-    system spells them: 社保卡申领). Line numbers count the header as line 1.
+    system spells them: 社保卡申领). Line numbers count the header as line 1. An ID
+    number column needs the hall's key (id_key) to be hashed with.
     """
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(cell.strip() for cell in rows[0]):
@@ -122,13 +132,17 @@ def parse_export(text: str, matters: Mapping[str, str], tz: zoneinfo.ZoneInfo, *
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         raise ExportError([LineError(1, f"缺少列 / missing columns: {', '.join(missing)}")])
+    if "id_number" in columns and id_key is None:
+        raise ExportError([LineError(1, "导出含身份证号，但本机没有 keys/id_hash.key（运行 "
+                                        "queue-server init）/ the export has ID numbers but "
+                                        "this data dir has no keys/id_hash.key")])
     bookings: list[Booking] = []
     errors: list[LineError] = []
     seen: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # Excel leaves blank lines at the end
-        booking = _parse_row(number, row, columns, matters, tz, max_services, errors)
+        booking = _parse_row(number, row, columns, matters, tz, max_services, errors, id_key)
         if booking is None:
             continue
         if booking.code in seen:
@@ -144,9 +158,9 @@ def parse_export(text: str, matters: Mapping[str, str], tz: zoneinfo.ZoneInfo, *
 
 def _parse_row(number: int, row: list[str], columns: dict[str, int],
                matters: Mapping[str, str], tz: zoneinfo.ZoneInfo, max_services: int,
-               errors: list[LineError]) -> Booking | None:
+               errors: list[LineError], id_key: bytes | None = None) -> Booking | None:
     def cell(field: str) -> str:
-        i = columns[field]
+        i = columns.get(field, len(row))
         return row[i].strip() if i < len(row) else ""
 
     before = len(errors)
@@ -195,7 +209,15 @@ def _parse_row(number: int, row: list[str], columns: dict[str, int],
         else:
             if end <= start:
                 bad(f"时段结束早于开始 / slot ends before it starts {cell('slot')!r}")
+    hashed = None
+    if cell("id_number") and id_key is not None:
+        try:
+            card = parse_id_number(cell("id_number"))
+        except InvalidIdNumber as exc:  # never echo the number
+            bad(f"身份证号无效（{exc.reason}）/ invalid ID number ({exc.reason})")
+        else:
+            hashed = id_hash(id_key, card.number)
     if len(errors) != before or day is None or start is None or end is None or phone is None:
         return None
     return Booking(number, code, name, phone, tuple(codes), day,
-                   start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+                   start.astimezone(dt.UTC), end.astimezone(dt.UTC), hashed)

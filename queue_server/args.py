@@ -6,7 +6,7 @@ getting a ticket for nothing. docs/protocol.md documents the same shapes.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -28,14 +28,21 @@ class LoginArgs(Args):
     counter: int | None = None
 
 
+# The hall's keyed hash of a 身份证 number read at the kiosk (queue_common.identity):
+# the server never receives the number itself.
+IdHash = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
 class IssueArgs(Args):
     services: list[str]
     priority_class: str | None = None
     appointment: str | None = None  # booking code: an appointment ticket
+    id_hash: IdHash | None = None  # the citizen's card, when read
 
 
 class CheckInArgs(Args):
-    code: str
+    code: str | None = None  # the booking code (typed or scanned), or ...
+    id_hash: IdHash | None = None  # ... the card of the citizen the booking was made for
 
 
 class TicketStatusArgs(Args):

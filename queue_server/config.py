@@ -19,7 +19,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
-import msgspec.inspect
+
+from queue_common.client_config import (
+    AlertsSection,
+    AnnounceSection,
+    BoardSection,
+    ClientSection,
+    ConfigError,
+    CounterClientSection,
+    HallSection,
+    KioskSection,
+    PrinterSection,
+    RatingSection,
+    ReaderSection,
+    Section,
+    check_client_sections,
+    from_validation,
+)
+
+__all__ = ["ConfigError", "HallConfig", "HallSection", "load_config", "parse_config",
+           "round_the_clock"]
 
 from queue_common.spoken_letters import warn_misheard_prefixes
 
@@ -29,28 +48,7 @@ _HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 _STATUS_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 NO_SHOW_WORD = "过号"
-_HOTKEY_RE = re.compile(r"^(F([1-9]|1[0-2])|[A-Za-z0-9]|(Control|Alt|Shift)-[A-Za-z0-9F]+)$")
-
-
-class ConfigError(Exception):
-    """A config that cannot be used: which file, which key, what is wrong."""
-
-    def __init__(self, file: str, key: str, problem: str) -> None:
-        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
-        self.file = file
-        self.key = key
-        self.problem = problem
-
-
-class _Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Base of every section: a misspelt key is an error, not a silent default."""
-
-
-class HallSection(_Section):
-    name: str = "社区事务受理服务中心"
-    name_en: str = "Community Affairs Acceptance Centre"
-    notice: str = "请在休息区等候，留意大屏和语音叫号。"
-    timezone: str = "Asia/Shanghai"
+_Section = Section  # the client sections' base (queue_common.client_config)
 
 
 class HoursSection(_Section):
@@ -155,6 +153,7 @@ class LoginSection(_Section):
 class DepartmentConfig(_Section):
     code: str
     name: str
+    name_en: str = ""
 
 
 class ServiceConfig(_Section):
@@ -173,99 +172,6 @@ class CounterConfig(_Section):
     name: str = ""
     general: bool = True
     services: list[str] = msgspec.field(default_factory=list)
-
-
-class AnnounceSection(_Section):
-    template: str = "请{number}号到{counter}号窗口办理"
-    template_en: str = "Number {number}, please go to window {counter}"
-    repeat: int = 2
-    chime: bool = True
-    voice_zh: str = ""
-    voice_en: str = ""
-    english: bool = False
-    max_age_seconds: int = 60
-    # The voice (display_board/settings.py AnnounceSettings; docs/voice.md)
-    pack: str = ""
-    engine: Literal["", "command"] = ""
-    engine_command: str = ""
-    rate: int = 0  # 0 and -1: the speech engine's own (docs/voice.md)
-    pitch: int = -1
-    word_gap: int = -1
-    group_pause: float = -1.0
-    pause_seconds: float = 0.6
-
-
-class BoardSection(_Section):
-    notice: str = ""
-    recent_calls: int = 6
-    flash_seconds: int = 10
-
-
-class KioskSection(_Section):
-    idle_seconds: int = 30
-    max_services: int = 5
-    priority_classes: list[str] = msgspec.field(
-        default_factory=lambda: ["elderly", "disabled", "military", "pregnant"])
-    large_text: bool = False
-
-
-class EscposSection(_Section):
-    connection: Literal["network", "usb", "serial", "win32raw"] = "network"
-    host: str = "192.168.1.50"
-    port: int = 9100
-    usb_vendor: int = 0
-    usb_product: int = 0
-    serial_device: str = "COM3"
-    baudrate: int = 9600
-    printer_name: str = ""
-    profile: str = "default"
-    mode: Literal["text", "image"] = "text"  # printer's GB18030 font + native QR, or raster
-
-
-class PrinterSection(_Section):
-    kind: Literal["file", "escpos", "system"] = "file"
-    width_mm: int = 80
-    printer_name: str = ""  # system: the OS printer by name (empty: the default printer)
-    escpos: EscposSection = msgspec.field(default_factory=EscposSection)
-
-
-def _default_reasons() -> list[str]:
-    return ["等候时间太长", "办理时间太长", "服务态度不好", "一次告知不清", "材料要求不合理", "其他"]
-
-
-class RatingSection(_Section):
-    timeout_seconds: int = 30
-    reasons: list[str] = msgspec.field(default_factory=_default_reasons)
-
-
-def _default_hotkeys() -> dict[str, str]:
-    # The F-keys of real callers (issue 4): F7 parks or calls back, F8 pauses or resumes.
-    return {"call_next": "F1", "recall": "F2", "start": "F3", "complete": "F4",
-            "no_show": "F5", "transfer": "F6", "park_toggle": "F7", "pause_toggle": "F8"}
-
-
-# Also bindable on their own, as some callers have separate 挂起/回呼/暂停/恢复 keys.
-HOTKEY_ACTIONS = frozenset(
-    {*_default_hotkeys(), "park", "unpark", "pause", "resume", "rate"})
-
-
-class CounterClientSection(_Section):
-    always_on_top: bool = True
-    hotkeys: dict[str, str] = msgspec.field(default_factory=_default_hotkeys)
-
-
-class AlertsSection(_Section):
-    queue_length: int = 10
-    wait_minutes: int = 30
-    pause_minutes: int = 30
-    rating_bad_per_day: int = 3
-
-
-class ClientSection(_Section):
-    server: str = "127.0.0.1"
-    request_port: int = 5555
-    event_port: int = 5556
-    status_port: int = 5580
 
 
 class HallConfig(_Section):
@@ -287,6 +193,7 @@ class HallConfig(_Section):
     announce: AnnounceSection = msgspec.field(default_factory=AnnounceSection)
     board: BoardSection = msgspec.field(default_factory=BoardSection)
     kiosk: KioskSection = msgspec.field(default_factory=KioskSection)
+    reader: ReaderSection = msgspec.field(default_factory=ReaderSection)
     printer: PrinterSection = msgspec.field(default_factory=PrinterSection)
     rating: RatingSection = msgspec.field(default_factory=RatingSection)
     counter_client: CounterClientSection = msgspec.field(default_factory=CounterClientSection)
@@ -327,6 +234,11 @@ class HallConfig(_Section):
             code: {"name": pc.name, "name_en": pc.name_en}
             for code, pc in self.policy.priority_classes.items()}
         out["no_show"] = msgspec.to_builtins(self.no_show)
+        # English names of departments and matters (the stored ones are Chinese only):
+        # an English screen shows these, else the Chinese name.
+        out["names_en"] = {
+            "departments": {d.code: d.name_en for d in self.departments if d.name_en},
+            "services": {s.code: s.name_en for s in self.services if s.name_en}}
         return out
 
 
@@ -370,48 +282,11 @@ def parse_config(text: str, file: str = "config.toml", *,
     try:
         cfg = msgspec.convert(raw, HallConfig, strict=True)
     except msgspec.ValidationError as exc:
-        raise _from_validation(file, exc) from None
+        raise from_validation(file, exc, HallConfig) from None
     _check(cfg, file, require_hall)
     warn_misheard_prefixes(file, [s.prefix for s in cfg.services] + [
         cfg.numbering.priority_prefix, cfg.numbering.appointment_prefix])
     return cfg
-
-
-def _from_validation(file: str, exc: msgspec.ValidationError) -> ConfigError:
-    """Turn msgspec's "problem - at `$.a.b[2]`" into (key 'a.b[2]', problem)."""
-    msg = str(exc)
-    key = ""
-    if " - at `$" in msg:
-        msg, _, at = msg.rpartition(" - at `$")
-        key = at.rstrip("`").lstrip(".")
-    if msg.startswith("Object contains unknown field "):
-        field = msg.removeprefix("Object contains unknown field ").strip("`")
-        key = f"{key}.{field}" if key else field
-        msg = "unknown key (misspelt?)"
-    if msg.startswith("Invalid enum value"):
-        allowed = _allowed_values(key)
-        if allowed:
-            msg += f"; allowed: {', '.join(allowed)}"
-    if msg.startswith("Object missing required field "):
-        field = msg.removeprefix("Object missing required field ").strip("`")
-        msg = f"missing required key {field!r}"
-    return ConfigError(file, key, msg[0].lower() + msg[1:] if msg else "invalid")
-
-
-def _allowed_values(key: str) -> list[str]:
-    """The Literal choices of a dotted key such as 'no_show.mode' (for error messages)."""
-    tp: Any = HallConfig
-    for part in key.split("."):
-        if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
-            return []
-        info = {f.encode_name: f.type for f in msgspec.inspect.type_info(tp).fields}  # type: ignore[attr-defined]
-        ti = info.get(part)
-        if ti is None:
-            return []
-        tp = getattr(ti, "cls", ti)
-    if isinstance(tp, msgspec.inspect.LiteralType):
-        return [str(v) for v in tp.values]
-    return []
 
 
 def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C901
@@ -429,15 +304,15 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
             parse_hours(getattr(cfg.hours, day))
         except ValueError as exc:
             fail(f"hours.{day}", str(exc))
-    for section in ("server", "client"):
-        sec = getattr(cfg, section)
-        for key in ("request_port", "event_port", "status_port"):
-            port = getattr(sec, key)
-            if not 1 <= port <= 65535:
-                fail(f"{section}.{key}", f"port must be 1..65535, got {port}")
-        ports = [sec.request_port, sec.event_port, sec.status_port]
-        if len(set(ports)) != 3:
-            fail(f"{section}", f"request, event and status ports must differ, got {ports}")
+    sec = cfg.server
+    for key in ("request_port", "event_port", "status_port"):
+        port = getattr(sec, key)
+        if not 1 <= port <= 65535:
+            fail(f"server.{key}", f"port must be 1..65535, got {port}")
+    ports = [sec.request_port, sec.event_port, sec.status_port]
+    if len(set(ports)) != 3:
+        fail("server", f"request, event and status ports must differ, got {ports}")
+    check_client_sections(cfg, fail)
     if not 3 <= cfg.numbering.digits <= 5:
         fail("numbering.digits", "must be 3..5")
     for key in ("priority_prefix", "appointment_prefix"):
@@ -522,32 +397,8 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
     for i, code in enumerate(cfg.kiosk.priority_classes):
         if code not in cfg.policy.priority_classes:
             fail(f"kiosk.priority_classes[{i}]", f"unknown priority class {code!r}")
-    if cfg.kiosk.max_services < 1:
-        fail("kiosk.max_services", "must be at least 1")
-    if cfg.announce.repeat < 1 or cfg.announce.repeat > 5:
-        fail("announce.repeat", "must be 1..5")
-    for key in ("template", "template_en"):
-        tpl = getattr(cfg.announce, key)
-        try:
-            tpl.format(number="A001", counter=1)
-        except (KeyError, IndexError, ValueError) as exc:
-            fail(f"announce.{key}", f"only {{number}} and {{counter}} may be used ({exc})")
-    if cfg.rating.timeout_seconds < 5:
-        fail("rating.timeout_seconds", "must be at least 5")
-    if not cfg.rating.reasons:
-        fail("rating.reasons", "at least one reason is needed for 差评")
-    seen_keys: dict[str, str] = {}
-    for action, key in cfg.counter_client.hotkeys.items():
-        if action not in HOTKEY_ACTIONS:
-            fail(f"counter_client.hotkeys.{action}",
-                 f"unknown action; known: {', '.join(sorted(HOTKEY_ACTIONS))}")
-        if not _HOTKEY_RE.match(key):
-            fail(f"counter_client.hotkeys.{action}", f"not a key name: {key!r}")
-        if key in seen_keys:
-            fail(f"counter_client.hotkeys.{action}", f"{key} is already used by {seen_keys[key]}")
-        seen_keys[key] = action
-    if cfg.printer.width_mm not in (58, 80):
-        fail("printer.width_mm", "must be 58 or 80")
+    if cfg.kiosk.elderly_class not in cfg.policy.priority_classes:
+        fail("kiosk.elderly_class", f"unknown priority class {cfg.kiosk.elderly_class!r}")
 
 
 def _is_prefix(s: str) -> bool:

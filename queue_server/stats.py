@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from queue_common.report import COLUMNS  # the report's columns, one list for all
 from queue_server.stats_facts import (
     FACTS_VERSION,
     STATE_CODE,
@@ -49,16 +50,6 @@ DIMENSIONS = ("matter", "counter", "clerk", "hour")
 SATISFIED_LEVEL = 4  # 满意 and above (5 非常满意, 4 满意)
 BAD_LEVEL = 2  # 不满意 (2) and 非常不满意 (1) are 差评
 
-# Column order of every report row (CLI table, CSV, JSON, xlsx, dashboard).
-COLUMNS = (
-    "issued", "called", "served", "no_show", "no_show_rate", "cancelled", "not_served",
-    "wait_n", "wait_mean", "wait_median", "wait_p90", "wait_max",
-    "service_n", "service_mean", "service_median", "service_p90", "service_max",
-    "rated", "satisfied", "satisfaction_rate", "bad", "overtime", "overtime_s",
-)
-DURATION_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("wait_", "service_"))
-                             and not c.endswith("_n")) | {"overtime_s"}
-RATE_COLUMNS = frozenset({"no_show_rate", "satisfaction_rate"})
 
 
 # -- step 2: facts -> figures ---------------------------------------------------------
@@ -279,6 +270,8 @@ def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
         raise ValueError("the range ends before it starts")
     if (day_to - day_from).days >= MAX_DAYS:
         raise ValueError(f"a report covers at most {MAX_DAYS} days")
+    if not isinstance(by, str | list | tuple):  # e.g. `by: true` from a client
+        raise ValueError(f"by must be one of {DIMENSIONS} or a list of them, not {by!r}")
     dims = (by,) if isinstance(by, str) else tuple(by)
     for d in dims:
         if d not in DIMENSIONS:

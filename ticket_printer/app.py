@@ -23,10 +23,12 @@ from typing import Any
 
 import msgspec
 
-from queue_common import i18n, paths
-from queue_server.config import ConfigError, HallConfig, load_config
+from queue_common import i18n, identity, paths
+from queue_common.client_config import ClientConfig, ConfigError, load_client_config
+from queue_common.tk.stopping import run_until_stopped
 from ticket_printer import messages as _messages  # noqa: F401  (registers the texts)
 from ticket_printer.printers import Printer, PrinterError, make_printer
+from ticket_printer.readers import SerialReader
 from ticket_printer.session import sample_view
 from ticket_printer.ticket import render
 
@@ -47,15 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def local_config(data: Path) -> HallConfig:
-    """This PC's config.toml ([client], [printer]); defaults when there is none."""
-    path = paths.config_file(data)
-    if path.exists():
-        return load_config(path, require_hall=False)
-    return msgspec.convert({}, HallConfig)
+def local_config(data: Path) -> ClientConfig:
+    """This PC's config.toml ([client], [printer], [reader]); defaults when there is none."""
+    return load_client_config(paths.config_file(data))
 
 
-def printer_settings(cfg: HallConfig) -> dict[str, Any]:
+def printer_settings(cfg: ClientConfig) -> dict[str, Any]:
     settings: dict[str, Any] = msgspec.to_builtins(cfg.printer)
     return settings
 
@@ -99,7 +98,18 @@ def window_size(args: argparse.Namespace, root: tk.Tk) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else screen
 
 
-def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Printer) -> int:
+def serial_readers(cfg: ClientConfig) -> list[SerialReader]:
+    """This kiosk's serial readers ([reader] id_card / qr = "serial", with their ports)."""
+    r = cfg.reader
+    out = []
+    if r.id_card == "serial":
+        out.append(SerialReader("id_card", r.id_card_port, r.id_card_baudrate))
+    if r.qr == "serial":
+        out.append(SerialReader("qr", r.qr_port, r.qr_baudrate))
+    return out
+
+
+def run_kiosk(args: argparse.Namespace, data: Path, cfg: ClientConfig, printer: Printer) -> int:
     from queue_common.connection import Connection
     from ticket_printer.kiosk import Kiosk
     from ticket_printer.print_worker import PrintWorker
@@ -120,15 +130,19 @@ def run_kiosk(args: argparse.Namespace, data: Path, cfg: HallConfig, printer: Pr
     else:
         root.geometry(args.geometry or "1280x800")
     worker = PrintWorker(printer)
-    base = cfg.server.status_base_url or (
-        f"http://{conn.endpoint.host}:{cfg.client.status_port}")
+    # The server's [server] status_base_url wins (it comes in the snapshot and in every
+    # ticket's status_url); this is what a kiosk prints when the hall has none.
+    base = f"http://{conn.endpoint.host}:{cfg.client.status_port}"
+    readers = serial_readers(cfg)
     kiosk = Kiosk(root, conn, worker, status_base=base, device=args.device,
-                  large=cfg.kiosk.large_text, size=window_size(args, root))
+                  large=cfg.kiosk.large_text, size=window_size(args, root),
+                  readers=readers, wedge="keyboard" in (cfg.reader.id_card, cfg.reader.qr),
+                  id_key=identity.load_key(data))
     conn.attach_tk(root, interval_ms=10)
     conn.start()
     root.protocol("WM_DELETE_WINDOW", root.destroy)
     try:
-        root.mainloop()
+        run_until_stopped(root)
     finally:
         conn.stop()
         worker.stop()

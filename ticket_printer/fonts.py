@@ -1,6 +1,6 @@
 """CJK font files for Pillow, chosen by a preference list (Pillow needs files, not families).
 
-Tk picks families by name (queue_common.tk_look); Pillow needs a font FILE, so the same
+Tk picks families by name (queue_common.tk.look); Pillow needs a font FILE, so the same
 preference (Microsoft YaHei on Windows, PingFang on macOS, Noto / WenQuanYi on Linux)
 is expressed as paths. A ticket printed in boxes is worse than no ticket, so when no
 CJK file is found the caller is told (``CJKFontMissing``) instead of getting tofu.

@@ -83,7 +83,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk.error": ("无法取号：{message}", "Could not issue: {message}"),
     "kiosk.loading": ("正在连接服务器…", "Connecting to the server…"),
     "kiosk.waiting_now": ("等候 {n} 人", "{n} waiting"),
+    # --- 身份证 and QR readers -------------------------------------------------------
+    "kiosk.start.card_hint": ("可刷身份证取号，预约市民可刷身份证或扫预约码签到",
+                              "Take a number with your ID card; with a booking, tap the "
+                              "card or scan the booking code"),
+    "kiosk.card.looking": ("正在查询您今天的预约…", "Looking for your booking today…"),
+    "kiosk.card.invalid": ("无法识别该证件，请重新刷卡，或点选业务取号",
+                           "This card could not be read: please try again, or choose "
+                           "your matters"),
+    "kiosk.card.unavailable": ("本机暂不支持刷身份证，请点选业务取号",
+                               "This kiosk does not take ID cards: please choose your "
+                               "matters"),
+    "kiosk.card.holder": ("身份证 {masked}", "ID card {masked}"),
+    "kiosk.card.offer": ("您已年满 {age} 周岁，可使用绿色通道：{label}",
+                         "You are {age} or over: you may use the priority lane ({label})"),
+    "kiosk.card.use_priority": ("使用绿色通道", "Use the priority lane"),
+    "kiosk.card.normal": ("普通取号", "Ordinary number"),
+    "kiosk.card.go_on": ("继续取号", "Take a number"),
+    "kiosk.shown.repeat": ("您今天已取过 {n} 个号", "You already took {n} number(s) today"),
     # --- device status messages sent to the supervisor ------------------------------
+    "kiosk.reader.id_card": ("身份证阅读器", "ID card reader"),
+    "kiosk.reader.qr": ("扫码器", "QR reader"),
+    "kiosk.reader.ok": ("{reader}正常", "{reader} OK"),
+    "kiosk.reader.failed": ("{reader}未连接", "{reader} not connected"),
     "kiosk.printer.ok": ("打印机正常", "Printer OK"),
     "kiosk.printer.failed": ("打印机故障：{error}", "Printer failure: {error}"),
 }

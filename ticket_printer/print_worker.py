@@ -47,6 +47,16 @@ def device_status_args(outcome: PrintOutcome) -> dict[str, Any]:
             "details": {"component": "printer", "reason": outcome.reason or "ok"}}
 
 
+def reader_status_args(device: str, connected: bool) -> dict[str, Any]:
+    """The `device_status` request when a serial 身份证 or QR reader goes or comes back."""
+    name = "kiosk.reader.id_card" if device == "id_card" else "kiosk.reader.qr"
+    return {"state": "ok" if connected else "error",
+            "message": _both("kiosk.reader.ok" if connected else "kiosk.reader.failed",
+                             reader=_both(name)),
+            "details": {"component": f"reader.{device}",
+                        "reason": "ok" if connected else "disconnected"}}
+
+
 class PrintWorker:
     """One daemon thread printing jobs in order; ``drain`` runs callbacks on the caller."""
 

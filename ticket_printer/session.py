@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_common import protocol as p
+from queue_common.hall_view import department_names, localised, service_names, settings_of
 from queue_common.i18n import language, tr
+from queue_common.identity import id_hash, parse_id_number
 from ticket_printer.ticket import TicketView, no_show_rule_text
 
 MAX_SERVICES_DEFAULT = 5
@@ -43,47 +45,35 @@ class Department:
         return sum(m.waiting for m in self.matters)
 
 
-def _localised(item: Mapping[str, Any], key: str = "name") -> str:
-    """name_en in English when the config gives one, else the Chinese name."""
-    if language() == "en":
-        en = item.get(f"{key}_en")
-        if isinstance(en, str) and en:
-            return en
-    return str(item.get(key, ""))
-
-
 def departments(state: Mapping[str, Any]) -> list[Department]:
     """Departments with their matters, in config order, from a hall snapshot."""
     waiting = (state.get("waiting") or {}).get("by_service") or {}
+    names = service_names(state)
     by_dept: dict[str, list[Matter]] = {}
     for s in state.get("services") or []:
         if s.get("active", True) is False:
             continue
+        code = str(s["code"])
         by_dept.setdefault(str(s.get("department", "")), []).append(
-            Matter(str(s["code"]), _localised(s), str(s.get("department", "")),
-                   int(waiting.get(s["code"], 0))))
-    out = [Department(str(d["code"]), _localised(d), tuple(by_dept.pop(str(d["code"]), [])))
+            Matter(code, names.get(code, code), str(s.get("department", "")),
+                   int(waiting.get(code, 0))))
+    dept_names = department_names(state)
+    out = [Department(str(d["code"]), dept_names.get(str(d["code"]), str(d["code"])),
+                      tuple(by_dept.pop(str(d["code"]), [])))
            for d in state.get("departments") or []]
     out += [Department(code, code, tuple(ms)) for code, ms in by_dept.items()]
     return [d for d in out if d.matters]
-
-
-def settings_of(state: Mapping[str, Any]) -> dict[str, Any]:
-    hall = state.get("hall") or {}
-    settings = hall.get("settings") if isinstance(hall, Mapping) else None
-    return dict(settings) if isinstance(settings, Mapping) else {}
 
 
 def priority_classes(state: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(code, label) of the 绿色通道 classes the kiosk offers, as config orders them."""
     settings = settings_of(state)
     known = settings.get("priority_classes") or {}
-    offered = (settings.get("kiosk") or {}).get("priority_classes") or list(known) or [
-        "elderly", "disabled", "military", "pregnant"]
+    offered = (settings.get("kiosk") or {}).get("priority_classes")
     out = []
-    for code in offered:
+    for code in offered if isinstance(offered, list) else list(known):
         info = known.get(code)
-        label = _localised(info) if isinstance(info, Mapping) else tr(f"kiosk.priority.{code}")
+        label = localised(info) if isinstance(info, Mapping) else tr(f"kiosk.priority.{code}")
         out.append((str(code), label))
     return out
 
@@ -141,14 +131,57 @@ class Attempt:
     started: float = 0.0  # perf_counter at the touch, for the latency figure
 
 
-def issue_attempt(choice: Choice) -> Attempt:
+@dataclass(frozen=True)
+class CardHolder:
+    """The citizen whose 身份证 was read, as the kiosk keeps them: masked, an age, the
+    hall's keyed hash. The number itself is not kept (queue_common.identity)."""
+
+    masked: str
+    age: int
+    id_hash: str
+
+
+def card_holder(text: str, key: bytes, today: dt.date) -> CardHolder:
+    """From a reader's line; InvalidIdNumber when it is not a valid 身份证 number."""
+    card = parse_id_number(text, today)
+    return CardHolder(card.masked, card.age_on(today), id_hash(key, card.number))
+
+
+@dataclass(frozen=True)
+class ElderlyRule:
+    """What the hall does for a card holder of `age` and over: offer or apply `code`."""
+
+    action: str  # "offer" | "apply"
+    code: str
+    label: str
+    age: int
+
+
+def elderly_rule(state: Mapping[str, Any], holder: CardHolder) -> ElderlyRule | None:
+    """The hall's [kiosk] elderly rule when it applies to this card holder, else None."""
+    kiosk = settings_of(state).get("kiosk") or {}
+    action = str(kiosk.get("elderly_priority", "off"))
+    age = kiosk.get("elderly_age")
+    code = kiosk.get("elderly_class")
+    if action not in ("offer", "apply") or not isinstance(age, int) or holder.age < age:
+        return None
+    label = dict(priority_classes(state)).get(str(code))
+    return None if label is None else ElderlyRule(action, str(code), label, age)
+
+
+def issue_attempt(choice: Choice, holder: CardHolder | None = None) -> Attempt:
     args: dict[str, Any] = {"services": [m.code for m in choice.matters]}
     if choice.priority_class:
         args["priority_class"] = choice.priority_class
+    if holder is not None:
+        args["id_hash"] = holder.id_hash
     return Attempt(p.Op.ISSUE, args)
 
 
-def check_in_attempt(code: str) -> Attempt:
+def check_in_attempt(code: str, holder: CardHolder | None = None) -> Attempt:
+    """A booking's check-in by its code, or by the card of whoever booked it."""
+    if holder is not None and not code:
+        return Attempt(p.Op.CHECK_IN, {"id_hash": holder.id_hash})
     return Attempt(p.Op.CHECK_IN, {"code": code.strip()})
 
 
@@ -170,7 +203,7 @@ def status_url(result: Mapping[str, Any], ticket: Mapping[str, Any],
     token = ticket.get("token")
     if not token or not base:
         return None
-    return f"{base.rstrip('/')}/t/{token}"
+    return p.status_url(base, str(token))
 
 
 def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
@@ -178,7 +211,7 @@ def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
     """The ticket to show and print, built from a CONFIRMED issue / check_in result."""
     ticket = result.get("ticket") if isinstance(result.get("ticket"), Mapping) else result
     assert isinstance(ticket, Mapping)
-    names = {str(s["code"]): _localised(s) for s in state.get("services") or []}
+    names = service_names(state)
     services = tuple(names.get(str(i.get("service")), str(i.get("service")))
                      for i in ticket.get("items") or [])
     hall = state.get("hall") or {}

@@ -250,9 +250,9 @@ def no_show_rule_text(no_show: dict[str, object] | None) -> str:
     """The 过号 sentence for the hall's configured rule (void or re-queue after N)."""
     if not no_show:
         return tr("kiosk.noshow.generic")
-    if no_show.get("mode") == "requeue":
-        return tr("kiosk.noshow.requeue", n=no_show.get("requeue_after", 3),
-                  times=no_show.get("max_requeues", 1))
+    after, times = no_show.get("requeue_after"), no_show.get("max_requeues")
+    if no_show.get("mode") == "requeue" and isinstance(after, int) and isinstance(times, int):
+        return tr("kiosk.noshow.requeue", n=after, times=times)
     if no_show.get("mode") == "void":
         return tr("kiosk.noshow.void")
     return tr("kiosk.noshow.generic")

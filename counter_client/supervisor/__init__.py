@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import tkinter as tk
-from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
-import queue_server.messages  # noqa: F401  (report.* column names, shared with the CLI)
-from counter_client.ports import ClientConnection
+from counter_client import look
 from counter_client.supervisor import messages  # noqa: F401  (registers sv.* texts)
 from counter_client.supervisor.live_tab import Clock, LiveTab
 from counter_client.supervisor.stats_tab import StatsTab
-from queue_common import tk_look
+from queue_common.hall_view import hall_name
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
+from queue_common.tk.listening import listen_while_alive
 
 
 def _utc_now() -> dt.datetime:
@@ -34,55 +34,39 @@ class Dashboard:
         self.window = window
         self.connection = connection
         self._styles(window)
-        hall = (connection.mirror.state.get("hall") or {}).get("name", "")
-        window.title(tr("sv.title", hall=hall))
+        window.title(tr("sv.title", hall=hall_name(connection.mirror.state)))
         self.frame = ttk.Frame(window)
         self.frame.pack(fill="both", expand=True)
-        self.banner = tk.Label(self.frame, text=tr("sv.offline"), bg="#c62828", fg="white",
+        self.banner = tk.Label(self.frame, text=tr("sv.offline"), bg=look.OFFLINE_BG, fg="white",
                                font=self.fonts["bold"])
-        self.status = ttk.Label(self.frame, padding=(8, 2))
+        self.status = ttk.Label(self.frame, padding=(8, 2), style="Dash.Status.TLabel")
         self.status.pack(fill="x", side="bottom")
-        self.notebook = ttk.Notebook(self.frame)
+        self.notebook = ttk.Notebook(self.frame, style="Dash.TNotebook")
         self.notebook.pack(fill="both", expand=True)
         self.live = LiveTab(self.notebook, connection, clock=clock, status=self.say)
         self.stats = StatsTab(self.notebook, connection, status=self.say)
         self.notebook.add(self.live, text=tr("sv.tab.live"))
         self.notebook.add(self.stats, text=tr("sv.tab.stats"))
-        connection.add_listener(self._on_event)
+        listen_while_alive(self.frame, connection, self._on_event)
         self._show_online(bool(getattr(connection, "online", True)))
 
     def _styles(self, window: tk.Misc) -> None:
-        family = tk_look.pick_family(window)
-        self.fonts = {
-            "base": tkfont.Font(root=window, family=family, size=-15),
-            "small": tkfont.Font(root=window, family=family, size=-14),
-            "bold": tkfont.Font(root=window, family=family, size=-16, weight="bold"),
-            "value": tkfont.Font(root=window, family=family, size=-24, weight="bold"),
-        }
-        style = ttk.Style(window)
-        if "clam" in style.theme_names():
-            style.theme_use("clam")
-        style.configure(".", font=self.fonts["base"])
-        style.configure("Treeview", font=self.fonts["small"],
-                        rowheight=round(self.fonts["small"].metrics("linespace") * 1.45))
-        style.configure("Treeview.Heading", font=self.fonts["small"])
-        style.configure("TNotebook.Tab", font=self.fonts["bold"], padding=(14, 4))
-        style.configure("Summary.TLabel", font=self.fonts["bold"])
-        style.configure("Heading.TLabel", font=self.fonts["bold"])
-        style.configure("Card.TLabel", font=self.fonts["small"], foreground="#4a5868")
-        style.configure("CardValue.TLabel", font=self.fonts["value"], foreground="#0b3d91")
-        style.configure("Small.TButton", font=self.fonts["small"], padding=(4, 2))
-        style.configure("Action.TButton", font=self.fonts["bold"], padding=(8, 3))
+        self.desk_fonts = look.make_fonts(window)
+        look.apply_dashboard_styles(window, self.desk_fonts)
+        self.fonts = {role: self.desk_fonts.set[role]
+                      for role in ("base", "small", "bold", "value")}
 
     def say(self, text: str, error: bool = False) -> None:
-        self.status.configure(text=text, foreground="#a4000f" if error else "#1b5e20")
+        self.status.configure(text=text, style="Dash.Error.TLabel" if error
+                              else "Dash.Status.TLabel")
 
     def _on_event(self, type_: str, data: dict[str, Any]) -> None:
         if type_ == "connection":
             self._show_online(bool(data.get("online")))
+            if data.get("online"):
+                self.stats.query_if_pending()
         elif type_ == "resync":
-            hall = (self.connection.mirror.state.get("hall") or {}).get("name", "")
-            self.window.title(tr("sv.title", hall=hall))
+            self.window.title(tr("sv.title", hall=hall_name(self.connection.mirror.state)))
 
     def _show_online(self, online: bool) -> None:
         if online:

@@ -20,8 +20,8 @@ class _Dialog(tk.Toplevel):
         self.transient(parent.winfo_toplevel())
         self.body = ttk.Frame(self, padding=12)
         self.body.pack(fill="both", expand=True)
-        ttk.Label(self.body, text=title, style="Heading.TLabel").pack(anchor="w", pady=(0, 8))
-        self.error = ttk.Label(self.body, foreground="#a4000f")
+        ttk.Label(self.body, text=title, style="Dash.Heading.TLabel").pack(anchor="w", pady=(0, 8))
+        self.error = ttk.Label(self.body, style="Dash.Error.TLabel")
         self.bind("<Escape>", lambda _e: self.destroy())
 
     def buttons(self) -> None:

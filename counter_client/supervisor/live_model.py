@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from queue_common.hall_view import service_names
+
 OPEN_STATES = frozenset({"idle", "calling", "serving"})  # paused windows call nobody
 DEFAULT_ALERTS = {"queue_length": 10, "wait_minutes": 30, "pause_minutes": 30}
 
@@ -145,8 +147,10 @@ def live_view(state: dict[str, Any], now: dt.datetime,
                 "reason": str(c.get("pause_reason") or ""),
                 "limit": limits["pause_minutes"]}))
 
+    names = service_names(state)
     for s in state.get("services") or []:
         code = str(s["code"])
+        name = names.get(code, code)
         mine = [w for w in view.waiting if code in w.services]
         longest = max((w.waited_s for w in mine), default=None)
         windows = open_by_matter.get(code, 0)
@@ -155,21 +159,21 @@ def live_view(state: dict[str, Any], now: dt.datetime,
         too_many = bool(mine) and per > limits["queue_length"]
         estimate = estimates.get(code)
         view.matters.append(MatterRow(
-            code=code, name=str(s.get("name", code)), waiting=len(mine), longest_s=longest,
+            code=code, name=name, waiting=len(mine), longest_s=longest,
             estimate_s=int(estimate) if isinstance(estimate, int | float) else None,
             windows=windows, alert=too_long or too_many))
         if too_long:
             view.alerts.append(Alert("wait", code, {
-                "matter": s.get("name", code), "minutes": (longest or 0) // 60,
+                "matter": name, "minutes": (longest or 0) // 60,
                 "limit": limits["wait_minutes"]}))
         if too_many and windows:
             view.alerts.append(Alert("queue", code, {
-                "matter": s.get("name", code), "waiting": len(mine),
+                "matter": name, "waiting": len(mine),
                 "per": f"{per:.1f}", "limit": limits["queue_length"]}))
         elif mine and not staffed_by_matter.get(code):
             # nobody on duty takes it (a paused window has its own alert when too long)
             view.alerts.append(Alert("no_window", code, {
-                "matter": s.get("name", code), "waiting": len(mine)}))
+                "matter": name, "waiting": len(mine)}))
 
     # A device's error (its job is not done: a printer prints no ticket, a board is
     # silent) and its warning (done, but not as configured) both need someone to look.

@@ -13,12 +13,15 @@ from collections.abc import Callable, Sequence
 from tkinter import ttk
 from typing import Any
 
-from counter_client.ports import ClientConnection
+from counter_client import look
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.dialogs import ChoiceDialog, ReasonDialog, ServicesDialog
+from queue_common.hall_view import service_names
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
+from queue_common.tk.listening import listen_while_alive
 
-ALERT_BG, ALERT_FG = "#ffd9d6", "#a4000f"
+ALERT_BG, ALERT_FG = look.ALERT_BG, look.ALERT_FG
 Clock = Callable[[], dt.datetime]
 
 
@@ -33,7 +36,7 @@ def _tree(parent: tk.Misc, columns: Sequence[tuple[str, str, int]], height: int
           ) -> ttk.Treeview:
     frame = ttk.Frame(parent)
     tree = ttk.Treeview(frame, columns=[c for c, _, _ in columns], show="headings",
-                        height=height, selectmode="browse")
+                        height=height, selectmode="browse", style="Dash.Treeview")
     for col, key, width in columns:
         tree.heading(col, text=tr(key))
         tree.column(col, width=width, anchor="w" if width > 120 else "center",
@@ -43,7 +46,7 @@ def _tree(parent: tk.Misc, columns: Sequence[tuple[str, str, int]], height: int
     tree.pack(side="left", fill="both", expand=True)
     bar.pack(side="right", fill="y")
     tree.tag_configure("alert", background=ALERT_BG, foreground=ALERT_FG)
-    tree.tag_configure("closed", foreground="#7a8794")
+    tree.tag_configure("closed", foreground=look.CLOSED_FG)
     frame.pack(fill="both", expand=True)
     return tree
 
@@ -75,7 +78,7 @@ class LiveTab(ttk.Frame):
         self.view = lm.LiveView()
         self._refresh_pending = False
 
-        self.summary = ttk.Label(self, style="Summary.TLabel")
+        self.summary = ttk.Label(self, style="Dash.Summary.TLabel")
         self.summary.pack(fill="x", pady=(0, 6))
         panes = ttk.Panedwindow(self, orient="vertical")
         panes.pack(fill="both", expand=True)
@@ -84,14 +87,14 @@ class LiveTab(ttk.Frame):
         panes.add(top, weight=3)
         panes.add(bottom, weight=2)
 
-        left = ttk.Labelframe(top, text=tr("sv.matters"), padding=4)
+        left = ttk.Labelframe(top, text=tr("sv.matters"), padding=4, style="Dash.TLabelframe")
         left.pack(side="left", fill="both", expand=True, padx=(0, 6))
         self.matters = _tree(left, [("matter", "sv.col.matter", 200),
                                     ("waiting", "sv.col.waiting", 90),
                                     ("longest", "sv.col.longest", 100),
                                     ("estimate", "sv.col.estimate", 130),
                                     ("windows", "sv.col.windows", 115)], 10)
-        right = ttk.Labelframe(top, text=tr("sv.windows"), padding=4)
+        right = ttk.Labelframe(top, text=tr("sv.windows"), padding=4, style="Dash.TLabelframe")
         right.pack(side="left", fill="both", expand=True)
         wbar = _bar(right)
         self.windows = _tree(right, [("window", "sv.col.window", 110),
@@ -107,7 +110,7 @@ class LiveTab(ttk.Frame):
         for b in (self.open_button, self.close_button, self.services_button):
             b.pack(side="left", padx=(0, 6))
 
-        tickets = ttk.Labelframe(bottom, text=tr("sv.tickets"), padding=4)
+        tickets = ttk.Labelframe(bottom, text=tr("sv.tickets"), padding=4, style="Dash.TLabelframe")
         tickets.pack(side="left", fill="both", expand=True, padx=(0, 6))
         tbar = _bar(tickets)
         self.tickets = _tree(tickets, [("number", "sv.col.number", 80),
@@ -120,15 +123,16 @@ class LiveTab(ttk.Frame):
         self.move_button.pack(side="left", padx=(0, 6))
         self.cancel_button.pack(side="left")
 
-        alerts = ttk.Labelframe(bottom, text=tr("sv.alerts"), padding=4)
+        alerts = ttk.Labelframe(bottom, text=tr("sv.alerts"), padding=4,
+                                style="Dash.TLabelframe")
         alerts.pack(side="left", fill="both", expand=True)
         self.alerts = tk.Listbox(alerts, height=7, activestyle="none", borderwidth=0,
                                  highlightthickness=0,
-                                 font=str(ttk.Style(self).lookup("Treeview", "font")
+                                 font=str(ttk.Style(self).lookup("Dash.Treeview", "font")
                                           or "TkDefaultFont"))
         self.alerts.pack(fill="both", expand=True)
 
-        connection.add_listener(self._on_event)
+        listen_while_alive(self, connection, self._on_event)
         self._tick_id: str | None = None
         self.bind("<Destroy>", self._stop_ticking, add="+")
         self.refresh()
@@ -161,7 +165,7 @@ class LiveTab(ttk.Frame):
         if not self.devices and isinstance(state.get("devices"), dict):
             self.devices.update(state["devices"])
         self.view = view = lm.live_view(state, self.clock(), self.devices)
-        names = {s["code"]: s.get("name", s["code"]) for s in state.get("services") or []}
+        names = service_names(state)
         self.summary.configure(text=tr("sv.summary", waiting=view.waiting_total,
                                        open=view.open_windows, alerts=len(view.alerts)))
         sync_rows(self.matters, [
@@ -181,7 +185,7 @@ class LiveTab(ttk.Frame):
         self.alerts.delete(0, "end")
         if not view.alerts:
             self.alerts.insert("end", tr("sv.alerts.none"))
-            self.alerts.itemconfigure(0, foreground="#4a5868")
+            self.alerts.itemconfigure(0, foreground=look.MUTED_FG)
         for n, alert in enumerate(view.alerts):
             self.alerts.insert("end", "⚠ " + self.alert_text(alert))
             self.alerts.itemconfigure(n, foreground=ALERT_FG, background=ALERT_BG)
@@ -247,7 +251,8 @@ class LiveTab(ttk.Frame):
             return None
         state = self.connection.mirror.state
         counter = (state.get("counters") or {}).get(number) or {}
-        matters = [(s["code"], s.get("name", s["code"])) for s in state.get("services") or []]
+        names = service_names(state)
+        matters = [(s["code"], names.get(s["code"], s["code"])) for s in state.get("services") or []]
 
         def chosen(codes: list[str]) -> None:
             self.send("counter_services", {"counter": number, "services": codes},

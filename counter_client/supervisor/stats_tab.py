@@ -1,8 +1,8 @@
 """Statistics tab: a day or range, headline figures, charts, tables, Excel / CSV export.
 
-The figures are the server's (`stats` op -> queue_server.stats.compute): this tab only
-draws them, and exports the very result it shows with queue_server.report, so the file
-a supervisor sends upstairs carries the numbers on screen and of `queue-server stats`.
+The figures are the server's (the `stats` op): this tab only draws them, and exports
+the very result it shows with queue_common.report, as `queue-server stats` does, so the
+file a supervisor sends upstairs carries the numbers on screen.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
-from counter_client.ports import ClientConnection
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.live_tab import _tree, sync_rows
-from queue_common import tk_look
+from queue_common import report
 from queue_common.i18n import tr
+from queue_common.ports import ClientConnection
+from queue_common.tk import look as tk_look
 
 DIMS = ("matter", "counter", "clerk", "hour")
 HEADLINE = ("issued", "served", "no_show_rate", "wait_mean", "wait_median", "wait_p90",
@@ -82,18 +83,18 @@ class StatsTab(ttk.Frame):
         self.day_to.pack(side="left", padx=(4, 8))
         self.preset_buttons: dict[str, ttk.Button] = {}
         for key in ("today", "yesterday", "week", "month", "last_month"):
-            b = ttk.Button(bar, text=tr(f"sv.st.{key}"), style="Small.TButton",
+            b = ttk.Button(bar, text=tr(f"sv.st.{key}"), style="Dash.Small.TButton",
                            command=lambda k=key: self.use_preset(k))  # type: ignore[misc]
             b.pack(side="left", padx=2)
             self.preset_buttons[key] = b
-        self.query_button = ttk.Button(bar, text=tr("sv.st.query"), style="Action.TButton",
+        self.query_button = ttk.Button(bar, text=tr("sv.st.query"), style="Dash.Action.TButton",
                                        command=self.query)
         self.query_button.pack(side="left", padx=(10, 0))
         ttk.Button(bar, text=tr("sv.st.export_csv"),
                    command=self.ask_export_csv).pack(side="right")
         ttk.Button(bar, text=tr("sv.st.export_xlsx"),
                    command=self.ask_export_xlsx).pack(side="right", padx=6)
-        self.note = ttk.Label(self, foreground="#4a5868")
+        self.note = ttk.Label(self, style="Dash.Note.TLabel")
         self.note.pack(fill="x", pady=(4, 4))
 
         cards = ttk.Frame(self)
@@ -103,13 +104,13 @@ class StatsTab(ttk.Frame):
             box = ttk.Frame(cards, padding=(8, 4), relief="groove")
             box.grid(row=0, column=n, sticky="nsew", padx=2)
             cards.columnconfigure(n, weight=1)
-            ttk.Label(box, text=tr(f"report.col.{column}"), style="Card.TLabel").pack()
-            value = ttk.Label(box, text="-", style="CardValue.TLabel")
+            ttk.Label(box, text=tr(f"report.col.{column}"), style="Dash.Card.TLabel").pack()
+            value = ttk.Label(box, text="-", style="Dash.CardValue.TLabel")
             value.pack()
             self.cards[column] = value
 
         # charts and the four tables share the space as pages: each gets the full width
-        tables = ttk.Notebook(self)
+        tables = ttk.Notebook(self, style="Dash.Sub.TNotebook")
         tables.pack(fill="both", expand=True)
         charts = ttk.Frame(tables)
         tables.add(charts, text=tr("sv.st.charts"))
@@ -123,6 +124,17 @@ class StatsTab(ttk.Frame):
             self.tables[dim] = _tree(page, cols, 16)
         self.notebook_tables = tables
         self.use_preset("today")
+        # Today's figures as soon as the tab is first seen (not empty charts until
+        # 查询); offline then, as soon as the connection is back (query_if_pending).
+        self.pending = True
+        self.bind("<Map>", lambda _e: self.query_if_pending(), add="+")
+
+    def query_if_pending(self) -> None:
+        """Run the default query once, when the tab shows and the server is there."""
+        if self.pending and self.loading is None and self.winfo_ismapped() and bool(
+                getattr(self.connection, "online", True)):
+            self.pending = False
+            self.query()
 
     # -- range ------------------------------------------------------------------------
     def business_day(self) -> dt.date:
@@ -158,6 +170,9 @@ class StatsTab(ttk.Frame):
 
     def _replied(self, reply: Any) -> None:
         self.loading = None
+        if not reply.ok and self.result is None and reply.error_code in ("OFFLINE",
+                                                                         "TIMEOUT"):
+            self.pending = True  # the first figures: asked again once back online
         if not reply.ok:
             self.note.configure(text=tr("sv.act.failed", message=reply.error_message
                                         or reply.error_code))
@@ -281,16 +296,12 @@ class StatsTab(ttk.Frame):
 
     # -- export -----------------------------------------------------------------------
     def export_xlsx(self, path: Path) -> Path:
-        from queue_server import report
-
         assert self.result is not None
         report.write_xlsx(self.result, path, DIMS)
         self.note.configure(text=tr("sv.st.exported", path=path))
         return path
 
     def export_csv(self, path: Path) -> Path:
-        from queue_server import report
-
         assert self.result is not None
         path.write_text(report.render(self.result, "csv", DIMS), encoding="utf-8-sig")
         self.note.configure(text=tr("sv.st.exported", path=path))

@@ -1,7 +1,8 @@
 """`queue-server appointments import FILE | list [--day D]`: the booking system's export.
 
-Import reads the CSV export (code, masked name, phone tail, matters, date, time slot),
-reports every bad line, and stores all of it in one transaction or nothing at all.
+Import reads the CSV export (code, masked name, phone tail, matters, date, time slot,
+optionally the 身份证 number: kept only as the hall's keyed hash), reports every bad
+line, and stores all of it in one transaction or nothing at all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from queue_common import paths
+from queue_common import identity, paths
 from queue_server.appointments import ExportError, decode_export, parse_export
 from queue_server.config import ConfigError, HallConfig, load_config
 from queue_server.store import db
@@ -60,7 +61,8 @@ def _import(cfg: HallConfig, file: Path) -> int:
     matters.update({s.code.upper(): s.code for s in cfg.services})
     matters.update({s.name: s.code for s in cfg.services})
     try:
-        bookings = parse_export(text, matters, cfg.tz, max_services=cfg.kiosk.max_services)
+        bookings = parse_export(text, matters, cfg.tz, max_services=cfg.kiosk.max_services,
+                                id_key=identity.load_key(cfg.data_dir))
     except ExportError as exc:
         for err in exc.errors:
             print(f"{file}: {err}", file=sys.stderr)

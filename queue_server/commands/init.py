@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from queue_common import paths
+from queue_common import identity, paths
 from queue_server import keys
 from queue_server.config import ConfigError, default_config_text, load_config, parse_config
 from queue_server.passwords import hash_password
@@ -137,6 +137,7 @@ def init_data_dir(data: Path, *, demo: bool = False, force: bool = False,
     cfg = load_config(cfg_path)  # the file we wrote must itself validate
 
     trusted = _make_keys(data)
+    identity.make_key(data)  # the 身份证 hash key: copied to each kiosk with its device key
     engine = db.make_engine(cfg.database_url(), synchronous=cfg.database.synchronous)
     try:
         db.upgrade_to_head(engine)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_common import i18n, paths
+from queue_server import messages as _messages  # noqa: F401  (registers the texts)
 
 FORMATS = ("table", "csv", "json", "xlsx")
 DIMENSIONS = ("matter", "counter", "clerk", "hour")
@@ -56,7 +57,8 @@ def resolve_range(day_from: str | None, day_to: str | None,
 
 
 def run(args: argparse.Namespace) -> int:
-    from queue_server import report, stats
+    from queue_common import report
+    from queue_server import stats
     from queue_server.config import ConfigError, load_config
     from queue_server.store import db
     from queue_server.store import stats_queries as q

@@ -51,15 +51,16 @@ def store_bookings(conn: Connection, bookings: list[Booking]) -> tuple[ImportCou
     for b in bookings:
         values = dict(name_masked=b.name_masked, phone_tail=b.phone_tail,
                       services=",".join(b.services), day=b.day,
-                      slot_start=b.slot_start, slot_end=b.slot_end)
+                      slot_start=b.slot_start, slot_end=b.slot_end, id_hash=b.id_hash)
         old = existing.get(b.code)
         if old is None:
             conn.execute(insert(Appointment).values(code=b.code, **values))
             added += 1
             continue
         same = ((old.name_masked, old.phone_tail, old.services, old.day, old.slot_start,
-                 old.slot_end) == (b.name_masked, b.phone_tail, values["services"], b.day,
-                                   b.slot_start, b.slot_end))
+                 old.slot_end, old.id_hash) == (b.name_masked, b.phone_tail,
+                                                values["services"], b.day, b.slot_start,
+                                                b.slot_end, b.id_hash))
         if same:
             unchanged += 1
         elif old.checked_in_at is not None or old.ticket_id is not None:

@@ -82,6 +82,20 @@ class HallStore:
             return conn.execute(select(T.APPOINTMENT).where(
                 T.APPOINTMENT.c.code == code)).first()
 
+    def appointments_by_id_hash(self, day: dt.date, id_hash: str) -> Sequence[Row[Any]]:
+        """The day's bookings made for this 身份证 (its keyed hash), earliest slot first."""
+        a = T.APPOINTMENT
+        with self.reading() as conn:
+            return conn.execute(select(a).where(a.c.day == day, a.c.id_hash == id_hash)
+                                .order_by(a.c.slot_start, a.c.code)).all()
+
+    def tickets_of_id_hash(self, day: dt.date, id_hash: str) -> int:
+        """How many of the day's tickets were taken with this 身份证 (as written so far)."""
+        t = T.TICKET_IDENTITY
+        with self.reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(t).where(
+                t.c.business_day == day, t.c.id_hash == id_hash)).scalar_one())
+
     def business_day_exists(self, day: dt.date) -> bool:
         with self.reading() as conn:
             return conn.execute(select(T.BUSINESS_DAY.c.day).where(

@@ -167,6 +167,9 @@ class Appointment(Base):
     slot_end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True)
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The booked citizen's 身份证 number as the hall's keyed hash (never the number), for
+    # a check-in by card (queue_common.identity, docs/kiosk.md).
+    id_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class Ticket(Base):
@@ -199,6 +202,21 @@ class Ticket(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     items: Mapped[list[TicketItem]] = relationship(
         back_populates="ticket", order_by="TicketItem.position")
+
+
+class TicketIdentity(Base):
+    """Who took a ticket, as the hall's keyed hash of the 身份证 read at the kiosk.
+
+    A table beside the ticket, not columns of it: only tickets taken with a card have a
+    row, and the hall can delete these rows (or forget the key) without touching its
+    queue records (docs/kiosk.md, 个人信息保护法).
+    """
+
+    __tablename__ = "ticket_identity"
+    __table_args__ = (Index("ix_ticket_identity_day_hash", "business_day", "id_hash"),)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    business_day: Mapped[dt.date] = mapped_column(Date)
+    id_hash: Mapped[str] = mapped_column(String(64))
 
 
 class TicketItem(Base):

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from counter_client import caller_state as cs
-from counter_client import look
 from counter_client.dialogs import ConfirmDialog
 from counter_client.rating_pad import RatingPad
 from display_board import audio
@@ -32,6 +31,7 @@ from display_board.settings import AnnounceSettings
 from display_board.voice import Synth
 from queue_common import i18n
 from tests.e2e.support import SHANGHAI, db_rows, events_of, run_cli, wait_until
+from tests.support.fake_connection import SilentVoice
 from tests.tk.board_display import canvas_texts, private_display, screenshot
 from tests.tk.kiosk_support import KioskRig, kiosk_rig
 from tests.tk.test_counter_live import Desk, finish, new_root, pump
@@ -121,7 +121,7 @@ def _visit(rig: KioskRig, board: Board, window1: Desk, window2: Desk, display: s
     caller2 = window2.login("clerk2", 2)
     pad_window = tk.Toplevel(window2.root)
     pad_window.geometry("1024x600+0+0")
-    pad = RatingPad(pad_window, window2.conn, 2, look.make_fonts(window2.root))
+    pad = RatingPad(pad_window, window2.conn, 2, voice=SilentVoice())
 
     # The citizen touches two matters on the kiosk and confirms: one ticket.
     assert board.conn.mirror.state["tickets"] == {}  # the day starts empty

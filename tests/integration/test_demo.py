@@ -58,10 +58,12 @@ def test_demo_hall_runs_a_simulated_day_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     out_path = tmp_path / "demo.out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with out_path.open("wb") as out:
+        # A session of its own: Ctrl-C in a terminal signals the whole process group,
+        # every app of the hall included, not only the launcher.
         proc = subprocess.Popen(
             [sys.executable, "-m", "queue_server.cli", "demo", "--data", str(data),
              "--simulate", "--mute", "--arrivals", "60"],
-            stdout=out, stderr=subprocess.STDOUT, env=env)
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
         _wait_for(out_path, "The hall is open", 60)
         conn = Connection.from_data_dir(data, "board-1")
@@ -83,7 +85,7 @@ def test_demo_hall_runs_a_simulated_day_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
                                    timeout=60), (clerk_at(1), clerk_at(2))
         finally:
             conn.stop()
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         proc.wait(timeout=40)
     finally:
         if proc.poll() is None:
@@ -93,6 +95,12 @@ def test_demo_hall_runs_a_simulated_day_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     assert "all stopped." in out
     assert "stopped (exit code" not in out, out  # no child crashed during the run
     assert proc.returncode == 0
+    # Each app ended quietly: a traceback in its log reads like a crash.
+    app_logs = [p for p in (data / "logs").glob("demo-*.log") if "queue-server" not in p.name]
+    assert len(app_logs) >= 4, app_logs
+    for log in app_logs:
+        text = log.read_text("utf-8", errors="replace")
+        assert "Traceback" not in text and "KeyboardInterrupt" not in text, (log, text[-2000:])
 
 
 def test_simulated_citizens_at_a_closed_hall_say_so_once_not_at_every_arrival(

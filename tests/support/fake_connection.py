@@ -27,6 +27,7 @@ class FakeReply:
     error_code: str | None = None
     error_message: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    request_id: str = ""
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Sent:
     args: dict[str, Any]
     callback: Callable[[Any], None] | None
     answered: bool = False
+    request_id: str = ""
 
 
 class FakeConnection:
@@ -52,16 +54,25 @@ class FakeConnection:
     def add_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
         self._listeners.append(fn)
 
+    def remove_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
     def request(self, op: str, args: dict[str, Any] | None = None, *,
                 callback: Callable[[Any], None] | None = None, timeout: float = 3.0,
-                retries: int = 2) -> str:
+                retries: int = 2, request_id: str | None = None) -> str:
         if op == "window_queue":
             self.queue_asks += 1
             if callback is not None:
                 callback(FakeReply(True, self.window_queue()))
             return f"queue-{self.queue_asks}"
-        self.sent.append(Sent(op, dict(args or {}), callback))
-        return f"req-{len(self.sent)}"
+        rid = request_id or f"req-{len(self.sent) + 1}"
+        self.sent.append(Sent(op, dict(args or {}), callback, request_id=rid))
+        return rid
 
     def window_queue(self) -> dict[str, Any]:
         tickets = self.mirror.state.get("tickets") or {}
@@ -81,11 +92,13 @@ class FakeConnection:
         return [s.op for s in self.sent]
 
     def answer(self, index: int = -1, ok: bool = True, result: dict[str, Any] | None = None,
-               error_code: str | None = None, error_message: str | None = None) -> None:
+               error_code: str | None = None, error_message: str | None = None,
+               details: dict[str, Any] | None = None) -> None:
         sent = self.sent[index]
         sent.answered = True
         if sent.callback is not None:
-            sent.callback(FakeReply(ok, result if ok else None, error_code, error_message))
+            sent.callback(FakeReply(ok, result if ok else None, error_code, error_message,
+                                    details or {}, request_id=sent.request_id))
 
     def emit(self, type_: str, data: dict[str, Any]) -> None:
         self.mirror.apply(self.mirror.seq + 1, type_, data)
@@ -101,3 +114,13 @@ class FakeConnection:
         self.online = online
         for fn in list(self._listeners):
             fn("connection", {"online": online})
+
+
+class SilentVoice:
+    """The rating pad's voice in tests: remembers what it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.said.append(text)

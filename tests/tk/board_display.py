@@ -34,10 +34,29 @@ def private_display(width: int = 1920, height: int = 1920) -> Iterator[str]:
     if "name" not in _shared:
         if shutil.which("Xvfb") is None:
             pytest.skip("Xvfb not installed (Debian package xvfb)")
-        proc, name = start_xvfb(width, height, exit_with_last_client=True)
+        # At least 1920x1920 whoever asks first: a portrait 1080x1920 panel and a
+        # 1920x1080 board fit, whichever module happens to start the display.
+        proc, name = start_xvfb(max(width, 1920), max(height, 1920),
+                                exit_with_last_client=True)
         atexit.register(stop_xvfb, proc)
         _shared["name"] = name
     yield _shared["name"]
+
+
+_big: dict[str, str] = {}
+BIG = (3840, 2160)
+
+
+def big_display() -> str:
+    """A 3840x2160 display of its own (a 4K board, and a portrait panel fits too), kept
+    for the whole test process like the shared one; the other tests keep theirs."""
+    if "name" not in _big:
+        if shutil.which("Xvfb") is None:
+            pytest.skip("Xvfb not installed (Debian package xvfb)")
+        proc, name = start_xvfb(*BIG, exit_with_last_client=True)
+        atexit.register(stop_xvfb, proc)
+        _big["name"] = name
+    return _big["name"]
 
 
 def make_root(display: str, width: int, height: int) -> tk.Tk:

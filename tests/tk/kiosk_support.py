@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from queue_common import identity
 from queue_common.connection import Connection
 from queue_server.cli import main as server_cli
 from queue_server.config import round_the_clock
@@ -77,11 +78,15 @@ class KioskRig:
 @contextlib.contextmanager
 def kiosk_rig(tmp_path: Path, display: str, *, bookings: list[tuple[str, str]] | None = None,
               printer: Printer | None = None, idle_seconds: int | None = None,
-              large: bool = False) -> Iterator[KioskRig]:
+              large: bool = False, readers: Callable[[], list[Any]] | None = None,
+              prepare_more: Callable[[Path], None] | None = None) -> Iterator[KioskRig]:
+    """readers: makes the kiosk's serial readers (the kiosk gets the hall's id key)."""
     def prepare(data: Path) -> None:
         open_all_day(data)
         if bookings:
             import_bookings(data, bookings)
+        if prepare_more is not None:
+            prepare_more(data)
 
     with live_hall(tmp_path, prepare=prepare) as hall:
         conn = hall.connect("kiosk-1")
@@ -92,7 +97,9 @@ def kiosk_rig(tmp_path: Path, display: str, *, bookings: list[tuple[str, str]] |
         conn.attach_tk(root, interval_ms=10)
         kiosk = Kiosk(root, conn, worker, device="kiosk-1", large=large,
                       status_base=f"http://127.0.0.1:{hall.status_port}",
-                      idle_seconds=idle_seconds)
+                      idle_seconds=idle_seconds, size=SCREEN,
+                      readers=readers() if readers is not None else (),
+                      id_key=identity.load_key(hall.data))
         pump(root, lambda: kiosk.screen == "start")
         try:
             yield KioskRig(hall, root, conn, kiosk, worker, display, tickets)

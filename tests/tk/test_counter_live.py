@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from counter_client import caller_state as cs
-from counter_client import look
 from counter_client.app import CounterApp
 from counter_client.caller_window import CallerWindow
 from counter_client.dialogs import ChoiceDialog, ConfirmDialog, TransferDialog
 from counter_client.rating_pad import RatingPad
 from queue_common import i18n
 from queue_common.connection import Connection
+from tests.support.fake_connection import SilentVoice
 from tests.support.live import DEMO_PASSWORD, LiveHall, live_hall
 from tests.support.tk_loop import pump
 from tests.tk.board_display import private_display, screenshot
@@ -335,7 +335,7 @@ def test_rating_pad_records_good_bad_and_unanswered_ratings(
         pad_conn.attach_tk(root)
         pad_conn.start()
         try:
-            pad = RatingPad(root, pad_conn, 1, look.make_fonts(root))
+            pad = RatingPad(root, pad_conn, 1, voice=SilentVoice())
             assert pump(root, lambda: pad_conn.online and pad_conn.mirror.ready)
             assert pad.timeout_seconds() == 5  # from the hall's settings, not a default
 

@@ -18,11 +18,11 @@ from counter_client import look
 from counter_client import messages as _messages  # noqa: F401
 from counter_client.app import CounterApp
 from counter_client.caller_window import CallerWindow
-from counter_client.dialogs import ChoiceDialog, ConfirmDialog, TransferDialog
+from counter_client.dialogs import ChoiceDialog, CompleteDialog, ConfirmDialog, TransferDialog
 from counter_client.prefs import load_prefs
 from counter_client.rating_pad import RatingPad
 from queue_common import i18n
-from tests.support.fake_connection import FakeConnection
+from tests.support.fake_connection import FakeConnection, SilentVoice
 from tests.support.hall_snapshots import counter, snapshot, ticket
 
 pytestmark = pytest.mark.tk
@@ -122,7 +122,7 @@ def test_complete_with_everything_ticked_needs_no_confirmation(root: tk.Tk) -> N
     assert conn.sent[-1].args == {"done": ["RS01", "YB02"], "not_done": []}
 
 
-def test_no_show_asks_first_and_enter_does_not_confirm(root: tk.Tk) -> None:
+def test_no_show_is_f5_then_enter_and_escape_takes_it_back(root: tk.Tk) -> None:
     snap = snapshot([counter(3, "calling", ticket_id=1)],
                     [ticket(1, "A001", ["RS01"], state="called", counter=3)])
     conn = FakeConnection(snap)
@@ -130,15 +130,63 @@ def test_no_show_asks_first_and_enter_does_not_confirm(root: tk.Tk) -> None:
     root.event_generate("<Key-F5>")
     root.update()
     assert isinstance(window.dialog, ConfirmDialog)
-    window.dialog.event_generate("<Return>")  # the safe default: cancel
+    window.dialog.event_generate("<Escape>")  # changed their mind
     root.update()
     assert conn.ops() == []
     root.event_generate("<Key-F5>")
     root.update()
     assert window._dialog_alive(), "F5 right after a cancelled dialog must ask again"
     assert isinstance(window.dialog, ConfirmDialog)
-    window.dialog.buttons["ok"].invoke()
+    window.dialog.event_generate("<Return>")  # the clerk's keyboard path: F5, Enter
+    root.update()
     assert conn.ops() == ["no_show"]
+
+
+def test_closing_the_window_keeps_enter_safe(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [ticket(1, "A001", ["RS01"])]))
+    window = caller(root, conn)
+    window.do(cs.CLOSE_COUNTER)
+    root.update()
+    assert isinstance(window.dialog, ConfirmDialog)
+    window.dialog.event_generate("<Return>")  # citizens wait: Enter does not close
+    root.update()
+    assert conn.ops() == []
+
+
+def test_compact_f4_asks_which_matters_are_done(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01", "YB02"]))
+    window = caller(root, conn, expanded=False)
+    root.event_generate("<Key-F4>")
+    root.update()
+    dialog = window.dialog
+    assert isinstance(dialog, CompleteDialog)
+    assert set(dialog.vars) == {"RS01", "YB02"} and all(v.get() for v in dialog.vars.values())
+    dialog.vars["YB02"].set(False)
+    dialog.event_generate("<Return>")
+    root.update()
+    assert conn.sent[-1].op == "complete"
+    assert conn.sent[-1].args == {"done": ["RS01"], "not_done": []}
+    assert not window._dialog_alive()  # no second question: the dialog said what happens
+
+
+def test_compact_f4_completes_a_single_matter_at_once(root: tk.Tk) -> None:
+    conn = FakeConnection(serving_hall(["RS01"]))
+    window = caller(root, conn, expanded=False)
+    root.event_generate("<Key-F4>")
+    root.update()
+    assert conn.sent[-1].args == {"done": ["RS01"], "not_done": []}
+    assert window.dialog is None
+
+
+def test_compact_bar_shows_every_key_and_how_to_resume(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3, "paused", pause_reason="lunch")], []))
+    window = caller(root, conn, expanded=False)
+    texts = {a: str(b.cget("text")) for a, b in window.bar_buttons.items()}
+    assert [texts[a].split()[-1] for a in cs.KEYED_ACTIONS] == [
+        "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8"]
+    assert texts[cs.PAUSE_TOGGLE] == "恢复 F8"
+    assert window.bar_state.cget("text") == "暂停中：按 F8 恢复"
+    assert window.bar_buttons[cs.PAUSE_TOGGLE].instate(["!disabled"])
 
 
 def test_pause_asks_a_reason(root: tk.Tk) -> None:
@@ -219,24 +267,40 @@ def test_rating_pad_records_a_bad_rating_with_its_reason(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3)], [],
                                    settings={"rating": {"timeout_seconds": 30,
                                                         "reasons": ["等候时间太长", "其他"]}}))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    voice = SilentVoice()
+    pad = RatingPad(root, conn, 3, voice=voice)
     conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
                                                        counter=3)],
                                     "counters": [counter(3)]})
     root.update()
     assert pad.phase == "asking" and pad.asking is not None and pad.asking.number == "A007"
+    assert voice.said == ["请您对本次服务进行评价"]
     pad.buttons[2].invoke()  # 不满意
     assert pad.phase == "reason" and conn.ops() == []
-    assert list(pad.reason_buttons) == ["等候时间太长", "__other__"]
-    pad.reason_buttons["等候时间太长"].invoke()
+    # Every reason is a button (a touch-only pad has no keyboard): 其他 too.
+    assert list(pad.reason_buttons) == ["等候时间太长", "其他"]
+    assert not [w for w in pad.frame.winfo_children() if isinstance(w, tk.Entry)]
+    pad.reason_buttons["其他"].invoke()
     assert conn.sent[-1].op == "rate"
-    assert conn.sent[-1].args == {"ticket_id": 7, "level": 2, "reason": "等候时间太长"}
+    assert conn.sent[-1].args == {"ticket_id": 7, "level": 2, "reason": "其他"}
+
+
+def test_rating_pad_stays_silent_when_the_hall_turns_the_prompt_off(root: tk.Tk) -> None:
+    conn = FakeConnection(snapshot([counter(3)], [],
+                                   settings={"rating": {"voice_prompt": False}}))
+    voice = SilentVoice()
+    RatingPad(root, conn, 3, voice=voice)
+    conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
+                                                       counter=3)],
+                                    "counters": [counter(3)]})
+    root.update()
+    assert voice.said == []
 
 
 def test_rating_pad_records_not_rated_when_nobody_answers(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3)], [],
                                    settings={"rating": {"timeout_seconds": 1}}))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    pad = RatingPad(root, conn, 3, voice=SilentVoice())
     conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done",
                                                        counter=3)],
                                     "counters": [counter(3)]})
@@ -250,7 +314,7 @@ def test_rating_pad_records_not_rated_when_nobody_answers(root: tk.Tk) -> None:
 
 def test_rating_pad_ignores_other_windows(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3), counter(4)], []))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    pad = RatingPad(root, conn, 3, voice=SilentVoice())
     conn.emit("ticket.completed", {"tickets": [ticket(8, "A008", ["RS01"], state="done",
                                                        counter=4)],
                                     "counters": [counter(4)]})
@@ -260,7 +324,7 @@ def test_rating_pad_ignores_other_windows(root: tk.Tk) -> None:
 
 def test_rating_pad_wrong_button_can_be_taken_back(root: tk.Tk) -> None:
     conn = FakeConnection(snapshot([counter(3)], []))
-    pad = RatingPad(root, conn, 3, root.fonts)  # type: ignore[attr-defined]
+    pad = RatingPad(root, conn, 3, voice=SilentVoice())
     conn.emit("ticket.completed", {"tickets": [ticket(7, "A007", ["RS01"], state="done")],
                                     "counters": [counter(3)]})
     pad.buttons[1].invoke()  # 非常不满意, by mistake

@@ -151,10 +151,10 @@ def test_appointment_check_in_gives_an_appointment_ticket_once(tmp_path: Path,
         rig.main().appointment_button.invoke()
         view = rig.main()
         assert isinstance(view, AppointmentView)
-        view.entry.insert(0, "YY20261126001")  # what a scanner types
-        view.entry.focus_force()
+        rig.root.focus_force()  # a scanner types the code and Enter into the kiosk
         rig.root.update()
-        view.entry.event_generate("<Return>")
+        for key in [*"YY20261126001", "Return"]:
+            rig.root.event_generate("<KeyPress>", keysym=key, when="tail")
         assert rig.wait(lambda: rig.kiosk.screen == "ticket"), (
             rig.kiosk.screen, [w.cget("text") for w in rig.main().winfo_children()
                                if w.winfo_class() == "Label"])

@@ -18,8 +18,7 @@ from tkinter import ttk
 import pytest
 
 from counter_client.supervisor import Dashboard
-from queue_common import i18n
-from queue_server import report
+from queue_common import i18n, report
 from tests.support.fake_connection import FakeConnection
 from tests.support.hallkit import HallKit
 from tests.tk.board_display import private_display, screenshot
@@ -74,7 +73,7 @@ def test_the_statistics_tab_shows_and_exports_the_hand_worked_day(
         out = tab.export_xlsx(tmp_path / "day.xlsx")
         summary = {r[0]: r[1] for r in report.read_xlsx_sheet(out, "概览") if r and r[0]}
         for column, value in TOTALS.items():
-            assert summary[report.header(column)] == value, column
+            assert report.xlsx_figure(summary[report.xlsx_header(column)]) == pytest.approx(value, abs=0.001), column
         csv_text = tab.export_csv(tmp_path / "day.csv").read_text("utf-8-sig")
         assert "total,total,合计,7,6,5,1,0.1667" in csv_text
 

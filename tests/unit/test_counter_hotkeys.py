@@ -41,3 +41,11 @@ def test_bad_entries_are_reported_and_defaults_kept() -> None:
     assert keys[cs.RECALL] == "F1"
     assert cs.CALL_NEXT not in keys  # its default F1 was given to recall; reported
     assert len(problems) == 3
+
+
+def test_the_callers_keys_are_the_shipped_configs_keys_in_button_order() -> None:
+    from queue_server.config import default_config_text, parse_config
+
+    shipped = parse_config(default_config_text()).counter_client.hotkeys
+    assert shipped == DEFAULT_HOTKEYS
+    assert tuple(DEFAULT_HOTKEYS) == cs.KEYED_ACTIONS

@@ -32,6 +32,9 @@ class SlowServer:
     def add_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
         pass
 
+    def remove_listener(self, fn: Callable[[str, dict[str, Any]], None]) -> None:
+        pass
+
     def answer(self, ids: list[int], seq: int | None = None, epoch: str = "e1") -> None:
         self.asked.pop(0)(FakeReply(True, {"counter": 3, "ticket_ids": ids, "epoch": epoch,
                                            "seq": self.mirror.seq if seq is None else seq}))

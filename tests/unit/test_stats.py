@@ -271,3 +271,10 @@ def test_facts_built_without_the_hours_never_answer_a_report_with_them(tmp_path:
                               closing=lambda d: dt.time(16, 30))["totals"]
     eng.dispose()
     assert (flags["overtime_s"], hours["overtime_s"]) == (1200.0, 600.0)
+
+
+@pytest.mark.parametrize("by", [True, 3, {"matter": 1}, None])
+def test_a_malformed_by_is_a_bad_query_not_an_internal_error(by: object) -> None:
+    day = dt.date(2026, 11, 26)
+    with pytest.raises(ValueError):
+        stats.compute(None, day, day, by)  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_common import i18n
-from queue_server import cli, report
+from queue_common import i18n, report
+from queue_server import cli
 from queue_server.commands.stats import resolve_range
 from queue_server.config import load_config
 from queue_server.store.db import make_engine
@@ -78,14 +78,29 @@ def test_xlsx_opens_with_the_figures_of_the_report(data: Path, tmp_path: Path,
     assert code == 0 and str(out) in err
     summary = {r[0]: r[1] for r in report.read_xlsx_sheet(out, "概览") if r and r[0]}
     assert summary["取号数"] == 7
-    assert summary["平均等候（秒）"] == 440.0
-    assert summary["90%等候（秒）"] == 1200.0
+    # Durations are durations in Excel ([h]:mm:ss cells), not counts of seconds.
+    assert summary["平均等候"] == dt.timedelta(minutes=7, seconds=20)
+    assert summary["90%等候"] == dt.timedelta(minutes=20)
     assert summary["满意率"] == 0.5
     assert summary["差评"] == 1
     hours = report.read_xlsx_sheet(out, "时段")
     head = hours[0]
     nine = dict(zip(head, next(r for r in hours if r[0] == "09"), strict=True))
-    assert (nine["取号数"], nine["平均等候（秒）"], nine["等候中位数（秒）"]) == (3, 660.0, 480.0)
+    assert (nine["取号数"], nine["平均等候"], nine["等候中位数"]) == (
+        3, dt.timedelta(minutes=11), dt.timedelta(minutes=8))
+
+
+def test_xlsx_cells_are_formatted_as_durations_and_percentages(
+        data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "month.xlsx"
+    assert run(capsys, "--data", str(data), *ARGS, "--format", "xlsx", "--out", str(out))[0] == 0
+    sheet = load_workbook(out)["窗口"]
+    head = [c.value for c in sheet[1]]
+    formats = {head[i]: sheet.cell(2, i + 1).number_format for i in range(len(head))}
+    assert formats["平均等候"] == "[h]:mm:ss" and formats["90%办理"] == "[h]:mm:ss"
+    assert formats["过号率"] == "0.0%" and formats["取号数"] == "General"
 
 
 def test_table_shows_minutes_and_percentages_in_chinese(

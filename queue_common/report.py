@@ -1,31 +1,62 @@
-"""Render a statistics result (queue_server.stats.compute) as table, CSV, JSON or xlsx.
+"""Render a statistics result (the `stats` op's reply) as table, CSV, JSON or xlsx.
 
-Every format shows the same numbers: durations in seconds, rates as fractions (the text
-table and Excel only display them as m:ss and %). Column headers go through tr(), so a
-report is Chinese by default and English with --lang en.
+Pure and small: the server's `queue-server stats` command and the supervisor's
+dashboard export with the same code, so the file sent upstairs carries the very
+numbers on screen, and a desk PC needs no server stack to write it.
+
+Every format shows the same numbers: CSV and JSON durations in seconds and rates as
+fractions; the text table shows m:ss and %; Excel stores durations as durations
+([h]:mm:ss cells a spreadsheet adds and averages) and rates as percentages. Column
+headers go through tr(), so a report is Chinese by default and English with --lang en.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import queue_server.messages  # noqa: F401  (registers the report.* texts)
+from queue_common import messages as _messages  # noqa: F401  (registers the report.* texts)
 from queue_common.i18n import tr
-from queue_server.stats import COLUMNS, DURATION_COLUMNS, RATE_COLUMNS
+
+# Column order of every report row (CLI table, CSV, JSON, xlsx, dashboard): the keys of
+# each row of a `stats` result.
+COLUMNS = (
+    "issued", "called", "served", "no_show", "no_show_rate", "cancelled", "not_served",
+    "wait_n", "wait_mean", "wait_median", "wait_p90", "wait_max",
+    "service_n", "service_mean", "service_median", "service_p90", "service_max",
+    "rated", "satisfied", "satisfaction_rate", "bad", "overtime", "overtime_s",
+)
+DURATION_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("wait_", "service_"))
+                             and not c.endswith("_n")) | {"overtime_s"}
+RATE_COLUMNS = frozenset({"no_show_rate", "satisfaction_rate"})
 
 EXTRA_TOTAL_COLUMNS = ("items_issued", "items_done")
 DEFINITIONS = ("wait", "service", "p90", "no_show", "satisfaction", "overtime", "counter")
 
 
 def header(column: str) -> str:
-    """Column title; durations say they are in seconds (CSV, xlsx)."""
+    """Column title; durations say they are in seconds (CSV)."""
     name = tr(f"report.col.{column}")
     return tr("report.seconds", name=name) if column in DURATION_COLUMNS else name
+
+
+def xlsx_header(column: str) -> str:
+    """Column title in Excel, where a duration is a duration (no unit to state)."""
+    return tr(f"report.col.{column}")
+
+
+def xlsx_value(column: str, value: Any) -> Any:
+    """A figure as Excel should hold it: durations as timedelta, None as an empty cell."""
+    if value is None or value == "":
+        return None
+    if column in DURATION_COLUMNS:
+        return dt.timedelta(seconds=float(value))
+    return value
 
 
 def duration_text(seconds: float | None) -> str:
@@ -126,7 +157,7 @@ def write_xlsx(result: dict[str, Any], path: Path, dims: Sequence[str]) -> None:
     summary.append([])
     totals = result["totals"]
     for column in (*COLUMNS, *EXTRA_TOTAL_COLUMNS):
-        summary.append([header(column), totals.get(column)])
+        summary.append([xlsx_header(column), xlsx_value(column, totals.get(column))])
         _number_format(summary.cell(summary.max_row, 2), column)
     summary.append([])
     summary.append([tr("report.sheet.definitions")])
@@ -138,13 +169,12 @@ def write_xlsx(result: dict[str, Any], path: Path, dims: Sequence[str]) -> None:
 
     for by in dims:
         ws = wb.create_sheet(tr(f"report.dim.{by}"))
-        rows = csv_rows(result, by)
-        ws.append(rows[0][1:])
+        ws.append([tr("report.key"), tr("report.label"), *(xlsx_header(c) for c in COLUMNS)])
         for cell in ws[1]:
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(wrap_text=True, vertical="center")
-        for row in rows[1:]:
-            ws.append([None if v == "" else v for v in row[1:]])
+        for r in rows_of(result, by):
+            ws.append([r["key"], r["label"], *(xlsx_value(c, r.get(c)) for c in COLUMNS)])
             for col_idx, column in enumerate(COLUMNS, start=3):
                 _number_format(ws.cell(ws.max_row, col_idx), column)
         for cell in ws[ws.max_row]:
@@ -159,7 +189,12 @@ def _number_format(cell: Any, column: str) -> None:
     if column in RATE_COLUMNS:
         cell.number_format = "0.0%"
     elif column in DURATION_COLUMNS:
-        cell.number_format = "0.0"
+        cell.number_format = "[h]:mm:ss"
+
+
+def xlsx_figure(value: Any) -> Any:
+    """A cell read back from Excel as the report's figure (a duration in seconds)."""
+    return value.total_seconds() if isinstance(value, dt.timedelta) else value
 
 
 def read_xlsx_sheet(path: Path, title: str) -> list[list[Any]]:

@@ -1,0 +1,85 @@
+"""The rating pad's spoken prompt: rendered for real once, and silent when it cannot be."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from queue_common.spoken_prompt import PromptVoice, pick_voice
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.said: list[str] = []
+        self.props: dict[str, Any] = {"voices": [
+            SimpleNamespace(id="gmw/en-us", name="English (America)", languages=["en-us"]),
+            SimpleNamespace(id="sit/cmn", name="Chinese (Mandarin)", languages=["cmn"])]}
+
+    def getProperty(self, name: str) -> Any:  # noqa: N802  (pyttsx3's API)
+        return self.props.get(name)
+
+    def setProperty(self, name: str, value: Any) -> None:  # noqa: N802
+        self.props[name] = value
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+    def save_to_file(self, text: str, path: str) -> None:
+        Path(path).write_bytes(b"RIFF")
+        self.said.append(f"file:{text}")
+
+    def runAndWait(self) -> None:  # noqa: N802
+        pass
+
+
+def test_a_chinese_voice_is_chosen_when_installed() -> None:
+    assert pick_voice(FakeEngine()) == "sit/cmn"
+
+
+def test_the_prompt_is_spoken_on_the_voices_own_thread(tmp_path: Path) -> None:
+    engine = FakeEngine()
+    voice = PromptVoice(lambda: engine)
+    voice.say("请您对本次服务进行评价")
+    assert voice.render("请您对本次服务进行评价", tmp_path / "p.wav")
+    assert engine.said[-1] == "file:请您对本次服务进行评价"
+    assert engine.props["voice"] == "sit/cmn"
+
+
+def test_no_speech_engine_leaves_the_pad_silent_not_broken(tmp_path: Path) -> None:
+    def broken() -> Any:
+        raise RuntimeError("no espeak")
+
+    voice = PromptVoice(broken)
+    assert not voice.render("请您对本次服务进行评价", tmp_path / "p.wav", timeout=5)
+    assert voice.failed is not None and "no espeak" in voice.failed
+    voice.say("again")  # no thread, no error
+
+
+@pytest.mark.slow
+def test_the_prompt_renders_as_real_speech(tmp_path: Path) -> None:
+    """In a process of its own: an espeak engine must not live beside the board tests'."""
+    if shutil.which("sox") is None:
+        pytest.skip("sox not installed")
+    pytest.importorskip("pyttsx3")
+    wav = tmp_path / "prompt.wav"
+    code = ("import sys; from pathlib import Path; from queue_common.spoken_prompt import "
+            "PromptVoice; sys.exit(0 if PromptVoice().render('请您对本次服务进行评价', "
+            "Path(sys.argv[1])) else 1)")
+    done = subprocess.run([sys.executable, "-c", code, str(wav)], cwd=ROOT, timeout=60,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"no speech engine here: {done.stderr[-300:]}")
+    stat = subprocess.run(["sox", str(wav), "-n", "stat"], capture_output=True, text=True,
+                          timeout=30).stderr
+    seconds = float(re.search(r"Length \(seconds\):\s+([\d.]+)", stat).group(1))  # type: ignore[union-attr]
+    rms = float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1))  # type: ignore[union-attr]
+    assert seconds > 1.0 and rms > 0.01, stat
