@@ -118,18 +118,23 @@ def requeue_at(ticket: Waiting, competitors: Sequence[Waiting], after: int,
                now: dt.datetime) -> dt.datetime:
     """New queued_at for a 过号 ticket re-inserted after `after` waiting tickets.
 
-    Competitors are the waiting tickets that share a matter with it. It lands just
-    behind the `after`-th of them in calling order; with fewer, at the back (now).
+    Competitors are the waiting tickets that share a matter with it. Its virtual
+    arrival lands just behind the `after`-th of them in calling order, whatever its
+    credit: the credit of its class is not a way back to the front (queued_at may then
+    lie ahead of now, by at most the credit). With fewer competitors, it goes behind all
+    of them and no earlier than a newcomer of its class (now).
     """
     ranked = order(competitors)
+    step = dt.timedelta(microseconds=1)
     if after <= 0:
         if not ranked:
             return now
-        return min(now, ranked[0].virtual_arrival - dt.timedelta(microseconds=1) + ticket.credit)
+        return min(now, ranked[0].virtual_arrival - step + ticket.credit)
     if len(ranked) < after:
-        return now
-    behind = ranked[after - 1].virtual_arrival + dt.timedelta(microseconds=1)
-    return min(now, behind + ticket.credit)
+        if not ranked:
+            return now
+        return max(now, ranked[-1].virtual_arrival + step + ticket.credit)
+    return ranked[after - 1].virtual_arrival + step + ticket.credit
 
 
 def ahead_of(ticket: Waiting, waiting: Iterable[Waiting], reachable: frozenset[str]) -> int:

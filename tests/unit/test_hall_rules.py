@@ -180,6 +180,25 @@ def test_no_show_requeues_after_n_waiting_then_voids(kit: HallKit) -> None:
     kit.check_invariants()
 
 
+def test_an_elderly_citizen_who_missed_the_call_comes_back_behind_two_not_first(
+        kit: HallKit) -> None:
+    """The ticket says "将在 2 人之后重新排队": a priority credit (30 minutes) must not put
+    the absent citizen straight back at the front of the window's list."""
+    w1 = kit.login("clerk1", counter=1)
+    elderly = kit.issue("RS01", priority="elderly")["ticket"]
+    others = []
+    for _ in range(3):
+        kit.clock.advance(minutes=1)
+        others.append(kit.issue("RS01")["ticket"]["id"])
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == elderly["id"]
+    kit.clock.advance(minutes=2)
+    assert kit.ok("no_show", {}, w1)["requeued"] is True
+    listed = kit.ok("window_queue", {}, w1)["ticket_ids"]
+    assert listed == [others[0], others[1], elderly["id"], others[2]]
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == others[0]
+    kit.check_invariants()
+
+
 def test_second_no_show_voids_the_ticket(kit: HallKit) -> None:
     w1 = kit.login("clerk1", counter=1)
     t = kit.issue("RS01")["ticket"]
