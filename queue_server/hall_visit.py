@@ -39,6 +39,14 @@ class VisitOps(HallBase):
         appointment, on_time = None, False
         if a.appointment is not None:
             appointment, on_time = self._find_appointment(a.appointment, now)
+            booked = [c for c in appointment.services.split(",") if c]
+            extra = [s.code for s in services if s.code not in booked]
+            if extra:  # the booking is for its own matters, never a way to others
+                raise self._invalid(
+                    "not_booked", f"预约码只适用于预约的事项（{'、'.join(booked)}），"
+                    "其他事项请普通取号",
+                    f"this booking is for {', '.join(booked)} only; take an ordinary "
+                    "ticket for other matters", services=extra, booked=booked)
         return self._issue_ticket(services, a.priority_class, appointment, actor, now,
                                   as_appointment=on_time)
 

@@ -542,6 +542,26 @@ def test_appointment_check_in_gives_an_appointment_ticket_once(kit: HallKit) -> 
     kit.check_invariants()
 
 
+def test_a_booking_code_gives_an_appointment_ticket_only_for_the_booked_matters(
+        kit: HallKit) -> None:
+    """Booked 社保卡 + 医疗报销; a kiosk sending the code with another matter gets no
+    appointment ticket, and the booking stays unused for the citizen's real check-in."""
+    _book(kit, "YY0930", dt.date(2026, 11, 26), services="RS01,YB02")
+    err = kit.err("issue", {"services": ["RS02"], "appointment": "YY0930"}, kit.kiosk)
+    assert err.code == Err.APPOINTMENT_INVALID
+    assert err.details == {"reason": "not_booked", "services": ["RS02"],
+                           "booked": ["RS01", "YB02"]}
+    err = kit.err("issue", {"services": ["RS01", "CL01"], "appointment": "YY0930"},
+                  kit.kiosk)
+    assert err.details["reason"] == "not_booked" and err.details["services"] == ["CL01"]
+    (row,) = [a for a in kit.rows("appointment") if a["code"] == "YY0930"]
+    assert row["checked_in_at"] is None and row["ticket_id"] is None
+    # Fewer matters than booked is still the booking: an appointment ticket.
+    res = kit.ok("issue", {"services": ["YB02"], "appointment": "YY0930"}, kit.kiosk)
+    assert res["ticket"]["kind"] == "appointment" and res["appointment"]["code"] == "YY0930"
+    kit.check_invariants()
+
+
 def test_the_check_in_says_which_booking_and_slot_the_ticket_is_for(kit: HallKit) -> None:
     _book(kit, "YY0930", dt.date(2026, 11, 26))  # 09:30-10:00; it is 09:00
     res = kit.ok("check_in", {"code": "YY0930"}, kit.kiosk)
