@@ -374,7 +374,10 @@ class VisitOps(HallBase):
 
     def _transfer(self, a: schemas.TransferArgs, actor: Actor
                   ) -> tuple[dict[str, Any], list[Event]]:
-        """转移: to a matter queue (kept place, matter added) or to one window."""
+        """转移: to one window, or to a matter's queue (docs/policy.md, "Transfer"): the
+        citizen keeps the original place and leaves this window's list; the matters
+        this window takes end here as not done, unless the transfer names one of the
+        matters called here (then the visit simply goes back to the queue)."""
         if a.ticket_id is not None:
             return self._move_waiting(a, actor)
         c = self._staffed_counter(actor)
@@ -385,6 +388,7 @@ class VisitOps(HallBase):
         now = self.clock.now()
         target: CounterLive | None = None
         new_item: ServiceInfo | None = None
+        passed_on: list[ItemLive] = []
         if a.counter is not None:
             target = self._counter_arg(a.counter, actor)
             if target is c:
@@ -397,13 +401,24 @@ class VisitOps(HallBase):
         else:
             assert a.service is not None
             svc = self._known_services([a.service], "args.service")[0]
-            existing = next((i for i in t.items if i.service == svc.code), None)
-            if existing is not None and existing.state != "pending":
-                raise conflict("item", existing.state, f"{svc.code} 已{existing.state}",
-                               f"matter {svc.code} is already {existing.state}",
-                               service=svc.code)
-            if existing is None:
-                new_item = svc
+            here = self._items_here(t, c)
+            if all(i.service != svc.code for i in here):  # handed to svc's windows
+                if svc.code in c.services:
+                    raise conflict(
+                        "counter", c.state, f"{c.number}号窗口可办理{svc.code}，请在本窗口"
+                        "办理，或转到指定窗口", f"window {c.number} takes {svc.code}: serve "
+                        "it here, or transfer to a window", counter=c.number,
+                        service=svc.code)
+                existing = next((i for i in t.items if i.service == svc.code), None)
+                if existing is not None and existing.state != "pending":
+                    raise conflict("item", existing.state, f"{svc.code} 已{existing.state}",
+                                   f"matter {svc.code} is already {existing.state}",
+                                   service=svc.code)
+                if existing is None:
+                    new_item = svc
+                passed_on = [i for i in here if i.service in c.services]
+        for item in passed_on:
+            self._finish_item(item, "not_done", now, c, actor.staff_id)
         if new_item is not None:
             item = ItemLive(id=self._new_id("ticket_item"), ticket_id=t.id,
                             service=new_item.code, service_id=new_item.id,
@@ -417,7 +432,7 @@ class VisitOps(HallBase):
         self._set_counter(c, "idle", now)
         self._audit(Ev.TICKET_TRANSFERRED, now, actor, ticket=t, counter=c, data={
             "to_counter": target.number if target else None, "to_service": a.service,
-            "note": a.note[:200]})
+            "note": a.note[:200], "not_done": [i.service for i in passed_on]})
         return ({"ticket": self.views.ticket(t)},
                 [self._event(Ev.TICKET_TRANSFERRED, tickets=[t], counters=[c])])
 

@@ -275,8 +275,57 @@ def test_transfer_to_a_matter_adds_it_and_keeps_the_place(kit: HallKit) -> None:
     kit.ok("call_next", {}, w1)
     kit.ok("start", {}, w1)
     moved = kit.ok("transfer", {"service": "CL01"}, w1)["ticket"]
-    assert [i["service"] for i in moved["items"]] == ["RS01", "CL01"]
+    assert [(i["service"], i["state"]) for i in moved["items"]] == [
+        ("RS01", "not_done"), ("CL01", "pending")]
     assert kit.ok("call_next", {}, w4)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_a_citizen_transferred_to_another_matter_leaves_this_windows_list(
+        kit: HallKit) -> None:
+    """Window 1 sends A001 on to 残联 (CL01, which it does not take): its 呼叫 must not
+    call A001 straight back; the 社保 matter it had ends here as not done."""
+    w1, w3 = kit.login("clerk1", counter=1), kit.login("clerk3", counter=3)
+    t = kit.issue("RS01")["ticket"]
+    kit.clock.advance(minutes=1)
+    later = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("transfer", {"service": "CL01", "note": "需办残疾人证"}, w1)
+    assert t["id"] not in kit.ok("window_queue", {}, w1)["ticket_ids"]
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == later["id"]
+    called = kit.ok("call_next", {}, w3)["ticket"]  # first in line for 残联, kept place
+    assert called["id"] == t["id"]
+    assert [(i["service"], i["state"], i["counter"]) for i in called["items"]] == [
+        ("RS01", "not_done", None), ("CL01", "pending", 3)]
+    (event,) = kit.events(Ev.TICKET_TRANSFERRED)
+    assert event["data"]["not_done"] == ["RS01"]
+    kit.check_invariants()
+
+
+def test_a_transfer_to_a_matter_this_window_takes_is_refused(kit: HallKit) -> None:
+    """Window 1 takes 医保 too: handing the citizen to the 医保 queue would have this
+    window call them again at once; it serves it here or transfers to a window."""
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    err = kit.err("transfer", {"service": "YB01"}, w1)
+    assert err.code == Err.CONFLICT and err.details["service"] == "YB01"
+
+
+def test_a_transfer_to_the_matter_called_here_puts_the_visit_back_in_the_queue(
+        kit: HallKit) -> None:
+    """The caller's "send it back to the queue, then leave": nothing ends, the place is
+    kept, any window of the matter calls it."""
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    t = kit.issue("RS01", "YB01")["ticket"]
+    kit.clock.advance(minutes=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    back = kit.ok("transfer", {"service": "RS01"}, w1)["ticket"]
+    assert back["state"] == "waiting"
+    assert [i["state"] for i in back["items"]] == ["pending", "pending"]
+    kit.ok("logout", {}, w1)
+    assert kit.ok("call_next", {}, w2)["ticket"]["id"] == t["id"]
     kit.check_invariants()
 
 

@@ -258,11 +258,11 @@ def test_a_service_running_past_closing_counts_only_its_overtime_everywhere(
 
 def test_a_matter_added_by_a_transfer_waits_from_when_it_was_added(tmp_path: Path) -> None:
     """A001 comes for 社保 at 09:00, window 1 calls it at 09:10; at 09:20 it is sent on to
-    the 医保 queue (matter added); window 2 calls it at 09:30: 医保 waited 10 minutes,
+    the 残联 queue (matter added); window 3 calls it at 09:30: 残联 waited 10 minutes,
     not 30, while the visit's wait stays issue -> first call = 10 minutes."""
     kit = HallKit.create(tmp_path)
     w1 = kit.login("clerk1", counter=1)
-    w2 = kit.login("clerk2", counter=2)
+    w3 = kit.login("clerk3", counter=3)
     boss = kit.login("super1", counter=None)
     at(kit, "09:00:00")
     ticket = kit.issue("RS01")["ticket"]
@@ -270,12 +270,12 @@ def test_a_matter_added_by_a_transfer_waits_from_when_it_was_added(tmp_path: Pat
     kit.ok("call_next", {}, w1)
     kit.ok("start", {}, w1)
     at(kit, "09:20:00")
-    kit.ok("transfer", {"service": "YB01", "counter": None, "note": "还需医保登记"}, w1)
+    kit.ok("transfer", {"service": "CL01", "counter": None, "note": "还需办残疾人证"}, w1)
     at(kit, "09:30:00")
-    assert kit.ok("call_next", {}, w2)["ticket"]["id"] == ticket["id"]
+    assert kit.ok("call_next", {}, w3)["ticket"]["id"] == ticket["id"]
     result = kit.ok("stats", {"from": DAY, "to": DAY, "by": "matter"}, boss)
     matters = {r["key"]: r for r in result["groups"]["matter"]}
-    assert (matters["RS01"]["wait_mean"], matters["YB01"]["wait_mean"]) == (600.0, 600.0)
+    assert (matters["RS01"]["wait_mean"], matters["CL01"]["wait_mean"]) == (600.0, 600.0)
     assert result["totals"]["wait_mean"] == 600.0
 
 
