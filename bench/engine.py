@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from queue_common.protocol import Role  # noqa: E402
 from queue_server.clock import FakeClock  # noqa: E402
 from queue_server.config import parse_config  # noqa: E402
-from queue_server.hall import Actor, Hall  # noqa: E402
+from queue_server.hall.changes import Actor  # noqa: E402
+from queue_server.hall.facade import Hall  # noqa: E402
 from queue_server.passwords import hash_password  # noqa: E402
 from queue_server.store import db, seed  # noqa: E402
 
@@ -136,7 +137,7 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
                 commits += 1
             round_no += 1
         elapsed = time.perf_counter() - start
-        still_waiting = len(hall.waiting)
+        still_waiting = len(hall.state.waiting)
         hall.close()
     latencies.sort()
     return {"database": "postgresql" if url else "sqlite",

@@ -71,9 +71,3 @@ class Mirror:
     def ticket(self, ticket_id: int) -> dict[str, Any] | None:
         tickets: dict[int, Any] = self.state.get("tickets", {})
         return tickets.get(ticket_id)
-
-    def waiting_tickets(self) -> list[dict[str, Any]]:
-        """Waiting tickets in issue order (the queue as the board shows it)."""
-        tickets: dict[int, Any] = self.state.get("tickets", {})
-        waiting = [t for t in tickets.values() if t.get("state") == "waiting"]
-        return sorted(waiting, key=lambda t: (str(t.get("issued_at", "")), int(t["id"])))

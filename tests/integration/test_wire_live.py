@@ -41,17 +41,15 @@ def add_clerks(data: Path, count: int) -> None:
     """Extra clerk accounts w1..wN (demo password) so every window can be staffed."""
     import datetime as dt
 
-    from queue_server.devices import open_engine
+    from queue_server.devices import hall_database
     from queue_server.passwords import hash_password
-    from queue_server.store import seed
+    from queue_server.store import admin
 
     digest = hash_password(DEMO_PASSWORD)
-    engine = open_engine(data)
-    with engine.begin() as conn:
+    with hall_database(data) as engine:
         for i in range(1, count + 1):
-            seed.add_staff(conn, f"w{i}", f"窗口{i}", f"08{i:02d}", "clerk", digest,
-                           dt.datetime.now(dt.UTC))
-    engine.dispose()
+            admin.add_staff(engine, f"w{i}", f"窗口{i}", f"08{i:02d}", "clerk", digest,
+                            dt.datetime.now(dt.UTC))
 
 
 BOOKING = "YY20261126001"

@@ -1,4 +1,4 @@
-"""Who is called next (queue_server.policy): pure rules, plain values."""
+"""Who is called next (queue_server.domain.policy): pure rules, plain values."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_server import policy
-from queue_server.policy import Credits, Waiting
+from queue_server.domain import policy
+from queue_server.domain.policy import Credits, Waiting
 
 T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
 CREDITS = Credits(priority={"elderly": 30.0, "military": 30.0}, appointment=15.0)

@@ -166,7 +166,7 @@ def check(result: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> HallKit:
-    kit = HallKit.create(tmp_path_factory.mktemp("scripted-day"))
+    kit = HallKit.create(tmp_path_factory.mktemp("scripted-day"), backend="sqlite")
     play_the_day(kit)
     kit.check_invariants()
     return kit
@@ -236,7 +236,7 @@ def test_the_same_day_on_postgresql_gives_the_same_figures(tmp_path: Path, pg_ur
 def test_a_service_running_past_closing_counts_only_its_overtime_everywhere(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """16:20-16:40 with closing at 16:30: ten minutes of 延时办理 in the op and the CLI."""
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1 = kit.login("clerk1", counter=1)
     boss = kit.login("super1", counter=None)
     at(kit, "16:00:00")
@@ -260,7 +260,7 @@ def test_a_matter_added_by_a_transfer_waits_from_when_it_was_added(tmp_path: Pat
     """A001 comes for 社保 at 09:00, window 1 calls it at 09:10; at 09:20 it is sent on to
     the 残联 queue (matter added); window 3 calls it at 09:30: 残联 waited 10 minutes,
     not 30, while the visit's wait stays issue -> first call = 10 minutes."""
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1 = kit.login("clerk1", counter=1)
     w3 = kit.login("clerk3", counter=3)
     boss = kit.login("super1", counter=None)
@@ -286,12 +286,12 @@ def test_the_day_rollover_stores_the_finished_days_facts(tmp_path: Path) -> None
     from queue_server import stats
     from queue_server.store.models import StatDay
 
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     play_the_day(kit)
     at(kit, "23:59:59")
     kit.clock.advance(2)
     kit.hall.tick()
-    with kit.hall.engine.connect() as conn:
+    with kit.engine.connect() as conn:
         rows = conn.execute(select(StatDay.business_day, StatDay.version)).all()
     assert rows == [(dt.date(2026, 11, 26), stats.stored_version(lambda d: None))]
     boss = kit.login("super1", counter=None)

@@ -13,7 +13,9 @@ arrived less than (C - c) after them, C being the largest credit: an ordinary ci
 waits at most C minutes longer than in a plain first-come queue, however many priority
 tickets arrive.
 
-Nothing here reads a clock, touches a database or imports the project.
+Nothing here reads a clock, touches a database or imports the project. ``call_rank`` is
+the one order: ``next_ticket``, ``call_order`` (a window's list), ``pick`` (the index's and
+the estimate's choice between the heads of their lines) and ``ahead_of`` all rank by it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,22 @@ def call_rank(w: Waiting, *, transfer_first: bool = True) -> tuple[int, tuple[dt
     """A window calls the eligible ticket with the lowest rank first: transferred here
     (with transfer_first), then the earliest virtual arrival, then the lower id."""
     return (0 if transfer_first and w.transfer_to is not None else 1, w._key)
+
+
+def pick(mine: Waiting | None, general: Waiting | None, *,
+         transfer_first: bool = True) -> Waiting | None:
+    """The calling rule over a window's two candidates, which is all a queue kept in key
+    order needs to look at: `mine`, the first ticket transferred to this window, and
+    `general`, the first untransferred ticket with a matter it takes. The hall's index
+    (queue_server.domain.waiting) and the estimate's forward run both call this, so
+    what a window calls and what the printed wait assumes it calls cannot differ."""
+    if mine is None:
+        return general
+    if general is None:
+        return mine
+    ahead = (call_rank(mine, transfer_first=transfer_first)
+             < call_rank(general, transfer_first=transfer_first))
+    return mine if ahead else general
 
 
 def next_ticket(waiting: Iterable[Waiting], counter: int, services: frozenset[str] | set[str],
