@@ -151,7 +151,7 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
 
 def raw_commit_rate(synchronous: str, seconds: float = 1.0) -> int:
     """One-row commits per second with plain sqlite3 in the same mode: this disk's ceiling
-    for one commit per operation (NOTES-zeromq.md measured ~11,000 FULL on a quiet box)."""
+    for one commit per operation."""
     with tempfile.TemporaryDirectory(prefix="bench-raw-") as tmp:
         con = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")

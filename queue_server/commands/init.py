@@ -23,7 +23,7 @@ from queue_server.config import ConfigError, default_config_text, load_config, p
 from queue_server.passwords import hash_password
 from queue_server.store import admin
 
-# TEAM.md: the devices of a one-machine hall.
+# The devices of a one-machine hall (the demo, and a first real install).
 DEVICES: tuple[tuple[str, str], ...] = (
     ("kiosk-1", "kiosk"), ("board-1", "board"), ("board-2", "board"),
     *((f"counter-{i}", "counter") for i in range(1, 9)),

@@ -1,4 +1,4 @@
-"""Issue 7's scripted day: the REAL hall on a fake clock, figures worked out by hand.
+"""A scripted day: the REAL hall on a fake clock, figures worked out by hand.
 
 Thursday 2026-11-26 (closing 16:30) in the small test hall (tests/support/hallkit.py):
 window 1 张敏 clerk1 and window 2 李强 clerk2 take the general matters, window 4 王磊
