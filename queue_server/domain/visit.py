@@ -63,6 +63,38 @@ class Item:
     def waiting(self) -> bool:
         return self.period is not None and self.period.kind == "waiting"
 
+    def end_period(self, now: dt.datetime, closing: dt.datetime | None) -> Period | None:
+        """Close the open period at now (the period closed, if there was one). Time at a
+        window after the day's closing is overtime (docs/statistics.md)."""
+        p = self.period
+        if p is None:
+            return None
+        p.end = now
+        if p.kind in IN_SERVICE:
+            p.overtime = closing is not None and now > closing
+        self.period = None
+        return p
+
+    def start_period(self, p: Period, now: dt.datetime,
+                     closing: dt.datetime | None) -> Period | None:
+        """The matter moves on to period p (contiguous: the open one ends at now); the
+        period closed, if there was one."""
+        closed = self.end_period(now, closing)
+        self.period = p
+        return closed
+
+    def finish(self, state: str, now: dt.datetime, closing: dt.datetime | None, *,
+               counter_id: int | None = None, staff_id: int | None = None) -> Period | None:
+        """The matter ends in `state` (done, not done, 过号, cancelled, not served); a
+        window's result names the window and the clerk. The period closed, if any."""
+        closed = self.end_period(now, closing)
+        self.state = state
+        self.completed_at = now
+        if counter_id is not None:
+            self.counter_id = counter_id
+            self.staff_id = staff_id
+        return closed
+
 
 @dataclass(eq=False)
 class Ticket:

@@ -6,8 +6,8 @@ closes, pauses, resumes or changes matters (the state's WindowVersions), or when
 ticket joins the queue other than behind everybody (the waiting index counts joins). A
 new ticket queued behind everybody (every plain `issue`) is added to the run exactly
 (estimate.append), so no printed estimate leaves out a ticket ahead of it and no issue
-pays for a full run. Nothing outside this module reads or resets the cached run
-(docs/estimate.md).
+pays for a full run. Nothing outside this module reads the cached run or decides when
+it is stale (docs/estimate.md); a new HallState starts with an empty cache.
 """
 
 from __future__ import annotations

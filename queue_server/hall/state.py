@@ -57,6 +57,7 @@ class Calendar:
         self._hours = hours
         self.tz = tz
         self._cache: dict[dt.date, tuple[dt.time, dt.time] | None] = {}
+        self._closing: dict[dt.date, dt.datetime | None] = {}
 
     def hours(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         """Opening hours of a day, remembered: asked on every operation."""
@@ -68,8 +69,12 @@ class Calendar:
         return now.astimezone(self.tz).date()
 
     def closing(self, day: dt.date) -> dt.datetime | None:
-        hours = self.hours(day)
-        return None if hours is None else dt.datetime.combine(day, hours[1], self.tz)
+        """When the business day closes (every period that ends asks: remembered)."""
+        if day not in self._closing:
+            hours = self.hours(day)
+            self._closing[day] = (None if hours is None
+                                  else dt.datetime.combine(day, hours[1], self.tz))
+        return self._closing[day]
 
     def is_open(self, now: dt.datetime, day_closed: bool) -> bool:
         if day_closed:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from queue_server.domain.visit import IN_SERVICE, SIMULATED_OUT, Counter, Item, Period, Ticket
+from queue_server.domain.visit import SIMULATED_OUT, Counter, Item, Period, Ticket
 from queue_server.hall.changes import Actor, Changes, Event
 from queue_server.hall.state import HallState
 from queue_server.store import tables as T
@@ -66,36 +66,29 @@ def open_period(s: HallState, ch: Changes, item: Item, kind: str, now: dt.dateti
                 counter: Counter | None = None, staff_id: int | None = None) -> None:
     """Close the matter's open period (if any) at now and open `kind` at now: periods
     are contiguous, so every wait and service time per matter is exact."""
-    close_period(s, ch, item, now)
     p = Period(id=s.new_id("period"), item_id=item.id, ticket_id=item.ticket_id,
                service_id=item.service_id, kind=kind, start=now,
                counter_id=counter.id if counter else None, staff_id=staff_id)
-    item.period = p
+    _closed(ch, item.start_period(p, now, _closing(s, item)))
     ch.new_periods[p.id] = p
-
-
-def close_period(s: HallState, ch: Changes, item: Item, now: dt.datetime) -> None:
-    p = item.period
-    if p is None:
-        return
-    p.end = now
-    if p.kind in IN_SERVICE:
-        closing = s.calendar.closing(s.tickets[item.ticket_id].business_day)
-        p.overtime = closing is not None and now > closing
-    item.period = None
-    ch.periods[p.id] = p
 
 
 def finish_item(s: HallState, ch: Changes, item: Item, state: str, now: dt.datetime,
                 counter: Counter | None = None, staff_id: int | None = None) -> None:
     """A matter ends (done, not done, 过号, cancelled, not served)."""
-    close_period(s, ch, item, now)
-    item.state = state
-    item.completed_at = now
-    if counter is not None:
-        item.counter_id = counter.id
-        item.staff_id = staff_id
+    _closed(ch, item.finish(state, now, _closing(s, item),
+                            counter_id=counter.id if counter else None, staff_id=staff_id))
     ch.item(item)
+
+
+def _closing(s: HallState, item: Item) -> dt.datetime | None:
+    """When the business day of the matter's ticket closes (for overtime)."""
+    return s.calendar.closing(s.tickets[item.ticket_id].business_day)
+
+
+def _closed(ch: Changes, p: Period | None) -> None:
+    if p is not None:
+        ch.periods[p.id] = p
 
 
 # -- windows ----------------------------------------------------------------------------

@@ -424,7 +424,7 @@ class HallKit:
             if i["ticket_id"] in waiting_ids and i["state"] == "pending":
                 by_service[codes[i["service_id"]]] += 1
         assert snap["waiting"]["by_service"] == dict(by_service)
-        # The live projection equals a fresh load of the database.
+        # The live state equals a fresh load of the stored rows.
         fresh = Hall(self.config, self.store, self.clock).snapshot()
         for key in ("tickets", "counters", "waiting", "business_day", "recent_calls"):
             assert snap[key] == fresh[key], f"memory and database differ in {key}"

@@ -1,4 +1,4 @@
-"""The password check runs off the writer (Hall.verify_login in a worker thread); the
+"""The password check runs off the writer (Hall.verified_login_args on a worker thread); the
 writer's login applies the proof, and still counts every wrong password."""
 
 from __future__ import annotations
