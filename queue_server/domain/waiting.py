@@ -64,7 +64,9 @@ class WaitingIndex:
             self.count[s] += 1
         self._entries[t.id] = entries
         self._counted[t.id] = services
-        self._policy[t.id] = t.as_waiting(transfer_to)
+        self._policy[t.id] = policy.Waiting(ticket_id=t.id, queued_at=t.queued_at,
+                                            credit=t.credit, services=services,
+                                            transfer_to=transfer_to)
         self.joins += 1
 
     def remove(self, t: Ticket) -> None:
