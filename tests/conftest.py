@@ -56,8 +56,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture
-def pg_url() -> object:
-    """A fresh PostgreSQL schema for one test (parallel runs never collide), else skip."""
+def pg_schemas() -> Iterator[Callable[[], str]]:
+    """A factory of fresh PostgreSQL schemas for one test (parallel runs never collide),
+    each dropped afterwards; skips the test when PostgreSQL is not configured."""
     import uuid
 
     from sqlalchemy import create_engine, text
@@ -65,18 +66,31 @@ def pg_url() -> object:
     base = postgres_url()
     if not base:
         pytest.skip("PostgreSQL not configured: set QUEUE_TEST_PG_URL to run this test")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # a configured but unreachable server is a failure, not a skip
-        raise RuntimeError(f"QUEUE_TEST_PG_URL={base} is set but unusable: {exc}") from exc
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    made: list[str] = []
+
+    def schema_url() -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        except Exception as exc:  # configured but unreachable is a failure, not a skip
+            raise RuntimeError(f"QUEUE_TEST_PG_URL={base} is set but unusable: {exc}") from exc
+        made.append(schema)
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+    yield schema_url
     with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        for schema in made:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_schemas: Callable[[], str]) -> str:
+    """A fresh PostgreSQL schema for one test, else skip."""
+    return pg_schemas()
 
 
 @pytest.fixture
@@ -96,8 +110,8 @@ def new_kit(hall_backend: str, tmp_path: Path, request: pytest.FixtureRequest
     made: list[Any] = []
 
     def make(**options: Any) -> HallKit:
-        if hall_backend == "postgresql":
-            options["url"] = request.getfixturevalue("pg_url")
+        if hall_backend == "postgresql":  # each hall its own schema
+            options["url"] = request.getfixturevalue("pg_schemas")()
         else:
             options.setdefault("backend", hall_backend)
         kit = HallKit.create(tmp_path / f"hall{len(made)}" if made else tmp_path, **options)

@@ -224,6 +224,7 @@ class HallKit:
             cursor = dbapi_conn.cursor()
             cursor.execute(statement)
             cursor.close()
+            dbapi_conn.commit()  # a SET in a rolled-back transaction would not stay
 
         event.listen(engine, "connect", read_only)
         self.hall.close()  # every new connection is read-only
