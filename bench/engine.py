@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from queue_common.protocol import Role  # noqa: E402
 from queue_server.clock import FakeClock  # noqa: E402
 from queue_server.config import parse_config  # noqa: E402
-from queue_server.hall import Actor, Hall  # noqa: E402
+from queue_server.hall.changes import Actor  # noqa: E402
+from queue_server.hall.facade import Hall  # noqa: E402
 from queue_server.passwords import hash_password  # noqa: E402
 from queue_server.store import db, seed  # noqa: E402
 
@@ -136,7 +137,7 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
                 commits += 1
             round_no += 1
         elapsed = time.perf_counter() - start
-        still_waiting = len(hall.waiting)
+        still_waiting = len(hall.state.waiting)
         hall.close()
     latencies.sort()
     return {"database": "postgresql" if url else "sqlite",
@@ -150,7 +151,7 @@ def run(synchronous: str, mode: str, waiting: int, seconds: float, batch: int,
 
 def raw_commit_rate(synchronous: str, seconds: float = 1.0) -> int:
     """One-row commits per second with plain sqlite3 in the same mode: this disk's ceiling
-    for one commit per operation (NOTES-zeromq.md measured ~11,000 FULL on a quiet box)."""
+    for one commit per operation."""
     with tempfile.TemporaryDirectory(prefix="bench-raw-") as tmp:
         con = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")

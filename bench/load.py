@@ -51,9 +51,9 @@ _JSON_DECODE = msgspec.json.Decoder().decode
 def prepare_hall(data: Path, kiosks: int, counters: int, synchronous: str) -> None:
     """Enough windows, devices and clerks for the run; the durability level asked for."""
     from queue_server import keys
-    from queue_server.devices import open_engine
+    from queue_server.devices import hall_database
     from queue_server.passwords import hash_password
-    from queue_server.store import seed
+    from queue_server.store import admin
 
     cfg = data / "config.toml"
     text = cfg.read_text("utf-8")
@@ -67,13 +67,11 @@ def prepare_hall(data: Path, kiosks: int, counters: int, synchronous: str) -> No
         keys.create_device_keys(data, f"kiosk-{i}", "kiosk")
     for n in range(1, counters + 1):
         keys.create_device_keys(data, f"counter-{n}", "counter")
-    engine = open_engine(data)
     digest = hash_password(DEMO_PASSWORD)
     now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
+    with hall_database(data) as engine:
         for n in range(1, counters + 1):
-            seed.add_staff(conn, f"bench{n}", f"压测{n}", f"9{n:03d}", "clerk", digest, now)
-    engine.dispose()
+            admin.add_staff(engine, f"bench{n}", f"压测{n}", f"9{n:03d}", "clerk", digest, now)
 
 
 class LeanClient:

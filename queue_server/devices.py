@@ -7,17 +7,17 @@ the same devices with their history for the supervisor and the audit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import Engine, select, update
+from typing import Any
 
 from queue_common import paths
 from queue_server import keys
-from queue_server.store import db, seed
-from queue_server.store.models import Device, LoginSession
+from queue_server.store import admin
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,14 @@ class DeviceError(Exception):
     """A device command that cannot be done (unknown name, already revoked ...)."""
 
 
-def open_engine(data: Path) -> Engine:
-    """The hall's database (from config.toml), upgraded to head."""
+@contextlib.contextmanager
+def hall_database(data: Path) -> Iterator[Any]:
+    """The hall's database (from config.toml), upgraded to head (queue_server.store.admin)."""
     from queue_server.config import load_config
 
     cfg = load_config(paths.config_file(data))
-    engine = db.make_engine(cfg.database_url(), synchronous=cfg.database.synchronous)
-    db.upgrade_to_head(engine)
-    return engine
+    with admin.hall_database(cfg.database_url(), cfg.database.synchronous) as engine:
+        yield engine
 
 
 def add_device(data: Path, name: str, role: str) -> keys.TrustedDevice:
@@ -55,18 +55,15 @@ def add_device(data: Path, name: str, role: str) -> keys.TrustedDevice:
     if old_secret.exists():  # left over from a revoked device of the same name
         old_secret.unlink()
     device = keys.create_device_keys(data, name, role)
-    engine = open_engine(data)
-    try:
-        with engine.begin() as conn:
-            seed.record_devices(conn, [(device.name, device.role, device.public_key)],
-                                dt.datetime.now(dt.UTC))
-    finally:
-        engine.dispose()
+    with hall_database(data) as engine:
+        admin.record_device(engine, device.name, device.role, device.public_key,
+                            dt.datetime.now(dt.UTC))
     return device
 
 
 def revoke_device(data: Path, name: str) -> None:
-    """Stop trusting NAME: its public key leaves keys/trusted, its secret is deleted."""
+    """Stop trusting NAME: its public key leaves keys/trusted, its secret is deleted,
+    and the logins made on it end (the running hall notices within seconds)."""
     keys.check_device_name(name)
     trusted = paths.trusted_keys_dir(data) / f"{name}.key"
     if not trusted.exists():
@@ -78,19 +75,8 @@ def revoke_device(data: Path, name: str) -> None:
     secret = paths.device_secret_key(data, name)
     if secret.exists():
         secret.unlink()
-    engine = open_engine(data)
-    now = dt.datetime.now(dt.UTC)
-    try:
-        with engine.begin() as conn:
-            conn.execute(update(Device).where(Device.name == name).values(
-                active=False, revoked_at=now))
-            # Logins made on it end too: a device re-added under the same name must not
-            # inherit them (the running hall notices within seconds, hall_logins).
-            conn.execute(update(LoginSession).where(
-                LoginSession.device == name, LoginSession.ended_at.is_(None)
-            ).values(ended_at=now))
-    finally:
-        engine.dispose()
+    with hall_database(data) as engine:
+        admin.revoke_device(engine, name, dt.datetime.now(dt.UTC))
 
 
 def list_devices(data: Path) -> list[DeviceRow]:
@@ -98,19 +84,13 @@ def list_devices(data: Path) -> list[DeviceRow]:
     trusted, _problems = keys.load_trusted(data)
     by_name = {d.name: d for d in trusted.values()}
     rows: dict[str, DeviceRow] = {}
-    engine = open_engine(data)
-    try:
-        with engine.connect() as conn:
-            query = select(Device.name, Device.role, Device.public_key, Device.created_at,
-                           Device.revoked_at)
-            for rec in conn.execute(query).mappings():
-                live = by_name.get(rec["name"])
-                rows[rec["name"]] = DeviceRow(
-                    rec["name"], rec["role"], rec["public_key"],
-                    live is not None and live.public_key == rec["public_key"],
-                    rec["created_at"], rec["revoked_at"])
-    finally:
-        engine.dispose()
+    with hall_database(data) as engine:
+        records = admin.device_records(engine)
+    for rec in records:
+        live = by_name.get(rec.name)
+        rows[rec.name] = DeviceRow(rec.name, rec.role, rec.public_key,
+                                   live is not None and live.public_key == rec.public_key,
+                                   rec.created_at, rec.revoked_at)
     for name, dev in by_name.items():
         if name not in rows:
             rows[name] = DeviceRow(name, dev.role, dev.public_key, True, None, None)

@@ -1,7 +1,8 @@
 """Domain errors of the hall: a protocol error code and a "中文 / English" message.
 
-One exception type carries every refusal so the wire turns them into error replies in
-one place (STYLE.md: cosmicpython's InvalidSku -> 400).
+One exception type carries every refusal so the socket loop turns them into error
+replies in one place; a refusal is raised before anything changes, so a refused
+operation leaves the hall exactly as it was.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ class HallError(Exception):
     def __repr__(self) -> str:
         return f"HallError({self.code!r}, {self.message!r}, {self.details!r})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+
+def bilingual(zh: str, en: str) -> str:
+    """A message as every reply carries it: "中文 / English"."""
+    return f"{zh} / {en}"
 
 
 def bad_request(field: str, zh: str, en: str) -> HallError:

@@ -1,6 +1,6 @@
 """CURVE certificates of a hall: the server's pair, each device's pair, the trusted set.
 
-Ironhouse layout (NOTES-zeromq.md, queue_common.paths): the server's secret certificate
+The "ironhouse" layout of ZeroMQ's CURVE guide (queue_common.paths): the server's secret certificate
 never leaves the server; a device's secret certificate lives in ``keys/devices`` (copied
 to the device's PC); the server trusts exactly the public certificates in
 ``keys/trusted``. A trusted certificate carries the device's role in its metadata, so the
@@ -141,7 +141,7 @@ def load_trusted(data: Path) -> tuple[dict[str, TrustedDevice], list[str]]:
     """Trusted devices by Z85 public key, and a problem per file that could not be used.
 
     The caller MUST look at the problems: a key file that fails to load would otherwise
-    silently lock a device out (NOTES-zeromq.md, the authenticator only logs it).
+    silently lock a device out (ZeroMQ's authenticator only logs a bad file).
     """
     devices: dict[str, TrustedDevice] = {}
     problems: list[str] = []

@@ -1,12 +1,13 @@
 """Every operation the server answers, described once.
 
-One row per operation says who may send it (device role, staff login), how its
-arguments are checked, where it runs (the request loop itself, the hall's single writer,
-or a worker thread that only reads the database), whether it changes the hall, and
-whether its reply is kept so a retried request gets the first answer. Every other list
-the server needs ("the read-only operations", "what the loop answers itself" ...) is
-derived from this table, so adding an operation is one row here plus its handler, and a
-test checks that every operation of the protocol has exactly one row.
+One row per operation says which function answers it (queue_server.hall.visit,
+window, day, logins), who may send it (device role, staff login), how its arguments are
+checked, where it runs (the request loop itself, the hall's single writer, or a worker
+thread that only reads the database), whether it changes the hall, and whether its
+reply is kept so a retried request gets the first answer. Every other list the server
+needs ("the read-only operations", "what the loop answers itself" ...) is derived from
+this table, so adding an operation is its function plus one row here, and a test checks
+that every operation of the protocol has exactly one row.
 
 Permissions follow the device roles of the hall: a kiosk issues and reads, a board
 reads, a counter PC runs clerk operations once a clerk has logged in on it, and the
@@ -17,13 +18,20 @@ bar: a clerk transfers the ticket at their own window, but moving a WAITING tick
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
 from queue_common.protocol import ALL_OPS, Err, Op, Role
 from queue_server import args as schemas
+from queue_server.hall import day, logins, visit, window
+from queue_server.hall.changes import Actor, Changes, Reply
+from queue_server.hall.state import HallState
+
+# An operation: (state, the batch's changes, parsed arguments, who asks, now) -> reply.
+Handler = Callable[[HallState, Changes, Any, Actor, dt.datetime], Reply]
 
 
 class Runs(StrEnum):
@@ -44,8 +52,9 @@ class Permission:
 
 @dataclass(frozen=True)
 class OpSpec:
-    """One operation: its checks, where it runs, and what is kept of it."""
+    """One operation: its function, its checks, where it runs, and what is kept of it."""
 
+    handler: Handler | None  # None: answered by the loop alone (hello)
     schema: type[schemas.Args] | None  # None: free-form, checked by its handler
     permission: Permission
     runs: Runs = Runs.WRITER
@@ -66,46 +75,51 @@ _CLERK = Permission(_COUNTER, _ANY_STAFF)
 _SUPERVISOR = Permission(_COUNTER, SUPERVISOR_ROLES)
 
 
-def _read(schema: type[schemas.Args] | None, permission: Permission = _READ, *,
-          runs: Runs = Runs.WRITER, seq_stamped: bool = False) -> OpSpec:
-    return OpSpec(schema, permission, runs, changes=False, keeps_reply=False,
+def _read(handler: Handler | None, schema: type[schemas.Args] | None,
+          permission: Permission = _READ, *, runs: Runs = Runs.WRITER,
+          seq_stamped: bool = False) -> OpSpec:
+    return OpSpec(handler, schema, permission, runs, changes=False, keeps_reply=False,
                   seq_stamped=seq_stamped)
 
 
 REGISTRY: Final[Mapping[str, OpSpec]] = {
     # read and report: every device
-    Op.HELLO: _read(schemas.NoArgs, runs=Runs.LOOP),
-    Op.STATE: _read(schemas.NoArgs, runs=Runs.LOOP),
-    Op.TICKET_STATUS: _read(schemas.TicketStatusArgs),
-    Op.DEVICE_STATUS: OpSpec(schemas.DeviceStatusArgs, _READ),
+    Op.HELLO: _read(None, schemas.NoArgs, runs=Runs.LOOP),
+    Op.STATE: _read(day.state, schemas.NoArgs, runs=Runs.LOOP),
+    Op.TICKET_STATUS: _read(visit.ticket_status, schemas.TicketStatusArgs),
+    Op.DEVICE_STATUS: OpSpec(day.device_status, schemas.DeviceStatusArgs, _READ),
     # the kiosk's own work
-    Op.ISSUE: OpSpec(schemas.IssueArgs, Permission(frozenset({Role.KIOSK}))),
-    Op.CHECK_IN: OpSpec(schemas.CheckInArgs, Permission(frozenset({Role.KIOSK}))),
+    Op.ISSUE: OpSpec(visit.issue, schemas.IssueArgs, Permission(frozenset({Role.KIOSK}))),
+    Op.CHECK_IN: OpSpec(visit.check_in, schemas.CheckInArgs,
+                        Permission(frozenset({Role.KIOSK}))),
     # a counter PC: staff log in and out; the rating pad at the window needs no login
-    Op.LOGIN: OpSpec(schemas.LoginArgs, Permission(_COUNTER), keeps_reply=False),
-    Op.LOGOUT: OpSpec(schemas.NoArgs, Permission(_COUNTER)),
-    Op.RATE: OpSpec(schemas.RateArgs, Permission(_COUNTER)),
+    Op.LOGIN: OpSpec(logins.login, schemas.LoginArgs, Permission(_COUNTER),
+                     keeps_reply=False),
+    Op.LOGOUT: OpSpec(logins.logout, schemas.NoArgs, Permission(_COUNTER)),
+    Op.RATE: OpSpec(visit.rate, schemas.RateArgs, Permission(_COUNTER)),
     # clerk work at a window
-    Op.CALL_NEXT: OpSpec(schemas.NoArgs, _CLERK),
-    Op.CALL: OpSpec(schemas.TicketArgs, _CLERK),
-    Op.RECALL: OpSpec(schemas.NoArgs, _CLERK),
-    Op.START: OpSpec(schemas.NoArgs, _CLERK),
-    Op.NO_SHOW: OpSpec(schemas.NoArgs, _CLERK),
-    Op.COMPLETE: OpSpec(schemas.CompleteArgs, _CLERK),
-    Op.TRANSFER: OpSpec(schemas.TransferArgs, _CLERK, stricter={"ticket_id": _SUPERVISOR}),
-    Op.PARK: OpSpec(schemas.ParkArgs, _CLERK),
-    Op.UNPARK: OpSpec(schemas.TicketArgs, _CLERK),
-    Op.PAUSE: OpSpec(schemas.PauseArgs, _CLERK),
-    Op.RESUME: OpSpec(schemas.NoArgs, _CLERK),
-    Op.OPEN_COUNTER: OpSpec(schemas.CounterArgs, _CLERK),
-    Op.CLOSE_COUNTER: OpSpec(schemas.CounterArgs, _CLERK),
+    Op.CALL_NEXT: OpSpec(visit.call_next, schemas.NoArgs, _CLERK),
+    Op.CALL: OpSpec(visit.call, schemas.TicketArgs, _CLERK),
+    Op.RECALL: OpSpec(visit.recall, schemas.NoArgs, _CLERK),
+    Op.START: OpSpec(visit.start, schemas.NoArgs, _CLERK),
+    Op.NO_SHOW: OpSpec(visit.no_show, schemas.NoArgs, _CLERK),
+    Op.COMPLETE: OpSpec(visit.complete, schemas.CompleteArgs, _CLERK),
+    Op.TRANSFER: OpSpec(visit.transfer, schemas.TransferArgs, _CLERK,
+                        stricter={"ticket_id": _SUPERVISOR}),
+    Op.PARK: OpSpec(visit.park, schemas.ParkArgs, _CLERK),
+    Op.UNPARK: OpSpec(visit.unpark, schemas.TicketArgs, _CLERK),
+    Op.PAUSE: OpSpec(window.pause, schemas.PauseArgs, _CLERK),
+    Op.RESUME: OpSpec(window.resume, schemas.NoArgs, _CLERK),
+    Op.OPEN_COUNTER: OpSpec(window.open_counter, schemas.CounterArgs, _CLERK),
+    Op.CLOSE_COUNTER: OpSpec(window.close_counter, schemas.CounterArgs, _CLERK),
     # a read, but of the window the login is bound to
-    Op.WINDOW_QUEUE: _read(schemas.NoArgs, _CLERK, seq_stamped=True),
+    Op.WINDOW_QUEUE: _read(window.window_queue, schemas.NoArgs, _CLERK, seq_stamped=True),
     # the supervisor's dashboard
-    Op.STATS: _read(None, _SUPERVISOR, runs=Runs.WORKER),
-    Op.COUNTER_SERVICES: OpSpec(schemas.CounterServicesArgs, _SUPERVISOR),
-    Op.CANCEL_TICKET: OpSpec(schemas.CancelArgs, _SUPERVISOR),
-    Op.CLOSE_DAY: OpSpec(schemas.NoArgs, _SUPERVISOR),
+    Op.STATS: _read(day.report, None, _SUPERVISOR, runs=Runs.WORKER),
+    Op.COUNTER_SERVICES: OpSpec(window.counter_services, schemas.CounterServicesArgs,
+                                _SUPERVISOR),
+    Op.CANCEL_TICKET: OpSpec(visit.cancel_ticket, schemas.CancelArgs, _SUPERVISOR),
+    Op.CLOSE_DAY: OpSpec(day.close_day, schemas.NoArgs, _SUPERVISOR),
 }
 
 # Derived views of the table (never written by hand).

@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import zoneinfo
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -37,12 +37,13 @@ from queue_server.stats_facts import (
 )
 from queue_server.store import stats_queries as q
 
-__all__ = ["COLUMNS", "DIMENSIONS", "FACTS_VERSION", "closing_from_hours", "compute",
-           "nearest_rank", "summarize_day"]
+__all__ = ["COLUMNS", "DIMENSIONS", "FACTS_VERSION", "KeepFacts", "closing_from_hours",
+           "compute", "facts_of_day", "nearest_rank", "summarize_day"]
 
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-    from sqlalchemy.orm import Session
+Connection = q.Connection
+# Where facts built for a finished, uncached day go instead of the connection (the
+# running server's worker hands them to the single writer): (day, version, JSON).
+KeepFacts = Callable[[dt.date, int, str], None]
 
 # Two years: a longer range would hold the hall's single writer for many seconds.
 MAX_DAYS = 731
@@ -186,12 +187,6 @@ def totals(facts: FactColumns) -> dict[str, Any]:
 
 # -- the entry point --------------------------------------------------------------------
 
-def _connection(db: Connection | Session) -> Connection:
-    from sqlalchemy.orm import Session
-
-    return db.connection() if isinstance(db, Session) else db
-
-
 ClosingTime = Callable[[dt.date], dt.time | None]
 
 
@@ -207,15 +202,16 @@ def stored_version(closing: ClosingTime | None) -> int:
     return FACTS_VERSION * 10 + (1 if closing is not None else 0)
 
 
-def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
+def load_facts(conn: Connection, day_from: dt.date, day_to: dt.date,
                tz: dt.tzinfo, *, today: dt.date, cache: bool = True,
-               closing: ClosingTime | None = None) -> FactColumns:
+               closing: ClosingTime | None = None, keep: KeepFacts | None = None
+               ) -> FactColumns:
     """Facts of every visit issued day_from..day_to; finished days come from stat_day.
 
     Days before `today` (the hall's business day) no longer change, so their facts are
-    stored; today's are always computed from the rows.
+    stored (on `conn`, or handed to `keep`, which then decides); today's are always
+    computed from the rows.
     """
-    conn = _connection(db)
     cached = (q.load_cached_days(conn, day_from, min(day_to, today - dt.timedelta(days=1)),
                                  stored_version(closing)) if cache else {})
     parts: list[FactColumns] = []
@@ -228,8 +224,11 @@ def load_facts(db: Connection | Session, day_from: dt.date, day_to: dt.date,
             facts = columns_of(day_facts(q.load_records(conn, day, day), tz,
                                          _closing_at(day, tz, closing)))
             if cache and day < today:
-                q.store_cached_day(conn, day, stored_version(closing), facts_to_json(facts),
-                                   dt.datetime.now(dt.UTC))
+                if keep is not None:
+                    keep(day, stored_version(closing), facts_to_json(facts))
+                else:
+                    q.store_cached_day(conn, day, stored_version(closing),
+                                       facts_to_json(facts), dt.datetime.now(dt.UTC))
             parts.append(facts)
         day += dt.timedelta(days=1)
     return concat(parts)
@@ -243,25 +242,34 @@ def closing_from_hours(hours: Any) -> ClosingTime:
     return closing
 
 
-def summarize_day(db: Connection | Session, day: dt.date, tz: dt.tzinfo,
-                  closing: ClosingTime | None = None) -> None:
-    """Store a closed day's facts now (the hall's close_day / day rollover may call it),
-    so the first report that includes the day does not rebuild them."""
-    facts = columns_of(day_facts(q.load_records(_connection(db), day, day), tz,
+def facts_of_day(conn: Connection, day: dt.date, tz: dt.tzinfo,
+                 closing: ClosingTime | None = None) -> tuple[int, str]:
+    """A closed day's facts as stat_day keeps them: (version, JSON)."""
+    facts = columns_of(day_facts(q.load_records(conn, day, day), tz,
                                  _closing_at(day, tz, closing)))
-    q.store_cached_day(_connection(db), day, stored_version(closing), facts_to_json(facts),
-                       dt.datetime.now(dt.UTC))
+    return stored_version(closing), facts_to_json(facts)
 
 
-def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
+def summarize_day(conn: Connection, day: dt.date, tz: dt.tzinfo,
+                  closing: ClosingTime | None = None) -> None:
+    """Store a closed day's facts now on `conn` (tools and tests; the running hall
+    stores them through its writer), so the first report that includes the day does
+    not rebuild them."""
+    version, text = facts_of_day(conn, day, tz, closing)
+    q.store_cached_day(conn, day, version, text, dt.datetime.now(dt.UTC))
+
+
+def compute(conn: Connection, day_from: dt.date, day_to: dt.date,
             by: str | Sequence[str] = DIMENSIONS, tz: dt.tzinfo | str = "Asia/Shanghai",
             *, today: dt.date | None = None, cache: bool = True,
-            closing: ClosingTime | None = None) -> dict[str, Any]:
+            closing: ClosingTime | None = None, keep: KeepFacts | None = None
+            ) -> dict[str, Any]:
     """The report for business days day_from..day_to (inclusive), grouped by `by`.
 
     Result: {"from", "to", "timezone", "totals": row, "groups": {dim: [row, ...]}}; a
     row is {"key", "label", *COLUMNS}; durations in seconds, rates as fractions.
-    Finished days' facts are cached in stat_day (the caller commits). closing(day)
+    Finished days' facts are cached in stat_day (the caller commits), or handed to
+    `keep` (then nothing is written on `conn`: the running server's workers only read). closing(day)
     gives the closing time of a business day (config [hours]) for overtime; pass
     ``closing_from_hours(config.hours)``.
     """
@@ -277,9 +285,9 @@ def compute(db: Connection | Session, day_from: dt.date, day_to: dt.date,
         if d not in DIMENSIONS:
             raise ValueError(f"by must be one of {DIMENSIONS}, not {d!r}")
     today = today or dt.datetime.now(zone).date()
-    facts = load_facts(db, day_from, day_to, zone, today=today, cache=cache,
-                       closing=closing)
-    names = q.load_names(_connection(db))
+    facts = load_facts(conn, day_from, day_to, zone, today=today, cache=cache,
+                       closing=closing, keep=keep)
+    names = q.load_names(conn)
     return {"from": day_from.isoformat(), "to": day_to.isoformat(),
             "timezone": str(zone), "columns": list(COLUMNS),
             "totals": totals(facts),

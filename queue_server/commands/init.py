@@ -21,9 +21,9 @@ from queue_common import identity, paths
 from queue_server import keys
 from queue_server.config import ConfigError, default_config_text, load_config, parse_config
 from queue_server.passwords import hash_password
-from queue_server.store import db, seed
+from queue_server.store import admin
 
-# TEAM.md: the devices of a one-machine hall.
+# The devices of a one-machine hall (the demo, and a first real install).
 DEVICES: tuple[tuple[str, str], ...] = (
     ("kiosk-1", "kiosk"), ("board-1", "board"), ("board-2", "board"),
     *((f"counter-{i}", "counter") for i in range(1, 9)),
@@ -138,18 +138,10 @@ def init_data_dir(data: Path, *, demo: bool = False, force: bool = False,
 
     trusted = _make_keys(data)
     identity.make_key(data)  # the 身份证 hash key: copied to each kiosk with its device key
-    engine = db.make_engine(cfg.database_url(), synchronous=cfg.database.synchronous)
-    try:
-        db.upgrade_to_head(engine)
-        with engine.begin() as conn:
-            seed.sync_from_config(conn, cfg)
-            seed.record_devices(conn, trusted, now)
-            if demo:
-                for user, name, badge, role in DEMO_STAFF:
-                    seed.add_staff(conn, user, name, badge, role,
-                                   hash_password(DEMO_PASSWORD), now)
-    finally:
-        engine.dispose()
+    staff = ([(user, name, badge, role, hash_password(DEMO_PASSWORD))
+              for user, name, badge, role in DEMO_STAFF] if demo else [])
+    admin.create_hall(cfg.database_url(), cfg, staff, now,
+                      synchronous=cfg.database.synchronous, devices=trusted)
     for sub in (paths.tickets_dir(data), paths.logs_dir(data)):
         sub.mkdir(exist_ok=True)
 

@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from queue_server.config import ConfigError, load_config
-    from queue_server.hall import Hall
+    from queue_server.hall.facade import Hall
     from queue_server.loop.server import HallServer, ServerOptions
 
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),

@@ -14,8 +14,6 @@ import getpass
 import sys
 from typing import Any
 
-from sqlalchemy import select, update
-
 from queue_common import paths
 from queue_common.protocol import STAFF_ROLES
 
@@ -50,53 +48,37 @@ def _read_password() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from queue_server.config import ConfigError
-    from queue_server.devices import open_engine
+    from queue_server.devices import hall_database
     from queue_server.passwords import hash_password
-    from queue_server.store import seed
-    from queue_server.store.models import LoginSession, Staff
+    from queue_server.store import admin
 
     data = paths.data_dir(args.data)
     now = dt.datetime.now(dt.UTC)
     try:
-        engine = open_engine(data)
+        with hall_database(data) as engine:
+            if args.staff_command == "add":
+                user = args.user.strip()
+                if not user or len(user) > 32:
+                    raise ValueError("用户名需 1-32 个字符 / user must be 1-32 characters")
+                password = _read_password()
+                if len(password) < MIN_PASSWORD:
+                    raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password needs "
+                                     f"at least {MIN_PASSWORD} characters")
+                admin.add_staff(engine, user, args.name, args.badge, args.role,
+                                hash_password(password), now)
+                print(f"已添加 / added {user} ({args.role}) {args.name}")
+            elif args.staff_command == "disable":
+                admin.disable_staff(engine, args.user, now)
+                print(f"已停用 / disabled {args.user}")
+            else:
+                print(f"{'user':<12} {'role':<11} {'badge':<6} {'active':<7} name")
+                for r in admin.list_staff(engine):
+                    print(f"{r.user:<12} {r.role:<11} {r.badge:<6} "
+                          f"{'yes' if r.active else 'no':<7} {r.name}")
     except (ConfigError, OSError) as exc:
         print(f"queue-server staff: {exc}", file=sys.stderr)
         return 1
-    try:
-        if args.staff_command == "add":
-            user = args.user.strip()
-            if not user or len(user) > 32:
-                raise ValueError("用户名需 1-32 个字符 / user must be 1-32 characters")
-            password = _read_password()
-            if len(password) < MIN_PASSWORD:
-                raise ValueError(f"密码至少 {MIN_PASSWORD} 位 / password needs "
-                                 f"at least {MIN_PASSWORD} characters")
-            with engine.begin() as conn:
-                if conn.execute(select(Staff.id).where(Staff.user == user)).first():
-                    raise ValueError(f"用户已存在 / user {user} already exists")
-                seed.add_staff(conn, user, args.name, args.badge, args.role,
-                               hash_password(password), now)
-            print(f"已添加 / added {user} ({args.role}) {args.name}")
-        elif args.staff_command == "disable":
-            with engine.begin() as conn:
-                found = conn.execute(select(Staff.id).where(Staff.user == args.user)).first()
-                if found is None:
-                    raise ValueError(f"没有该用户 / no user {args.user}")
-                conn.execute(update(Staff).where(Staff.id == found[0]).values(active=False))
-                conn.execute(update(LoginSession).where(
-                    LoginSession.staff_id == found[0], LoginSession.ended_at.is_(None)
-                ).values(ended_at=now))
-            print(f"已停用 / disabled {args.user}")
-        else:
-            with engine.connect() as conn:
-                rows = conn.execute(select(Staff.user, Staff.name, Staff.badge, Staff.role,
-                                           Staff.active).order_by(Staff.user)).all()
-            print(f"{'user':<12} {'role':<11} {'badge':<6} {'active':<7} name")
-            for user, name, badge, role, active in rows:
-                print(f"{user:<12} {role:<11} {badge:<6} {'yes' if active else 'no':<7} {name}")
     except ValueError as exc:
         print(f"queue-server staff: {exc}", file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     return 0

@@ -44,7 +44,7 @@ from queue_common import protocol as p
 from queue_common.protocol import Err, Op, ProtocolError
 from queue_server import keys, registry
 from queue_server.errors import HallError
-from queue_server.hall_base import Outcome
+from queue_server.hall import Outcome
 from queue_server.json_bytes import encode
 from queue_server.loop.envelope import EnvelopeError, parse_request
 from queue_server.loop.lookups import Lookups

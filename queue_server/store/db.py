@@ -1,4 +1,4 @@
-"""Engines, sessions and schema upgrades: the one way to reach the database.
+"""Engines and schema upgrades: the one way to reach the database.
 
 SQLite gets WAL and an explicit `synchronous` level (FULL by default: a committed
 operation survives power loss; NORMAL may lose the last transactions on power loss but
@@ -13,7 +13,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -60,6 +59,3 @@ def upgrade_to_head(engine: Engine) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)

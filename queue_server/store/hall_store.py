@@ -1,8 +1,9 @@
 """The hall's way into the database: the reads it makes and the one writer it keeps.
 
-Only the store imports SQLAlchemy (STYLE.md): queue_server.hall asks for rows by
-meaning ("today's live tickets", "open periods of these tickets") and hands a Batch
-to ``write``, which commits it in one transaction on a connection kept for the
+Only the store imports SQLAlchemy: the service layer (queue_server.hall, through its
+port queue_server.hall.ports.HallStorePort) asks for rows by meaning ("what the live
+state is built from", "this booking", "who is still logged in") and hands Batches to
+``write_all``, which commits them in one transaction on a connection kept for the
 purpose (a single writer needs no pool round trip per commit).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from queue_server.hall.ports import LoginFacts, StoredHall
 from queue_server.store import db
 from queue_server.store import tables as T
 from queue_server.store.batch import Batch
@@ -23,6 +25,7 @@ from queue_server.store.batch import Batch
 # What a failing database looks like to the hall: nothing of the transaction applied.
 STORE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
 CHUNK = 500  # ids per IN (...) list
+NUMBERED = ("ticket", "ticket_item", "period", "event", "rating")  # ids the hall assigns
 
 
 class HallStore:
@@ -70,6 +73,34 @@ class HallStore:
             self._writer.close()
             self._writer = None
         self.engine.dispose()
+
+    # -- what the hall reads ----------------------------------------------------------
+
+    def load(self, day: dt.date, now: dt.datetime, *, final: Iterable[str],
+             recent_calls: int, call_types: Sequence[str], device_type: str,
+             processed_since: dt.datetime, actuals_since: dt.datetime) -> StoredHall:
+        replies_since, served_since = processed_since, actuals_since
+        """Every row the live state is built from, read on one connection."""
+        with self.reading() as conn:
+            tickets = live_tickets(conn, day, final)
+            ids = [r.id for r in tickets]
+            today_ids = [r.id for r in tickets if r.business_day == day]
+            return StoredHall(
+                departments=departments(conn), services=services(conn),
+                counter_services=counter_services(conn), counters=counters(conn),
+                staff=staff(conn), open_sessions=open_sessions(conn, now),
+                business_day=business_day(conn, day), tickets=tickets,
+                items=list(items_of(conn, ids)), open_periods=list(open_periods_of(conn, ids)),
+                rated=rated_among(conn, today_ids), next_ids=next_ids(conn, NUMBERED),
+                processed=stored_replies(conn, replies_since),
+                recent_calls=event_data(conn, day, list(call_types), newest=recent_calls),
+                device_reports=event_data(conn, day, [device_type]),
+                serving_periods=serving_periods_since(conn, served_since))
+
+    def login_facts(self, now: dt.datetime) -> LoginFacts:
+        with self.reading() as conn:
+            return LoginFacts(staff(conn), open_session_hashes(conn, now),
+                              revoked_devices(conn))
 
     # -- single lookups -------------------------------------------------------------
 
@@ -183,7 +214,7 @@ def next_ids(conn: Connection, tables: Iterable[str]) -> dict[str, int]:
                    or 0) + 1 for name in tables}
 
 
-def processed_since(conn: Connection, since: dt.datetime) -> Sequence[Row[Any]]:
+def stored_replies(conn: Connection, since: dt.datetime) -> Sequence[Row[Any]]:
     pr = T.PROCESSED_REQUEST
     return conn.execute(select(pr).where(pr.c.at > since)).all()
 

@@ -1,5 +1,8 @@
 """Read what statistics need from the stored tickets, items, periods and ratings.
 
+``Connection`` is the read connection queue_server.stats works on (re-exported so no
+module outside the store imports SQLAlchemy).
+
 Only plain records leave this module; queue_server.stats turns them into figures.
 Everything is selected by the tickets' business day, because a visit belongs to the day
 its number was issued on, even when it is served after midnight.
@@ -11,8 +14,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, String, delete, insert, select, type_coerce
+from sqlalchemy import Connection as Connection
+from sqlalchemy import String, delete, insert, select, type_coerce
 
+from queue_server.store import tables
+from queue_server.store.batch import Batch
 from queue_server.store.models import (
     Counter,
     Period,
@@ -154,6 +160,16 @@ def store_cached_day(conn: Connection, day: dt.date, version: int, facts: str,
     conn.execute(delete(StatDay).where(sd.c.business_day == day))
     conn.execute(insert(StatDay).values(business_day=day, version=version, facts=facts,
                                    built_at=built_at))
+
+
+def keep_day(batch: Batch, day: dt.date, version: int, facts: str,
+             built_at: dt.datetime) -> None:
+    """store_cached_day as part of the hall's batch: the running server stores facts
+    only on its single writer, in the unit of work of its other rows."""
+    sd = tables.STAT_DAY
+    batch.delete(delete(sd).where(sd.c.business_day == day))
+    batch.insert(sd, {"business_day": day, "version": version, "facts": facts,
+                      "built_at": built_at})
 
 
 def drop_cached_days(conn: Connection, day_from: dt.date, day_to: dt.date) -> int:

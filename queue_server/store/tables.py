@@ -1,8 +1,9 @@
 """The tables as SQLAlchemy Core ``Table`` objects, for fast set-based reads and writes.
 
-The hall writes with Core (executemany, no ORM unit of work): NOTES-zeromq.md measured
-Core at 3-4x the ORM's commit rate on SQLite, which is what the hall's throughput
-target needs. The models module stays the one definition of the schema.
+The hall writes with Core (executemany, no ORM unit of work): on SQLite Core commits
+several times as many rows per second as the ORM's unit of work, which is what the
+hall's throughput target needs (bench/engine.py). The models module stays the one
+definition of the schema.
 """
 
 from __future__ import annotations
@@ -32,3 +33,4 @@ PERIOD = _t("period")
 EVENT = _t("event")
 RATING = _t("rating")
 PROCESSED_REQUEST = _t("processed_request")
+STAT_DAY = _t("stat_day")

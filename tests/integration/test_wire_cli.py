@@ -67,13 +67,11 @@ def test_staff_password_comes_from_stdin_never_from_arguments(data: Path) -> Non
     assert cli("staff", "disable", "clerk9", "--data", str(data)).returncode == 0
     listing = cli("staff", "list", "--data", str(data)).stdout
     assert any(line.startswith("clerk9 ") and " no " in line for line in listing.splitlines())
-    from queue_server.devices import open_engine
+    from queue_server.devices import hall_database
     from queue_server.store.models import Staff
 
-    engine = open_engine(data)
-    with engine.connect() as conn:
+    with hall_database(data) as engine, engine.connect() as conn:
         stored = conn.execute(Staff.__table__.select().where(Staff.user == "clerk9")).first()
-    engine.dispose()
     assert stored is not None and stored.password_hash.startswith("scrypt$")
     assert "long-enough-1" not in stored.password_hash
 

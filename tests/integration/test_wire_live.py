@@ -41,17 +41,15 @@ def add_clerks(data: Path, count: int) -> None:
     """Extra clerk accounts w1..wN (demo password) so every window can be staffed."""
     import datetime as dt
 
-    from queue_server.devices import open_engine
+    from queue_server.devices import hall_database
     from queue_server.passwords import hash_password
-    from queue_server.store import seed
+    from queue_server.store import admin
 
     digest = hash_password(DEMO_PASSWORD)
-    engine = open_engine(data)
-    with engine.begin() as conn:
+    with hall_database(data) as engine:
         for i in range(1, count + 1):
-            seed.add_staff(conn, f"w{i}", f"窗口{i}", f"08{i:02d}", "clerk", digest,
-                           dt.datetime.now(dt.UTC))
-    engine.dispose()
+            admin.add_staff(engine, f"w{i}", f"窗口{i}", f"08{i:02d}", "clerk", digest,
+                            dt.datetime.now(dt.UTC))
 
 
 BOOKING = "YY20261126001"
@@ -158,7 +156,9 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
               if t["state"] == "parked"]
     assert parked
     ok(clerk, "unpark", {"ticket_id": parked[0]["id"]})
-    ok(clerk, "transfer", {"service": services[1]})
+    own = clerk.mirror.state["counters"][1]["services"]
+    elsewhere = [s["code"] for s in clerk.mirror.state["services"] if s["code"] not in own]
+    ok(clerk, "transfer", {"service": elsewhere[0]})  # a matter window 1 does not take
     ok(clerk, "pause", {"reason": "lunch"})
     ok(clerk, "resume")
     ok(boss, "stats", {})

@@ -43,7 +43,7 @@ class HeldDisk:
 
 @pytest.fixture
 def hall_on_held_disk(tmp_path: Path) -> Iterator[tuple[HallKit, HeldDisk, ServerEndpoint]]:
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     keys.create_hall_keys(tmp_path, [("kiosk-1", "kiosk"), ("kiosk-2", "kiosk")])
     disk = HeldDisk(kit.hall.write)
     kit.hall.write = disk  # type: ignore[method-assign]

@@ -5,36 +5,43 @@
     a001 = kit.issue("RS01")
     kit.ok("call_next", {}, clerk)
     kit.clock.advance(minutes=5)
-    kit.check_invariants()                    # the database agrees with the rules
+    kit.check_invariants()                    # the stored rows agree with the rules
 
-Other engineers' tests may reuse it (a real Hall, no sockets). Databases are copied
-from a migrated template, so a hall costs milliseconds, not an Alembic run.
+Other engineers' tests may reuse it (a real Hall, no sockets). By default the hall's
+database is the in-memory store (tests/support/memory_store.py: the rules in
+milliseconds); ``backend="sqlite"`` or a ``url`` puts the same hall on SQLite or
+PostgreSQL (tests/integration runs the hall tests there too). SQLite databases are
+copied from a migrated template, so a hall costs milliseconds, not an Alembic run.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
+import contextlib
 import datetime as dt
+import hashlib
+import os
 import shutil
 import tempfile
 import zoneinfo
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from queue_common.protocol import Role
-from queue_server import policy
 from queue_server.clock import FakeClock
 from queue_server.config import HallConfig, parse_config
+from queue_server.domain import policy
+from queue_server.domain.visit import FINAL_ITEM, FINAL_TICKET
 from queue_server.errors import HallError
-from queue_server.hall import Actor, Hall, Outcome
-from queue_server.live import FINAL_ITEM, FINAL_TICKET
-from queue_server.passwords import hash_password
-from queue_server.store import db, seed
-from queue_server.store import tables as T
-from queue_server.store.hall_store import HallStore
+from queue_server.hall import visit
+from queue_server.hall.changes import Actor, Outcome
+from queue_server.hall.facade import Hall
+from queue_server.hall.ports import HallStorePort
+from queue_server.passwords import verify_password
+from tests.support.memory_store import MemoryStore
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 THURSDAY_9 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
@@ -112,13 +119,19 @@ STAFF = (("clerk1", "张敏", "0101", "clerk"), ("clerk2", "李强", "0102", "cl
 
 _hash: str | None = None
 _templates: dict[str, Path] = {}
+BACKENDS = ("memory", "sqlite")  # and PostgreSQL, given a url
 
 
 def password_hash() -> str:
-    """One scrypt hash per test session (each costs ~50 ms on purpose)."""
+    """The staff's password hash: a real salted scrypt hash, made at a tiny cost.
+    verify_password reads the cost from the stored hash, so every login of a test is a
+    real check without the ~50 ms a hall's own hash (n=2**14) costs on purpose."""
     global _hash
     if _hash is None:
-        _hash = hash_password(PASSWORD)
+        salt = os.urandom(16)
+        digest = hashlib.scrypt(PASSWORD.encode("utf-8"), salt=salt, n=16, r=8, p=1, dklen=32)
+        _hash = f"scrypt$16$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+        assert verify_password(PASSWORD, _hash)
     return _hash
 
 
@@ -129,20 +142,19 @@ def _template(config_text: str) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="hallkit-"))
         path = folder / "queue.sqlite3"
         cfg = parse_config(config_text, str(folder / "config.toml"))
-        _seed(db.sqlite_url(path), cfg)
+        _seed(f"sqlite:///{path.resolve().as_posix()}", cfg)
         _templates[config_text] = path
     return path
 
 
 def _seed(url: str, cfg: HallConfig) -> None:
-    engine = db.make_engine(url)
-    db.upgrade_to_head(engine)
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    with engine.begin() as conn:
-        seed.sync_from_config(conn, cfg)
-        for user, name, badge, role in STAFF:
-            seed.add_staff(conn, user, name, badge, role, password_hash(), now)
-    engine.dispose()
+    from queue_server.store import admin
+
+    admin.create_hall(url, cfg, [(*row, password_hash()) for row in STAFF], SEEDED_AT)
+
+
+
+SEEDED_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -151,6 +163,7 @@ class HallKit:
     clock: FakeClock
     config: HallConfig
     data: Path
+    store: HallStorePort
     tokens: dict[str, str] = field(default_factory=dict)  # user -> last login token
 
     kiosk = Actor(device="kiosk-1", device_role=Role.KIOSK)
@@ -158,21 +171,83 @@ class HallKit:
 
     @classmethod
     def create(cls, tmp_path: Path, *, config_text: str = SMALL_HALL, extra: str = "",
-               start: dt.datetime = THURSDAY_9, url: str | None = None) -> HallKit:
-        """A hall at `start`; `extra` TOML is appended; url: another database (PostgreSQL)."""
+               start: dt.datetime = THURSDAY_9, backend: str = "memory",
+               url: str | None = None) -> HallKit:
+        """A hall at `start`; `extra` TOML is appended; backend "memory" or "sqlite", or
+        url: another database (PostgreSQL)."""
         text = config_text + extra
         tmp_path.mkdir(parents=True, exist_ok=True)
-        if url is None:
-            shutil.copy(_template(text), tmp_path / "queue.sqlite3")
-        else:
+        if url is not None:
             text = text + f'\n[database]\nurl = "{url}"\n'
+        elif backend == "sqlite":
+            shutil.copy(_template(text), tmp_path / "queue.sqlite3")
         cfg_path = tmp_path / "config.toml"
         cfg_path.write_text(text, encoding="utf-8")
         cfg = parse_config(text, str(cfg_path))
+        clock = FakeClock(start)
+        if url is None and backend == "memory":
+            store = MemoryStore.seeded(cfg, [(*row, password_hash()) for row in STAFF],
+                                       SEEDED_AT)
+            hall = Hall(cfg, store, clock)
+            hall.tick()  # as Hall.open does
+            return cls(hall, clock, cfg, tmp_path, store)
         if url is not None:
             _seed(url, cfg)
-        clock = FakeClock(start)
-        return cls(Hall.open(cfg, clock=clock), clock, cfg, tmp_path)
+        hall = Hall.open(cfg, clock=clock)
+        return cls(hall, clock, cfg, tmp_path, hall.store)
+
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine of an SQL hall (tests that write like the CLI)."""
+        engine = getattr(self.store, "engine", None)
+        if engine is None:
+            raise AssertionError("this test needs an SQL hall (backend='sqlite' or a url)")
+        return engine
+
+    @contextlib.contextmanager
+    def unwritable(self) -> Iterator[None]:
+        """The database refuses every write meanwhile (a full or read-only disk)."""
+        if isinstance(self.store, MemoryStore):
+            self.store.fail_writes = OSError(28, "No space left on device")
+            try:
+                yield
+            finally:
+                self.store.fail_writes = None
+            return
+        from sqlalchemy import event
+
+        engine = self.engine
+        statement = ("PRAGMA query_only = ON" if engine.dialect.name == "sqlite"
+                     else "SET default_transaction_read_only = on")
+
+        def read_only(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute(statement)
+            cursor.close()
+            dbapi_conn.commit()  # a SET in a rolled-back transaction would not stay
+
+        event.listen(engine, "connect", read_only)
+        self.hall.close()  # every new connection is read-only
+        try:
+            yield
+        finally:
+            event.remove(engine, "connect", read_only)
+            self.hall.close()
+
+    @property
+    def sql(self) -> bool:
+        return not isinstance(self.store, MemoryStore)
+
+    def reopen(self) -> Hall:
+        """A new Hall on the same database (a restart)."""
+        if isinstance(self.store, MemoryStore):
+            self.hall = Hall(self.config, self.store, self.clock)
+            self.hall.tick()
+        else:
+            self.hall.close()
+            self.hall = Hall.open(self.config, clock=self.clock)
+            self.store = self.hall.store
+        return self.hall
 
     # -- operations -----------------------------------------------------------------
 
@@ -232,10 +307,54 @@ class HallKit:
     # -- the database ---------------------------------------------------------------
 
     def rows(self, table: str) -> list[dict[str, Any]]:
+        if isinstance(self.store, MemoryStore):
+            return self.store.rows(table)
+        from sqlalchemy import select
+
+        from queue_server.store import tables as T
+
         t = T.__dict__[table.upper()]
-        with self.hall.engine.connect() as conn:
+        with self.engine.connect() as conn:
             order = [c for c in t.primary_key.columns]
             return [dict(r._mapping) for r in conn.execute(select(t).order_by(*order))]
+
+    def every_row(self) -> dict[str, list[dict[str, Any]]]:
+        from queue_server.store.models import Base
+
+        return {name: self.rows(name) for name in sorted(Base.metadata.tables)}
+
+    def add_row(self, table: str, row: dict[str, Any]) -> None:
+        """Insert a row as a tool beside the server would (a booking import, the CLI)."""
+        if isinstance(self.store, MemoryStore):
+            self.store.insert(table, row)
+            return
+        from queue_server.store import tables as T
+
+        with self.engine.begin() as conn:
+            conn.execute(T.__dict__[table.upper()].insert().values(**row))
+
+    def set_rows(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> None:
+        """Update rows as a tool beside the server would (`staff disable` ...)."""
+        if isinstance(self.store, MemoryStore):
+            self.store.update(table, where, values)
+            return
+        from sqlalchemy import and_, update
+
+        from queue_server.store import tables as T
+
+        t = T.__dict__[table.upper()]
+        with self.engine.begin() as conn:
+            conn.execute(update(t).where(and_(*(t.c[k] == v for k, v in where.items())))
+                         .values(**values))
+
+    def book(self, code: str, day: dt.date, services: str = "RS01,YB01",
+             at: dt.time = dt.time(9, 30), minutes: int = 30) -> None:
+        """A booking of the city's system, imported for `day` at `at` (queue-server
+        appointments import)."""
+        slot = dt.datetime.combine(day, at, SHANGHAI)
+        self.add_row("appointment", {
+            "code": code, "name_masked": "张*", "phone_tail": "1234", "services": services,
+            "day": day, "slot_start": slot, "slot_end": slot + dt.timedelta(minutes=minutes)})
 
     def events(self, type_: str | None = None) -> list[dict[str, Any]]:
         rows = self.rows("event")
@@ -248,7 +367,7 @@ class HallKit:
                 out[p["item_id"]].append(p)
         return {k: sorted(v, key=lambda p: (p["start"], p["id"])) for k, v in out.items()}
 
-    # -- invariants (issue 2) -------------------------------------------------------
+    # -- invariants -------------------------------------------------------------------
 
     def check_invariants(self) -> None:
         """The database and the live hall agree, and the hall's rules hold."""
@@ -306,35 +425,37 @@ class HallKit:
             if i["ticket_id"] in waiting_ids and i["state"] == "pending":
                 by_service[codes[i["service_id"]]] += 1
         assert snap["waiting"]["by_service"] == dict(by_service)
-        # The live projection equals a fresh load of the database.
-        fresh = Hall(self.config, HallStore(self.hall.engine), self.clock).snapshot()
+        # The live state equals a fresh load of the stored rows.
+        fresh = Hall(self.config, self.store, self.clock).snapshot()
         for key in ("tickets", "counters", "waiting", "business_day", "recent_calls"):
             assert snap[key] == fresh[key], f"memory and database differ in {key}"
         # The index picks exactly what the pure policy picks, at every open window.
+        state = self.hall.state
         numbers_by_id = {c["id"]: c["number"] for c in counters}
         waiting = [policy.Waiting(
             ticket_id=t["id"], queued_at=t["queued_at"],
-            credit=self.hall.credits.for_ticket(t["kind"], t["priority_class"]),
+            credit=state.credits.for_ticket(t["kind"], t["priority_class"]),
             services=frozenset(codes[i["service_id"]] for i in items
                                if i["ticket_id"] == t["id"] and i["state"] == "pending"),
             transfer_to=(numbers_by_id[t["transfer_to_counter_id"]]
                          if t["transfer_to_counter_id"] is not None else None))
             for t in tickets.values() if t["state"] == "waiting"]
-        for c in self.hall.counters.values():
-            want = policy.next_ticket(waiting, c.number, set(c.services),
-                                      transfer_first=self.hall.credits.transfer_first)
-            got = self.hall.waiting.next_for(c.number, c.services,
-                                             transfer_first=self.hall.credits.transfer_first)
+        first = state.credits.transfer_first
+        for c in state.counters.values():
+            want = policy.next_ticket(waiting, c.number, set(c.services), transfer_first=first)
+            got = state.waiting.next_for(c.number, c.services, transfer_first=first)
             assert (want.ticket_id if want else None) == (got.id if got else None)
             # The window's list (op window_queue) is the pure order over the database's
             # waiting tickets, and starts with what call_next calls.
             listed = self.hall.window_queue(c.number)
             assert listed == [w.ticket_id for w in policy.call_order(
-                waiting, c.number, set(c.services),
-                transfer_first=self.hall.credits.transfer_first)], c.number
+                waiting, c.number, set(c.services), transfer_first=first)], c.number
             assert listed[:1] == ([got.id] if got else []), c.number
         # People ahead from the index equal the pure rule's count.
         for w in waiting:
-            live = self.hall.tickets[w.ticket_id]
-            reach = self.hall._reachable(live)
-            assert self.hall._ahead(live) == policy.ahead_of(w, waiting, reach), w
+            live = state.tickets[w.ticket_id]
+            reach = visit.reachable(state, live)
+            assert visit.ahead(state, live) == policy.ahead_of(w, waiting, reach), w
+
+
+NewKit = Callable[..., HallKit]  # the new_kit fixture (tests/conftest.py): HallKit.create

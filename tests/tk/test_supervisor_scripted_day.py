@@ -1,5 +1,5 @@
 """The statistics tab on issue 7's scripted day: what it shows and exports is what was
-worked out by hand (tests/unit/test_stats_scripted_day.py), computed by the real hall.
+worked out by hand (tests/integration/test_stats_scripted_day.py), computed by the real hall.
 
 The tab's `stats` request is answered by the hall itself (no sockets): the same op the
 wire calls, with the very arguments the tab sent.
@@ -19,10 +19,10 @@ import pytest
 
 from counter_client.supervisor import Dashboard
 from queue_common import i18n, report
+from tests.integration.test_stats_scripted_day import DAY, TOTALS, play_the_day
 from tests.support.fake_connection import FakeConnection
 from tests.support.hallkit import HallKit
 from tests.tk.board_display import private_display, screenshot
-from tests.unit.test_stats_scripted_day import DAY, TOTALS, play_the_day
 
 pytestmark = [pytest.mark.tk]
 _KEEP_ALIVE: list[tk.Tk] = []
@@ -37,7 +37,7 @@ def display() -> Iterator[str]:
 def test_the_statistics_tab_shows_and_exports_the_hand_worked_day(
         tmp_path: Path, display: str, artifacts_dir: Path) -> None:
     i18n.set_language("zh")
-    kit = HallKit.create(tmp_path / "hall")
+    kit = HallKit.create(tmp_path / "hall", backend="sqlite")  # statistics read SQL
     play_the_day(kit)
     boss = kit.login("super1", counter=None)
     conn = FakeConnection(kit.hall.snapshot())
@@ -106,7 +106,7 @@ def _texts(widget: tk.Misc) -> list[str]:
 
 def test_the_dashboard_in_english_shows_no_untranslated_key(
         tmp_path: Path, display: str, artifacts_dir: Path) -> None:
-    kit = HallKit.create(tmp_path / "hall")
+    kit = HallKit.create(tmp_path / "hall", backend="sqlite")  # statistics read SQL
     play_the_day(kit)
     boss = kit.login("super1", counter=None)
     i18n.set_language("en")

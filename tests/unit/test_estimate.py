@@ -1,12 +1,16 @@
-"""How long until called (queue_server.estimate): the queue run forward."""
+"""How long until called (queue_server.domain.estimate): the queue run forward."""
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 
-from queue_server import estimate
-from queue_server.estimate import SimCounter
-from queue_server.policy import Waiting
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from queue_server.domain import estimate, policy
+from queue_server.domain.estimate import SimCounter
+from queue_server.domain.policy import Waiting
 
 T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
 MINUTES = {"RS01": 10.0, "YB01": 5.0, "CL01": 20.0}
@@ -77,3 +81,53 @@ def test_expected_minutes_prefer_recent_actuals_over_config() -> None:
     assert estimate.expected_minutes([], 8.0) == 8.0
     assert estimate.expected_minutes([3.0, 4.0], 8.0) == 8.0  # too few to trust
     assert estimate.expected_minutes([3.0, 4.0, 5.0, 90.0, 4.0], 8.0) == 4.0  # median
+
+
+# -- the printed wait assumes the hall's own calling order ---------------------------------
+
+def _called_by_the_policy(queue: list[Waiting], counters: list[SimCounter],
+                          transfer_first: bool) -> dict[int, float]:
+    """The forward run done the slow, obvious way: each time a window is free it asks
+    policy.next_ticket over everything not yet called (the rule call_next applies)."""
+    heap = [(c.free_in, c.number, c) for c in counters]
+    heapq.heapify(heap)
+    left, called = list(queue), {}
+    while heap:
+        at, _, counter = heapq.heappop(heap)
+        pick = policy.next_ticket(left, counter.number, counter.services,
+                                  transfer_first=transfer_first)
+        if pick is None:
+            continue
+        left.remove(pick)
+        called[pick.ticket_id] = at
+        heapq.heappush(heap, (at + estimate.service_seconds(pick, counter, MINUTES),
+                              counter.number, counter))
+    return called
+
+
+matter_sets = st.frozensets(st.sampled_from(sorted(MINUTES)), min_size=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tickets=st.lists(st.tuples(st.integers(0, 120), st.sampled_from([0, 0, 15, 30]),
+                                  matter_sets, st.sampled_from([None, None, None, 1, 2])),
+                        max_size=25),
+       windows=st.lists(st.tuples(matter_sets, st.sampled_from([0.0, 0.0, 90.0, 700.0])),
+                        min_size=1, max_size=3),
+       transfer_first=st.booleans())
+def test_the_estimate_calls_in_the_policys_order(
+        tickets: list[tuple[int, int, frozenset[str], int | None]],
+        windows: list[tuple[frozenset[str], float]], transfer_first: bool) -> None:
+    """Whatever the queue (credits, several matters, transfers to a window) and the open
+    windows (busy or free), the estimate's run calls every ticket exactly when and where
+    the calling policy would: the printed wait and call_next cannot drift apart."""
+    queue = [w(i + 1, minute, *matters, transfer_to=to, credit=credit)
+             for i, (minute, credit, matters, to) in enumerate(tickets)]
+    counters = [SimCounter(n, matters, free_in)
+                for n, (matters, free_in) in enumerate(windows, start=1)]
+    run = estimate.run_forward(queue, counters, MINUTES, transfer_first=transfer_first)
+    assert run.called == _called_by_the_policy(queue, counters, transfer_first)
+    if len(counters) == 1:  # one window: it calls its whole list, in the list's order
+        order = sorted(run.called, key=run.called.__getitem__)
+        assert order == [x.ticket_id for x in policy.call_order(
+            queue, 1, counters[0].services, transfer_first=transfer_first)]

@@ -4,15 +4,14 @@ exactly the result of running the queue forward again, and the hall prints that.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_server import estimate
-from queue_server.estimate import SimCounter
-from queue_server.policy import Waiting
-from tests.support.hallkit import HallKit
+from queue_server.domain import estimate
+from queue_server.domain.estimate import SimCounter
+from queue_server.domain.policy import Waiting
+from tests.support.hallkit import NewKit
 
 T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
 CODES = ["RS01", "YB01", "CL01", "GJ01"]
@@ -59,8 +58,8 @@ def test_appending_equals_running_again(
 
 
 def test_printed_estimates_match_a_fresh_run_while_the_queue_only_grows(
-        tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+        new_kit: NewKit) -> None:
+    kit = new_kit()
     clerk = kit.login("clerk1", counter=1)
     kit.login("clerk2", counter=2)
     kit.issue("RS01")
@@ -69,21 +68,21 @@ def test_printed_estimates_match_a_fresh_run_while_the_queue_only_grows(
     printed = [kit.issue(code)["estimated_wait"] for code in
                ("RS01", "YB01", "RS01", "RS02", "YB01", "RS01")]
     ids = [t["id"] for t in kit.snapshot()["tickets"] if t["state"] == "waiting"]
-    kit.hall._estimates = None  # what a run from scratch says now
+    kit.hall.state.estimates.forget()  # what a run from scratch says now
     fresh = [kit.ok("ticket_status", {"ticket_id": i}, kit.board)["estimated_wait"]
              for i in ids]
     assert printed == fresh
     assert printed == sorted(printed) and printed[-1] > 0
 
 
-def test_a_priority_ticket_is_counted_in_the_next_plain_estimate(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_a_priority_ticket_is_counted_in_the_next_plain_estimate(new_kit: NewKit) -> None:
+    kit = new_kit()
     kit.login("clerk1", counter=1)
     assert kit.issue("RS01")["estimated_wait"] == 0
     before = kit.issue("RS01")["estimated_wait"]
     kit.issue("RS01", priority="elderly")  # jumps ahead: not appended, the run is redone
     after = kit.issue("RS01")["estimated_wait"]
     assert after == before + 2 * 480  # the priority ticket and the one before it
-    kit.hall._estimates = None
+    kit.hall.state.estimates.forget()
     last = max(t["id"] for t in kit.snapshot()["tickets"])
     assert kit.ok("ticket_status", {"ticket_id": last}, kit.board)["estimated_wait"] == after

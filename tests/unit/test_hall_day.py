@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from pathlib import Path
 
 from queue_common.protocol import Ev
-from tests.support.hallkit import SHANGHAI, HallKit
+from tests.support.hallkit import SHANGHAI, HallKit, NewKit
 
 
 def at(hour: int, minute: int) -> dt.datetime:
@@ -24,8 +23,8 @@ def seconds_by_kind(kit: HallKit, ticket_id: int) -> dict[str, dict[str, float]]
     return {k: dict(v) for k, v in out.items()}
 
 
-def test_a_day_with_partial_service_a_document_run_lunch_and_overtime(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path, start=at(8, 30))
+def test_a_day_with_partial_service_a_document_run_lunch_and_overtime(new_kit: NewKit) -> None:
+    kit = new_kit(start=at(8, 30))
     w1, w4 = kit.login("clerk1", counter=1), kit.login("clerk4", counter=4)
 
     # 08:40 Mrs Wang takes one ticket for 社保卡 + 残疾人证.

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-
-import pytest
 
 from queue_common.protocol import Err, Ev
-from queue_server.hall import Hall
-from tests.support.hallkit import SHANGHAI, HallKit
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def kit(request: pytest.FixtureRequest, tmp_path: Path) -> HallKit:
-    """The same hall on SQLite and (when QUEUE_TEST_PG_URL is set) on PostgreSQL."""
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    return HallKit.create(tmp_path, url=url)
+from tests.support.hallkit import SHANGHAI, HallKit, NewKit
 
 
 def test_one_ticket_for_several_matters_is_served_at_one_window(kit: HallKit) -> None:
@@ -137,8 +126,8 @@ def test_issue_refuses_unknown_duplicate_and_empty_matters(kit: HallKit) -> None
     assert err.details["field"] == "args.priority_class"
 
 
-def test_no_tickets_outside_opening_hours(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path, start=dt.datetime(2026, 11, 26, 8, 0, tzinfo=SHANGHAI))
+def test_no_tickets_outside_opening_hours(new_kit: NewKit) -> None:
+    kit = new_kit(start=dt.datetime(2026, 11, 26, 8, 0, tzinfo=SHANGHAI))
     err = kit.err("issue", {"services": ["RS01"]}, kit.kiosk)
     assert err.code == Err.HALL_CLOSED and err.details["opening"] == "08:30"
     kit.clock.set(dt.datetime(2026, 11, 26, 8, 30, tzinfo=SHANGHAI))
@@ -147,18 +136,18 @@ def test_no_tickets_outside_opening_hours(tmp_path: Path) -> None:
     assert kit.err("issue", {"services": ["RS01"]}, kit.kiosk).code == Err.HALL_CLOSED
 
 
-def test_saturday_closes_at_half_past_eleven(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path, start=dt.datetime(2026, 11, 28, 11, 29, tzinfo=SHANGHAI))
+def test_saturday_closes_at_half_past_eleven(new_kit: NewKit) -> None:
+    kit = new_kit(start=dt.datetime(2026, 11, 28, 11, 29, tzinfo=SHANGHAI))
     kit.issue("RS01")
     kit.clock.advance(minutes=1)
     assert kit.err("issue", {"services": ["RS01"]}, kit.kiosk).code == Err.HALL_CLOSED
 
 
-def test_quotas_are_off_by_default_and_enforced_when_on(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path / "a")
+def test_quotas_are_off_by_default_and_enforced_when_on(new_kit: NewKit) -> None:
+    kit = new_kit()
     for _ in range(30):
         kit.issue("CL01")  # 不得限号: no cap by default
-    limited = HallKit.create(tmp_path / "b", extra="\n[quota]\nenabled = true\ndaily_total = 2\n")
+    limited = new_kit(extra="\n[quota]\nenabled = true\ndaily_total = 2\n")
     limited.issue("RS01")
     limited.issue("YB01")
     err = limited.err("issue", {"services": ["RS01"]}, limited.kiosk)
@@ -172,8 +161,7 @@ def test_a_retried_request_returns_the_first_answer_and_changes_nothing(kit: Hal
     assert again.result == first.result and again.events == []
     assert len(kit.rows("ticket")) == 1
     # ... also after a restart (the reply is stored with the change).
-    kit.hall.close()
-    hall = Hall.open(kit.config, clock=kit.clock)
+    hall = kit.reopen()
     third = hall.apply("issue", {"services": ["RS01"]}, kit.kiosk, key)
     assert third.result == first.result and third.events == []
     assert len(kit.rows("ticket")) == 1

@@ -1,37 +1,25 @@
 """Logins ended outside the hall (`staff disable`, `device revoke`) end in the hall too,
-within seconds, without a restart (queue_server.hall_logins)."""
+within seconds, without a restart (queue_server.hall.logins)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from queue_common.protocol import Err, Ev
 from queue_server.errors import HallError
-from queue_server.hall_logins import LOGIN_WATCH_EVERY
-from queue_server.store import tables as T
+from queue_server.hall.logins import LOGIN_WATCH_EVERY
 from tests.support.hallkit import HallKit
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def kit(request: pytest.FixtureRequest, tmp_path: Path) -> HallKit:
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    return HallKit.create(tmp_path, url=url)
 
 
 def disable_like_the_cli(kit: HallKit, user: str) -> None:
     """What `queue-server staff disable USER` writes while the server runs."""
-    now = kit.clock.now()
-    with kit.hall.engine.begin() as conn:
-        staff_id = conn.execute(T.STAFF.select().where(T.STAFF.c.user == user)).one().id
-        conn.execute(update(T.STAFF).where(T.STAFF.c.id == staff_id).values(active=False))
-        conn.execute(update(T.LOGIN_SESSION).where(
-            T.LOGIN_SESSION.c.staff_id == staff_id,
-            T.LOGIN_SESSION.c.ended_at.is_(None)).values(ended_at=now))
+    (staff,) = [r for r in kit.rows("staff") if r["user"] == user]
+    kit.set_rows("staff", {"id": staff["id"]}, {"active": False})
+    kit.set_rows("login_session", {"staff_id": staff["id"], "ended_at": None},
+                 {"ended_at": kit.clock.now()})
 
 
 def next_watch(kit: HallKit) -> list[tuple[str, dict[str, Any]]]:
@@ -82,8 +70,7 @@ def test_a_disabled_clerk_cannot_pause_an_idle_window_which_closes(kit: HallKit)
 
 def test_a_session_row_left_open_is_ended_when_the_account_is_disabled(kit: HallKit) -> None:
     kit.login("clerk1", counter=1)
-    with kit.hall.engine.begin() as conn:  # only the flag, as an older CLI did
-        conn.execute(update(T.STAFF).where(T.STAFF.c.user == "clerk1").values(active=False))
+    kit.set_rows("staff", {"user": "clerk1"}, {"active": False})  # as an older CLI did
     next_watch(kit)
     assert [r["ended_at"] is not None for r in kit.rows("login_session")] == [True]
 
@@ -111,10 +98,9 @@ def test_a_revoked_device_ends_the_logins_made_on_it(kit: HallKit) -> None:
     kit.login("clerk1", counter=1)
     kit.login("clerk2", counter=2)
     now = kit.clock.now()
-    with kit.hall.engine.begin() as conn:  # what `queue-server device revoke counter-2` writes
-        conn.execute(T.DEVICE.insert().values(
-            name="counter-2", role="counter", public_key="k" * 40, active=False,
-            created_at=now - dt.timedelta(days=1), revoked_at=now))
+    kit.add_row("device", {  # what `queue-server device revoke counter-2` writes
+        "name": "counter-2", "role": "counter", "public_key": "k" * 40, "active": False,
+        "created_at": now - dt.timedelta(days=1), "revoked_at": now})
     events = next_watch(kit)
     assert [d["counters"][0]["number"] for t, d in events if t == Ev.COUNTER_CLERK] == [2]
     with pytest.raises(HallError):

@@ -4,23 +4,19 @@ back everything applied on top of it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-from sqlalchemy import event
 
 from queue_common.protocol import Err
 from queue_server.errors import EarlierWriteFailed
-from tests.support.hallkit import HallKit
+from tests.support.hallkit import HallKit, NewKit
 
 
 def _numbers(kit: HallKit) -> list[str]:
     return sorted(row["number"] for row in kit.rows("ticket"))
 
 
-def test_a_window_calls_a_ticket_whose_issue_is_still_being_written(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_a_window_calls_a_ticket_whose_issue_is_still_being_written(new_kit: NewKit) -> None:
+    kit = new_kit()
     w1 = kit.login("clerk1", counter=1)
     issued = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a"))])
     called = kit.hall.prepare([("call_next", {}, w1, ("counter-1", "b"))])
@@ -36,28 +32,20 @@ def test_a_window_calls_a_ticket_whose_issue_is_still_being_written(tmp_path: Pa
     kit.check_invariants()
 
 
-def test_a_failed_write_takes_back_the_batches_applied_on_top_of_it(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_a_failed_write_takes_back_the_batches_applied_on_top_of_it(new_kit: NewKit) -> None:
+    kit = new_kit()
     kit.issue("RS01")
     before = kit.snapshot()["tickets"]
     first = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "x"))])
     second = kit.hall.prepare([("issue", {"services": ["YB01"]}, kit.kiosk, ("kiosk-1", "y"))])
     assert len(kit.snapshot()["tickets"]) == 3  # memory runs ahead of the database
 
-    def read_only(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.execute("PRAGMA query_only = ON")
-
-    engine = kit.hall.engine
-    event.listen(engine, "connect", read_only)
-    kit.hall.close()
-    with pytest.raises(Exception) as failure:
+    with kit.unwritable(), pytest.raises(Exception) as failure:
         kit.hall.write([first])
     # The committer does not write a batch applied on top of a failed one.
     outs = (kit.hall.written(first, failure.value)
             + kit.hall.written(second, EarlierWriteFailed(failure.value)))
     assert [o.error.code if o.error else None for o in outs] == [Err.STORE_UNAVAILABLE] * 2
-    event.remove(engine, "connect", read_only)
-    kit.hall.close()
     assert kit.hall.recover()
     assert kit.snapshot()["tickets"] == before
     kit.check_invariants()
@@ -67,8 +55,8 @@ def test_a_failed_write_takes_back_the_batches_applied_on_top_of_it(tmp_path: Pa
 
 
 def test_a_retry_while_the_first_attempt_is_being_written_gets_the_first_reply(
-        tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+        new_kit: NewKit) -> None:
+    kit = new_kit()
     key = ("kiosk-1", "same-id")
     first = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, key)])
     retry = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, key)])
@@ -81,8 +69,8 @@ def test_a_retry_while_the_first_attempt_is_being_written_gets_the_first_reply(
     kit.check_invariants()
 
 
-def test_the_hall_is_not_reloaded_or_written_around_a_write_in_flight(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_the_hall_is_not_reloaded_or_written_around_a_write_in_flight(new_kit: NewKit) -> None:
+    kit = new_kit()
     prepared = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, None)])
     with pytest.raises(RuntimeError):
         kit.hall.recover()
@@ -94,13 +82,13 @@ def test_the_hall_is_not_reloaded_or_written_around_a_write_in_flight(tmp_path: 
     assert _numbers(kit) == ["A001"]
 
 
-def test_a_refused_press_leaves_no_garbage_cycle_behind(tmp_path: Path) -> None:
+def test_a_refused_press_leaves_no_garbage_cycle_behind(new_kit: NewKit) -> None:
     """A clerk presses next on an empty queue while the batch waits for its commit: the
     refusal is held until then. Held with its traceback it tied the whole batch into a
     reference cycle, and under load the cyclic collector's stops were the p99."""
     import gc
 
-    kit = HallKit.create(tmp_path)
+    kit = new_kit()
     w1 = kit.login("clerk1", counter=1)
     w2 = kit.login("clerk2", counter=2)
     gc.collect()
@@ -122,8 +110,8 @@ def test_a_refused_press_leaves_no_garbage_cycle_behind(tmp_path: Path) -> None:
         gc.enable()
 
 
-def test_a_retried_request_gets_the_first_reply_from_the_kept_bytes(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_a_retried_request_gets_the_first_reply_from_the_kept_bytes(new_kit: NewKit) -> None:
+    kit = new_kit()
     first = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a"))])
     kit.hall.write([first])
     again = kit.hall.prepare([("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "a"))])

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from queue_common.protocol import Err, Ev
 from queue_server.errors import HallError
-from tests.support.hallkit import PASSWORD, SHANGHAI, HallKit
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def kit(request: pytest.FixtureRequest, tmp_path: Path) -> HallKit:
-    """The same hall on SQLite and (when QUEUE_TEST_PG_URL is set) on PostgreSQL."""
-    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    return HallKit.create(tmp_path, url=url)
+from tests.support.hallkit import PASSWORD, SHANGHAI, SMALL_HALL, HallKit, NewKit
 
 
 def test_two_windows_press_next_at_once_and_get_different_tickets(kit: HallKit) -> None:
@@ -180,6 +172,25 @@ def test_no_show_requeues_after_n_waiting_then_voids(kit: HallKit) -> None:
     kit.check_invariants()
 
 
+def test_an_elderly_citizen_who_missed_the_call_comes_back_behind_two_not_first(
+        kit: HallKit) -> None:
+    """The ticket says "将在 2 人之后重新排队": a priority credit (30 minutes) must not put
+    the absent citizen straight back at the front of the window's list."""
+    w1 = kit.login("clerk1", counter=1)
+    elderly = kit.issue("RS01", priority="elderly")["ticket"]
+    others = []
+    for _ in range(3):
+        kit.clock.advance(minutes=1)
+        others.append(kit.issue("RS01")["ticket"]["id"])
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == elderly["id"]
+    kit.clock.advance(minutes=2)
+    assert kit.ok("no_show", {}, w1)["requeued"] is True
+    listed = kit.ok("window_queue", {}, w1)["ticket_ids"]
+    assert listed == [others[0], others[1], elderly["id"], others[2]]
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == others[0]
+    kit.check_invariants()
+
+
 def test_second_no_show_voids_the_ticket(kit: HallKit) -> None:
     w1 = kit.login("clerk1", counter=1)
     t = kit.issue("RS01")["ticket"]
@@ -193,9 +204,8 @@ def test_second_no_show_voids_the_ticket(kit: HallKit) -> None:
     kit.check_invariants()
 
 
-def test_void_mode_ends_the_ticket_at_the_first_no_show(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path, extra="")
-    kit.hall.config.no_show.mode = "void"
+def test_void_mode_ends_the_ticket_at_the_first_no_show(new_kit: NewKit) -> None:
+    kit = new_kit(config_text=SMALL_HALL.replace('mode = "requeue"', 'mode = "void"'))
     w1 = kit.login("clerk1", counter=1)
     kit.issue("RS01")
     kit.ok("call_next", {}, w1)
@@ -256,8 +266,57 @@ def test_transfer_to_a_matter_adds_it_and_keeps_the_place(kit: HallKit) -> None:
     kit.ok("call_next", {}, w1)
     kit.ok("start", {}, w1)
     moved = kit.ok("transfer", {"service": "CL01"}, w1)["ticket"]
-    assert [i["service"] for i in moved["items"]] == ["RS01", "CL01"]
+    assert [(i["service"], i["state"]) for i in moved["items"]] == [
+        ("RS01", "not_done"), ("CL01", "pending")]
     assert kit.ok("call_next", {}, w4)["ticket"]["id"] == t["id"]
+    kit.check_invariants()
+
+
+def test_a_citizen_transferred_to_another_matter_leaves_this_windows_list(
+        kit: HallKit) -> None:
+    """Window 1 sends A001 on to 残联 (CL01, which it does not take): its 呼叫 must not
+    call A001 straight back; the 社保 matter it had ends here as not done."""
+    w1, w3 = kit.login("clerk1", counter=1), kit.login("clerk3", counter=3)
+    t = kit.issue("RS01")["ticket"]
+    kit.clock.advance(minutes=1)
+    later = kit.issue("RS01")["ticket"]
+    kit.ok("call_next", {}, w1)
+    kit.ok("transfer", {"service": "CL01", "note": "需办残疾人证"}, w1)
+    assert t["id"] not in kit.ok("window_queue", {}, w1)["ticket_ids"]
+    assert kit.ok("call_next", {}, w1)["ticket"]["id"] == later["id"]
+    called = kit.ok("call_next", {}, w3)["ticket"]  # first in line for 残联, kept place
+    assert called["id"] == t["id"]
+    assert [(i["service"], i["state"], i["counter"]) for i in called["items"]] == [
+        ("RS01", "not_done", None), ("CL01", "pending", 3)]
+    (event,) = kit.events(Ev.TICKET_TRANSFERRED)
+    assert event["data"]["not_done"] == ["RS01"]
+    kit.check_invariants()
+
+
+def test_a_transfer_to_a_matter_this_window_takes_is_refused(kit: HallKit) -> None:
+    """Window 1 takes 医保 too: handing the citizen to the 医保 queue would have this
+    window call them again at once; it serves it here or transfers to a window."""
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    err = kit.err("transfer", {"service": "YB01"}, w1)
+    assert err.code == Err.CONFLICT and err.details["service"] == "YB01"
+
+
+def test_a_transfer_to_the_matter_called_here_puts_the_visit_back_in_the_queue(
+        kit: HallKit) -> None:
+    """The caller's "send it back to the queue, then leave": nothing ends, the place is
+    kept, any window of the matter calls it."""
+    w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    t = kit.issue("RS01", "YB01")["ticket"]
+    kit.clock.advance(minutes=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    back = kit.ok("transfer", {"service": "RS01"}, w1)["ticket"]
+    assert back["state"] == "waiting"
+    assert [i["state"] for i in back["items"]] == ["pending", "pending"]
+    kit.ok("logout", {}, w1)
+    assert kit.ok("call_next", {}, w2)["ticket"]["id"] == t["id"]
     kit.check_invariants()
 
 
@@ -408,11 +467,8 @@ def test_day_rollover_while_tickets_wait(kit: HallKit) -> None:
 
 def test_restart_after_midnight_closes_yesterday_s_queue(kit: HallKit) -> None:
     kit.issue("RS01")
-    kit.hall.close()
     kit.clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=SHANGHAI))
-    from queue_server.hall import Hall
-
-    kit.hall = Hall.open(kit.config, clock=kit.clock)
+    kit.reopen()
     assert kit.snapshot()["tickets"] == []
     assert kit.rows("ticket")[0]["state"] == "not_served"
     kit.check_invariants()
@@ -444,29 +500,6 @@ def test_login_checks_password_throttles_and_binds_the_window(kit: HallKit) -> N
     assert exc.value.code == Err.UNAUTHENTICATED
 
 
-def test_a_clerk_logging_in_again_gets_the_day_so_far(kit: HallKit) -> None:
-    """The caller's 今日 line starts from the stored periods, as the statistics do."""
-    dev = kit.kiosk.__class__(device="counter-1", device_role="counter")
-    args = {"user": "clerk1", "password": PASSWORD, "counter": 1}
-    assert kit.ok("login", args, dev)["today"] == {
-        "served": 0, "average_service_seconds": None}
-    w1 = kit.login("clerk1", counter=1)
-    for minutes in (4, 8):
-        kit.issue("RS01")
-        kit.serve(w1, minutes=minutes)
-    kit.issue("YB01")
-    kit.ok("call_next", {}, w1)
-    kit.ok("no_show", {}, w1)  # called but not served: not counted
-    kit.ok("logout", {}, w1)
-    today = kit.ok("login", args, dev)["today"]
-    assert today == {"served": 2, "average_service_seconds": 360.0}
-    report = kit.ok("stats", {"by": ["clerk"]}, kit.board)
-    (row,) = [r for r in report["groups"]["clerk"] if r["key"] == "clerk1"]
-    assert (row["served"], row["service_mean"]) == (2, 360.0)
-    other = {"user": "clerk2", "password": PASSWORD, "counter": 2}
-    assert kit.ok("login", other, dev)["today"]["served"] == 0
-
-
 def test_logout_closes_the_window_but_not_mid_service(kit: HallKit) -> None:
     w1 = kit.login("clerk1", counter=1)
     kit.issue("RS01")
@@ -495,20 +528,9 @@ def test_unknown_operation_is_refused(kit: HallKit) -> None:
     assert kit.err("explode", {}, kit.kiosk).code == Err.UNKNOWN_OP
 
 
-def _book(kit: HallKit, code: str, day: dt.date, services: str = "RS01,YB01",
-          at: dt.time = dt.time(9, 30)) -> None:
-    from queue_server.store import tables as T
-
-    slot = dt.datetime.combine(day, at, SHANGHAI)
-    with kit.hall.engine.begin() as conn:
-        conn.execute(T.APPOINTMENT.insert().values(
-            code=code, name_masked="张*", phone_tail="1234", services=services, day=day,
-            slot_start=slot, slot_end=slot + dt.timedelta(minutes=30)))
-
-
 def test_appointment_check_in_gives_an_appointment_ticket_once(kit: HallKit) -> None:
-    _book(kit, "YY2026", dt.date(2026, 11, 26))
-    _book(kit, "TOMORROW", dt.date(2026, 11, 27))
+    kit.book("YY2026", dt.date(2026, 11, 26))
+    kit.book("TOMORROW", dt.date(2026, 11, 27))
     res = kit.ok("check_in", {"code": "YY2026"}, kit.kiosk)
     t = res["ticket"]
     assert t["kind"] == "appointment" and t["number"] == "Y001"
@@ -523,8 +545,28 @@ def test_appointment_check_in_gives_an_appointment_ticket_once(kit: HallKit) -> 
     kit.check_invariants()
 
 
+def test_a_booking_code_gives_an_appointment_ticket_only_for_the_booked_matters(
+        kit: HallKit) -> None:
+    """Booked 社保卡 + 医疗报销; a kiosk sending the code with another matter gets no
+    appointment ticket, and the booking stays unused for the citizen's real check-in."""
+    kit.book("YY0930", dt.date(2026, 11, 26), services="RS01,YB02")
+    err = kit.err("issue", {"services": ["RS02"], "appointment": "YY0930"}, kit.kiosk)
+    assert err.code == Err.APPOINTMENT_INVALID
+    assert err.details == {"reason": "not_booked", "services": ["RS02"],
+                           "booked": ["RS01", "YB02"]}
+    err = kit.err("issue", {"services": ["RS01", "CL01"], "appointment": "YY0930"},
+                  kit.kiosk)
+    assert err.details["reason"] == "not_booked" and err.details["services"] == ["CL01"]
+    (row,) = [a for a in kit.rows("appointment") if a["code"] == "YY0930"]
+    assert row["checked_in_at"] is None and row["ticket_id"] is None
+    # Fewer matters than booked is still the booking: an appointment ticket.
+    res = kit.ok("issue", {"services": ["YB02"], "appointment": "YY0930"}, kit.kiosk)
+    assert res["ticket"]["kind"] == "appointment" and res["appointment"]["code"] == "YY0930"
+    kit.check_invariants()
+
+
 def test_the_check_in_says_which_booking_and_slot_the_ticket_is_for(kit: HallKit) -> None:
-    _book(kit, "YY0930", dt.date(2026, 11, 26))  # 09:30-10:00; it is 09:00
+    kit.book("YY0930", dt.date(2026, 11, 26))  # 09:30-10:00; it is 09:00
     res = kit.ok("check_in", {"code": "YY0930"}, kit.kiosk)
     assert res["appointment"] == {"code": "YY0930", "slot_start": "2026-11-26T09:30:00+08:00",
                                   "slot_end": "2026-11-26T10:00:00+08:00",
@@ -533,7 +575,7 @@ def test_the_check_in_says_which_booking_and_slot_the_ticket_is_for(kit: HallKit
 
 
 def test_too_early_a_check_in_is_refused_with_the_time_to_come_back(kit: HallKit) -> None:
-    _book(kit, "YY1100", dt.date(2026, 11, 26), at=dt.time(11, 0))
+    kit.book("YY1100", dt.date(2026, 11, 26), at=dt.time(11, 0))
     err = kit.err("check_in", {"code": "YY1100"}, kit.kiosk)  # 09:00, opens 10:30
     assert err.code == Err.APPOINTMENT_INVALID
     assert err.details == {"reason": "early", "check_in_from": "10:30", "slot": "11:00-11:30"}
@@ -543,7 +585,7 @@ def test_too_early_a_check_in_is_refused_with_the_time_to_come_back(kit: HallKit
 
 
 def test_a_late_check_in_gets_an_ordinary_ticket_and_uses_the_booking(kit: HallKit) -> None:
-    _book(kit, "YY0800", dt.date(2026, 11, 26), at=dt.time(8, 0))  # 08:00-08:30
+    kit.book("YY0800", dt.date(2026, 11, 26), at=dt.time(8, 0))  # 08:00-08:30
     kit.clock.set(dt.datetime(2026, 11, 26, 8, 45, 1, tzinfo=SHANGHAI))  # 15 min + 1 s late
     res = kit.ok("check_in", {"code": "YY0800"}, kit.kiosk)
     assert res["ticket"]["kind"] == "normal" and res["ticket"]["number"] == "A001"
@@ -553,9 +595,9 @@ def test_a_late_check_in_gets_an_ordinary_ticket_and_uses_the_booking(kit: HallK
     kit.check_invariants()
 
 
-def test_a_hall_that_refuses_late_check_ins_gives_no_ticket(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path, extra='[appointments]\nlate = "refuse"\nlate_minutes = 0\n')
-    _book(kit, "YY0800", dt.date(2026, 11, 26), at=dt.time(8, 0))
+def test_a_hall_that_refuses_late_check_ins_gives_no_ticket(new_kit: NewKit) -> None:
+    kit = new_kit(extra='[appointments]\nlate = "refuse"\nlate_minutes = 0\n')
+    kit.book("YY0800", dt.date(2026, 11, 26), at=dt.time(8, 0))
     err = kit.err("check_in", {"code": "YY0800"}, kit.kiosk)
     assert err.details == {"reason": "late", "slot": "08:00-08:30"}
     assert kit.err("issue", {"services": ["RS01"], "appointment": "YY0800"},
@@ -578,17 +620,6 @@ def test_a_login_reply_is_never_stored(kit: HallKit) -> None:
     b = kit.ok("login", args, dev, ("counter-1", "l1"))
     assert a["token"] != b["token"]
     assert kit.rows("processed_request") == []
-
-
-def _every_row(kit: HallKit) -> dict[str, list[dict[str, object]]]:
-    from sqlalchemy import select
-
-    from queue_server.store.models import Base
-
-    with kit.hall.engine.connect() as conn:
-        return {name: [dict(r._mapping) for r in conn.execute(
-                    select(table).order_by(*table.primary_key.columns))]
-                for name, table in sorted(Base.metadata.tables.items())}
 
 
 def test_a_refused_operation_changes_no_row_so_its_retry_is_safe(kit: HallKit) -> None:
@@ -621,11 +652,11 @@ def test_a_refused_operation_changes_no_row_so_its_retry_is_safe(kit: HallKit) -
         ("login", {"user": "clerk2", "password": PASSWORD, "counter": 1},
          kit.kiosk.__class__(device="counter-9", device_role="counter")),  # window 1 busy
     ]
-    before, snap = _every_row(kit), kit.snapshot()
+    before, snap = kit.every_row(), kit.snapshot()
     for n, (op, args, actor) in enumerate(refusals):
         out = kit.run(op, dict(args), actor, ("dev", f"r{n}"))  # type: ignore[arg-type]
         assert out.error is not None and out.events == [], (op, out.result)
-    assert _every_row(kit) == before  # not a row: no ticket, period, event, reply, session
+    assert kit.every_row() == before  # not a row: no ticket, period, event, reply, session
     assert {k: kit.snapshot()[k] for k in ("tickets", "counters", "waiting")} == {
         k: snap[k] for k in ("tickets", "counters", "waiting")}
     # The refused call_next's request id, resent once window 1 is free, is evaluated anew.
@@ -649,11 +680,8 @@ def test_a_correct_password_at_a_busy_window_does_not_forgive_wrong_ones(kit: Ha
 
 
 def test_a_disabled_account_is_cut_off_without_a_restart(kit: HallKit) -> None:
-    from queue_server.store import tables as T
-
     kit.login("clerk1", counter=1)
-    with kit.hall.engine.begin() as conn:  # `queue-server staff disable clerk1`
-        conn.execute(T.STAFF.update().where(T.STAFF.c.user == "clerk1").values(active=False))
+    kit.set_rows("staff", {"user": "clerk1"}, {"active": False})  # `staff disable clerk1`
     kit.clock.advance(seconds=31)
     kit.hall.tick()
     with pytest.raises(HallError) as exc:

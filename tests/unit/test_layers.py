@@ -1,4 +1,5 @@
-"""The shape of the tree: the desktop apps do not need the server's stack.
+"""The shape of the tree (docs/design.md): the desktop apps do not need the server's
+stack, only the store speaks SQL, and the rules import nothing of the server.
 
 A kiosk, a board or a desk PC installs the client packages; if one of them imported
 queue_server it would pull in SQLAlchemy, numpy and the hall's rules, and a change in
@@ -69,3 +70,23 @@ def test_queue_common_imports_tk_only_under_its_tk_package() -> None:
             if any(m.split(".")[0] == "tkinter" for m in mods):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+def _files(*packages: str) -> list[Path]:
+    return [f for pkg in packages for f in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def test_only_the_store_imports_sqlalchemy() -> None:
+    store = ROOT / "queue_server" / "store"
+    offenders = [str(f.relative_to(ROOT)) for f in _files(*PACKAGES, "queue_server")
+                 if store not in f.parents
+                 and any(m == "sqlalchemy" or m.startswith("sqlalchemy.") for m in imported_modules(f))]
+    assert offenders == []
+
+
+def test_the_rules_import_nothing_of_the_server_but_the_rules() -> None:
+    for f in _files("queue_server/domain"):
+        outside = [m for m in imported_modules(f) if m.startswith("queue_server")
+                   and not m.startswith("queue_server.domain")]
+        assert outside == [], f
+        assert not {m.split(".")[0] for m in imported_modules(f)} & {
+            "sqlalchemy", "zmq", "threading", "time"}, f

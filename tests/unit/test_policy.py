@@ -1,4 +1,4 @@
-"""Who is called next (queue_server.policy): pure rules, plain values."""
+"""Who is called next (queue_server.domain.policy): pure rules, plain values."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_server import policy
-from queue_server.policy import Credits, Waiting
+from queue_server.domain import policy
+from queue_server.domain.policy import Credits, Waiting
 
 T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
 CREDITS = Credits(priority={"elderly": 30.0, "military": 30.0}, appointment=15.0)
@@ -148,3 +148,45 @@ def test_a_windows_call_order_is_next_ticket_again_and_again(
         pressed.append(nxt)
         rest.remove(nxt)
     assert listed == pressed
+
+
+kinds = st.sampled_from([("normal", None), ("priority", "elderly"), ("priority", "military"),
+                         ("appointment", None)])
+matters = st.frozensets(st.sampled_from(["RS01", "YB01", "CL01"]), min_size=1)
+
+
+@given(me=st.tuples(kinds, matters), rivals=st.lists(st.tuples(minutes, kinds, matters),
+                                                     max_size=12),
+       after=st.integers(1, 5), missed_at=st.integers(0, 400), credits=st.tuples(
+           st.integers(0, 120), st.integers(0, 120)))
+def test_a_missed_call_is_requeued_behind_n_citizens_whatever_its_class(
+        me: tuple[tuple[str, str | None], frozenset[str]],
+        rivals: list[tuple[int, tuple[str, str | None], frozenset[str]]],
+        after: int, missed_at: int, credits: tuple[int, int]) -> None:
+    """过号 "将在 N 人之后重新排队": at least `after` of the waiting citizens who share a matter
+    with the re-queued ticket (all of them if fewer wait) are called before it, whatever
+    its class (a priority or appointment credit does not bring it back to the front)."""
+    table = Credits(priority={"elderly": float(credits[0]), "military": 30.0},
+                    appointment=float(credits[1]))
+    now = T0 + dt.timedelta(minutes=max([missed_at, *(m for m, _, _ in rivals)]))
+    (kind, cls), mine = me
+    late = Waiting(0, T0, table.for_ticket(kind, cls), mine)
+    queue = [Waiting(i + 1, T0 + dt.timedelta(minutes=m), table.for_ticket(k, c), s)
+             for i, (m, (k, c), s) in enumerate(rivals)]
+    sharing = [x for x in queue if not x.services.isdisjoint(mine)]
+    at = policy.requeue_at(late, sharing, after, now)
+    back = Waiting(0, at, late.credit, mine)
+    everyone = frozenset().union(mine, *(x.services for x in queue))
+    order = [x.ticket_id for x in policy.call_order([back, *queue], 1, everyone)]
+    called_first = {x.ticket_id for x in sharing} & set(order[:order.index(0)])
+    assert len(called_first) >= min(after, len(sharing))
+    if len(sharing) < after:  # fewer wait: behind all of them, and no earlier than a
+        assert back.virtual_arrival >= now - late.credit  # newcomer of its class
+
+
+def test_an_elderly_citizen_who_missed_the_call_does_not_come_back_first() -> None:
+    late = w(1, 0, kind="priority", cls="elderly")  # 30 minutes of credit
+    rivals = [w(2, 1), w(3, 2), w(4, 3)]
+    at = policy.requeue_at(late, rivals, 2, T0 + dt.timedelta(minutes=5))
+    moved = Waiting(1, at, late.credit, late.services)
+    assert [x.ticket_id for x in policy.order([moved, *rivals])] == [2, 3, 1, 4]

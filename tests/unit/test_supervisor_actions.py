@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from queue_common.protocol import Err, Op
+from queue_server import registry
+from tests.support.hallkit import NewKit
 
-from queue_common.protocol import Err
-from tests.support.hallkit import HallKit
 
-
-def test_a_supervisor_moves_a_waiting_ticket_to_a_window_with_a_reason(tmp_path: Path
-                                                                      ) -> None:
-    kit = HallKit.create(tmp_path)
+def test_a_supervisor_moves_a_waiting_ticket_to_a_window_with_a_reason(new_kit: NewKit) -> None:
+    kit = new_kit()
     kit.login("clerk1", counter=1)
     w2 = kit.login("clerk2", counter=2)
     boss = kit.login("super1", counter=None)
@@ -26,17 +24,20 @@ def test_a_supervisor_moves_a_waiting_ticket_to_a_window_with_a_reason(tmp_path:
     kit.check_invariants()
 
 
-def test_only_a_supervisor_moves_someone_elses_waiting_ticket(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_only_a_supervisor_moves_someone_elses_waiting_ticket(new_kit: NewKit) -> None:
+    """The operation table says so (the loop refuses before the hall is asked)."""
+    kit = new_kit()
     w1 = kit.login("clerk1", counter=1)
-    kit.login("clerk2", counter=2)
+    boss = kit.login("super1", counter=None)
     ticket = kit.issue("RS01")["ticket"]
-    err = kit.err("transfer", {"ticket_id": ticket["id"], "counter": 2, "note": "x"}, w1)
-    assert err.code == Err.FORBIDDEN
+    args = {"ticket_id": ticket["id"], "counter": 2, "note": "x"}
+    refused = registry.refusal(Op.TRANSFER, w1.device_role, w1.staff_role, args)
+    assert refused is not None and refused[0] == Err.FORBIDDEN
+    assert registry.refusal(Op.TRANSFER, boss.device_role, boss.staff_role, args) is None
 
 
-def test_a_ticket_no_longer_waiting_cannot_be_moved(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+def test_a_ticket_no_longer_waiting_cannot_be_moved(new_kit: NewKit) -> None:
+    kit = new_kit()
     w1 = kit.login("clerk1", counter=1)
     kit.login("clerk2", counter=2)
     boss = kit.login("super1", counter=None)

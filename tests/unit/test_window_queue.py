@@ -1,5 +1,5 @@
 """A window's list (op window_queue): the tickets it may call, in the order call_next
-calls them, decided by the server (queue_server.policy.call_order), never the caller."""
+calls them, decided by the server (queue_server.domain.policy.call_order), never the caller."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,16 +16,11 @@ from queue_server.hall import Actor
 from tests.support.hallkit import HallKit
 
 
-@pytest.fixture
-def kit(tmp_path: Path) -> HallKit:
-    return HallKit.create(tmp_path)
-
-
 def listed(kit: HallKit, clerk: Actor) -> list[str]:
     """The window's list as ticket numbers, through the op the caller sends."""
     result = kit.ok("window_queue", {}, clerk)
     assert result["counter"] == clerk.counter
-    return [kit.hall.tickets[i].number for i in result["ticket_ids"]]
+    return [kit.hall.state.tickets[i].number for i in result["ticket_ids"]]
 
 
 def test_a_transferred_ticket_shows_first_at_its_target_window_only(kit: HallKit) -> None:

@@ -15,8 +15,7 @@ from queue_common import identity
 from queue_common.protocol import Err
 from queue_server.appointments import parse_export
 from queue_server.store.appointment_rows import store_bookings
-from tests.support.hallkit import HallKit
-from tests.unit.test_hall_rules import SHANGHAI, _book
+from tests.support.hallkit import SHANGHAI, HallKit
 
 KEY = bytes(range(32))
 CARD = "11010519491231002X"
@@ -26,7 +25,7 @@ OTHER = identity.id_hash(KEY, "310101195611261235")
 
 @pytest.fixture
 def kit(tmp_path: Path) -> HallKit:
-    return HallKit.create(tmp_path)
+    return HallKit.create(tmp_path, backend="sqlite")  # the CLI's import writes SQL
 
 
 def test_a_ticket_taken_with_a_card_keeps_only_its_hash(kit: HallKit) -> None:
@@ -53,12 +52,8 @@ def test_anything_but_a_hash_is_refused_so_a_clear_number_never_lands(kit: HallK
 
 
 def _book_for_card(kit: HallKit, code: str, id_hash: str) -> None:
-    _book(kit, code, dt.date(2026, 11, 26))
-    from queue_server.store import tables as T
-
-    with kit.hall.engine.begin() as conn:
-        conn.execute(T.APPOINTMENT.update().where(T.APPOINTMENT.c.code == code)
-                     .values(id_hash=id_hash))
+    kit.book(code, dt.date(2026, 11, 26))
+    kit.set_rows("appointment", {"code": code}, {"id_hash": id_hash})
 
 
 def test_a_booking_is_checked_in_with_the_card_it_was_made_for(kit: HallKit) -> None:
@@ -85,7 +80,7 @@ def test_an_export_with_id_numbers_stores_their_hashes_only(kit: HallKit) -> Non
             "YY0002,李*,5678,RS01,2026-11-26,10:00-10:30,\n")
     bookings = parse_export(text, {"RS01": "RS01"}, SHANGHAI, id_key=KEY)
     assert [b.id_hash for b in bookings] == [HASH, None]
-    with kit.hall.engine.connect() as conn:
+    with kit.engine.connect() as conn:
         store_bookings(conn, bookings)
         conn.commit()
     assert kit.ok("check_in", {"id_hash": HASH}, kit.kiosk)["appointment"]["code"] == "YY0001"

@@ -15,8 +15,8 @@ from queue_server import cli
 from queue_server.commands.stats import resolve_range
 from queue_server.config import load_config
 from queue_server.store.db import make_engine
+from tests.integration.test_stats import DAY, script_day
 from tests.support.statsday import ScriptedDay
-from tests.unit.test_stats import DAY, script_day
 
 ARGS = ["--from", DAY.isoformat(), "--to", DAY.isoformat()]
 

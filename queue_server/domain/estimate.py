@@ -9,6 +9,7 @@ estimated wait. A new ticket's estimate per matter is a zero-length "phantom" ti
 queued behind everybody, so one run prices every matter at once.
 
 Pure: no clock (``now`` is an argument), no database, no project imports but policy.
+The choice a window makes in the run is ``policy.pick``, the hall's own rule.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from queue_server.policy import Waiting
+from queue_server.domain.policy import Waiting, pick
 
 PHANTOM_BASE = -1_000_000  # phantom ticket ids: below every real id
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -167,13 +168,9 @@ class _Line:
 
 def _pick(counter: SimCounter, transferred: _Line, general: _Line,
           taken: set[int], transfer_first: bool) -> Waiting | None:
-    """policy.next_ticket over the not-yet-called tickets."""
+    """policy.pick over the heads of the not-yet-called tickets this window may call."""
     mine = transferred.first(taken, lambda w: w.transfer_to == counter.number)
     if mine is not None and transfer_first:
-        return mine
+        return mine  # what pick says whatever the general line holds: spare the scan
     gen = general.first(taken, lambda w: not w.services.isdisjoint(counter.services))
-    if mine is None:
-        return gen
-    if gen is None:
-        return mine
-    return mine if mine.key < gen.key else gen
+    return pick(mine, gen, transfer_first=transfer_first)

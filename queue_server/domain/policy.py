@@ -13,7 +13,9 @@ arrived less than (C - c) after them, C being the largest credit: an ordinary ci
 waits at most C minutes longer than in a plain first-come queue, however many priority
 tickets arrive.
 
-Nothing here reads a clock, touches a database or imports the project.
+Nothing here reads a clock, touches a database or imports the project. ``call_rank`` is
+the one order: ``next_ticket``, ``call_order`` (a window's list), ``pick`` (the index's and
+the estimate's choice between the heads of their lines) and ``ahead_of`` all rank by it.
 """
 
 from __future__ import annotations
@@ -83,6 +85,22 @@ def call_rank(w: Waiting, *, transfer_first: bool = True) -> tuple[int, tuple[dt
     return (0 if transfer_first and w.transfer_to is not None else 1, w._key)
 
 
+def pick(mine: Waiting | None, general: Waiting | None, *,
+         transfer_first: bool = True) -> Waiting | None:
+    """The calling rule over a window's two candidates, which is all a queue kept in key
+    order needs to look at: `mine`, the first ticket transferred to this window, and
+    `general`, the first untransferred ticket with a matter it takes. The hall's index
+    (queue_server.domain.waiting) and the estimate's forward run both call this, so
+    what a window calls and what the printed wait assumes it calls cannot differ."""
+    if mine is None:
+        return general
+    if general is None:
+        return mine
+    ahead = (call_rank(mine, transfer_first=transfer_first)
+             < call_rank(general, transfer_first=transfer_first))
+    return mine if ahead else general
+
+
 def next_ticket(waiting: Iterable[Waiting], counter: int, services: frozenset[str] | set[str],
                 *, transfer_first: bool = True) -> Waiting | None:
     """The ticket window `counter` (taking `services`) calls next, or None."""
@@ -118,18 +136,23 @@ def requeue_at(ticket: Waiting, competitors: Sequence[Waiting], after: int,
                now: dt.datetime) -> dt.datetime:
     """New queued_at for a 过号 ticket re-inserted after `after` waiting tickets.
 
-    Competitors are the waiting tickets that share a matter with it. It lands just
-    behind the `after`-th of them in calling order; with fewer, at the back (now).
+    Competitors are the waiting tickets that share a matter with it. Its virtual
+    arrival lands just behind the `after`-th of them in calling order, whatever its
+    credit: the credit of its class is not a way back to the front (queued_at may then
+    lie ahead of now, by at most the credit). With fewer competitors, it goes behind all
+    of them and no earlier than a newcomer of its class (now).
     """
     ranked = order(competitors)
+    step = dt.timedelta(microseconds=1)
     if after <= 0:
         if not ranked:
             return now
-        return min(now, ranked[0].virtual_arrival - dt.timedelta(microseconds=1) + ticket.credit)
+        return min(now, ranked[0].virtual_arrival - step + ticket.credit)
     if len(ranked) < after:
-        return now
-    behind = ranked[after - 1].virtual_arrival + dt.timedelta(microseconds=1)
-    return min(now, behind + ticket.credit)
+        if not ranked:
+            return now
+        return max(now, ranked[-1].virtual_arrival + step + ticket.credit)
+    return ranked[after - 1].virtual_arrival + step + ticket.credit
 
 
 def ahead_of(ticket: Waiting, waiting: Iterable[Waiting], reachable: frozenset[str]) -> int:

@@ -43,7 +43,7 @@ def _a_busy_morning(kit: HallKit) -> dict[str, list[dict[str, Any]]]:
 def test_every_way_of_writing_stores_the_same_hall(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, multi_row: bool,
         max_variables: int) -> None:
-    expected = _a_busy_morning(HallKit.create(tmp_path / "as-committed"))
+    expected = _a_busy_morning(HallKit.create(tmp_path / "as-committed", backend="sqlite"))
     monkeypatch.setattr(batch, "MULTI_ROW", multi_row)
     monkeypatch.setattr(batch, "MAX_VARIABLES", max_variables)
-    assert _a_busy_morning(HallKit.create(tmp_path / "other")) == expected
+    assert _a_busy_morning(HallKit.create(tmp_path / "other", backend="sqlite")) == expected

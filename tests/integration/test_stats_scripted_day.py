@@ -1,4 +1,4 @@
-"""Issue 7's scripted day: the REAL hall on a fake clock, figures worked out by hand.
+"""A scripted day: the REAL hall on a fake clock, figures worked out by hand.
 
 Thursday 2026-11-26 (closing 16:30) in the small test hall (tests/support/hallkit.py):
 window 1 张敏 clerk1 and window 2 李强 clerk2 take the general matters, window 4 王磊
@@ -167,7 +167,7 @@ def check(result: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> HallKit:
-    kit = HallKit.create(tmp_path_factory.mktemp("scripted-day"))
+    kit = HallKit.create(tmp_path_factory.mktemp("scripted-day"), backend="sqlite")
     play_the_day(kit)
     kit.check_invariants()
     return kit
@@ -237,7 +237,7 @@ def test_the_same_day_on_postgresql_gives_the_same_figures(tmp_path: Path, pg_ur
 def test_a_service_running_past_closing_counts_only_its_overtime_everywhere(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """16:20-16:40 with closing at 16:30: ten minutes of 延时办理 in the op and the CLI."""
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1 = kit.login("clerk1", counter=1)
     boss = kit.login("super1", counter=None)
     at(kit, "16:00:00")
@@ -259,11 +259,11 @@ def test_a_service_running_past_closing_counts_only_its_overtime_everywhere(
 
 def test_a_matter_added_by_a_transfer_waits_from_when_it_was_added(tmp_path: Path) -> None:
     """A001 comes for 社保 at 09:00, window 1 calls it at 09:10; at 09:20 it is sent on to
-    the 医保 queue (matter added); window 2 calls it at 09:30: 医保 waited 10 minutes,
+    the 残联 queue (matter added); window 3 calls it at 09:30: 残联 waited 10 minutes,
     not 30, while the visit's wait stays issue -> first call = 10 minutes."""
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1 = kit.login("clerk1", counter=1)
-    w2 = kit.login("clerk2", counter=2)
+    w3 = kit.login("clerk3", counter=3)
     boss = kit.login("super1", counter=None)
     at(kit, "09:00:00")
     ticket = kit.issue("RS01")["ticket"]
@@ -271,12 +271,12 @@ def test_a_matter_added_by_a_transfer_waits_from_when_it_was_added(tmp_path: Pat
     kit.ok("call_next", {}, w1)
     kit.ok("start", {}, w1)
     at(kit, "09:20:00")
-    kit.ok("transfer", {"service": "YB01", "counter": None, "note": "还需医保登记"}, w1)
+    kit.ok("transfer", {"service": "CL01", "counter": None, "note": "还需办残疾人证"}, w1)
     at(kit, "09:30:00")
-    assert kit.ok("call_next", {}, w2)["ticket"]["id"] == ticket["id"]
+    assert kit.ok("call_next", {}, w3)["ticket"]["id"] == ticket["id"]
     result = kit.ok("stats", {"from": DAY, "to": DAY, "by": "matter"}, boss)
     matters = {r["key"]: r for r in result["groups"]["matter"]}
-    assert (matters["RS01"]["wait_mean"], matters["YB01"]["wait_mean"]) == (600.0, 600.0)
+    assert (matters["RS01"]["wait_mean"], matters["CL01"]["wait_mean"]) == (600.0, 600.0)
     assert result["totals"]["wait_mean"] == 600.0
 
 
@@ -287,12 +287,12 @@ def test_the_day_rollover_stores_the_finished_days_facts(tmp_path: Path) -> None
     from queue_server import stats
     from queue_server.store.models import StatDay
 
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     play_the_day(kit)
     at(kit, "23:59:59")
     kit.clock.advance(2)
     kit.hall.tick()
-    with kit.hall.engine.connect() as conn:
+    with kit.engine.connect() as conn:
         rows = conn.execute(select(StatDay.business_day, StatDay.version)).all()
     assert rows == [(dt.date(2026, 11, 26), stats.stored_version(lambda d: None))]
     boss = kit.login("super1", counter=None)

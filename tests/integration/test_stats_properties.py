@@ -103,10 +103,10 @@ def check_adds_up(result: dict[str, Any]) -> None:
 def test_any_day_adds_up_and_matches_the_rows(
         actions: list[tuple[str, int, int, list[str], int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        kit = HallKit.create(Path(tmp))
+        kit = HallKit.create(Path(tmp), backend="sqlite")
         try:
             play(kit, actions)
-            day = kit.hall.day
+            day = kit.hall.state.day
             boss = kit.login("super1", counter=None)
             args = {"from": day.isoformat(), "to": day.isoformat()}
             today = kit.ok("stats", args, boss)
@@ -123,7 +123,7 @@ def test_any_day_adds_up_and_matches_the_rows(
                                               kit.config.tz))
             kit.hall.tick()
             stored = kit.ok("stats", args, boss)
-            with kit.hall.engine.connect() as conn:
+            with kit.engine.connect() as conn:
                 fresh = stats.compute(conn, day, day, stats.DIMENSIONS, kit.config.tz,
                                       cache=False,
                                       closing=stats.closing_from_hours(kit.config.hours))

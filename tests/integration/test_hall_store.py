@@ -9,16 +9,15 @@ from typing import Any
 from sqlalchemy import event
 
 from queue_common.protocol import Err
-from queue_server.hall import Hall
 from tests.support.hallkit import HallKit
 
 
 def test_a_full_disk_answers_store_unavailable_and_recovers(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1 = kit.login("clerk1", counter=1)
     kit.issue("RS01")
     kit.ok("call_next", {}, w1)
-    engine = kit.hall.engine
+    engine = kit.engine
     with engine.connect() as conn:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
 
@@ -51,12 +50,12 @@ def test_a_full_disk_answers_store_unavailable_and_recovers(tmp_path: Path) -> N
 
 
 def test_a_group_commit_that_fails_applies_none_of_its_operations(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
     kit.issue("RS01")
     kit.issue("RS01")
     tickets_before = kit.rows("ticket")
-    engine = kit.hall.engine
+    engine = kit.engine
 
     def read_only(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.execute("PRAGMA query_only = ON")
@@ -75,15 +74,14 @@ def test_a_group_commit_that_fails_applies_none_of_its_operations(tmp_path: Path
 
 
 def test_a_restart_resumes_windows_tickets_and_logins(tmp_path: Path) -> None:
-    kit = HallKit.create(tmp_path)
+    kit = HallKit.create(tmp_path, backend="sqlite")
     w1 = kit.login("clerk1", counter=1)
     kit.issue("RS01", "YB01")
     kit.issue("YB01")
     kit.ok("call_next", {}, w1)
     kit.ok("start", {}, w1)
     before = kit.snapshot()
-    kit.hall.close()
-    kit.hall = Hall.open(kit.config, clock=kit.clock)
+    kit.reopen()
     after = kit.snapshot()
     for key in ("tickets", "counters", "waiting", "recent_calls"):
         assert after[key] == before[key]
@@ -116,6 +114,5 @@ def test_the_hall_runs_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     b = kit.run("issue", {"services": ["RS02"]}, kit.kiosk, key)
     assert a.result == b.result and b.events == []
     kit.check_invariants()
-    kit.hall.close()
-    kit.hall = Hall.open(kit.config, clock=kit.clock)
+    kit.reopen()
     kit.check_invariants()

@@ -1,4 +1,4 @@
-"""The live projection as the plain dicts of docs/hall-state.md (snapshot and events).
+"""The live state as the plain dicts of docs/hall-state.md (snapshot and events).
 
 Kept apart from the rules so the shapes every client mirrors are visible in one place.
 """
@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from queue_server.live import CounterLive, ItemLive, TicketLive
-
-AT_WINDOW = frozenset({"called", "serving", "parked"})
+from queue_server.domain.visit import AT_WINDOW, Counter, Item, Ticket
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class StaffInfo:
 
 
 class Views:
-    """Turns live objects into docs/hall-state.md dicts (times in the hall's offset)."""
+    """Turns the live state's objects into docs/hall-state.md dicts (times in the hall's offset)."""
 
     def __init__(self, tz: zoneinfo.ZoneInfo, numbers: Mapping[int, int],
                  staff: Mapping[int, StaffInfo]) -> None:
@@ -49,7 +47,7 @@ class Views:
             text = self._times[t] = t.astimezone(self.tz).isoformat(timespec="seconds")
         return text
 
-    def ticket(self, t: TicketLive) -> dict[str, Any]:
+    def ticket(self, t: Ticket) -> dict[str, Any]:
         n = self.numbers
         return {
             "id": t.id, "number": t.number, "token": t.token, "kind": t.kind,
@@ -63,7 +61,7 @@ class Views:
                       for i in t.items],
         }
 
-    def _item_counter(self, i: ItemLive) -> int | None:
+    def _item_counter(self, i: Item) -> int | None:
         """The window where this matter is called, served or parked now (None while it
         waits or once it has its result), so a caller never has to guess which of a
         ticket's matters are its own."""
@@ -72,7 +70,7 @@ class Views:
             return None
         return self.numbers.get(p.counter_id)
 
-    def counter(self, c: CounterLive) -> dict[str, Any]:
+    def counter(self, c: Counter) -> dict[str, Any]:
         clerk = self.staff.get(c.staff_id) if c.staff_id is not None else None
         return {
             "number": c.number, "name": c.name, "state": c.state,
@@ -82,6 +80,6 @@ class Views:
             "since": self.time(c.since),
         }
 
-    def call(self, t: TicketLive, number: int, at: dt.datetime, recall: bool) -> dict[str, Any]:
+    def call(self, t: Ticket, number: int, at: dt.datetime, recall: bool) -> dict[str, Any]:
         return {"ticket_id": t.id, "number": t.number, "counter": number,
                 "at": self.time(at), "recall": recall}

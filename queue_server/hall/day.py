@@ -1,0 +1,179 @@
+"""The business day: close of day, the midnight rollover, device health, the day's
+statistics facts, the snapshot, and the `stats` report (read on a worker thread)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from queue_common.protocol import Ev
+from queue_server import args as schemas
+from queue_server.domain.visit import Ticket
+from queue_server.errors import bad_request, conflict
+from queue_server.hall import transitions as tr
+from queue_server.hall.changes import SERVER, Actor, Changes, Event, Reply
+from queue_server.hall.state import PROCESSED_KEEP, HallState
+from queue_server.store import tables as T
+
+
+def close_day(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
+              now: dt.datetime) -> Reply:
+    """End of business: what still waits is recorded as not served; no more tickets."""
+    if s.day_closed:
+        raise conflict("business_day", "closed", "今天已结束营业",
+                       "the business day is already closed")
+    left = [t for t in s.tickets.values() if t.state in ("waiting", "parked")]
+    _close_tickets(s, ch, left, now, actor, "close_day")
+    _write_day(s, ch, now, closed=True)
+    s.day_closed = True
+    tr.audit(s, ch, Ev.DAY_CLOSED, now, actor, data={"not_served": len(left)})
+    return ({"business_day": s.day.isoformat(), "not_served": len(left)},
+            [tr.event(s, Ev.DAY_CLOSED, now, tickets=left, business_day=s.day.isoformat())])
+
+
+def _close_tickets(s: HallState, ch: Changes, tickets: list[Ticket], now: dt.datetime,
+                   actor: Actor, why: str) -> None:
+    for t in tickets:
+        tr.close_ticket(s, ch, t, "not_served", "not_served", now)
+        tr.audit(s, ch, "ticket.not_served", now, actor, ticket=t, data={"why": why},
+                 day=t.business_day)
+
+
+def _write_day(s: HallState, ch: Changes, now: dt.datetime, *, closed: bool) -> None:
+    row = {"day": s.day, "opened_at": now, "closed_at": now if closed else None}
+    if s.day_known:
+        ch.batch.update(T.BUSINESS_DAY, s.day, {"day": s.day, "closed_at": row["closed_at"]})
+    else:
+        ch.batch.insert(T.BUSINESS_DAY, row)
+        s.day_known = True
+
+
+def stale_tickets(s: HallState, today: dt.date) -> list[Ticket]:
+    """Tickets of an earlier day still waiting or parked (closed at the rollover)."""
+    return [t for t in s.tickets.values()
+            if t.business_day < today and t.state in ("waiting", "parked")]
+
+
+def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
+             now: dt.datetime) -> Reply:
+    """The hall's own operation at a new business day: earlier days' queues closed,
+    numbering restarts."""
+    today = s.calendar.local_day(now)
+    events: list[Event] = []
+    stale = stale_tickets(s, today)
+    if stale:
+        old_days = sorted({t.business_day for t in stale})
+        _close_tickets(s, ch, stale, now, SERVER, "rollover")
+        tr.audit(s, ch, Ev.DAY_CLOSED, now, SERVER, data={
+            "not_served": len(stale), "days": [d.isoformat() for d in old_days]})
+        events.append(tr.event(s, Ev.DAY_CLOSED, now, tickets=stale,
+                               business_day=old_days[-1].isoformat()))
+    if today != s.day:
+        # Idempotency replies outlive any client retry and a restart; then they go.
+        old = now - PROCESSED_KEEP
+        ch.batch.prune_processed(old)
+        s.processed = {k: v for k, v in s.processed.items() if v[1] >= old}
+        s.day = today
+        s.day_known = False
+        s.day_closed = False
+        s.seq_by_prefix.clear()
+        s.issued_by_service.clear()
+        s.issued_today = 0
+        s.recent_calls.clear()
+        s.devices.clear()
+        s.rated = set()
+        for tid in [tid for tid, t in s.tickets.items() if t.final and t.business_day < today]:
+            del s.tickets[tid]
+    if not s.day_known:
+        if not s.store.business_day_exists(today):
+            _write_day(s, ch, now, closed=False)
+        s.day_known = True
+    return {}, events
+
+
+def keep_facts(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
+               now: dt.datetime) -> Reply:
+    """The hall's own operation: store finished days' statistics facts (stat_day), in
+    the writer's unit of work like every other row (``a["days"]``: (day, version, JSON))."""
+    ch.stat_days.extend(a["days"])
+    return {}, []
+
+
+def device_status(s: HallState, ch: Changes, a: schemas.DeviceStatusArgs, actor: Actor,
+                  now: dt.datetime) -> Reply:
+    """A kiosk or board reports its health (e.g. printer out of paper)."""
+    device = {"name": actor.device, "role": actor.device_role, "state": a.state,
+              "message": a.message[:200], "details": a.details, "at": s.views.time(now)}
+    tr.audit(s, ch, Ev.DEVICE_STATUS, now, actor, data={"device": device})
+    ch.after(lambda: s.devices.__setitem__(actor.device, device))
+    return {"device": device}, [tr.event(s, Ev.DEVICE_STATUS, now, device=device)]
+
+
+def report(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
+           now: dt.datetime) -> Reply:
+    """`stats`: figures from the stored periods and events (queue_server.stats), never
+    from memory. Runs on a worker thread and only reads: facts it builds for finished
+    days go into ``ch.stat_days`` for the writer to store (queue_server.hall.facade),
+    and only once every earlier day's tickets are closed (their rows are final)."""
+    from queue_server import stats
+
+    try:
+        day_from = dt.date.fromisoformat(str(a.get("from") or s.day.isoformat()))
+        day_to = dt.date.fromisoformat(str(a.get("to") or day_from.isoformat()))
+    except ValueError:
+        raise bad_request("args.from", "日期格式应为 YYYY-MM-DD",
+                          "dates are YYYY-MM-DD") from None
+    by = a.get("by") or stats.DIMENSIONS
+    if not isinstance(by, str) and not (isinstance(by, list | tuple)
+                                        and all(isinstance(d, str) for d in by)):
+        raise bad_request("args.by", "统计维度应为文本或文本列表",
+                          f"by is a dimension or a list of them ({', '.join(stats.DIMENSIONS)})")
+    final = s.settled_day == s.day  # read before the rows: earlier days are final
+
+    def keep(day: dt.date, version: int, text: str) -> None:
+        if final:
+            ch.stat_days.append((day, version, text))
+
+    try:
+        with s.store.reading() as conn:
+            result: dict[str, Any] = stats.compute(
+                conn, day_from, day_to, by, s.tz, today=s.day, keep=keep,
+                closing=stats.closing_from_hours(s.config.hours))
+    except ValueError as exc:
+        raise bad_request("args.by", "统计参数错误", str(exc)) from None
+    return result, []
+
+
+def state(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
+          now: dt.datetime) -> Reply:
+    """The whole hall (the loop answers `state` itself; the hall can too)."""
+    return snapshot(s, now), []
+
+
+def snapshot(s: HallState, now: dt.datetime) -> dict[str, Any]:
+    """The whole hall state (docs/hall-state.md), without epoch and seq."""
+    hours = s.calendar.hours(s.day)
+    v = s.views
+    cfg = s.config
+    return {
+        "business_day": s.day.isoformat(),
+        "now": v.time(now),
+        "hall": {
+            "name": cfg.hall.name, "name_en": cfg.hall.name_en,
+            "notice": cfg.hall.notice, "timezone": cfg.hall.timezone,
+            "open": s.is_open(now),
+            "opening": hours[0].strftime("%H:%M") if hours else None,
+            "closing": hours[1].strftime("%H:%M") if hours else None,
+            "day_closed": s.day_closed,
+            "status_base_url": cfg.server.status_base_url or "",
+            "settings": cfg.settings(),
+        },
+        "departments": list(s.departments),
+        "services": [x.view() for x in s.services.values() if x.active],
+        "counters": [v.counter(c) for c in s.counters.values()],
+        "tickets": [v.ticket(t) for t in s.tickets.values() if not t.final],
+        "recent_calls": list(s.recent_calls),
+        "waiting": s.waiting_view(),
+        "estimates": s.estimates.new_ticket(s, now),
+        "devices": dict(s.devices),
+    }
