@@ -1,11 +1,12 @@
-"""Speech synthesis through pyttsx3, used the one safe way (NOTES-platform.md).
+"""Speech synthesis: espeak-ng driven directly on Linux, pyttsx3 for the other engines.
 
 pyttsx3 2.99 writes only the LAST `save_to_file` queued before a `runAndWait`, keeps the
 save target so a later `say()` overwrites a file instead of playing, ignores unknown
 voice ids silently and prints "Audio saved to ..." on stdout. So: exactly one
 `save_to_file` per `runAndWait`, voice ids checked against the engine's own list, and
 the WAV played by us (audio.SystemPlayer). One engine per process, created and used on
-its own thread (SpeechEngine), never destroyed.
+its own thread (SpeechEngine), never destroyed. With espeak-ng, pyttsx3 only finds and
+initialises the library; the samples come from espeak-ng's callback (EspeakTap).
 
 The voice is picked by language from a preference list (espeak-ng: `sit/cmn-latn-pinyin`,
 because its `sit/cmn` reads Chinese characters as English-spelled pinyin; Windows SAPI5:
@@ -14,6 +15,7 @@ Huihui, Yaoyao, Kangkang ...), and the hall's config may name one explicitly.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import io
 import logging
@@ -170,6 +172,7 @@ class SpeechEngine:
     def __init__(self) -> None:
         self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]]] = queue.Queue()
         self.finished = threading.Event()  # set by the engine when an utterance is done
+        self.espeak: EspeakTap | None = None  # espeak-ng driven directly (see EspeakTap)
         threading.Thread(target=self._run, name="speech-engine", daemon=True).start()
 
     def run(self, job: Callable[[Any], T], timeout: float = 60.0) -> T:
@@ -186,6 +189,7 @@ class SpeechEngine:
 
             engine = pyttsx3.init()
             engine.connect("finished-utterance", lambda **_kw: self.finished.set())
+            self.espeak = EspeakTap.attach(engine)
         except Exception as exc:  # no espeak-ng / SAPI5: every job reports it
             error = exc
         while True:
@@ -208,14 +212,68 @@ def _engine_facts(engine: Any) -> tuple[list[VoiceInfo], int, bool, int]:
     return voices, rate, espeak, pitch
 
 
-def _set_word_gap(tens_of_ms: int) -> None:
-    """espeak-ng's pause between words (espeakWORDGAP, not exposed by pyttsx3)."""
-    from pyttsx3.drivers import _espeak
-
-    _espeak.SetParameter(ESPEAK_WORDGAP, max(0, tens_of_ms), 0)
-
-
 ESPEAK_WORDGAP = 7  # espeak_PARAMETER espeakWORDGAP in speak_lib.h
+ESPEAK_RATE = 22050  # the sample rate of espeak-ng's voices
+
+
+class EspeakTap:
+    """espeak-ng driven directly, its samples taken from its own callback.
+
+    pyttsx3's espeak driver was seen to write now and then a complete WAV of no samples
+    (in runs of several in a row on a busy machine: a silent call, or a voice pack that
+    could not be cut): its command queue is pumped from espeak's callback thread and
+    from the caller's at once, so one utterance's end can meet the next one's start.
+    espeak-ng itself, asked here through the same library binding, gave audio for every
+    one of 600 short clips in a row. pyttsx3 still finds the library, lists the voices
+    and initialises espeak-ng; the synthesis goes around its queue.
+    """
+
+    def __init__(self) -> None:
+        from pyttsx3.drivers import _espeak
+
+        self._lib = _espeak
+        self._chunks: list[bytes] = []
+        self._done = threading.Event()
+        self._callback = self._on_synth  # held: ctypes keeps only a weak hold on it
+        _espeak.SetSynthCallback(self._callback)
+
+    @classmethod
+    def attach(cls, engine: Any) -> EspeakTap | None:
+        driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+        if driver is None or not type(driver).__module__.endswith(".espeak"):
+            return None
+        return cls()
+
+    def _on_synth(self, wav: Any, numsamples: int, events: Any) -> int:
+        import ctypes
+
+        if numsamples > 0:
+            self._chunks.append(ctypes.string_at(wav, numsamples * ctypes.sizeof(ctypes.c_short)))
+        i = 0
+        while events[i].type != self._lib.EVENT_LIST_TERMINATED:
+            if events[i].type == self._lib.EVENT_MSG_TERMINATED:
+                self._done.set()
+            i += 1
+        return 0
+
+    def synth(self, text: str, voice_id: str | None, rate: int, pitch: int, gap: int
+              ) -> audio.Clip | None:
+        """One utterance's samples; None when espeak-ng did not finish in time."""
+        lib = self._lib
+        if voice_id:
+            lib.SetVoiceByName(voice_id.encode("utf-8"))
+        lib.SetParameter(lib.RATE, int(rate), 0)
+        lib.SetParameter(lib.PITCH, int(pitch), 0)
+        lib.SetParameter(ESPEAK_WORDGAP, max(0, gap), 0)
+        self._chunks.clear()
+        self._done.clear()
+        lib.Synth(text.encode("utf-8"), flags=lib.ENDPAUSE | lib.CHARS_UTF8)
+        if not self._done.wait(SYNTH_TIMEOUT):
+            log.warning("espeak-ng finished no audio in %ss", SYNTH_TIMEOUT)
+            return None
+        samples: array.array[int] = array.array("h")
+        samples.frombytes(b"".join(self._chunks))
+        return audio.Clip(ESPEAK_RATE, samples)
 
 
 
@@ -261,7 +319,7 @@ class Synth:
 
     def render(self, text: str, lang: str, *, min_seconds: float = MIN_SENTENCE_SECONDS
                ) -> audio.Clip:
-        """One sentence to a clip: one save_to_file per runAndWait, never say()."""
+        """One sentence to a clip (pyttsx3: one save_to_file per runAndWait, never say())."""
         voice = self._picked.get(lang)
         tuning = self.tuning
         rate = tuning.rate or self._default_rate
@@ -282,9 +340,6 @@ class Synth:
             if voice_id is not None:
                 engine.setProperty("voice", voice_id)
             engine.setProperty("rate", rate)
-            if espeak:  # the shared engine keeps what the last sentence set
-                engine.setProperty("pitch", pitch if pitch >= 0 else self._default_pitch)
-                _set_word_gap(max(0, gap))
             with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..." noise
                 self._engine.finished.clear()
                 engine.save_to_file(text, str(target))
@@ -295,6 +350,9 @@ class Synth:
                 # a complete file where a driver (SAPI5) writes it synchronously.
                 _wait_for_audio(self._engine.finished, target)
 
+        tap = self._engine.espeak
+        if tap is not None:
+            return self._render_espeak(tap, text, voice_id, rate, pitch, gap, min_seconds)
         for _attempt in range(RENDER_ATTEMPTS):
             # A new file for every attempt: under load the driver has been seen to
             # synthesise the previous text again (its old settings) into the previous
@@ -308,11 +366,23 @@ class Synth:
                 old.unlink(missing_ok=True)
             if clip is not None and clip.seconds >= min_seconds:
                 return clip
-            # Seen with pyttsx3's espeak driver (cause not found): now and then a
-            # complete WAV holding no samples. A silent call is worse than a late one.
+            # A complete WAV holding no samples has been seen from pyttsx3's drivers;
+            # a silent call is worse than a late one.
             log.warning("speech engine wrote %s for %r (attempt %d of %d)",
                         "no file" if clip is None else f"{clip.seconds:.2f} s", text,
                         _attempt + 1, RENDER_ATTEMPTS)
+        raise RuntimeError(f"speech engine wrote no audio for {text!r}")
+
+    def _render_espeak(self, tap: EspeakTap, text: str, voice_id: str | None, rate: int,
+                       pitch: int, gap: int, min_seconds: float) -> audio.Clip:
+        pitch = pitch if pitch >= 0 else self._default_pitch
+        for attempt in range(RENDER_ATTEMPTS):
+            clip = self._engine.run(lambda _engine: tap.synth(text, voice_id, rate, pitch, gap))
+            if clip is not None and clip.seconds >= min_seconds:
+                return clip
+            log.warning("espeak-ng gave %s for %r (attempt %d of %d)",
+                        "nothing" if clip is None else f"{clip.seconds:.2f} s", text,
+                        attempt + 1, RENDER_ATTEMPTS)
         raise RuntimeError(f"speech engine wrote no audio for {text!r}")
 
     def clip(self, text: str, lang: str) -> audio.Clip:
