@@ -14,7 +14,7 @@ and reports its resident memory.
     .venv/bin/python bench/counter.py --calls 50 --day-tickets 300   # quick
 
 Prints p50/p99/max per key and the RSS, writes JSON to bench/results/counter.json.
-Targets (issue 4): call next p99 <= 50 ms; RSS <= 80 MB after the day.
+Targets: call next p99 <= 50 ms; RSS <= 80 MB after the day.
 """
 
 from __future__ import annotations

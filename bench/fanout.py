@@ -11,7 +11,7 @@ All processes are on this machine, so time.time() is one clock.
 
     .venv/bin/python bench/fanout.py --subscribers 50 --calls 200
 
-Target (issue 3): commit -> event p99 <= 20 ms at 50 subscribers.
+Target: commit -> event p99 <= 20 ms at 50 subscribers.
 """
 
 from __future__ import annotations

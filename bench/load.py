@@ -14,7 +14,7 @@ file (WAL, synchronous=FULL unless --sync).
     .venv/bin/python bench/load.py --clients 50 --seconds 10 --no-group-commit
 
 Prints throughput and p50/p99/max per op, writes JSON to bench/results/.
-Target (issue 3): >= 3,000 ops/s with 50 clients and p99 <= 20 ms on this machine.
+Target: >= 3,000 ops/s with 50 clients and p99 <= 20 ms on this machine.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the caller shows, derived from the mirrored hall state alone.
 
-The caller contains no queue rules (DESIGN.md section 2): which ticket comes next, what
+The caller contains no queue rules (docs/design.md): which ticket comes next, what
 a partial completion does, who may be transferred where, is the server's business.
 This module only reads the mirror (docs/hall-state.md shapes) and the window's list the
 server sent (op window_queue, counter_client.window_queue), and answers "what is on
@@ -142,7 +142,7 @@ def enabled_actions(counter_state: str, current: TicketView | None, waiting: int
     """Buttons that make sense in the state the server reported (no queue rules).
 
     Offline nothing is enabled: a press could not reach the server, and a request
-    queued while offline could arrive minutes later (NOTES-zeromq.md).
+    queued while offline could arrive minutes later (ZeroMQ queues while disconnected).
     """
     if not online:
         return frozenset()

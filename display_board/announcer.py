@@ -4,7 +4,7 @@ Calls are put on an unbounded queue by the Tk thread (cheap, never blocks) and a
 worker thread renders and plays them one after another, so speech can never stall the
 board and two announcements can never overlap. Nothing is dropped from the queue.
 
-What is NOT spoken (DOMAIN.md voice rules, issue 5):
+What is NOT spoken (the hall's voice rules, docs/voice.md):
 - the same call seen twice (a live event and then the snapshot after a resync): a call
   is identified by (ticket, window, time); a recall has its own time, so it speaks again;
 - after a reconnect or a start-up, calls older than `max_age_seconds`: a hall does not

@@ -137,7 +137,7 @@ class Player(Protocol):
 class SystemPlayer:
     """winsound on Windows, afplay on macOS, paplay or aplay on Linux.
 
-    pyttsx3's own playback fails silently without aplay (NOTES-platform.md), so the
+    pyttsx3's own playback fails silently without aplay, so the
     board plays its rendered WAV itself and logs once when no player exists.
     """
 

@@ -1,9 +1,9 @@
 """What the voice is given to say: ticket numbers and window numbers written out.
 
 Pure text functions (no pyttsx3, no Tk) so the hall's way of speaking a call is unit
-tested on its own. The hall rule (DOMAIN.md, "Voice"): letters are read as letters,
+tested on its own. The hall rule (docs/voice.md): letters are read as letters,
 ticket digits one by one ("A012" -> "A 零一二", never 零十二), the window number as a
-number ("12" -> 十二). TTS engines guess wrong on raw "A012" (NOTES-platform.md), so
+number ("12" -> 十二). TTS engines guess wrong on raw "A012" (espeak-ng says 零十二), so
 the text is normalised before it reaches them.
 """
 

@@ -1,4 +1,4 @@
-"""The one client connection every desktop process uses (DESIGN.md sections 2 and 3).
+"""The one client connection every desktop process uses (docs/design.md, docs/protocol.md).
 
 An I/O thread owns the two sockets (ZeroMQ sockets are not thread-safe):
 - DEALER to the server's ROUTER for requests, with IMMEDIATE so a request made while the

@@ -2,7 +2,7 @@
 
 A client PC's data dir holds config.toml (only its [client] section is read here: the
 server's host and ports), the server's public certificate and the device's secret
-certificate (DESIGN.md section 5). Nothing here touches sockets.
+certificate (docs/configuration.md). Nothing here touches sockets.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where a hall's data lives: `--data`, else $QUEUE_DATA, else the platform's data dir.
 
-Layout of a data dir (DESIGN.md section 5):
+Layout of a data dir (docs/configuration.md):
     config.toml              the hall's configuration
     queue.sqlite3            the default database
     keys/server.key          the server's public certificate (clients need it)

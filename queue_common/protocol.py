@@ -1,4 +1,4 @@
-"""The wire contract shared by the server and every client (DESIGN.md section 3).
+"""The wire contract shared by the server and every client (docs/protocol.md).
 
 Only names and the envelope live here; the authority on arguments and results is
 docs/protocol.md. Nothing in this module touches sockets, so it is safe to import
@@ -13,7 +13,7 @@ from typing import Any, Final
 
 VERSION: Final = 1
 
-# Hard limits the server enforces on every request (NOTES-zeromq.md: MAXMSGSIZE is per
+# Hard limits the server enforces on every request (ZeroMQ's MAXMSGSIZE is per
 # frame, so the frame count is capped separately).
 MAX_FRAME_BYTES: Final = 64 * 1024
 MAX_FRAMES: Final = 1  # after the ROUTER identity and the empty delimiter, if any
@@ -25,7 +25,7 @@ ZAP_DOMAIN: Final = "queue"
 
 
 class Op:
-    """Operation names (DESIGN.md section 3, fixed)."""
+    """Operation names (docs/protocol.md)."""
 
     HELLO: Final = "hello"
     LOGIN: Final = "login"
@@ -50,7 +50,7 @@ class Op:
     OPEN_COUNTER: Final = "open_counter"
     CLOSE_COUNTER: Final = "close_counter"
     DEVICE_STATUS: Final = "device_status"
-    # Additions beyond DESIGN.md's list, documented in docs/protocol.md.
+    # Later additions, documented in docs/protocol.md like the rest.
     CANCEL_TICKET: Final = "cancel_ticket"  # supervisor removes a waiting ticket (audited)
     CHECK_IN: Final = "check_in"  # appointment check-in at the kiosk
     CLOSE_DAY: Final = "close_day"  # supervisor closes the business day

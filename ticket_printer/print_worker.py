@@ -2,7 +2,7 @@
 
 A thermal printer on a serial line takes seconds and a jammed one may hang; the kiosk
 screen must keep answering touches meanwhile, so the Tk thread only enqueues a job and
-later drains the outcome from ``after()`` (STYLE.md 3.2: polling, not cross-thread
+later drains the outcome from ``after()`` (polling, not cross-thread
 event_generate).
 """
 

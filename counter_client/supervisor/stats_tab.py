@@ -53,7 +53,7 @@ def presets(today: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
 
 
 def setup_matplotlib() -> None:
-    """Chinese labels, never tofu boxes (NOTES-platform.md)."""
+    """Chinese labels, never tofu boxes (a CJK font chosen by preference)."""
     import matplotlib
 
     matplotlib.rcParams["font.sans-serif"] = [*tk_look.CJK_FONTS, "Noto Sans CJK JP",

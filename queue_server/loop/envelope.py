@@ -1,4 +1,4 @@
-"""The request envelope of DESIGN.md section 3, checked before anything else happens.
+"""The request envelope of docs/protocol.md, checked before anything else happens.
 
 Pure: bytes in, a Request or an EnvelopeError out (no sockets, no hall), so every kind
 of malformed input is answered with a code by one small function that is easy to test.

@@ -5,7 +5,7 @@ Our own ZAP handler (RFC 27/ZAP) instead of pyzmq's ThreadAuthenticator so that:
   without a restart; new handshakes are checked against the new set at once);
 - the User-Id of every accepted connection is the DEVICE NAME, which the server reads
   from each request frame and which idempotency keys are built on.
-Both traps of NOTES-zeromq.md are closed here: a ZAP handler exists in the server's
+Both CURVE traps of pyzmq are closed here: a ZAP handler exists in the server's
 context BEFORE the sockets bind, and the sockets set `zap_domain` plus
 `ZAP_ENFORCE_DOMAIN`; this handler only answers the one domain the sockets use.
 """

@@ -61,7 +61,7 @@ class TextSynth(Synth):
 
 
 def spoken_zh(number: str, counter: int) -> str:
-    """How the hall must hear it: letters as letters, digits one by one (DOMAIN.md)."""
+    """How the hall must hear it: letters as letters, digits one by one (docs/voice.md)."""
     letters = "".join(c for c in number if c.isalpha())
     digits = "".join(ZH_DIGITS[c] for c in number if c.isdigit())
     window = "".join(ZH_DIGITS[c] for c in str(counter))

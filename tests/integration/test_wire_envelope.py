@@ -1,4 +1,4 @@
-"""The request envelope (DESIGN.md section 3): every way to get it wrong has its code."""
+"""The request envelope (docs/protocol.md): every way to get it wrong has its code."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """CURVE + ZAP on both sockets, against the real socket loop with a small fake hall.
 
-These are the tests that catch both traps of NOTES-zeromq.md: with no ZAP handler, or a
+These are the tests that catch both CURVE traps of pyzmq: with no ZAP handler, or a
 domain mismatch, a CURVE server lets ANY key in, and the unknown-key test fails.
 """
 

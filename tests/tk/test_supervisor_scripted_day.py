@@ -1,4 +1,4 @@
-"""The statistics tab on issue 7's scripted day: what it shows and exports is what was
+"""The statistics tab on the scripted day: what it shows and exports is what was
 worked out by hand (tests/integration/test_stats_scripted_day.py), computed by the real hall.
 
 The tab's `stats` request is answered by the hall itself (no sockets): the same op the

@@ -140,7 +140,7 @@ def test_settings_for_the_apps_are_plain_data() -> None:
     cfg = parse_config(default_config_text(), "c.toml")
     s = cfg.settings()
     assert s["announce"]["template"] == "请{number}号到{counter}号窗口办理"
-    assert s["counter_client"]["hotkeys"]["no_show"] == "F5"  # issue 4: F5 过号
+    assert s["counter_client"]["hotkeys"]["no_show"] == "F5"  # F5 过号, as on the hall's keyboards
     assert s["priority_classes"]["elderly"]["name"] == "70岁以上老人"
 
 

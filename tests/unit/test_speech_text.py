@@ -33,7 +33,7 @@ def test_ticket_digits_are_read_one_by_one_and_letters_as_letters(number: str,
 
 
 def test_zero_leading_ticket_is_never_read_as_a_number() -> None:
-    """NOTES-platform.md: raw 'A012' comes out as 零十二; the hall wants 零一二."""
+    """espeak-ng reads raw 'A012' comes out as 零十二; the hall wants 零一二."""
     assert "十" not in ticket_zh("A012")
     assert "零一二" in announcement_zh("A012", 3)
 
