@@ -34,6 +34,23 @@ def bad_request(field: str, zh: str, en: str) -> HallError:
     return HallError(Err.BAD_REQUEST, f"{zh} / {en}", {"field": field})
 
 
+# What a state is called in the Chinese half of a message: the code stays in `details`.
+STATE_ZH: dict[str, str] = {
+    # windows
+    "closed": "未开放", "idle": "空闲", "calling": "呼叫中", "serving": "办理中",
+    "paused": "暂停",
+    # tickets and their matters
+    "waiting": "等候中", "called": "已呼叫", "parked": "挂起", "done": "已办结",
+    "no_show": "过号", "cancelled": "已取消", "not_served": "未办理",
+    "pending": "待办理", "not_done": "未办结",
+}
+
+
+def state_zh(state: str) -> str:
+    """A state's Chinese name (an unknown one as it is, never a mixed-language hole)."""
+    return STATE_ZH.get(state, state)
+
+
 def conflict(what: str, state: str, zh: str, en: str, **details: Any) -> HallError:
     """Wrong state: details name the object and the state it is in."""
     return HallError(Err.CONFLICT, f"{zh} / {en}", {"object": what, "state": state, **details})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from queue_common.protocol import Err
 from queue_server.domain.visit import Counter, Ticket
-from queue_server.errors import HallError, bad_request, bilingual, conflict, not_found
+from queue_server.errors import HallError, bad_request, bilingual, conflict, not_found, state_zh
 from queue_server.hall.changes import Actor
 from queue_server.hall.state import HallState, ServiceInfo
 
@@ -52,7 +52,7 @@ def ready_to_call(c: Counter) -> None:
                                                      f"window {c.number} is closed"),
                         {"counter": c.number, "state": c.state})
     if c.state != "idle":
-        raise conflict("counter", c.state, f"{c.number}号窗口当前状态为{c.state}",
+        raise conflict("counter", c.state, f"{c.number}号窗口当前状态为{state_zh(c.state)}",
                        f"window {c.number} is {c.state}", counter=c.number)
 
 
@@ -68,7 +68,7 @@ def current_ticket(s: HallState, c: Counter, *states: str) -> Ticket:
 
 def require_state(t: Ticket, *states: str) -> None:
     if t.state not in states:
-        raise conflict("ticket", t.state, f"{t.number}号当前状态为{t.state}",
+        raise conflict("ticket", t.state, f"{t.number}号当前状态为{state_zh(t.state)}",
                        f"ticket {t.number} is {t.state}", ticket_id=t.id)
 
 

@@ -18,7 +18,7 @@ from queue_server import args as schemas
 from queue_server.domain import policy
 from queue_server.domain.numbering import next_number
 from queue_server.domain.visit import Counter, Item, Ticket
-from queue_server.errors import HallError, bad_request, bilingual, conflict, not_found
+from queue_server.errors import HallError, bad_request, bilingual, conflict, not_found, state_zh
 from queue_server.hall import find
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import Actor, Changes, Reply
@@ -437,7 +437,7 @@ def transfer(s: HallState, ch: Changes, a: schemas.TransferArgs, actor: Actor,
                     service=svc.code)
             existing = next((i for i in t.items if i.service == svc.code), None)
             if existing is not None and existing.state != "pending":
-                raise conflict("item", existing.state, f"{svc.code} 已{existing.state}",
+                raise conflict("item", existing.state, f"{svc.code} 当前为{state_zh(existing.state)}",
                                f"matter {svc.code} is already {existing.state}",
                                service=svc.code)
             if existing is None:

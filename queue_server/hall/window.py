@@ -10,7 +10,7 @@ import datetime as dt
 from queue_common.protocol import Ev
 from queue_server import args as schemas
 from queue_server.domain import policy
-from queue_server.errors import conflict
+from queue_server.errors import conflict, state_zh
 from queue_server.hall import find
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import Actor, Changes, Reply
@@ -21,7 +21,7 @@ def pause(s: HallState, ch: Changes, a: schemas.PauseArgs, actor: Actor,
           now: dt.datetime) -> Reply:
     c = find.staffed_counter(s, actor)
     if c.state != "idle":
-        raise conflict("counter", c.state, f"{c.number}号窗口当前状态为{c.state}",
+        raise conflict("counter", c.state, f"{c.number}号窗口当前状态为{state_zh(c.state)}",
                        f"window {c.number} is {c.state}", counter=c.number)
     tr.set_counter(s, ch, c, "paused", now)
     c.pause_reason = a.reason

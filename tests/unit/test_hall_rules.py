@@ -687,3 +687,16 @@ def test_a_disabled_account_is_cut_off_without_a_restart(kit: HallKit) -> None:
     with pytest.raises(HallError) as exc:
         kit.hall.actor_for(kit.tokens["clerk1"], "counter-1", "counter")
     assert exc.value.code == Err.UNAUTHENTICATED
+
+
+def test_a_clerk_who_pauses_while_calling_is_told_why_in_one_language_per_half(
+        kit: HallKit) -> None:
+    """The message a caller shows says 呼叫中, not "calling", in its Chinese half."""
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.ok("call_next", {}, w1)
+    refused = kit.err("pause", {"reason": "lunch"}, w1)
+    zh, _, en = str(refused.message).partition(" / ")
+    assert refused.code == Err.CONFLICT and refused.details["state"] == "calling"
+    assert "呼叫中" in zh and not any("a" <= ch <= "z" for ch in zh.lower())
+    assert "calling" in en
