@@ -20,7 +20,9 @@ import zmq
 from queue_common import protocol as p
 from queue_common.connection import Connection, Reply
 from queue_common.endpoint import ClientKeys
+from queue_server import schema
 from tests.support.live import DEMO_PASSWORD, LiveHall, live_hall
+from tests.support.schema_check import validate_event_data, validate_exchange
 
 pytestmark = pytest.mark.slow
 
@@ -178,6 +180,13 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
         assert f"event {type_}" in examples, f"the board heard no {type_}"
     (artifacts_dir / "protocol-examples.json").write_text(
         json.dumps(examples, ensure_ascii=False, indent=1, default=str), "utf-8")
+    doc = schema.document()  # every real exchange and event agrees with the schema
+    for key, example in examples.items():
+        if key.startswith("event "):
+            validate_event_data(doc, key.removeprefix("event "), example)
+        else:
+            validate_exchange(doc, example["request"]["op"], example["request"],
+                              example["reply"])
 
 
 def test_each_device_may_do_only_its_own_work(hall: LiveHall) -> None:
