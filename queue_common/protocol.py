@@ -55,6 +55,7 @@ class Op:
     CHECK_IN: Final = "check_in"  # appointment check-in at the kiosk
     CLOSE_DAY: Final = "close_day"  # supervisor closes the business day
     WINDOW_QUEUE: Final = "window_queue"  # the tickets a window may call, in call order
+    RECENT_CALLS: Final = "recent_calls"  # the calls profile's catch-up (LED screens)
 
 
 ALL_OPS: Final = frozenset(
@@ -86,6 +87,10 @@ class Ev:
     RATING_RECORDED: Final = "rating.recorded"
     DAY_CLOSED: Final = "day.closed"
     DEVICE_STATUS: Final = "device.status"
+    # The calls profile: a copy of every call for screens that follow calls only. It
+    # carries the seq of the event it copies (so a full mirror drops it as already seen)
+    # and its own gap-free `calls_seq` in its data.
+    CALLS_CALL: Final = "calls.call"
 
 
 class Err:

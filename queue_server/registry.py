@@ -86,6 +86,7 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
     # read and report: every device
     Op.HELLO: _read(None, schemas.NoArgs, runs=Runs.LOOP),
     Op.STATE: _read(day.state, schemas.NoArgs, runs=Runs.LOOP),
+    Op.RECENT_CALLS: _read(day.recent_calls, schemas.NoArgs, runs=Runs.LOOP),
     Op.TICKET_STATUS: _read(visit.ticket_status, schemas.TicketStatusArgs),
     Op.DEVICE_STATUS: OpSpec(day.device_status, schemas.DeviceStatusArgs, _READ),
     # the kiosk's own work

@@ -196,6 +196,7 @@ class HelloResult(msgspec.Struct):
     version: int
     epoch: str
     seq: int
+    calls_seq: int
     device: str
     role: str
     staff_role: str | None
@@ -208,6 +209,7 @@ class Snapshot(msgspec.Struct):
 
     epoch: str
     seq: int
+    calls_seq: int
     tickets: list[Ticket]
     counters: list[Counter]
     recent_calls: list[Call]
@@ -241,6 +243,15 @@ class CompleteResult(msgspec.Struct):
     overtime_seconds: int
 
 
+class RecentCalls(msgspec.Struct):
+    """The calls profile's catch-up (docs/protocol.md, "The calls profile")."""
+
+    epoch: str
+    seq: int
+    calls_seq: int
+    calls: list[Call]
+
+
 class Empty(msgspec.Struct):
     pass
 
@@ -266,6 +277,7 @@ RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.CLOSE_COUNTER: CounterResult, Op.WINDOW_QUEUE: WindowQueueResult,
     Op.STATS: StatsResult, Op.COUNTER_SERVICES: CounterResult,
     Op.CANCEL_TICKET: TicketResult, Op.CLOSE_DAY: DayClosedResult,
+    Op.RECENT_CALLS: RecentCalls,
 }
 
 # Every reply may carry these (docs/protocol.md, 6.4 and 7).
@@ -293,6 +305,7 @@ OP_ERRORS: dict[str, tuple[str, ...]] = {
     Op.WINDOW_QUEUE: (Err.CONFLICT,), Op.STATS: (),
     Op.COUNTER_SERVICES: (Err.NOT_FOUND, Err.UNKNOWN_SERVICE),
     Op.CANCEL_TICKET: (Err.NOT_FOUND, Err.CONFLICT), Op.CLOSE_DAY: (),
+    Op.RECENT_CALLS: (),
 }
 EVENT_TYPES = tuple(v for k, v in vars(Ev).items() if k.isupper())
 

@@ -150,6 +150,13 @@ def state(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
     return snapshot(s, now), []
 
 
+def recent_calls(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
+                 now: dt.datetime) -> Reply:
+    """The calls profile's catch-up: the day's latest calls, newest first (the loop
+    answers it itself, with `calls_seq`)."""
+    return {"calls": list(s.recent_calls)}, []
+
+
 def snapshot(s: HallState, now: dt.datetime) -> dict[str, Any]:
     """The whole hall state (docs/hall-state.md), without epoch and seq."""
     hours = s.calendar.hours(s.day)

@@ -265,6 +265,11 @@ class Hall:
         with self._lock:
             return day.snapshot(self.state, self.clock.now())
 
+    def recent_calls(self) -> list[dict[str, Any]]:
+        """The day's latest calls, newest first (the calls profile's catch-up)."""
+        with self._lock:
+            return list(self.state.recent_calls)
+
     def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
         """The actor behind a request: token -> staff and window (UNAUTHENTICATED if bad)."""
         with self._lock:

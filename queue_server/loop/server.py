@@ -95,6 +95,7 @@ class HallServer:
         self.ctx = ctx or zmq.Context()
         self.epoch = secrets.token_hex(8)
         self.seq = 0
+        self.calls_seq = 0  # the calls profile's own sequence (Ev.CALLS_CALL)
         self.zap = ZapHandler(self.ctx)
         self.trusted = TrustedKeys(data, self.zap)
         self._stop = threading.Event()
@@ -208,7 +209,7 @@ class HallServer:
                 self._housekeeping()
             if now >= next_beat:
                 next_beat = now + self.options.heartbeat_seconds
-                self._publish(p.Ev.HEARTBEAT, {}, advance=False)
+                self._publish(p.Ev.HEARTBEAT, {"calls_seq": self.calls_seq}, advance=False)
             wait_ms = max(0, int(1000 * (min(next_beat, next_tick) - time.monotonic())))
             back = self._logins_back or self._reads_back
             timeout = 0 if back else (
@@ -356,10 +357,15 @@ class HallServer:
         op, _args, actor, _key = item.command
         try:
             if op == Op.STATE:
-                result = dict(self.hall.snapshot(), epoch=self.epoch, seq=self.seq)
+                result = dict(self.hall.snapshot(), epoch=self.epoch, seq=self.seq,
+                              calls_seq=self.calls_seq)
+            elif op == Op.RECENT_CALLS:
+                result = {"epoch": self.epoch, "seq": self.seq, "calls_seq": self.calls_seq,
+                          "calls": self.hall.recent_calls()}
             else:  # hello
                 result = {"server": "yichuang-queue", "version": p.VERSION,
-                          "epoch": self.epoch, "seq": self.seq, "device": actor.device,
+                          "epoch": self.epoch, "seq": self.seq, "calls_seq": self.calls_seq,
+                          "device": actor.device,
                           "role": actor.device_role, "staff_role": actor.staff_role,
                           "counter": actor.counter, "now": self._now()}
         except Exception as exc:
@@ -419,6 +425,22 @@ class HallServer:
             self._pub.send(encode(body), _NOBLOCK)
         except zmq.ZMQError as exc:  # PUB drops rather than blocks; subscribers resync
             log.warning("event %s not published: %s", type_, exc)
+        call = data.get("call") if advance else None
+        if call:
+            self._publish_call(call)
+
+    def _publish_call(self, call: dict[str, Any]) -> None:
+        """The calls profile's copy of a call: the copied event's seq (a full mirror
+        drops it as seen), its own calls_seq for screens that follow calls only."""
+        assert self._pub is not None
+        self.calls_seq += 1
+        body = p.event(self.seq, p.Ev.CALLS_CALL, self._now(),
+                       {"call": call, "calls_seq": self.calls_seq}, self.epoch)
+        try:
+            self._pub.send(p.Ev.CALLS_CALL.encode("utf-8"), _MORE_NOBLOCK)
+            self._pub.send(encode(body), _NOBLOCK)
+        except zmq.ZMQError as exc:
+            log.warning("event %s not published: %s", p.Ev.CALLS_CALL, exc)
 
     def _now(self) -> str:
         """The hall's local time to the second, as events carry it (worked out once
