@@ -56,6 +56,8 @@ class Op:
     CLOSE_DAY: Final = "close_day"  # supervisor closes the business day
     WINDOW_QUEUE: Final = "window_queue"  # the tickets a window may call, in call order
     RECENT_CALLS: Final = "recent_calls"  # the calls profile's catch-up (LED screens)
+    BOOKING_PUT: Final = "booking_put"  # the booking system adds or changes a booking
+    BOOKING_CANCEL: Final = "booking_cancel"  # ... or withdraws one not yet used
 
 
 ALL_OPS: Final = frozenset(
@@ -124,12 +126,13 @@ class Role:
     KIOSK: Final = "kiosk"
     BOARD: Final = "board"
     COUNTER: Final = "counter"
+    BOOKING: Final = "booking"  # the city's booking system (no screen, no citizen)
     CLERK: Final = "clerk"
     SUPERVISOR: Final = "supervisor"
     ADMIN: Final = "admin"
 
 
-DEVICE_ROLES: Final = (Role.KIOSK, Role.BOARD, Role.COUNTER)
+DEVICE_ROLES: Final = (Role.KIOSK, Role.BOARD, Role.COUNTER, Role.BOOKING)
 STAFF_ROLES: Final = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 # Staff who may open the supervisor's dashboard and run its operations.
 SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})

@@ -156,6 +156,22 @@ def parse_export(text: str, matters: Mapping[str, str], tz: zoneinfo.ZoneInfo, *
     return bookings
 
 
+BOOKING_FIELDS = ("code", "name", "phone", "matters", "date", "slot")
+
+
+def parse_booking(fields: Mapping[str, str], matters: Mapping[str, str],
+                  tz: zoneinfo.ZoneInfo, *, max_services: int = 5) -> Booking:
+    """One booking sent by the booking system (op `booking_put`), checked by exactly the
+    rules of an export line; ExportError (line 1) naming every problem otherwise."""
+    errors: list[LineError] = []
+    row = [fields.get(f, "") for f in BOOKING_FIELDS]
+    columns = {f: i for i, f in enumerate(BOOKING_FIELDS)}
+    booking = _parse_row(1, row, columns, matters, tz, max_services, errors)
+    if booking is None:
+        raise ExportError(errors)
+    return booking
+
+
 def _parse_row(number: int, row: list[str], columns: dict[str, int],
                matters: Mapping[str, str], tz: zoneinfo.ZoneInfo, max_services: int,
                errors: list[LineError], id_key: bytes | None = None) -> Booking | None:

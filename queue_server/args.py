@@ -97,6 +97,22 @@ class CancelArgs(Args):
     reason: str
 
 
+class BookingArgs(Args):
+    """One booking, as a line of the booking system's export (docs/kiosk.md)."""
+
+    code: str  # 4-32 letters, digits or -
+    name: str  # masked by the hall if it is not already (张*明)
+    phone_tail: str  # the phone's last four digits (a whole number is cut to them)
+    services: list[str]  # matter codes or names
+    date: str  # YYYY-MM-DD
+    slot: str  # HH:MM-HH:MM
+    id_hash: IdHash | None = None  # the citizen's card as the hall's keyed hash
+
+
+class BookingCodeArgs(Args):
+    code: str
+
+
 class DeviceStatusArgs(Args):
     state: Literal["ok", "warning", "error"]
     message: str = ""

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from queue_common.protocol import ALL_OPS, Err, Op, Role
+from queue_common.protocol import ALL_OPS, DEVICE_ROLES, Err, Op, Role
 from queue_server import args as schemas
-from queue_server.hall import day, logins, visit, window
+from queue_server.hall import bookings, day, logins, visit, window
 from queue_server.hall.changes import Actor, Changes, Reply
 from queue_server.hall.state import HallState
 
@@ -40,6 +40,9 @@ class Runs(StrEnum):
     LOOP = "loop"  # by the request loop from what it holds (hello, state)
     WRITER = "writer"  # by the hall on the single writer, in a batch
     WORKER = "worker"  # on a worker thread, reading only the database (stats)
+    # On a worker thread, writing only rows the live state never holds (bookings), in a
+    # transaction of its own.
+    STORE = "store"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ SUPERVISOR_ROLES: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
 _READ = Permission(_ANY_DEVICE)
 _CLERK = Permission(_COUNTER, _ANY_STAFF)
 _SUPERVISOR = Permission(_COUNTER, SUPERVISOR_ROLES)
+_BOOKING = Permission(frozenset({Role.BOOKING}))
 
 
 def _read(handler: Handler | None, schema: type[schemas.Args] | None,
@@ -84,7 +88,7 @@ def _read(handler: Handler | None, schema: type[schemas.Args] | None,
 
 REGISTRY: Final[Mapping[str, OpSpec]] = {
     # read and report: every device
-    Op.HELLO: _read(None, schemas.NoArgs, runs=Runs.LOOP),
+    Op.HELLO: _read(None, schemas.NoArgs, Permission(frozenset(DEVICE_ROLES)), runs=Runs.LOOP),
     Op.STATE: _read(day.state, schemas.NoArgs, runs=Runs.LOOP),
     Op.RECENT_CALLS: _read(day.recent_calls, schemas.NoArgs, runs=Runs.LOOP),
     Op.TICKET_STATUS: _read(visit.ticket_status, schemas.TicketStatusArgs),
@@ -121,13 +125,19 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
                                 _SUPERVISOR),
     Op.CANCEL_TICKET: OpSpec(visit.cancel_ticket, schemas.CancelArgs, _SUPERVISOR),
     Op.CLOSE_DAY: OpSpec(day.close_day, schemas.NoArgs, _SUPERVISOR),
+    # the city's booking system: idempotent by booking code, so no reply is kept
+    Op.BOOKING_PUT: OpSpec(bookings.booking_put, schemas.BookingArgs, _BOOKING,
+                           runs=Runs.STORE, changes=False, keeps_reply=False),
+    Op.BOOKING_CANCEL: OpSpec(bookings.booking_cancel, schemas.BookingCodeArgs, _BOOKING,
+                              runs=Runs.STORE, changes=False, keeps_reply=False),
 }
 
 # Derived views of the table (never written by hand).
 READ_ONLY_OPS: Final = frozenset(op for op, s in REGISTRY.items() if not s.changes)
 KEEPS_REPLY_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.keeps_reply)
 LOOP_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.runs is Runs.LOOP)
-WORKER_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.runs is Runs.WORKER)
+WORKER_OPS: Final = frozenset(op for op, s in REGISTRY.items()
+                              if s.runs in (Runs.WORKER, Runs.STORE))
 WRITER_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.runs is Runs.WRITER)
 SEQ_STAMPED_OPS: Final = frozenset(op for op, s in REGISTRY.items() if s.seq_stamped)
 

@@ -252,6 +252,16 @@ class RecentCalls(msgspec.Struct):
     calls: list[Call]
 
 
+class BookingStored(msgspec.Struct):
+    code: str
+    stored: Literal["added", "updated", "unchanged"]
+
+
+class BookingCancelled(msgspec.Struct):
+    code: str
+    cancelled: bool
+
+
 class Empty(msgspec.Struct):
     pass
 
@@ -278,6 +288,7 @@ RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.STATS: StatsResult, Op.COUNTER_SERVICES: CounterResult,
     Op.CANCEL_TICKET: TicketResult, Op.CLOSE_DAY: DayClosedResult,
     Op.RECENT_CALLS: RecentCalls,
+    Op.BOOKING_PUT: BookingStored, Op.BOOKING_CANCEL: BookingCancelled,
 }
 
 # Every reply may carry these (docs/protocol.md, 6.4 and 7).
@@ -306,6 +317,7 @@ OP_ERRORS: dict[str, tuple[str, ...]] = {
     Op.COUNTER_SERVICES: (Err.NOT_FOUND, Err.UNKNOWN_SERVICE),
     Op.CANCEL_TICKET: (Err.NOT_FOUND, Err.CONFLICT), Op.CLOSE_DAY: (),
     Op.RECENT_CALLS: (),
+    Op.BOOKING_PUT: (Err.CONFLICT,), Op.BOOKING_CANCEL: (Err.CONFLICT, Err.NOT_FOUND),
 }
 EVENT_TYPES = tuple(v for k, v in vars(Ev).items() if k.isupper())
 

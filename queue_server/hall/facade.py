@@ -292,11 +292,12 @@ class Hall:
     # -- workers ------------------------------------------------------------------------------
 
     def read_database(self, op: str, args: dict[str, Any], actor: Actor) -> Outcome:
-        """An operation that reads only the database (`stats`), on any thread: it
-        changes neither the live state nor the database, so the server answers it from
-        a worker while batches go on. It sees what is committed."""
+        """An operation that reads only the database (`stats`), or writes only rows the
+        live state never holds (bookings), on any thread: it leaves the live state and
+        the hall's batches alone, so the server answers it from a worker while batches
+        go on. It sees what is committed."""
         row = registry.spec(op)
-        if row.runs is not registry.Runs.WORKER or row.handler is None:
+        if row.runs not in (registry.Runs.WORKER, registry.Runs.STORE) or row.handler is None:
             raise ValueError(f"{op} is not a database read")
         ch = Changes()
         try:

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from queue_server.appointments import Booking
 from queue_server.store.batch import Batch
 
 
@@ -63,6 +64,15 @@ class HallStorePort(Protocol):
         ...
 
     def business_day_exists(self, day: dt.date) -> bool: ...
+
+    def put_booking(self, booking: Booking) -> str:
+        """Store one booking in a transaction of its own: "added", "updated",
+        "unchanged", or "used" (it gave a ticket already: left as it was)."""
+        ...
+
+    def cancel_booking(self, code: str) -> str:
+        """Withdraw an unused booking: "cancelled", "not_found" or "used"."""
+        ...
 
     def login_facts(self, now: dt.datetime) -> LoginFacts: ...
 

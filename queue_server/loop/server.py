@@ -284,7 +284,8 @@ class HallServer:
                 self._answer_loop_op(item)
             elif item.op == Op.LOGIN and self._verify is not None:
                 self._to_worker(self._checked_login, item)
-            elif runs is registry.Runs.WORKER and self._read_database is not None:
+            elif (runs in (registry.Runs.WORKER, registry.Runs.STORE)
+                  and self._read_database is not None):
                 self._to_worker(self._database_read, item)
             else:
                 pending.append(item)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from queue_server.appointments import Booking, LineError
 from queue_server.store.models import Appointment, Ticket
@@ -70,6 +70,19 @@ def store_bookings(conn: Connection, bookings: list[Booking]) -> tuple[ImportCou
             conn.execute(update(Appointment).where(t.c.code == b.code).values(**values))
             updated += 1
     return ImportCounts(added, updated, unchanged), conflicts
+
+
+def cancel_booking(conn: Connection, code: str) -> str:
+    """Withdraw a booking not yet used, in the caller's transaction: "cancelled",
+    "not_found" (none, or withdrawn before) or "used" (it gave a ticket: kept)."""
+    t = Appointment.__table__
+    row = conn.execute(select(t.c.checked_in_at, t.c.ticket_id).where(t.c.code == code)).first()
+    if row is None:
+        return "not_found"
+    if row.checked_in_at is not None or row.ticket_id is not None:
+        return "used"
+    conn.execute(delete(Appointment).where(Appointment.code == code))
+    return "cancelled"
 
 
 def list_appointments(conn: Connection, day: dt.date) -> list[AppointmentRow]:

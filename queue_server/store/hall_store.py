@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from queue_server.appointments import Booking
 from queue_server.hall.ports import LoginFacts, StoredHall
 from queue_server.store import db
 from queue_server.store import tables as T
+from queue_server.store.appointment_rows import cancel_booking, store_bookings
 from queue_server.store.batch import Batch
 
 # What a failing database looks like to the hall: nothing of the transaction applied.
@@ -112,6 +114,21 @@ class HallStore:
         with self.reading() as conn:
             return conn.execute(select(T.APPOINTMENT).where(
                 T.APPOINTMENT.c.code == code)).first()
+
+    def put_booking(self, booking: Booking) -> str:
+        """The booking system's booking, in a transaction of its own (as an import):
+        bookings are rows the live state never holds, so no batch needs to carry them."""
+        with self.engine.connect() as conn:
+            counts, conflicts = store_bookings(conn, [booking])
+            if conflicts:
+                conn.rollback()
+                return "used"
+            conn.commit()
+        return "added" if counts.added else "updated" if counts.updated else "unchanged"
+
+    def cancel_booking(self, code: str) -> str:
+        with self.engine.begin() as conn:
+            return cancel_booking(conn, code)
 
     def appointments_by_id_hash(self, day: dt.date, id_hash: str) -> Sequence[Row[Any]]:
         """The day's bookings made for this 身份证 (its keyed hash), earliest slot first."""

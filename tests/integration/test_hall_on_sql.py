@@ -15,6 +15,7 @@ import pytest
 
 from tests.unit import (
     test_estimate_append,
+    test_hall_bookings,
     test_hall_day,
     test_hall_flow,
     test_hall_login_check,
@@ -28,7 +29,8 @@ from tests.unit import (
 
 MODULES: tuple[ModuleType, ...] = (
     test_hall_rules, test_hall_flow, test_hall_logins, test_hall_login_check, test_hall_day,
-    test_window_queue, test_supervisor_actions, test_estimate_append, test_hall_pipeline)
+    test_window_queue, test_supervisor_actions, test_estimate_append, test_hall_pipeline,
+    test_hall_bookings)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

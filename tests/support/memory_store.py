@@ -25,6 +25,7 @@ from sqlalchemy import JSON, Table
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
+from queue_server.appointments import Booking
 from queue_server.config import HallConfig
 from queue_server.hall.ports import LoginFacts, StoredHall
 from queue_server.store.batch import Batch
@@ -158,6 +159,33 @@ class MemoryStore:
 
     def appointment_by_code(self, code: str) -> Any | None:
         return next(iter(_ns(r for r in self.rows("appointment") if r["code"] == code)), None)
+
+    def put_booking(self, booking: Booking) -> str:
+        values = {"name_masked": booking.name_masked, "phone_tail": booking.phone_tail,
+                  "services": ",".join(booking.services), "day": booking.day,
+                  "slot_start": booking.slot_start, "slot_end": booking.slot_end,
+                  "id_hash": booking.id_hash}
+        old = next((r for r in self.rows("appointment") if r["code"] == booking.code), None)
+        if old is None:
+            self.insert("appointment", {"code": booking.code, **values})
+            return "added"
+        if all(old[k] == _stored(Base.metadata.tables["appointment"], k, v)
+               for k, v in values.items()):
+            return "unchanged"
+        if old["checked_in_at"] is not None or old["ticket_id"] is not None:
+            return "used"
+        self.update("appointment", {"code": booking.code}, values)
+        return "updated"
+
+    def cancel_booking(self, code: str) -> str:
+        table = self.tables["appointment"]
+        key = next((k for k, r in table.items() if r["code"] == code), None)
+        if key is None:
+            return "not_found"
+        if table[key]["checked_in_at"] is not None or table[key]["ticket_id"] is not None:
+            return "used"
+        del table[key]
+        return "cancelled"
 
     def appointments_by_id_hash(self, day: dt.date, id_hash: str) -> list[Any]:
         return sorted(_ns(r for r in self.rows("appointment")
