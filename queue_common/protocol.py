@@ -55,6 +55,7 @@ class Op:
     CHECK_IN: Final = "check_in"  # appointment check-in at the kiosk
     CLOSE_DAY: Final = "close_day"  # supervisor closes the business day
     WINDOW_QUEUE: Final = "window_queue"  # the tickets a window may call, in call order
+    CLEAR_THROTTLE: Final = "clear_throttle"  # supervisor ends a PC's wrong-password wait
 
 
 ALL_OPS: Final = frozenset(
@@ -101,6 +102,7 @@ class Err:
     THROTTLED: Final = "THROTTLED"  # too many wrong passwords
     NOT_FOUND: Final = "NOT_FOUND"
     CONFLICT: Final = "CONFLICT"  # wrong state; details name the state
+    WRONG_WINDOW: Final = "WRONG_WINDOW"  # another window than the login's or the device's
     UNKNOWN_SERVICE: Final = "UNKNOWN_SERVICE"
     DUPLICATE_SERVICE: Final = "DUPLICATE_SERVICE"
     NO_SERVICES: Final = "NO_SERVICES"

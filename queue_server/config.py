@@ -146,8 +146,16 @@ class QuotaSection(_Section):
 
 class LoginSection(_Section):
     session_hours: float = 12.0
-    max_failures: int = 5
-    lockout_seconds: int = 300
+    max_failures: int = 3  # wrong passwords in a row at one PC before it must wait
+    lockout_seconds: int = 60  # the longest wait (1, 2, 4 ... s, at most this)
+
+
+class SecuritySection(_Section):
+    """Which window a counter PC may log a clerk in at (docs/configuration.md)."""
+
+    counter_any_window: bool = False  # True: any counter PC at any window (old behaviour)
+    # device name -> window number, for PCs not named `counter-N`
+    counter_windows: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class DepartmentConfig(_Section):
@@ -187,6 +195,7 @@ class HallConfig(_Section):
     appointments: AppointmentsSection = msgspec.field(default_factory=AppointmentsSection)
     quota: QuotaSection = msgspec.field(default_factory=QuotaSection)
     login: LoginSection = msgspec.field(default_factory=LoginSection)
+    security: SecuritySection = msgspec.field(default_factory=SecuritySection)
     departments: list[DepartmentConfig] = msgspec.field(default_factory=list, name="department")
     services: list[ServiceConfig] = msgspec.field(default_factory=list, name="service")
     counters: list[CounterConfig] = msgspec.field(default_factory=list, name="counter")
@@ -346,6 +355,8 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
         fail("login.session_hours", "must be positive")
     if cfg.login.max_failures < 1:
         fail("login.max_failures", "must be at least 1")
+    if not 1 <= cfg.login.lockout_seconds <= 3600:
+        fail("login.lockout_seconds", "must be 1..3600")
 
     dept_codes: set[str] = set()
     for i, d in enumerate(cfg.departments):
@@ -385,6 +396,9 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
                 fail(f"counter[{i}].services[{j}]", f"unknown matter {code!r}")
         if not cfg.service_codes_of(c):
             fail(f"counter[{i}]", "window takes no matter (general = false and no services)")
+    for device, number in cfg.security.counter_windows.items():
+        if number not in numbers:
+            fail(f"security.counter_windows.{device}", f"no window {number}")
     if require_hall:
         if not cfg.services:
             fail("service", "at least one [[service]] is needed")

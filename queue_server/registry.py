@@ -120,6 +120,7 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
                                 _SUPERVISOR),
     Op.CANCEL_TICKET: OpSpec(visit.cancel_ticket, schemas.CancelArgs, _SUPERVISOR),
     Op.CLOSE_DAY: OpSpec(day.close_day, schemas.NoArgs, _SUPERVISOR),
+    Op.CLEAR_THROTTLE: OpSpec(logins.clear_throttle, schemas.ClearThrottleArgs, _SUPERVISOR),
 }
 
 # Derived views of the table (never written by hand).

@@ -92,7 +92,8 @@ class Hall:
         self.store = store
         self.clock = clock
         self._lock = threading.RLock()
-        self._throttle = Throttle()  # survives reloads: a failed write forgives nobody
+        self._throttle = Throttle(config.login.max_failures, config.login.lockout_seconds)
+        # ^ survives reloads: a failed write forgives nobody
         self._broken = False
         self._in_flight = 0  # prepared batches whose write has not ended
         self._logins_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -304,11 +305,13 @@ class Hall:
         assert not ch, f"{op} on a worker changed the hall"
         return Outcome(result, None, events)
 
-    def verified_login_args(self, args: dict[str, Any]) -> dict[str, Any]:
+    def verified_login_args(self, args: dict[str, Any],
+                            device: str | None = None) -> dict[str, Any]:
         """Login args with the password check's proof attached, for the writer
-        (thread-safe: reads the store and the throttle only)."""
+        (thread-safe: reads the store and the throttle only). Given the requesting
+        device, a try it must wait with is not checked at all (the writer refuses it)."""
         proof = logins.verify_login(self.state, args.get("user"), args.get("password"),
-                                    self.clock.now())
+                                    self.clock.now(), device)
         return args if proof is None else {**args, PROOF_ARG: proof}
 
     # -- inside a batch ------------------------------------------------------------------------

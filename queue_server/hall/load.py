@@ -96,7 +96,8 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
             devices[r.device] = r.data["device"]
     return HallState(
         config=config, store=store, calendar=calendar, credits=credits,
-        throttle=throttle or Throttle(),
+        throttle=throttle if throttle is not None else Throttle(
+            config.login.max_failures, config.login.lockout_seconds),
         departments=[{"code": c, "name": n} for c, n in depts.values()],
         services=services, service_by_id=service_by_id, service_order=order,
         counters=counters, counter_by_id=counter_by_id, numbers=numbers, staff=staff,
