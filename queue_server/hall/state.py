@@ -30,6 +30,14 @@ RECENT_CALLS = 20  # calls the board shows (snapshot recent_calls)
 ACTUALS_DAYS = 14  # service times of the last two weeks make the estimate's minutes
 ACTUALS_KEPT = 50  # per matter
 PROCESSED_KEEP = dt.timedelta(days=2)  # idempotency replies outlive any client retry
+# ... in the database; in memory the last REPLIES_HELD of each device, at most
+# REPLIES_PER_DEVICE of them (a client resends within seconds: connection.py, 3 tries)
+REPLIES_HELD = dt.timedelta(minutes=30)
+REPLIES_PER_DEVICE = 512
+# Finished tickets stay in memory this long (ticket_status, rate), at most
+# FINISHED_HELD_MAX of them; then only the database has them.
+FINISHED_HELD = dt.timedelta(minutes=30)
+FINISHED_HELD_MAX = 2000
 USER_KEY_CHARS = 64  # a longer user name typed at a PC is kept as its hash
 
 
@@ -209,6 +217,50 @@ class Throttle:
                 del self._by_device[oldest]
 
 
+class Replies:
+    """Idempotency replies held in memory, per device (docs/protocol.md, 6.3): the
+    newest REPLIES_PER_DEVICE of each, none older than REPLIES_HELD. Before this they
+    were held for two days, growing with every operation all day (docs/design.md,
+    "Memory over a day"). The database keeps every reply PROCESSED_KEEP."""
+
+    def __init__(self, entries: dict[tuple[str, str], StoredReply] | None = None) -> None:
+        self._by_device: dict[str, collections.OrderedDict[str, StoredReply]] = {}
+        self._size = 0
+        for (device, rid), entry in sorted((entries or {}).items(), key=lambda kv: kv[1][1]):
+            self.put((device, rid), entry)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def get(self, key: tuple[str, str]) -> StoredReply | None:
+        table = self._by_device.get(key[0])
+        return table.get(key[1]) if table is not None else None
+
+    def put(self, key: tuple[str, str], entry: StoredReply) -> None:
+        device, rid = key
+        table = self._by_device.setdefault(device, collections.OrderedDict())
+        if table.pop(rid, None) is not None:
+            self._size -= 1
+        table[rid] = entry
+        self._size += 1
+        oldest = entry[1] - REPLIES_HELD
+        while table and (len(table) > REPLIES_PER_DEVICE
+                         or next(iter(table.values()))[1] < oldest):
+            table.popitem(last=False)
+            self._size -= 1
+
+    def prune(self, now: dt.datetime) -> None:
+        """Forget every reply older than REPLIES_HELD (a device gone quiet)."""
+        oldest = now - REPLIES_HELD
+        for device in list(self._by_device):
+            table = self._by_device[device]
+            while table and next(iter(table.values()))[1] < oldest:
+                table.popitem(last=False)
+                self._size -= 1
+            if not table:
+                del self._by_device[device]
+
+
 @dataclass
 class WindowVersions:
     """Bumped by the one function that changes a window's state or matters
@@ -251,7 +303,7 @@ class HallState:
     recent_calls: collections.deque[dict[str, Any]]
     devices: dict[str, dict[str, Any]]  # device health reports of the day
     actuals: collections.defaultdict[str, collections.deque[float]]  # minutes per matter
-    processed: dict[tuple[str, str], StoredReply]  # idempotency: (device, request id)
+    processed: Replies  # idempotency: (device, request id), bounded
     next_id: dict[str, int]  # the hall numbers its rows itself (sole writer)
     views: Views
     estimates: EstimateCache = field(default_factory=EstimateCache)

@@ -15,6 +15,7 @@ from typing import Any
 
 from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
+from queue_server.config import hhmm
 from queue_server.domain import policy
 from queue_server.domain.numbering import next_number
 from queue_server.domain.visit import Counter, Item, Ticket
@@ -139,8 +140,8 @@ def _issue_ticket(s: HallState, ch: Changes, services: list[ServiceInfo],
     if not s.is_open(now):
         hours = s.calendar.hours(s.calendar.local_day(now))
         raise HallError(Err.HALL_CLOSED, bilingual("现在不是取号时间", "the hall is closed"),
-                        {"opening": hours[0].strftime("%H:%M") if hours else None,
-                         "closing": hours[1].strftime("%H:%M") if hours else None})
+                        {"opening": hhmm(hours[0]) if hours else None,
+                         "closing": hhmm(hours[1]) if hours else None})
     q = s.config.quota
     if q.enabled:
         if q.daily_total and s.issued_today >= q.daily_total:
