@@ -109,8 +109,7 @@ def forget_finished(s: HallState, now: dt.datetime) -> None:
                       key=lambda t: (t.closed_at, t.id))
         gone += kept[:left - FINISHED_HELD_MAX]
     for t in gone:
-        del s.tickets[t.id]
-        s.rated.discard(t.id)
+        s.drop_ticket(t)
     if len(s.rated) > len(s.tickets):  # ids of tickets no longer held
         s.rated = {tid for tid in s.rated if tid in s.tickets}
 

@@ -294,7 +294,7 @@ class HallState:
     day: dt.date
     day_known: bool  # its business_day row exists
     day_closed: bool
-    tickets: dict[int, Ticket]  # today's, and earlier ones not final yet
+    tickets: dict[int, Ticket]  # today's, and earlier ones not final yet (add_ticket)
     waiting: WaitingIndex
     seq_by_prefix: collections.defaultdict[str, int]
     issued_by_service: collections.Counter[str]
@@ -310,6 +310,21 @@ class HallState:
     windows: WindowVersions = field(default_factory=WindowVersions)
     reachable: dict[tuple[frozenset[str], int], frozenset[str]] = field(default_factory=dict)
     settled_day: dt.date | None = None  # tick: the day whose earlier tickets are closed
+    # ticket token -> id, for the status page's and ticket_status's look-up by token
+    by_token: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_token = {t.token: t.id for t in self.tickets.values()}
+
+    def add_ticket(self, t: Ticket) -> None:
+        self.tickets[t.id] = t
+        self.by_token[t.token] = t.id
+
+    def drop_ticket(self, t: Ticket) -> None:
+        """The ticket leaves memory (finished long enough: day.forget_finished)."""
+        del self.tickets[t.id]
+        self.by_token.pop(t.token, None)
+        self.rated.discard(t.id)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

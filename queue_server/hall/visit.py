@@ -168,7 +168,7 @@ def _issue_ticket(s: HallState, ch: Changes, services: list[ServiceInfo],
                     service_id=svc.id, position=pos)
         t.items.append(item)
         ch.new_items[item.id] = item
-    s.tickets[t.id] = t
+    s.add_ticket(t)
     ch.new_tickets[t.id] = t
     for item in t.items:
         tr.open_period(s, ch, item, "waiting", now)
@@ -209,7 +209,7 @@ def ticket_status(s: HallState, ch: Changes, a: schemas.TicketStatusArgs, actor:
     if a.ticket_id is not None:
         t = find.ticket_arg(s, a.ticket_id)
     else:
-        found = next((x for x in s.tickets.values() if x.token == a.token), None)
+        found = s.tickets.get(s.by_token.get(str(a.token), -1))
         if found is None:
             raise not_found("ticket", "token", "号票不存在或不是今天的", "no such ticket today")
         t = found
