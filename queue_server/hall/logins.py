@@ -159,11 +159,15 @@ def login(s: HallState, ch: Changes, a: schemas.LoginArgs, actor: Actor, now: dt
                            "failures": before.failures})
     s.staff[staff.id] = staff
     changed: list[Counter] = []
+    counter_id = counter.id if counter is not None else None
+    for session in s.sessions.values():
+        if session.ended_at is None and (
+                (counter is not None and session.counter_id == counter_id)  # one per window
+                or (session.staff_id == staff.id and session.device == actor.device
+                    and session.counter_id == counter_id)):  # a login again replaces it
+            session.ended_at = now
+            ch.session(session)
     if counter is not None:
-        for session in s.sessions.values():  # one clerk per window
-            if session.counter_id == counter.id and session.ended_at is None:
-                session.ended_at = now
-                ch.session(session)
         counter.staff_id = staff.id
         if counter.state == "closed":
             tr.set_counter(s, ch, counter, "idle", now)

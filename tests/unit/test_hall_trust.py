@@ -7,6 +7,7 @@ import pytest
 
 from queue_common.protocol import Err, Role
 from queue_server import registry
+from queue_server.errors import HallError
 from queue_server.hall.changes import Actor
 from queue_server.hall.state import Throttle
 from tests.support.hallkit import PASSWORD, HallKit, NewKit
@@ -187,3 +188,17 @@ def test_the_throttle_table_is_bounded_whatever_the_devices(devices: int) -> Non
     for i in range(20_000):
         t.failed(f"pc-{i % devices}", f"user-{i}", now)
     assert len(t) <= min(Throttle.TOTAL, Throttle.PER_DEVICE * devices)
+
+
+def test_logging_in_again_and_again_at_one_pc_holds_one_login(kit: HallKit) -> None:
+    pc = at("supervisor-1")
+    tokens = [kit.ok("login", login_args("super1", PASSWORD, None), pc)["token"]
+              for _ in range(200)]
+    assert len(kit.hall.state.sessions) == 1
+    assert kit.hall.actor_for(tokens[-1], "supervisor-1", Role.COUNTER).staff_role \
+        == "supervisor"
+    with pytest.raises(HallError) as exc:
+        kit.hall.actor_for(tokens[0], "supervisor-1", Role.COUNTER)
+    assert exc.value.code == Err.UNAUTHENTICATED
+    kit.login("clerk1", counter=1)  # other logins are untouched
+    assert len(kit.hall.state.sessions) == 2
