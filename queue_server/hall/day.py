@@ -78,6 +78,7 @@ def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
         # Idempotency replies outlive any client retry and a restart; then they go.
         ch.batch.prune_processed(now - PROCESSED_KEEP)
         s.processed.prune(now)
+        s.processed.seen.new_day()
         s.day = today
         s.day_known = False
         s.day_closed = False

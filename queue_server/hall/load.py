@@ -88,7 +88,8 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
                 issued_by_service[i.service] += 1
     held = now - REPLIES_HELD
     processed = Replies({(r.device, r.request_id): (json_bytes.encode(r.reply), r.at)
-                         for r in rows.processed if r.at >= held})
+                         for r in rows.processed if r.at >= held},
+                        seen=((r.device, r.request_id) for r in rows.processed))
     recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_CALLS)
     for r in rows.recent_calls:
         if isinstance(r.data, dict) and isinstance(r.data.get("call"), dict):

@@ -64,6 +64,10 @@ class HallStorePort(Protocol):
 
     def business_day_exists(self, day: dt.date) -> bool: ...
 
+    def stored_reply(self, device: str, request_id: str) -> Any | None:
+        """The kept reply of (device, request id) (a row with .reply and .at), if any."""
+        ...
+
     def login_facts(self, now: dt.datetime) -> LoginFacts: ...
 
     def reading(self) -> AbstractContextManager[Any]:

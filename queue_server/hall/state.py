@@ -14,6 +14,7 @@ import collections
 import datetime as dt
 import hashlib
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,15 +218,54 @@ class Throttle:
                 del self._by_device[oldest]
 
 
+class SeenKeys:
+    """Which (device, request id) keys were answered in the last day or two, in a fixed
+    size (a Bloom filter per business day, today's and yesterday's): a "no" is certain,
+    a "yes" is checked in the database. So a retry older than what Replies holds still
+    gets its first answer (docs/protocol.md, 6.3: at least 24 hours) without the hall
+    holding every key of the day."""
+
+    BITS = 1 << 21  # 256 KiB a day: about 0.1 % false "yes" at 100,000 keys
+    HASHES = 4
+
+    def __init__(self) -> None:
+        self._today = bytearray(self.BITS // 8)
+        self._yesterday = bytearray(self.BITS // 8)
+
+    def _bits(self, key: tuple[str, str]) -> list[int]:
+        digest = hashlib.blake2b(f"{key[0]}\0{key[1]}".encode("utf-8", "replace"),
+                                 digest_size=4 * self.HASHES).digest()
+        return [int.from_bytes(digest[i:i + 4], "little") % self.BITS
+                for i in range(0, 4 * self.HASHES, 4)]
+
+    def add(self, key: tuple[str, str]) -> None:
+        for b in self._bits(key):
+            self._today[b >> 3] |= 1 << (b & 7)
+
+    def might_have(self, key: tuple[str, str]) -> bool:
+        bits = self._bits(key)
+        return any(all(f[b >> 3] & (1 << (b & 7)) for b in bits)
+                   for f in (self._today, self._yesterday))
+
+    def new_day(self) -> None:
+        """At the rollover: yesterday's keys are forgotten, today's become yesterday's
+        (every key stays at least until the next midnight after its day: >= 24 h)."""
+        self._yesterday, self._today = self._today, bytearray(self.BITS // 8)
+
+
 class Replies:
     """Idempotency replies held in memory, per device (docs/protocol.md, 6.3): the
     newest REPLIES_PER_DEVICE of each, none older than REPLIES_HELD. Before this they
     were held for two days, growing with every operation all day (docs/design.md,
     "Memory over a day"). The database keeps every reply PROCESSED_KEEP."""
 
-    def __init__(self, entries: dict[tuple[str, str], StoredReply] | None = None) -> None:
+    def __init__(self, entries: dict[tuple[str, str], StoredReply] | None = None,
+                 seen: Iterable[tuple[str, str]] = ()) -> None:
         self._by_device: dict[str, collections.OrderedDict[str, StoredReply]] = {}
         self._size = 0
+        self.seen = SeenKeys()  # every key answered, older ones too (their reply: SQL)
+        for key in seen:
+            self.seen.add(key)
         for (device, rid), entry in sorted((entries or {}).items(), key=lambda kv: kv[1][1]):
             self.put((device, rid), entry)
 
@@ -238,6 +278,7 @@ class Replies:
 
     def put(self, key: tuple[str, str], entry: StoredReply) -> None:
         device, rid = key
+        self.seen.add(key)
         table = self._by_device.setdefault(device, collections.OrderedDict())
         if table.pop(rid, None) is not None:
             self._size -= 1

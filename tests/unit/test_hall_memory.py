@@ -71,3 +71,20 @@ def test_no_more_than_the_newest_finished_tickets_are_held(kit: HallKit) -> None
     day.forget_finished(s, kit.clock.now())
     assert len([t for t in s.tickets.values() if t.final]) == FINISHED_HELD_MAX
     assert first["id"] not in s.tickets and len(s.by_token) == len(s.tickets)
+
+
+def test_a_retry_hours_later_still_gets_its_first_answer(kit: HallKit) -> None:
+    """Memory holds replies for half an hour; the database for two days: a request
+    resent much later (a PC that slept) is answered from there and changes nothing."""
+    first = kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "early"))
+    for i in range(REPLIES_PER_DEVICE + 10):
+        kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", f"r{i}"))
+    kit.clock.advance(seconds=REPLIES_HELD.total_seconds() * 6)
+    kit.hall.tick()
+    assert kit.hall.state.processed.get(("kiosk-1", "early")) is None
+    before = len(kit.rows("ticket"))
+    again = kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "early"))
+    assert again == first and len(kit.rows("ticket")) == before
+    kit.reopen()  # and after a restart
+    assert kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "early")) == first
+    assert len(kit.rows("ticket")) == before
