@@ -366,9 +366,9 @@ class Hall:
             if stored is not None:
                 return Outcome(json_bytes.decode(stored[0]), None, [])
             if s.processed.seen.might_have(key):  # older than memory holds: the database's
-                row = s.store.stored_reply(*key)
-                if row is not None:
-                    return Outcome(dict(row.reply), None, [])
+                kept = s.store.stored_reply(*key)
+                if kept is not None:
+                    return Outcome(dict(kept.reply), None, [])
         row = registry.REGISTRY.get(op)
         if row is None or row.handler is None:
             raise HallError(Err.UNKNOWN_OP, bilingual(f"未知操作 {op}", f"unknown operation {op}"),
