@@ -231,12 +231,19 @@ class SeenKeys:
     def __init__(self) -> None:
         self._today = bytearray(self.BITS // 8)
         self._yesterday = bytearray(self.BITS // 8)
+        self._last: tuple[tuple[str, str] | None, list[int]] = (None, [])
 
     def _bits(self, key: tuple[str, str]) -> list[int]:
+        """The key's bit positions (the last key's remembered: an operation asks
+        might_have, then its reply adds the same key)."""
+        if self._last[0] == key:
+            return self._last[1]
         digest = hashlib.blake2b(f"{key[0]}\0{key[1]}".encode("utf-8", "replace"),
                                  digest_size=4 * self.HASHES).digest()
-        return [int.from_bytes(digest[i:i + 4], "little") % self.BITS
+        bits = [int.from_bytes(digest[i:i + 4], "little") % self.BITS
                 for i in range(0, 4 * self.HASHES, 4)]
+        self._last = (key, bits)
+        return bits
 
     def add(self, key: tuple[str, str]) -> None:
         for b in self._bits(key):
