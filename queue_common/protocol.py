@@ -58,6 +58,7 @@ class Op:
     RECENT_CALLS: Final = "recent_calls"  # the calls profile's catch-up (LED screens)
     BOOKING_PUT: Final = "booking_put"  # the booking system adds or changes a booking
     BOOKING_CANCEL: Final = "booking_cancel"  # ... or withdraws one not yet used
+    CLEAR_THROTTLE: Final = "clear_throttle"  # supervisor ends a PC's wrong-password wait
 
 
 ALL_OPS: Final = frozenset(
@@ -108,6 +109,7 @@ class Err:
     THROTTLED: Final = "THROTTLED"  # too many wrong passwords
     NOT_FOUND: Final = "NOT_FOUND"
     CONFLICT: Final = "CONFLICT"  # wrong state; details name the state
+    WRONG_WINDOW: Final = "WRONG_WINDOW"  # another window than the login's or the device's
     UNKNOWN_SERVICE: Final = "UNKNOWN_SERVICE"
     DUPLICATE_SERVICE: Final = "DUPLICATE_SERVICE"
     NO_SERVICES: Final = "NO_SERVICES"

@@ -120,6 +120,21 @@ def to_table(result: dict[str, Any], by: str) -> str:
 
 # -- CSV / JSON ----------------------------------------------------------------------------
 
+# What a spreadsheet reads as the start of a formula (or, with tab and CR, shifts a
+# cell): a text cell that starts so gets a leading apostrophe, the spreadsheets' own
+# "this is text" mark. Names come from the hall's config and staff table and may be
+# typed by anybody with access to those; an export must never run them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell as exported: text that a spreadsheet would run as a formula is escaped
+    with a leading ' (CSV and xlsx); numbers and everything else as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_rows(result: dict[str, Any], by: str) -> list[list[Any]]:
     """Header and data rows with raw numbers (seconds, fractions), blank for no figure."""
     out: list[list[Any]] = [[tr(f"report.dim.{by}"), tr("report.key"), tr("report.label"),
@@ -130,9 +145,18 @@ def csv_rows(result: dict[str, Any], by: str) -> list[list[Any]]:
     return out
 
 
+def _csv_cell(value: Any) -> Any:
+    """safe_cell, and a CR inside text written as LF: the writer quotes a field with a
+    line feed (its line terminator) but not one with a bare CR, which a spreadsheet
+    then reads as the end of the row."""
+    value = safe_cell(value)
+    return value.replace("\r", "\n") if isinstance(value, str) else value
+
+
 def to_csv(result: dict[str, Any], by: str) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(csv_rows(result, by))
+    csv.writer(buf, lineterminator="\n").writerows(
+        [_csv_cell(v) for v in row] for row in csv_rows(result, by))
     return buf.getvalue()
 
 
@@ -157,7 +181,7 @@ def write_xlsx(result: dict[str, Any], path: Path, dims: Sequence[str]) -> None:
     summary.append([])
     totals = result["totals"]
     for column in (*COLUMNS, *EXTRA_TOTAL_COLUMNS):
-        summary.append([xlsx_header(column), xlsx_value(column, totals.get(column))])
+        summary.append([xlsx_header(column), safe_cell(xlsx_value(column, totals.get(column)))])
         _number_format(summary.cell(summary.max_row, 2), column)
     summary.append([])
     summary.append([tr("report.sheet.definitions")])
@@ -174,7 +198,8 @@ def write_xlsx(result: dict[str, Any], path: Path, dims: Sequence[str]) -> None:
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         for r in rows_of(result, by):
-            ws.append([r["key"], r["label"], *(xlsx_value(c, r.get(c)) for c in COLUMNS)])
+            ws.append([safe_cell(r["key"]), safe_cell(r["label"]),
+                       *(safe_cell(xlsx_value(c, r.get(c))) for c in COLUMNS)])
             for col_idx, column in enumerate(COLUMNS, start=3):
                 _number_format(ws.cell(ws.max_row, col_idx), column)
         for cell in ws[ws.max_row]:

@@ -50,6 +50,11 @@ class TicketStatusArgs(Args):
     token: str | None = None
 
 
+class ClearThrottleArgs(Args):
+    device: str | None = None  # the PC whose wait ends (None: every PC, for `user`)
+    user: str | None = None  # the user name (None: every user at `device`)
+
+
 class TicketArgs(Args):
     ticket_id: int
 

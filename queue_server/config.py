@@ -44,7 +44,10 @@ from queue_common.spoken_letters import warn_misheard_prefixes
 
 DEFAULT_CONFIG_NAME = "default_config.toml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_HOURS_RE = re.compile(
+    r"^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
+# A day that ends at midnight (`...-24:00`) closes at the last instant of the day.
+END_OF_DAY = dt.time.max
 _CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 _STATUS_URL_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 NO_SHOW_WORD = "过号"
@@ -72,17 +75,23 @@ class HoursSection(_Section):
 
 
 def parse_hours(spec: str) -> tuple[dt.time, dt.time] | None:
-    """'08:30-16:30' -> (08:30, 16:30); 'closed' -> None; ValueError otherwise."""
+    """'08:30-16:30' -> (08:30, 16:30); '00:00-24:00' -> (00:00, END_OF_DAY), open
+    until midnight; 'closed' -> None; ValueError otherwise."""
     if spec.strip().lower() == "closed":
         return None
     m = _HOURS_RE.match(spec.strip())
     if not m:
         raise ValueError(f"expected 'HH:MM-HH:MM' or 'closed', got {spec!r}")
     start = dt.time(int(m[1]), int(m[2]))
-    end = dt.time(int(m[3]), int(m[4]))
+    end = END_OF_DAY if m[5] else dt.time(int(m[3]), int(m[4]))
     if end <= start:
         raise ValueError(f"closing time must be after opening time in {spec!r}")
     return start, end
+
+
+def hhmm(t: dt.time) -> str:
+    """An opening or closing time as config writes it (END_OF_DAY is '24:00')."""
+    return "24:00" if t == END_OF_DAY else t.strftime("%H:%M")
 
 
 class ServerSection(_Section):
@@ -146,8 +155,16 @@ class QuotaSection(_Section):
 
 class LoginSection(_Section):
     session_hours: float = 12.0
-    max_failures: int = 5
-    lockout_seconds: int = 300
+    max_failures: int = 3  # wrong passwords in a row at one PC before it must wait
+    lockout_seconds: int = 60  # the longest wait (1, 2, 4 ... s, at most this)
+
+
+class SecuritySection(_Section):
+    """Which window a counter PC may log a clerk in at (docs/configuration.md)."""
+
+    counter_any_window: bool = False  # True: any counter PC at any window (old behaviour)
+    # device name -> window number, for PCs not named `counter-N`
+    counter_windows: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class DepartmentConfig(_Section):
@@ -187,6 +204,7 @@ class HallConfig(_Section):
     appointments: AppointmentsSection = msgspec.field(default_factory=AppointmentsSection)
     quota: QuotaSection = msgspec.field(default_factory=QuotaSection)
     login: LoginSection = msgspec.field(default_factory=LoginSection)
+    security: SecuritySection = msgspec.field(default_factory=SecuritySection)
     departments: list[DepartmentConfig] = msgspec.field(default_factory=list, name="department")
     services: list[ServiceConfig] = msgspec.field(default_factory=list, name="service")
     counters: list[CounterConfig] = msgspec.field(default_factory=list, name="counter")
@@ -248,13 +266,13 @@ def default_config_text() -> str:
 
 
 def round_the_clock(text: str) -> str:
-    """The same config text with the hall open 00:00-23:59 every day.
+    """The same config text with the hall open 00:00-24:00 every day.
 
     For the demo hall and the tests, which run at any hour; a real hall keeps its
     published hours.
     """
     return re.sub(r'(?m)^(mon|tue|wed|thu|fri|sat|sun|holiday)\s*=\s*"[^"]*"',
-                  lambda m: f'{m.group(1)} = "00:00-23:59"', text)
+                  lambda m: f'{m.group(1)} = "00:00-24:00"', text)
 
 
 def load_config(path: str | Path, *, require_hall: bool = True) -> HallConfig:
@@ -346,6 +364,8 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
         fail("login.session_hours", "must be positive")
     if cfg.login.max_failures < 1:
         fail("login.max_failures", "must be at least 1")
+    if not 1 <= cfg.login.lockout_seconds <= 3600:
+        fail("login.lockout_seconds", "must be 1..3600")
 
     dept_codes: set[str] = set()
     for i, d in enumerate(cfg.departments):
@@ -385,6 +405,9 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
                 fail(f"counter[{i}].services[{j}]", f"unknown matter {code!r}")
         if not cfg.service_codes_of(c):
             fail(f"counter[{i}]", "window takes no matter (general = false and no services)")
+    for device, number in cfg.security.counter_windows.items():
+        if number not in numbers:
+            fail(f"security.counter_windows.{device}", f"no window {number}")
     if require_hall:
         if not cfg.services:
             fail("service", "at least one [[service]] is needed")

@@ -343,7 +343,7 @@ def check_unauthenticated(kit: Kit) -> None:
 
 
 def check_bad_credentials(kit: Kit) -> None:
-    with kit.peer(kit.setup.other_counter) as p:
+    with kit.peer(kit.setup.counter) as p:  # a counter PC logs in at its own window
         p.refused("login", {"user": kit.setup.clerk, "password": "not-the-password-1",
                             "counter": kit.setup.window}, "BAD_CREDENTIALS")
 

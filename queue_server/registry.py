@@ -130,6 +130,7 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
                            runs=Runs.STORE, changes=False, keeps_reply=False),
     Op.BOOKING_CANCEL: OpSpec(bookings.booking_cancel, schemas.BookingCodeArgs, _BOOKING,
                               runs=Runs.STORE, changes=False, keeps_reply=False),
+    Op.CLEAR_THROTTLE: OpSpec(logins.clear_throttle, schemas.ClearThrottleArgs, _SUPERVISOR),
 }
 
 # Derived views of the table (never written by hand).

@@ -262,6 +262,11 @@ class BookingCancelled(msgspec.Struct):
     cancelled: bool
 
 
+class ThrottleCleared(msgspec.Struct):
+    cleared: list[dict[str, Any]]
+    throttled: list[dict[str, Any]]
+
+
 class Empty(msgspec.Struct):
     pass
 
@@ -289,6 +294,7 @@ RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.CANCEL_TICKET: TicketResult, Op.CLOSE_DAY: DayClosedResult,
     Op.RECENT_CALLS: RecentCalls,
     Op.BOOKING_PUT: BookingStored, Op.BOOKING_CANCEL: BookingCancelled,
+    Op.CLEAR_THROTTLE: ThrottleCleared,
 }
 
 # Every reply may carry these (docs/protocol.md, 6.4 and 7).
@@ -302,7 +308,8 @@ OP_ERRORS: dict[str, tuple[str, ...]] = {
                Err.HALL_CLOSED, Err.QUOTA_EXHAUSTED, Err.APPOINTMENT_INVALID),
     Op.CHECK_IN: (Err.APPOINTMENT_INVALID, Err.HALL_CLOSED, Err.UNKNOWN_SERVICE,
                   Err.QUOTA_EXHAUSTED),
-    Op.LOGIN: (Err.BAD_CREDENTIALS, Err.THROTTLED, Err.NOT_FOUND, Err.CONFLICT),
+    Op.LOGIN: (Err.BAD_CREDENTIALS, Err.THROTTLED, Err.NOT_FOUND, Err.CONFLICT,
+               Err.WRONG_WINDOW),
     Op.LOGOUT: (), Op.RATE: (Err.NOT_FOUND, Err.CONFLICT),
     Op.CALL_NEXT: (Err.QUEUE_EMPTY, Err.COUNTER_CLOSED, Err.CONFLICT),
     Op.CALL: (Err.NOT_FOUND, Err.CONFLICT, Err.COUNTER_CLOSED),
@@ -311,13 +318,14 @@ OP_ERRORS: dict[str, tuple[str, ...]] = {
     Op.TRANSFER: (Err.CONFLICT, Err.NOT_FOUND, Err.UNKNOWN_SERVICE, Err.COUNTER_CLOSED),
     Op.PARK: (Err.CONFLICT,), Op.UNPARK: (Err.CONFLICT, Err.NOT_FOUND),
     Op.PAUSE: (Err.CONFLICT,), Op.RESUME: (Err.CONFLICT,),
-    Op.OPEN_COUNTER: (Err.NOT_FOUND, Err.CONFLICT),
-    Op.CLOSE_COUNTER: (Err.NOT_FOUND, Err.CONFLICT),
+    Op.OPEN_COUNTER: (Err.NOT_FOUND, Err.CONFLICT, Err.WRONG_WINDOW),
+    Op.CLOSE_COUNTER: (Err.NOT_FOUND, Err.CONFLICT, Err.WRONG_WINDOW),
     Op.WINDOW_QUEUE: (Err.CONFLICT,), Op.STATS: (),
-    Op.COUNTER_SERVICES: (Err.NOT_FOUND, Err.UNKNOWN_SERVICE),
+    Op.COUNTER_SERVICES: (Err.NOT_FOUND, Err.UNKNOWN_SERVICE, Err.WRONG_WINDOW),
     Op.CANCEL_TICKET: (Err.NOT_FOUND, Err.CONFLICT), Op.CLOSE_DAY: (),
     Op.RECENT_CALLS: (),
     Op.BOOKING_PUT: (Err.CONFLICT,), Op.BOOKING_CANCEL: (Err.CONFLICT, Err.NOT_FOUND),
+    Op.CLEAR_THROTTLE: (),
 }
 EVENT_TYPES = tuple(v for k, v in vars(Ev).items() if k.isupper())
 

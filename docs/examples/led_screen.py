@@ -40,9 +40,11 @@ req.connect(f"tcp://{host}:{req_port}")
 
 
 def catch_up() -> tuple[str, int]:  # missed calls are history: start from now
-    req.send_json({"v": 1, "id": uuid.uuid4().hex, "op": "recent_calls", "args": {}})
-    result = json.loads(req.recv_multipart()[-1])["result"]
-    return result["epoch"], result["calls_seq"]
+    while True:  # a request sent into a server's restart gets no reply: ask again
+        req.send_json({"v": 1, "id": uuid.uuid4().hex, "op": "recent_calls", "args": {}})
+        if req.poll(3000):
+            result = json.loads(req.recv_multipart()[-1])["result"]
+            return result["epoch"], result["calls_seq"]
 
 
 epoch, seen = catch_up()

@@ -26,7 +26,7 @@ def make_demo_hall(data: Path) -> None:
     from queue_server.commands.init import DEMO_PASSWORD, DEMO_STAFF, init_data_dir
     from queue_server.config import default_config_text, round_the_clock
 
-    print(f"no hall at {data}: making a demo hall there (open 00:00-23:59)")
+    print(f"no hall at {data}: making a demo hall there (open 00:00-24:00)")
     init_data_dir(data, demo=True, config_text=round_the_clock(default_config_text()))
     users = ", ".join(u for u, *_ in DEMO_STAFF)
     print(f"演示账号 / demo staff: {users} (password {DEMO_PASSWORD})")

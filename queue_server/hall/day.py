@@ -8,11 +8,17 @@ from typing import Any
 
 from queue_common.protocol import Ev
 from queue_server import args as schemas
+from queue_server.config import hhmm
 from queue_server.domain.visit import Ticket
 from queue_server.errors import bad_request, conflict
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import SERVER, Actor, Changes, Event, Reply
-from queue_server.hall.state import PROCESSED_KEEP, HallState
+from queue_server.hall.state import (
+    FINISHED_HELD,
+    FINISHED_HELD_MAX,
+    PROCESSED_KEEP,
+    HallState,
+)
 from queue_server.store import tables as T
 
 
@@ -70,9 +76,9 @@ def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
                                business_day=old_days[-1].isoformat()))
     if today != s.day:
         # Idempotency replies outlive any client retry and a restart; then they go.
-        old = now - PROCESSED_KEEP
-        ch.batch.prune_processed(old)
-        s.processed = {k: v for k, v in s.processed.items() if v[1] >= old}
+        ch.batch.prune_processed(now - PROCESSED_KEEP)
+        s.processed.prune(now)
+        s.processed.seen.new_day()
         s.day = today
         s.day_known = False
         s.day_closed = False
@@ -81,14 +87,32 @@ def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
         s.issued_today = 0
         s.recent_calls.clear()
         s.devices.clear()
-        s.rated = set()
-        for tid in [tid for tid, t in s.tickets.items() if t.final and t.business_day < today]:
-            del s.tickets[tid]
+        forget_finished(s, now)  # one served at 23:59 may still be rated after midnight
     if not s.day_known:
         if not s.store.business_day_exists(today):
             _write_day(s, ch, now, closed=False)
         s.day_known = True
     return {}, events
+
+
+def forget_finished(s: HallState, now: dt.datetime) -> None:
+    """Finished tickets leave memory FINISHED_HELD after they ended (the newest
+    FINISHED_HELD_MAX stay at most): the rating pad and a citizen's status look-up come
+    within that, and the database keeps them for the statistics. Kept all day they were
+    most of what grew with every operation (docs/design.md, "Memory over a day"). Also
+    across midnight: a ticket served at 23:59 is still there to be rated at 00:00."""
+    held = now - FINISHED_HELD
+    finished = [t for t in s.tickets.values() if t.final]
+    gone = [t for t in finished if t.closed_at is None or t.closed_at < held]
+    left = len(finished) - len(gone)
+    if left > FINISHED_HELD_MAX:
+        kept = sorted((t for t in finished if t.closed_at is not None and t.closed_at >= held),
+                      key=lambda t: (t.closed_at, t.id))
+        gone += kept[:left - FINISHED_HELD_MAX]
+    for t in gone:
+        s.drop_ticket(t)
+    if len(s.rated) > len(s.tickets):  # ids of tickets no longer held
+        s.rated = {tid for tid in s.rated if tid in s.tickets}
 
 
 def keep_facts(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
@@ -169,8 +193,8 @@ def snapshot(s: HallState, now: dt.datetime) -> dict[str, Any]:
             "name": cfg.hall.name, "name_en": cfg.hall.name_en,
             "notice": cfg.hall.notice, "timezone": cfg.hall.timezone,
             "open": s.is_open(now),
-            "opening": hours[0].strftime("%H:%M") if hours else None,
-            "closing": hours[1].strftime("%H:%M") if hours else None,
+            "opening": hhmm(hours[0]) if hours else None,
+            "closing": hhmm(hours[1]) if hours else None,
             "day_closed": s.day_closed,
             "status_base_url": cfg.server.status_base_url or "",
             "settings": cfg.settings(),

@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 ROLLOVER_OP = "__rollover__"
 END_LOGINS_OP = "__end_logins__"
 KEEP_FACTS_OP = "__keep_facts__"
+FORGET_EVERY = dt.timedelta(seconds=30)  # finished tickets and old replies leave memory
 INTERNAL: dict[str, Handler] = {ROLLOVER_OP: day.rollover, END_LOGINS_OP: logins.end_logins,
                                 KEEP_FACTS_OP: day.keep_facts}
 
@@ -92,13 +93,17 @@ class Hall:
         self.store = store
         self.clock = clock
         self._lock = threading.RLock()
-        self._throttle = Throttle()  # survives reloads: a failed write forgives nobody
+        self._throttle = Throttle(config.login.max_failures, config.login.lockout_seconds)
+        # ^ survives reloads: a failed write forgives nobody
         self._broken = False
         self._in_flight = 0  # prepared batches whose write has not ended
         self._logins_checked = dt.datetime.min.replace(tzinfo=dt.UTC)
         # Statistics facts a worker built, for the writer's next tick (append and
         # popleft are thread-safe).
         self._facts: deque[tuple[dt.date, int, str]] = deque()
+        self._finished: deque[dt.date] = deque()  # days ended, facts not stored yet
+        self._ends_of = (dt.date.min, dt.datetime.min.replace(tzinfo=dt.UTC))
+        self._forgot = dt.datetime.min.replace(tzinfo=dt.UTC)
         self.state: HallState = load_state(store, config, clock.now(), throttle=self._throttle)
 
     @classmethod
@@ -161,9 +166,14 @@ class Hall:
                 return Prepared([Outcome(None, err, []) for _ in commands], None)
             s, ch = self.state, Changes()
             outcomes: list[Outcome] = []
+            new_day: list[Event] = []
+            new_day_at = 0
             for i, cmd in enumerate(commands):
                 try:
-                    outcomes.append(self._run(s, ch, *cmd))
+                    now = self.clock.now()
+                    if now >= self._day_ends(s):
+                        new_day, new_day_at = self._new_day(s, ch, now), i
+                    outcomes.append(self._run(s, ch, *cmd, now=now))
                 except HallError as exc:  # kept without its traceback: see _refusal
                     outcomes.append(_refusal(exc))
                 except Exception:  # a bug: nothing of this batch may stand
@@ -173,6 +183,8 @@ class Hall:
                     return Prepared([internal_error() if j == i else
                                      Outcome(None, retry, []) for j in range(len(commands))],
                                     None, failed_index=i)
+            if new_day:  # published with the batch, before the events of that operation
+                outcomes[new_day_at].events[:0] = new_day
             if not ch:
                 return Prepared(outcomes, None)
             rows = self._rows(s, ch)
@@ -224,6 +236,10 @@ class Hall:
             if ending is not None:
                 events += self.apply(END_LOGINS_OP, {"ending": ending}, SERVER).events
             events += self._roll_over(now)
+            if now >= self._forgot + FORGET_EVERY or now < self._forgot:
+                self._forgot = now
+                day.forget_finished(self.state, now)
+                self.state.processed.prune(now)
             if self._facts:
                 days = [self._facts.popleft() for _ in range(len(self._facts))]
                 self.apply(KEEP_FACTS_OP, {"days": days}, SERVER)
@@ -239,12 +255,16 @@ class Hall:
             return []  # no ticket of an earlier day can appear within the day
         if today == s.day and s.day_known and not day.stale_tickets(s, today):
             s.settled_day = today
+            self._summarize_finished()
             return []
-        finished = s.day if s.day_known and s.day < today else None
-        out = self.apply(ROLLOVER_OP, {}, SERVER)
-        if finished is not None and out.error is None:
-            self._summarize(finished)
+        out = self.apply(ROLLOVER_OP, {}, SERVER)  # its batch starts the day (_new_day)
+        if out.error is None:
+            self._summarize_finished()
         return out.events
+
+    def _summarize_finished(self) -> None:
+        while self._finished:
+            self._summarize(self._finished.popleft())
 
     def _summarize(self, finished: dt.date) -> None:
         from queue_server import stats
@@ -310,18 +330,38 @@ class Hall:
         assert not ch, f"{op} on a worker changed the hall"
         return Outcome(result, None, events)
 
-    def verified_login_args(self, args: dict[str, Any]) -> dict[str, Any]:
+    def verified_login_args(self, args: dict[str, Any],
+                            device: str | None = None) -> dict[str, Any]:
         """Login args with the password check's proof attached, for the writer
-        (thread-safe: reads the store and the throttle only)."""
+        (thread-safe: reads the store and the throttle only). Given the requesting
+        device, a try it must wait with is not checked at all (the writer refuses it)."""
         proof = logins.verify_login(self.state, args.get("user"), args.get("password"),
-                                    self.clock.now())
+                                    self.clock.now(), device)
         return args if proof is None else {**args, PROOF_ARG: proof}
 
     # -- inside a batch ------------------------------------------------------------------------
 
+    def _day_ends(self, s: HallState) -> dt.datetime:
+        """The first instant of the business day after the state's (remembered)."""
+        if self._ends_of[0] != s.day:
+            self._ends_of = (s.day, dt.datetime.combine(s.day + dt.timedelta(days=1),
+                                                        dt.time(0), s.tz))
+        return self._ends_of[1]
+
+    def _new_day(self, s: HallState, ch: Changes, now: dt.datetime) -> list[Event]:
+        """The first operation of a new business day starts it, in its own batch: the
+        earlier day's queue closes and numbering restarts in the same transaction as
+        that operation, so no request between midnight and the next tick is numbered
+        on the old day, and no old and new A001 are ever live together. The tick's
+        rollover then finds nothing left to do but store the finished day's facts."""
+        if s.calendar.local_day(now) <= s.day:
+            return []
+        if s.day_known:
+            self._finished.append(s.day)
+        return day.rollover(s, ch, {}, SERVER, now)[1]
+
     def _run(self, s: HallState, ch: Changes, op: str, args: dict[str, Any], actor: Actor,
-             key: tuple[str, str] | None) -> Outcome:
-        now = self.clock.now()
+             key: tuple[str, str] | None, *, now: dt.datetime) -> Outcome:
         internal = INTERNAL.get(op)
         if internal is not None:
             result, events = internal(s, ch, args, actor, now)
@@ -331,6 +371,10 @@ class Hall:
             stored = ch.processed.get(key) or s.processed.get(key)
             if stored is not None:
                 return Outcome(json_bytes.decode(stored[0]), None, [])
+            if s.processed.seen.might_have(key):  # older than memory holds: the database's
+                kept = s.store.stored_reply(*key)
+                if kept is not None:
+                    return Outcome(dict(kept.reply), None, [])
         row = registry.REGISTRY.get(op)
         if row is None or row.handler is None:
             raise HallError(Err.UNKNOWN_OP, bilingual(f"未知操作 {op}", f"unknown operation {op}"),
@@ -352,7 +396,7 @@ class Hall:
             ch.processed[stored_key] = entry
             ch.batch.insert(T.PROCESSED_REQUEST, {
                 "device": key[0], "request_id": key[1], "reply": result, "at": entry[1]})
-            ch.after(lambda: s.processed.__setitem__(stored_key, entry))
+            ch.after(lambda: s.processed.put(stored_key, entry))
         return Outcome(result, None, events)
 
     def _rows(self, s: HallState, ch: Changes) -> Batch:

@@ -4,7 +4,9 @@ before anything changes: every refusal here is a HallError with its code and a
 
 from __future__ import annotations
 
-from queue_common.protocol import Err
+import re
+
+from queue_common.protocol import SUPERVISOR_ROLES, Err
 from queue_server.domain.visit import Counter, Ticket
 from queue_server.errors import HallError, bad_request, bilingual, conflict, not_found, state_zh
 from queue_server.hall.changes import Actor
@@ -32,6 +34,60 @@ def counter_arg(s: HallState, number: int | None, actor: Actor) -> Counter:
     c = s.counters.get(n)
     if c is None:
         raise not_found("counter", n, f"{n}号窗口不存在", f"no window {n}")
+    return c
+
+
+def own_window_arg(s: HallState, number: int | None, actor: Actor) -> Counter:
+    """The window an operation acts ON (open, close ...): the clerk's own window, any
+    window for a supervisor. A clerk naming another window is refused (WRONG_WINDOW):
+    a counter PC's login is trusted with its own window only."""
+    c = counter_arg(s, number, actor)
+    if actor.staff_role not in SUPERVISOR_ROLES and c.number != actor.counter:
+        raise wrong_window(c.number, actor.counter, "login")
+    return c
+
+
+def wrong_window(number: int, yours: int | None, why: str) -> HallError:
+    """WRONG_WINDOW: the login (why "login") or the device ("device") belongs to
+    another window than the one named."""
+    if why == "device":
+        zh = (f"此电脑不能登录{number}号窗口" if yours is None
+              else f"此电脑属于{yours}号窗口，不能登录{number}号窗口")
+        en = (f"this PC may not log in at window {number}" if yours is None
+              else f"this PC belongs to window {yours}, not window {number}")
+    else:
+        zh = (f"只能操作本窗口（{yours}号），不能操作{number}号窗口" if yours is not None
+              else f"未绑定窗口的登录不能操作{number}号窗口")
+        en = (f"a clerk acts on their own window ({yours}) only, not window {number}"
+              if yours is not None else f"a login without a window may not act on window {number}")
+    return HallError(Err.WRONG_WINDOW, bilingual(zh, en),
+                     {"counter": number, "yours": yours, "why": why})
+
+
+_COUNTER_DEVICE = re.compile(r"^counter-(\d+)$")
+
+
+def window_of_device(s: HallState, device: str) -> int | None:
+    """The window a counter PC belongs to: config [security] counter_windows, else the
+    number in its name `counter-N` (how `queue-server init` and `device add` name
+    them); None if neither says."""
+    mapped = s.config.security.counter_windows.get(device)
+    if mapped is not None:
+        return mapped
+    m = _COUNTER_DEVICE.match(device)
+    return int(m[1]) if m else None
+
+
+def login_window(s: HallState, number: int | None, actor: Actor) -> Counter | None:
+    """The window a login names, if the device may log in there: a counter PC logs in
+    at its own window only, unless config [security] counter_any_window (WRONG_WINDOW)."""
+    if number is None:
+        return None
+    c = counter_arg(s, number, actor)
+    if not s.config.security.counter_any_window:
+        mine = window_of_device(s, actor.device)
+        if mine != c.number:
+            raise wrong_window(c.number, mine, "device")
     return c
 
 

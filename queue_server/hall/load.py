@@ -13,15 +13,17 @@ from queue_server.config import HallConfig
 from queue_server.domain.policy import Credits
 from queue_server.domain.visit import FINAL_TICKET, Counter, Item, Period, Ticket
 from queue_server.domain.waiting import WaitingIndex
-from queue_server.hall.changes import LoginSession, StoredReply
+from queue_server.hall.changes import LoginSession
 from queue_server.hall.ports import HallStorePort, StoredHall
 from queue_server.hall.state import (
     ACTUALS_DAYS,
     ACTUALS_KEPT,
     PROCESSED_KEEP,
     RECENT_CALLS,
+    REPLIES_HELD,
     Calendar,
     HallState,
+    Replies,
     ServiceInfo,
     Throttle,
 )
@@ -84,8 +86,10 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
             issued_today += 1
             for i in t.items:
                 issued_by_service[i.service] += 1
-    processed: dict[tuple[str, str], StoredReply] = {
-        (r.device, r.request_id): (json_bytes.encode(r.reply), r.at) for r in rows.processed}
+    held = now - REPLIES_HELD
+    processed = Replies({(r.device, r.request_id): (json_bytes.encode(r.reply), r.at)
+                         for r in rows.processed if r.at >= held},
+                        seen=((r.device, r.request_id) for r in rows.processed))
     recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_CALLS)
     for r in rows.recent_calls:
         if isinstance(r.data, dict) and isinstance(r.data.get("call"), dict):
@@ -96,7 +100,8 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
             devices[r.device] = r.data["device"]
     return HallState(
         config=config, store=store, calendar=calendar, credits=credits,
-        throttle=throttle or Throttle(),
+        throttle=throttle if throttle is not None else Throttle(
+            config.login.max_failures, config.login.lockout_seconds),
         departments=[{"code": c, "name": n} for c, n in depts.values()],
         services=services, service_by_id=service_by_id, service_order=order,
         counters=counters, counter_by_id=counter_by_id, numbers=numbers, staff=staff,

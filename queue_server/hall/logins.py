@@ -24,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import secrets
 from typing import Any
 
 from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
 from queue_server.domain.visit import Counter
-from queue_server.errors import HallError, bilingual, conflict
+from queue_server.errors import HallError, bad_request, bilingual, conflict
 from queue_server.hall import find
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import (
@@ -58,15 +59,15 @@ def hash_token(token: str) -> str:
 # -- the password check, on a worker thread -------------------------------------------------
 
 
-def verify_login(s: HallState, user: object, password: object,
-                 now: dt.datetime) -> LoginProof | None:
+def verify_login(s: HallState, user: object, password: object, now: dt.datetime,
+                 device: str | None = None) -> LoginProof | None:
     """The slow part of a login (scrypt, and the clerk's day so far), made OUTSIDE the
     single writer: reads the store on its own connection and the throttle's entry,
     changes nothing. None if the arguments are not strings (the writer's login answers
-    BAD_REQUEST)."""
+    BAD_REQUEST). Given the device, a try that PC must wait with costs no scrypt."""
     if not isinstance(user, str) or not isinstance(password, str):
         return None
-    if s.throttle.locked_until(user, now) is not None:
+    if device is not None and s.throttle.delayed_until(device, user, now) is not None:
         return LoginProof(user, checked=False)  # THROTTLED anyway: spare the CPU
     try:
         row = s.store.staff_by_user(user)
@@ -77,6 +78,12 @@ def verify_login(s: HallState, user: object, password: object,
     ok = verify_password(password, row.password_hash)
     today = clerk_today(s, row.user) if ok else None
     return LoginProof(user, True, ok, row.id, row.password_hash, today)
+
+
+def throttled(until: dt.datetime, now: dt.datetime) -> HallError:
+    return HallError(Err.THROTTLED, bilingual("密码错误次数过多，请稍后再试",
+                                              "too many wrong passwords, try again later"),
+                     {"retry_after": max(1, math.ceil((until - now).total_seconds()))})
 
 
 def clerk_today(s: HallState, user: str) -> dict[str, Any] | None:
@@ -108,12 +115,10 @@ def clerk_today(s: HallState, user: str) -> dict[str, Any] | None:
 def login(s: HallState, ch: Changes, a: schemas.LoginArgs, actor: Actor, now: dt.datetime,
           proof: LoginProof | None = None) -> Reply:
     lg = s.config.login
-    until = s.throttle.locked_until(a.user, now)
+    until = s.throttle.delayed_until(actor.device, a.user, now)
     if until is not None:
-        raise HallError(Err.THROTTLED, bilingual("密码错误次数过多，请稍后再试",
-                                                "too many wrong passwords, try again later"),
-                        {"retry_after": int((until - now).total_seconds()) + 1})
-    counter = find.counter_arg(s, a.counter, actor) if a.counter is not None else None
+        raise throttled(until, now)
+    counter = find.login_window(s, a.counter, actor)
     row = s.store.staff_by_user(a.user)
     trusted = (proof is not None and proof.checked and proof.user == a.user
                and row is not None and proof.staff_id == row.id
@@ -125,14 +130,18 @@ def login(s: HallState, ch: Changes, a: schemas.LoginArgs, actor: Actor, now: dt
     else:
         good = verify_password(a.password, row.password_hash)
     if row is None or not good:
-        count = s.throttle.count(a.user) + 1
-        locked = (now + dt.timedelta(seconds=lg.lockout_seconds)
-                  if count >= lg.max_failures else None)
-        s.throttle.failures[a.user] = (0 if locked else count, locked)
+        e = s.throttle.failed(actor.device, a.user, now)
+        retry = (max(1, math.ceil((e.until - now).total_seconds()))
+                 if e.until is not None else None)
         tr.audit(s, ch, "login.failed", now, actor, counter=counter,
-                 data={"user": a.user[:32], "throttled": locked is not None})
+                 data={"user": a.user[:32], "failures": e.failures, "retry_after": retry})
+        if e.failures == s.throttle.free:  # from now on this PC waits for this user
+            tr.audit(s, ch, "login.throttled", now, actor, counter=counter,
+                     data={"user": a.user[:32], "device": actor.device,
+                           "failures": e.failures, "retry_after": retry})
         raise HallError(Err.BAD_CREDENTIALS, bilingual("用户名或密码错误",
-                                                      "wrong user name or password"))
+                                                      "wrong user name or password"),
+                        {"retry_after": retry} if retry is not None else None)
     staff = StaffInfo(row.id, row.user, row.name, row.badge, row.role, True)
     if counter is not None and counter.staff_id is not None \
             and counter.staff_id != staff.id and counter.ticket_id is not None:
@@ -141,14 +150,24 @@ def login(s: HallState, ch: Changes, a: schemas.LoginArgs, actor: Actor, now: dt
                        counter=counter.number)
     # Nothing changes before this line: a refused login (apart from the wrong
     # password it counts and audits above) leaves the hall as it was.
-    s.throttle.failures.pop(a.user, None)
+    before = s.throttle.entry(actor.device, a.user, now)
+    if before is not None:
+        s.throttle.clear(actor.device, a.user)
+        if before.failures >= s.throttle.free:
+            tr.audit(s, ch, "login.throttle_cleared", now, actor, counter=counter,
+                     data={"user": staff.user, "device": actor.device, "why": "login",
+                           "failures": before.failures})
     s.staff[staff.id] = staff
     changed: list[Counter] = []
+    counter_id = counter.id if counter is not None else None
+    for session in s.sessions.values():
+        if session.ended_at is None and (
+                (counter is not None and session.counter_id == counter_id)  # one per window
+                or (session.staff_id == staff.id and session.device == actor.device
+                    and session.counter_id == counter_id)):  # a login again replaces it
+            session.ended_at = now
+            ch.session(session)
     if counter is not None:
-        for session in s.sessions.values():  # one clerk per window
-            if session.counter_id == counter.id and session.ended_at is None:
-                session.ended_at = now
-                ch.session(session)
         counter.staff_id = staff.id
         if counter.state == "closed":
             tr.set_counter(s, ch, counter, "idle", now)
@@ -196,6 +215,21 @@ def logout(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
         events.append(tr.event(s, Ev.COUNTER_CLERK, now, counters=[c]))
     tr.audit(s, ch, "logout", now, actor, counter=c)
     return {}, events
+
+
+def clear_throttle(s: HallState, ch: Changes, a: schemas.ClearThrottleArgs, actor: Actor,
+                   now: dt.datetime) -> Reply:
+    """A supervisor lets a PC try a user again at once (one user at one PC, every user
+    at one PC, or one user at every PC); audited. The answer lists what still waits."""
+    if a.device is None and a.user is None:
+        raise bad_request("args.device", "请指定设备或用户", "name the device, the user or both")
+    cleared = s.throttle.clear(a.device, a.user)
+    tr.audit(s, ch, "login.throttle_cleared", now, actor, data={
+        "user": a.user[:32] if a.user is not None else None, "device": a.device,
+        "why": "supervisor", "cleared": [{"device": d, "user": u[:32]} for d, u in cleared]})
+    return ({"cleared": [{"device": d, "user": u} for d, u in cleared],
+             "throttled": [{**e, "until": s.views.time(e["until"])}
+                           for e in s.throttle.delaying(now)]}, [])
 
 
 def drop_ended_sessions(s: HallState) -> None:

@@ -74,6 +74,10 @@ class HallStorePort(Protocol):
         """Withdraw an unused booking: "cancelled", "not_found" or "used"."""
         ...
 
+    def stored_reply(self, device: str, request_id: str) -> Any | None:
+        """The kept reply of (device, request id) (a row with .reply and .at), if any."""
+        ...
+
     def login_facts(self, now: dt.datetime) -> LoginFacts: ...
 
     def reading(self) -> AbstractContextManager[Any]:

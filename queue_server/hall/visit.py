@@ -15,6 +15,7 @@ from typing import Any
 
 from queue_common.protocol import Err, Ev
 from queue_server import args as schemas
+from queue_server.config import hhmm
 from queue_server.domain import policy
 from queue_server.domain.numbering import next_number
 from queue_server.domain.visit import Counter, Item, Ticket
@@ -139,8 +140,8 @@ def _issue_ticket(s: HallState, ch: Changes, services: list[ServiceInfo],
     if not s.is_open(now):
         hours = s.calendar.hours(s.calendar.local_day(now))
         raise HallError(Err.HALL_CLOSED, bilingual("现在不是取号时间", "the hall is closed"),
-                        {"opening": hours[0].strftime("%H:%M") if hours else None,
-                         "closing": hours[1].strftime("%H:%M") if hours else None})
+                        {"opening": hhmm(hours[0]) if hours else None,
+                         "closing": hhmm(hours[1]) if hours else None})
     q = s.config.quota
     if q.enabled:
         if q.daily_total and s.issued_today >= q.daily_total:
@@ -167,7 +168,7 @@ def _issue_ticket(s: HallState, ch: Changes, services: list[ServiceInfo],
                     service_id=svc.id, position=pos)
         t.items.append(item)
         ch.new_items[item.id] = item
-    s.tickets[t.id] = t
+    s.add_ticket(t)
     ch.new_tickets[t.id] = t
     for item in t.items:
         tr.open_period(s, ch, item, "waiting", now)
@@ -208,7 +209,7 @@ def ticket_status(s: HallState, ch: Changes, a: schemas.TicketStatusArgs, actor:
     if a.ticket_id is not None:
         t = find.ticket_arg(s, a.ticket_id)
     else:
-        found = next((x for x in s.tickets.values() if x.token == a.token), None)
+        found = s.tickets.get(s.by_token.get(str(a.token), -1))
         if found is None:
             raise not_found("ticket", "token", "号票不存在或不是今天的", "no such ticket today")
         t = found

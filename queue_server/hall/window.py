@@ -45,7 +45,7 @@ def resume(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
 
 def open_counter(s: HallState, ch: Changes, a: schemas.CounterArgs, actor: Actor,
                  now: dt.datetime) -> Reply:
-    c = find.counter_arg(s, a.counter, actor)
+    c = find.own_window_arg(s, a.counter, actor)
     if c.state != "closed":
         raise conflict("counter", c.state, f"{c.number}号窗口已开放",
                        f"window {c.number} is already open", counter=c.number)
@@ -59,7 +59,7 @@ def close_counter(s: HallState, ch: Changes, a: schemas.CounterArgs, actor: Acto
                   now: dt.datetime) -> Reply:
     """Closed: it calls nobody, and whoever waits for it goes back to their matters'
     queues, keeping their place."""
-    c = find.counter_arg(s, a.counter, actor)
+    c = find.own_window_arg(s, a.counter, actor)
     if c.state in ("calling", "serving") or c.ticket_id is not None:
         raise conflict("counter", c.state, f"{c.number}号窗口正在办理，不能关闭",
                        f"window {c.number} is {c.state}", counter=c.number)
@@ -77,7 +77,7 @@ def close_counter(s: HallState, ch: Changes, a: schemas.CounterArgs, actor: Acto
 def counter_services(s: HallState, ch: Changes, a: schemas.CounterServicesArgs,
                      actor: Actor, now: dt.datetime) -> Reply:
     """A supervisor sets the matters a window takes (e.g. opens cross-window help)."""
-    c = find.counter_arg(s, a.counter, actor)
+    c = find.own_window_arg(s, a.counter, actor)  # supervisors only (registry)
     services = find.known_services(s, a.services, "args.services")
     tr.set_services(s, ch, c, [x.code for x in services])
     tr.audit(s, ch, Ev.COUNTER_SERVICES, now, actor, counter=c, data={"services": c.services})

@@ -101,7 +101,7 @@ class HallServer:
         self._stop = threading.Event()
         # Logins out for their password check, and those back (appended by the checker
         # threads, taken by the loop; deque append/popleft are thread-safe).
-        self._verify: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(
+        self._verify: Callable[[dict[str, Any], str], dict[str, Any]] | None = getattr(
             hall, "verified_login_args", None)  # a fake hall without it: checked inline
         self._workers: ThreadPoolExecutor | None = None
         self._read_database: Callable[[str, dict[str, Any], Actor], Outcome] | None = getattr(
@@ -314,7 +314,7 @@ class HallServer:
         op, args, actor, key = item.command
         try:
             assert self._verify is not None
-            item.command = (op, self._verify(args), actor, key)
+            item.command = (op, self._verify(args, actor.device), actor, key)
         except Exception:  # the hall's writer checks the password itself
             log.exception("login check failed in a worker thread")
         self._logins_back.append(item)

@@ -149,6 +149,12 @@ class HallStore:
             return conn.execute(select(T.BUSINESS_DAY.c.day).where(
                 T.BUSINESS_DAY.c.day == day)).first() is not None
 
+    def stored_reply(self, device: str, request_id: str) -> Any | None:
+        pr = T.PROCESSED_REQUEST
+        with self.reading() as conn:
+            return conn.execute(select(pr.c.reply, pr.c.at).where(
+                pr.c.device == device, pr.c.request_id == request_id)).first()
+
 
 # -- what the hall loads at start-up (each takes a connection from HallStore.reading) --
 

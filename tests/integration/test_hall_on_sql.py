@@ -20,9 +20,12 @@ from tests.unit import (
     test_hall_flow,
     test_hall_login_check,
     test_hall_logins,
+    test_hall_memory,
+    test_hall_midnight,
     test_hall_pipeline,
     test_hall_rules,
     test_hall_stateful,
+    test_hall_trust,
     test_supervisor_actions,
     test_window_queue,
 )
@@ -30,7 +33,7 @@ from tests.unit import (
 MODULES: tuple[ModuleType, ...] = (
     test_hall_rules, test_hall_flow, test_hall_logins, test_hall_login_check, test_hall_day,
     test_window_queue, test_supervisor_actions, test_estimate_append, test_hall_pipeline,
-    test_hall_bookings)
+    test_hall_bookings, test_hall_trust, test_hall_midnight, test_hall_memory)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

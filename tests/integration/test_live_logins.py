@@ -76,13 +76,26 @@ def _first_service(board: Connection) -> str:
     return str(board.mirror.state["services"][0]["code"])
 
 
-def test_wrong_passwords_are_throttled_though_checked_off_the_writer(tmp_path: Path) -> None:
+def test_wrong_passwords_slow_only_the_pc_that_typed_them(tmp_path: Path) -> None:
     with live_hall(tmp_path) as hall:
-        clerk = hall.connect("counter-3")
-        codes = [clerk.call("login", {"user": "clerk3", "password": f"wrong-{i}",
-                                      "counter": 3}).error_code for i in range(5)]
-        assert codes == ["BAD_CREDENTIALS"] * 5
-        right = clerk.call("login", {"user": "clerk3", "password": "demo1234", "counter": 3})
+        hostile = hall.connect("counter-3")
+        codes = [hostile.call("login", {"user": "clerk3", "password": f"wrong-{i}",
+                                        "counter": 3}).error_code for i in range(3)]
+        assert codes == ["BAD_CREDENTIALS"] * 3
+        right = hostile.call("login", {"user": "clerk3", "password": "demo1234", "counter": 3})
         assert right.error_code == "THROTTLED" and right.details.get("retry_after", 0) > 0
-        other = hall.connect("counter-4", user="clerk2", counter=4)
+        own = hall.connect("counter-4")  # the same clerk at another PC is not held up
+        mine = own.call("login", {"user": "clerk3", "password": "demo1234", "counter": 4})
+        assert mine.ok, mine.error_message
+        other = hall.connect("counter-2", user="clerk2", counter=2)
         assert other.token is not None, "another clerk is not held up"
+        # A window belongs to its PC: counter-3 cannot log anybody in at window 2.
+        wrong = hostile.call("login", {"user": "clerk2", "password": "demo1234", "counter": 2})
+        assert wrong.error_code == "WRONG_WINDOW"
+        boss = hall.connect("supervisor-1", user="super1", counter=None)
+        cleared = boss.call("clear_throttle", {"device": "counter-3", "user": "clerk3"})
+        assert cleared.ok and cleared.result is not None, cleared.error_message
+        assert cleared.result["cleared"] == [{"device": "counter-3", "user": "clerk3"}]
+        again = hostile.call("login", {"user": "clerk3", "password": "demo1234", "counter": 3})
+        assert again.ok, again.error_message
+        assert other.call("clear_throttle", {"device": "counter-3"}).error_code == "FORBIDDEN"

@@ -159,5 +159,5 @@ _boss: dict[int, Any] = {}
 def _supervisor(hall: LiveHall) -> Any:
     """One logged-in supervisor connection per hall, made on first use."""
     if id(hall) not in _boss:
-        _boss[id(hall)] = hall.connect("supervisor-1", user="super1", counter=1)
+        _boss[id(hall)] = hall.connect("supervisor-1", user="super1", counter=None)
     return _boss[id(hall)]

@@ -40,7 +40,7 @@ class CheckingHall(FakeHall):
         assert self.release.wait(10)
         return Outcome({"from": args["from"], "served": 42}, None, [])
 
-    def verified_login_args(self, args: dict[str, Any]) -> dict[str, Any]:
+    def verified_login_args(self, args: dict[str, Any], device: str) -> dict[str, Any]:
         self.checked_on.append(threading.current_thread().name)
         assert self.release.wait(10)
         return {**args, "__verified__": "proof"}

@@ -62,7 +62,7 @@ def _template(demo: bool) -> Path:
 
 
 def _open_all_day(config: Path) -> None:
-    """Tests run at any hour: the hall is open 00:00-23:59 every day."""
+    """Tests run at any hour: the hall is open 00:00-24:00 every day."""
     config.write_text(round_the_clock(config.read_text("utf-8")), "utf-8")
 
 

@@ -199,6 +199,11 @@ class MemoryStore:
     def business_day_exists(self, day: dt.date) -> bool:
         return (day,) in self.tables["business_day"]
 
+    def stored_reply(self, device: str, request_id: str) -> Any | None:
+        return next(iter(_ns(r for r in self.rows("processed_request")
+                             if r["device"] == device and r["request_id"] == request_id)),
+                    None)
+
     def login_facts(self, now: dt.datetime) -> LoginFacts:
         return LoginFacts(
             staff=_ns(self.rows("staff")),

@@ -31,7 +31,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 def open_all_day(data: Path) -> None:
-    """Every day 00:00-23:59, so issuing works whenever the suite runs."""
+    """Every day 00:00-24:00, so issuing works whenever the suite runs."""
     cfg = data / "config.toml"
     cfg.write_text(round_the_clock(cfg.read_text("utf-8")), "utf-8")
 

@@ -516,7 +516,7 @@ def test_the_waiting_list_shows_the_servers_calling_order(
 def test_another_clerk_logging_in_here_ends_this_login(hall: LiveHall, desk: Desk) -> None:
     caller = desk.login()
     assert pump(desk.root, lambda: caller._seen_me)
-    hall.connect("counter-2", user="clerk2", counter=1)  # 李强 sits down at window 1
+    hall.connect("counter-1", user="clerk2", counter=1)  # 李强 sits down at window 1
     assert pump(desk.root, lambda: desk.app.caller is None and desk.app.login is not None)
     assert desk.app.login is not None
     assert "李强" in desk.app.login.status.cget("text")

@@ -20,8 +20,9 @@ COUNTER_1 = Actor(device="counter-1", device_role=Role.COUNTER)
 def checked_in_a_thread(kit: HallKit, args: dict[str, Any]) -> dict[str, Any]:
     """What the server does: verified_login_args on a checker thread."""
     out: list[dict[str, Any]] = []
-    worker = threading.Thread(target=lambda: out.append(kit.hall.verified_login_args(args)),
-                              name="login-check")
+    worker = threading.Thread(
+        target=lambda: out.append(kit.hall.verified_login_args(args, COUNTER_1.device)),
+        name="login-check")
     worker.start()
     worker.join(30)
     return out[0]
