@@ -28,7 +28,8 @@ MAX_DEPTH = 16  # objects and arrays inside the envelope (the deepest op uses 4)
 # The largest frame ZeroMQ reads at all (router maxmsgsize): frames between
 # MAX_FRAME_BYTES and this are read and answered TOO_LARGE; larger ones make ZeroMQ
 # drop the connection (the peer reconnects).
-MAX_READ_BYTES = 4 * 1024 * 1024
+MAX_READ_BYTES = 8 * 1024 * 1024  # a megabyte of Chinese text, \u-escaped, fits
+CURVE_OVERHEAD = 1024  # ZeroMQ counts the CURVE box (~33 bytes) in its size limit
 # Lone surrogates, NUL and the C0 controls except tab, LF, CR.
 BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 

@@ -57,6 +57,7 @@ from queue_server.hall import Actor, Outcome
 from queue_server.json_bytes import encode
 from queue_server.loop import throttle
 from queue_server.loop.envelope import (
+    CURVE_OVERHEAD,
     MAX_READ_BYTES,
     EnvelopeError,
     parse_request,
@@ -94,6 +95,10 @@ class ServerOptions:
     tick_seconds: float = 1.0
     group_commit: bool = True
     timezone: dt.tzinfo = field(default_factory=lambda: dt.UTC)
+    # Refused requests a device may send at once / per second before it is throttled
+    # (queue_server.loop.throttle); 0: never throttled (fuzz tests that send only bad).
+    refusal_burst: float = throttle.BURST
+    refusals_per_second: float = throttle.PER_SECOND
 
 
 class HallServer:
@@ -131,7 +136,9 @@ class HallServer:
         self.stats = {"requests": 0, "bad": 0}
         self._now_second = -1
         self._now_text = ""
-        self.buckets = throttle.RefusalBuckets()
+        self.buckets = throttle.RefusalBuckets(
+            burst=options.refusal_burst or float("inf"),
+            per_second=options.refusals_per_second)
         # The server's own device_status operations (alerts), for the next batch.
         self._alerts: deque[Pending] = deque()
         self._alert_count = 0
@@ -151,10 +158,13 @@ class HallServer:
         router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         # Frames up to MAX_READ_BYTES are read and answered TOO_LARGE when over
         # p.MAX_FRAME_BYTES (ZeroMQ drops the connection of a larger one unanswered).
-        router.maxmsgsize = MAX_READ_BYTES
+        router.maxmsgsize = MAX_READ_BYTES + CURVE_OVERHEAD
         router.linger = 0
         router.sndhwm = 10_000
-        router.rcvhwm = 1_000  # per peer: what one device may have queued at the server
+        # Per peer: what one device may have queued at the server before ZeroMQ stops
+        # reading its connection (back-pressure, nothing lost); bounds the memory one
+        # hostile device can fill with large frames.
+        router.rcvhwm = 100
         # Give up a peer silent for 2 s (before its client shows offline at 3 s and
         # abandons its requests): bytes it sent into a network cut then reach a closed
         # socket and are reset, instead of being applied when the cable is back.
