@@ -78,15 +78,20 @@ def wire(unthrottled: Hall) -> tuple[Hall, dict[str, RawDevice], RawDevice, RawF
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.large_base_example])
 @given(target=st.sampled_from(TARGETS), text=hostile_text, in_list=st.booleans(),
-       splice=st.sampled_from(RAW))
+       splice=st.sampled_from(RAW), other=st.one_of(
+           st.none(), st.integers(-2**70, 2**70), st.floats(), st.booleans(),
+           st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
 def test_any_text_in_any_field_is_answered_to_its_sender_alone(
         wire: tuple[Hall, dict[str, RawDevice], RawDevice, RawFeed],
-        target: tuple[str, str], text: str, in_list: bool, splice: bytes | None) -> None:
+        target: tuple[str, str], text: str, in_list: bool, splice: bytes | None,
+        other: Any) -> None:
     hall, devices, bystander, _feed = wire
     op, field = target
     if splice is not None:
         text = MARK + text
     value: Any = [text] if in_list else text
+    if op != "envelope" and splice is None and not in_list and text[:1] in "0123":
+        value, text = other, ""  # a number, null, a float, an object where text may be
     dev = devices[_sender("hello" if op == "envelope" else op)]
     rid = dev.new_id()
     msg: dict[str, Any] = {"v": 1, "id": rid, "op": "hello" if op == "envelope" else op,
