@@ -295,8 +295,12 @@ class HallServer:
         revoked key is refused (the others resume by seq)."""
         log.warning("a device was revoked: rebinding the event socket")
         assert self._pub is not None
-        self._pub.close(linger=0)
-        self._pub = self._make_pub(self.event_port)
+        try:
+            self._pub.close(linger=0)
+            self._pub = self._make_pub(self.event_port)
+        except Exception:  # the port is held: no acknowledgement, the CLI says so
+            log.exception("the event socket could not be rebound after a revocation")
+            return
         self.trusted.rebound()
 
     def _alert(self, device: str, state: str, message: str, details: dict[str, Any],
