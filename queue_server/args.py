@@ -17,7 +17,10 @@ from queue_server.errors import HallError
 
 Code = Annotated[str, msgspec.Meta(max_length=32)]  # a matter code, a priority class
 Name = Annotated[str, msgspec.Meta(max_length=64)]  # a user name, a booking code
-Note = Annotated[str, msgspec.Meta(max_length=200)]  # reasons, notes, a device's message
+# Reasons, notes, a device's message: accepted up to 1,000 characters (a kiosk's printer
+# error quotes the OS error and its path); the hall keeps the first 200 (500 of a
+# rating's reason), as it always has.
+Note = Annotated[str, msgspec.Meta(max_length=1000)]
 Secret = Annotated[str, msgspec.Meta(max_length=256)]  # a password
 Token = Annotated[str, msgspec.Meta(max_length=128)]  # a citizen's status token
 Codes = Annotated[list[Code], msgspec.Meta(max_length=50)]
