@@ -212,6 +212,8 @@ def decode(frame: bytes) -> dict[str, Any]:
         obj = json.loads(frame.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(Err.BAD_REQUEST, f"not UTF-8 JSON: {exc}") from None
+    except RecursionError:  # arrays or objects nested a thousand deep
+        raise ProtocolError(Err.BAD_REQUEST, "JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise ProtocolError(Err.BAD_REQUEST, "the frame must hold a JSON object")
     return obj

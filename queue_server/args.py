@@ -1,7 +1,9 @@
 """Argument schemas of the hall operations (msgspec), so bad input names its field.
 
 Unknown keys are refused: a client sending `servcies` learns it at once instead of
-getting a ticket for nothing. docs/protocol.md documents the same shapes.
+getting a ticket for nothing. Every string and list has a length limit (docs/protocol.md
+section 12 lists them): a hostile or broken device cannot make the hall store, audit
+and publish a megabyte of text. docs/protocol.md documents the same shapes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,18 @@ import msgspec
 from queue_common.protocol import Err
 from queue_server.errors import HallError
 
+Code = Annotated[str, msgspec.Meta(max_length=32)]  # a matter code, a priority class
+Name = Annotated[str, msgspec.Meta(max_length=64)]  # a user name, a booking code
+# Reasons, notes, a device's message: accepted up to 1,000 characters (a kiosk's printer
+# error quotes the OS error and its path); the hall keeps the first 200 (500 of a
+# rating's reason), as it always has.
+Note = Annotated[str, msgspec.Meta(max_length=1000)]
+Secret = Annotated[str, msgspec.Meta(max_length=256)]  # a password
+Token = Annotated[str, msgspec.Meta(max_length=128)]  # a citizen's status token
+Codes = Annotated[list[Code], msgspec.Meta(max_length=50)]
+Dimension = Literal["matter", "counter", "clerk", "hour"]  # = queue_server.stats.DIMENSIONS
+Day = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
 
 class Args(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every operation's arguments: unknown members are refused."""
@@ -23,8 +37,8 @@ class NoArgs(Args):
 
 
 class LoginArgs(Args):
-    user: str
-    password: str
+    user: Name
+    password: Secret
     counter: int | None = None
 
 
@@ -34,20 +48,20 @@ IdHash = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
 class IssueArgs(Args):
-    services: list[str]
-    priority_class: str | None = None
-    appointment: str | None = None  # booking code: an appointment ticket
+    services: Codes
+    priority_class: Code | None = None
+    appointment: Name | None = None  # booking code: an appointment ticket
     id_hash: IdHash | None = None  # the citizen's card, when read
 
 
 class CheckInArgs(Args):
-    code: str | None = None  # the booking code (typed or scanned), or ...
+    code: Name | None = None  # the booking code (typed or scanned), or ...
     id_hash: IdHash | None = None  # ... the card of the citizen the booking was made for
 
 
 class TicketStatusArgs(Args):
     ticket_id: int | None = None
-    token: str | None = None
+    token: Token | None = None
 
 
 class ClearThrottleArgs(Args):
@@ -60,36 +74,36 @@ class TicketArgs(Args):
 
 
 class CompleteArgs(Args):
-    done: list[str] | None = None  # None: every matter in service here is done
-    not_done: list[str] = msgspec.field(default_factory=list)
+    done: Codes | None = None  # None: every matter in service here is done
+    not_done: Codes = msgspec.field(default_factory=list)
 
 
 class TransferArgs(Args):
-    service: str | None = None
+    service: Code | None = None
     counter: int | None = None
-    note: str = ""
+    note: Note = ""
     # A supervisor moves a WAITING ticket to a window (the dashboard's 移到窗口, audited
     # with the note as its reason); without it, the clerk transfers the window's ticket.
     ticket_id: int | None = None
 
 
 class ParkArgs(Args):
-    reason: str = ""
+    reason: Note = ""
 
 
 class PauseArgs(Args):
     reason: Literal["lunch", "meeting", "system", "other"] = "other"
-    note: str = ""
+    note: Note = ""
 
 
 class RateArgs(Args):
     ticket_id: int
     level: int | None  # 5 非常满意 .. 1 非常不满意; None: not rated in time
-    reason: str | None = None
+    reason: Note | None = None
 
 
 class CounterServicesArgs(Args):
-    services: list[str]
+    services: Annotated[list[Code], msgspec.Meta(max_length=200)]
     counter: int | None = None
 
 
@@ -99,7 +113,7 @@ class CounterArgs(Args):
 
 class CancelArgs(Args):
     ticket_id: int
-    reason: str
+    reason: Note
 
 
 class BookingArgs(Args):
@@ -120,8 +134,17 @@ class BookingCodeArgs(Args):
 
 class DeviceStatusArgs(Args):
     state: Literal["ok", "warning", "error"]
-    message: str = ""
-    details: dict[str, Any] = msgspec.field(default_factory=dict)
+    message: Note = ""
+    details: Annotated[dict[Code, Any], msgspec.Meta(max_length=20)] = msgspec.field(
+        default_factory=dict)
+
+
+class StatsArgs(Args):
+    """`stats`: a span of business days (default today) and the dimensions to report."""
+
+    from_: Day | None = msgspec.field(default=None, name="from")
+    to: Day | None = None
+    by: Dimension | Annotated[list[Dimension], msgspec.Meta(max_length=4)] | None = None
 
 
 def parse(schema: type[Args] | None, args: Any) -> Any:

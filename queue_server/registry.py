@@ -120,7 +120,7 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
     # a read, but of the window the login is bound to
     Op.WINDOW_QUEUE: _read(window.window_queue, schemas.NoArgs, _CLERK, seq_stamped=True),
     # the supervisor's dashboard
-    Op.STATS: _read(day.report, None, _SUPERVISOR, runs=Runs.WORKER),
+    Op.STATS: _read(day.report, schemas.StatsArgs, _SUPERVISOR, runs=Runs.WORKER),
     Op.COUNTER_SERVICES: OpSpec(window.counter_services, schemas.CounterServicesArgs,
                                 _SUPERVISOR),
     Op.CANCEL_TICKET: OpSpec(visit.cancel_ticket, schemas.CancelArgs, _SUPERVISOR),

@@ -32,6 +32,9 @@ def register(sub: Any) -> None:
                    help="citizen status page port (0: any free, -1: off)")
     p.add_argument("--no-group-commit", action="store_true",
                    help="commit each request alone (for benchmarks)")
+    p.add_argument("--refusal-burst", type=float, default=None,
+                   help="refused requests a device may send at once before it is "
+                        "throttled (0: never; for fuzzing)")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING ...")
     p.set_defaults(func=run)
 
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         group_commit=not args.no_group_commit,
         timezone=config.tz,
     )
+    if args.refusal_burst is not None:
+        options.refusal_burst = args.refusal_burst
     status_port = sec.status_port if args.status_port is None else args.status_port
     hall = Hall.open(config)
     tune_gc()

@@ -133,7 +133,7 @@ def device_status(s: HallState, ch: Changes, a: schemas.DeviceStatusArgs, actor:
     return {"device": device}, [tr.event(s, Ev.DEVICE_STATUS, now, device=device)]
 
 
-def report(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
+def report(s: HallState, ch: Changes, a: schemas.StatsArgs, actor: Actor,
            now: dt.datetime) -> Reply:
     """`stats`: figures from the stored periods and events (queue_server.stats), never
     from memory. Runs on a worker thread and only reads: facts it builds for finished
@@ -142,16 +142,12 @@ def report(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
     from queue_server import stats
 
     try:
-        day_from = dt.date.fromisoformat(str(a.get("from") or s.day.isoformat()))
-        day_to = dt.date.fromisoformat(str(a.get("to") or day_from.isoformat()))
+        day_from = dt.date.fromisoformat(a.from_ or s.day.isoformat())
+        day_to = dt.date.fromisoformat(a.to or day_from.isoformat())
     except ValueError:
         raise bad_request("args.from", "日期格式应为 YYYY-MM-DD",
                           "dates are YYYY-MM-DD") from None
-    by = a.get("by") or stats.DIMENSIONS
-    if not isinstance(by, str) and not (isinstance(by, list | tuple)
-                                        and all(isinstance(d, str) for d in by)):
-        raise bad_request("args.by", "统计维度应为文本或文本列表",
-                          f"by is a dimension or a list of them ({', '.join(stats.DIMENSIONS)})")
+    by = a.by or stats.DIMENSIONS  # the schema allows only known dimensions
     final = s.settled_day == s.day  # read before the rows: earlier days are final
 
     def keep(day: dt.date, version: int, text: str) -> None:

@@ -60,10 +60,11 @@ class HallPort(Protocol):
 class Pending:
     """A decoded request on its way through the hall."""
 
-    routing_id: bytes
+    routing_id: bytes  # empty: the server's own operation (an alert), answered to nobody
     request_id: str
     op: str
     command: Command
+    delimited: bool = False  # sent by a REQ socket: the reply carries the empty delimiter
 
 
 @dataclass

@@ -15,6 +15,14 @@ applies the next; replies and events wait for their own commit. `state` and `hel
 first wait until nothing is in flight. Trusted keys are watched by
 queue_server.loop.trusted. Which operation runs where comes from queue_server.registry.
 
+Hostile input (docs/security.md): the envelope refuses text that could not be encoded
+back (queue_server.loop.envelope) before anything is applied; a reply or an event is
+encoded whole before its first frame is sent, so a failure can never leave a half-sent
+message that routes the next reply to the wrong peer; one reply's failure touches no
+other reply and no event (every committed change is published with its seq); a device
+that keeps sending refused requests is throttled (queue_server.loop.throttle) and the
+supervisor sees an alert naming it.
+
 Logins: the password check (scrypt, ~50 ms by design) runs in a small thread pool
 (hall.verified_login_args, read-only), never in the loop; the verified login then joins
 the next batch like any other operation, and the hall applies it (and counts a wrong
@@ -36,24 +44,29 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import zmq
 
 from queue_common import protocol as p
 from queue_common.protocol import Err, Op, ProtocolError
+from queue_server import args as schemas
 from queue_server import keys, registry
 from queue_server.errors import HallError
-from queue_server.hall import Outcome
+from queue_server.hall import Actor, Outcome
 from queue_server.json_bytes import encode
-from queue_server.loop.envelope import EnvelopeError, parse_request
+from queue_server.loop import throttle
+from queue_server.loop.envelope import (
+    CURVE_OVERHEAD,
+    MAX_READ_BYTES,
+    EnvelopeError,
+    parse_request,
+    request_id_of,
+)
 from queue_server.loop.lookups import Lookups
 from queue_server.loop.pipeline import HallPort, Pending, Pipeline
 from queue_server.loop.trusted import TrustedKeys
 from queue_server.loop.zap import ZapHandler, make_curve_server
-
-if TYPE_CHECKING:
-    from queue_server.hall import Actor
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +95,10 @@ class ServerOptions:
     tick_seconds: float = 1.0
     group_commit: bool = True
     timezone: dt.tzinfo = field(default_factory=lambda: dt.UTC)
+    # Refused requests a device may send at once / per second before it is throttled
+    # (queue_server.loop.throttle); 0: never throttled (fuzz tests that send only bad).
+    refusal_burst: float = throttle.BURST
+    refusals_per_second: float = throttle.PER_SECOND
 
 
 class HallServer:
@@ -120,6 +137,12 @@ class HallServer:
         self.stats = {"requests": 0, "bad": 0}
         self._now_second = -1
         self._now_text = ""
+        self.buckets = throttle.RefusalBuckets(
+            burst=options.refusal_burst or float("inf"),
+            per_second=options.refusals_per_second)
+        # The server's own device_status operations (alerts), for the next batch.
+        self._alerts: deque[Pending] = deque()
+        self._alert_count = 0
 
     # ---- start-up -------------------------------------------------------------------
 
@@ -134,9 +157,15 @@ class HallServer:
         self.trusted.watch()
         router = self.ctx.socket(zmq.ROUTER)
         router.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        router.maxmsgsize = p.MAX_FRAME_BYTES
+        # Frames up to MAX_READ_BYTES are read and answered TOO_LARGE when over
+        # p.MAX_FRAME_BYTES (ZeroMQ drops the connection of a larger one unanswered).
+        router.maxmsgsize = MAX_READ_BYTES + CURVE_OVERHEAD
         router.linger = 0
-        router.sndhwm = router.rcvhwm = 10_000
+        router.sndhwm = 10_000
+        # Per peer: what one device may have queued at the server before ZeroMQ stops
+        # reading its connection (back-pressure, nothing lost); bounds the memory one
+        # hostile device can fill with large frames.
+        router.rcvhwm = 100
         # Give up a peer silent for 2 s (before its client shows offline at 3 s and
         # abandons its requests): bytes it sent into a network cut then reach a closed
         # socket and are reset, instead of being applied when the cable is back.
@@ -203,6 +232,8 @@ class HallServer:
         poller.register(pipeline.wake, zmq.POLLIN)
         next_beat = next_tick = time.monotonic()
         while not self._stop.is_set():
+            if self.trusted.take_revoked():
+                self._rebind_events()
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + self.options.tick_seconds
@@ -247,14 +278,56 @@ class HallServer:
             log.exception("hall.tick failed; serving goes on")
         if time.monotonic() - started > SLOW_TICK_SECONDS:
             log.warning("slow hall.tick: %.0f ms", (time.monotonic() - started) * 1000)
-        if self.trusted.take_revoked():
-            # Subscribers that already passed the handshake keep receiving on PUB
-            # until they reconnect: rebinding makes every one of them handshake
-            # again, and the revoked key is refused (the others resume by seq).
-            log.warning("a device was revoked: rebinding the event socket")
-            assert self._pub is not None
+        for name, refused in self.buckets.ended():
+            log.warning("device %s is served again (%d requests were throttled)",
+                        name, refused)
+            self._alert(name, "ok", "限流已解除 / no longer throttled",
+                        {"throttled": False, "refused": refused})
+        for state, message in self.trusted.take_alarms():
+            self._alert("server", state, message, {"trusted_keys": state == "ok"},
+                        role="server")
+        alerts = self._take_alerts()
+        if alerts:
+            self._pipeline.run(alerts)
+
+    def _rebind_events(self) -> None:
+        """Subscribers that already passed the handshake keep receiving on PUB until
+        they reconnect: rebinding makes every one of them handshake again, and the
+        revoked key is refused (the others resume by seq)."""
+        log.warning("a device was revoked: rebinding the event socket")
+        assert self._pub is not None
+        try:
             self._pub.close(linger=0)
             self._pub = self._make_pub(self.event_port)
+        except Exception:  # the port is held: no acknowledgement, the CLI says so
+            log.exception("the event socket could not be rebound after a revocation")
+            return
+        self.trusted.rebound()
+
+    def _alert(self, device: str, state: str, message: str, details: dict[str, Any],
+               *, role: str | None = None) -> None:
+        """A supervisor alert about a device, as that device's `device_status` (the
+        dashboard shows a device in `error` or `warning`); applied with the next batch
+        and answered to nobody."""
+        if role is None:
+            known = self.zap.device_for(device)
+            role = known.role if known is not None else "unknown"
+        self._alert_count += 1
+        args = {"state": state, "message": message, "details": dict(details, server=True)}
+        self._alerts.append(Pending(b"", f"server-alert-{self._alert_count}",
+                                    Op.DEVICE_STATUS,
+                                    (Op.DEVICE_STATUS, args, Actor(device, role), None)))
+
+    def _take_alerts(self) -> list[Pending]:
+        return [self._alerts.popleft() for _ in range(len(self._alerts))]
+
+    def _charge(self, device: str, code: str) -> None:
+        """A refused request of this device; the first one over its limit raises the
+        supervisor's alert."""
+        if self.buckets.charge(device, code):
+            log.warning("device %s sends too many bad requests: throttled", device)
+            self._alert(device, "error", throttle.MESSAGE,
+                        {"throttled": True, "per_second": self.buckets.per_second})
 
     def _drain_requests(self) -> None:
         """Take every waiting request (up to BATCH_MAX), apply, reply, publish."""
@@ -262,7 +335,7 @@ class HallServer:
         pipeline = self._pipeline
         if pipeline.recovering:
             pipeline.settle()  # recover the hall before applying anything more
-        pending: list[Pending] = []
+        pending: list[Pending] = self._take_alerts()
         while self._logins_back:  # password checked: applied with this batch
             pending.append(self._logins_back.popleft())
             self._workers_out -= 1
@@ -289,6 +362,7 @@ class HallServer:
                 self._to_worker(self._database_read, item)
             else:
                 pending.append(item)
+        pending += self._take_alerts()
         pipeline.run(pending)
 
     def _to_worker(self, job: Callable[[Pending], None], item: Pending) -> None:
@@ -322,27 +396,43 @@ class HallServer:
     def _decode(self, frames: list[zmq.Frame]) -> Pending | None:
         """Envelope, device, login and role checks; answers errors itself (None)."""
         routing_id = frames[0].bytes
+        body = [f.bytes for f in frames[1:]]
+        delimited = len(body) == 2 and not body[0]  # a REQ socket: answered likewise
+        name = str(frames[-1].get("User-Id") or "")
+        wait = self.buckets.throttled(name)
+        if wait is not None:
+            self.stats["bad"] += 1
+            self._reply(routing_id, p.error_reply(
+                request_id_of(body), Err.THROTTLED, throttle.MESSAGE,
+                {"retry_after": round(wait, 1)}), delimited)
+            return None
         request_id: str | None = None
         try:
-            req = parse_request([f.bytes for f in frames[1:]])
+            req = parse_request(body)
             request_id = req.request_id
-            device = self.zap.device_for(str(frames[-1].get("User-Id") or ""))
+            device = self.zap.device_for(name)
             if device is None:
                 raise ProtocolError(Err.FORBIDDEN, "设备已停用 / this device is not trusted (revoked)")
             actor = self._actor(req.op, req.token, device)
+            row = registry.spec(req.op)
             refused = registry.refusal(req.op, device.role, actor.staff_role, req.args)
             if refused is not None:
                 raise ProtocolError(refused[0], refused[1], {"op": req.op, "role": device.role})
+            if row.runs is registry.Runs.LOOP:  # no handler parses them: checked here
+                schemas.parse(row.schema, req.args)
         except EnvelopeError as exc:
             self.stats["bad"] += 1
-            self._reply_error(routing_id, exc.request_id, exc)
+            self._charge(name, exc.code)
+            self._reply_error(routing_id, exc.request_id, exc, delimited)
             return None
         except Exception as exc:
-            self._reply_error(routing_id, request_id, exc)
+            self._charge(name, exc.code if isinstance(exc, ProtocolError | HallError)
+                         else Err.INTERNAL)
+            self._reply_error(routing_id, request_id, exc, delimited)
             return None
-        keep = registry.spec(req.op).changes
-        key = (device.name, req.request_id) if keep else None
-        return Pending(routing_id, req.request_id, req.op, (req.op, req.args, actor, key))
+        key = (device.name, req.request_id) if row.changes else None
+        return Pending(routing_id, req.request_id, req.op, (req.op, req.args, actor, key),
+                       delimited)
 
     def _actor(self, op: str, token: str | None, device: keys.TrustedDevice) -> Actor:
         """Who asks. A stale token does not block what needs no login (a clerk whose
@@ -370,16 +460,17 @@ class HallServer:
                           "role": actor.device_role, "staff_role": actor.staff_role,
                           "counter": actor.counter, "now": self._now()}
         except Exception as exc:
-            self._reply_error(item.routing_id, item.request_id, exc)
+            self._reply_error(item.routing_id, item.request_id, exc, item.delimited)
             return
-        self._reply(item.routing_id, p.ok_reply(item.request_id, result))
+        self._reply(item.routing_id, p.ok_reply(item.request_id, result), item.delimited)
 
     def _refuse(self, item: Pending, code: str, message: str) -> None:
         """Answer one request with an error the loop decided (nothing of it applied)."""
-        self._reply(item.routing_id, p.error_reply(item.request_id, code, message))
+        self._reply(item.routing_id, p.error_reply(item.request_id, code, message),
+                    item.delimited)
 
     def _reply_error(self, routing_id: bytes, request_id: str | None,
-                     exc: BaseException) -> None:
+                     exc: BaseException, delimited: bool = False) -> None:
         """The one place an exception becomes an error reply: protocol and hall errors
         keep their code; anything else is a bug, logged, answered INTERNAL."""
         if isinstance(exc, ProtocolError | HallError):
@@ -387,43 +478,66 @@ class HallServer:
         else:
             log.error("request %s failed", request_id, exc_info=exc)
             reply = p.error_reply(request_id, Err.INTERNAL, INTERNAL_MESSAGE)
-        self._reply(routing_id, reply)
+        self._reply(routing_id, reply, delimited)
 
     def _release(self, items: list[Pending], outcomes: list[Outcome]) -> None:
         """Every reply of a committed batch, then every event (in the order applied)."""
         seq = self.seq  # the seq each outcome is as of: earlier ones' events counted
         for item, outcome in zip(items, outcomes, strict=True):
-            if outcome.error is not None:
-                err = outcome.error
-                reply = p.error_reply(item.request_id, err.code, err.message, err.details)
-            else:
-                result = outcome.result or {}
-                if item.op in registry.SEQ_STAMPED_OPS:
-                    result = dict(result, epoch=self.epoch, seq=seq)
-                reply = p.ok_reply(item.request_id, result)
-            self._reply(item.routing_id, reply)
+            try:  # one reply's failure must not cost the others (nor the events)
+                if outcome.error is not None:
+                    err = outcome.error
+                    reply = p.error_reply(item.request_id, err.code, err.message, err.details)
+                    self._charge(item.command[2].device, err.code)
+                else:
+                    result = outcome.result or {}
+                    if item.op in registry.SEQ_STAMPED_OPS:
+                        result = dict(result, epoch=self.epoch, seq=seq)
+                    reply = p.ok_reply(item.request_id, result)
+                self._reply(item.routing_id, reply, item.delimited)
+            except Exception:
+                log.exception("the reply to %s could not be built", item.request_id)
+                self._reply(item.routing_id, p.error_reply(
+                    item.request_id, Err.INTERNAL, INTERNAL_MESSAGE), item.delimited)
             seq += len(outcome.events)
-        for outcome in outcomes:
+        for outcome in outcomes:  # committed: every event is published with its seq
             for type_, data in outcome.events:
                 self._publish(type_, data)
 
-    def _reply(self, routing_id: bytes, reply: dict[str, Any]) -> None:
+    def _reply(self, routing_id: bytes, reply: dict[str, Any], delimited: bool = False) -> None:
+        """Send one reply: encoded whole first, so no failure can leave the routing
+        frame sent without its body (the next reply would then go to this peer).
+        An empty routing id is the server's own operation: nobody to answer."""
         assert self._router is not None
+        if not routing_id:
+            return
+        try:
+            body = encode(reply)
+        except Exception:  # json_bytes.encode does not fail; this is the last guard
+            log.exception("reply %s could not be encoded", reply.get("id"))
+            body = encode(p.error_reply(None, Err.INTERNAL, INTERNAL_MESSAGE))
         try:  # frame by frame with int flags: send_multipart's flag enums cost more
             self._router.send(routing_id, _MORE_NOBLOCK)
-            self._router.send(encode(reply), _NOBLOCK)
+            if delimited:
+                self._router.send(b"", _MORE_NOBLOCK)
+            self._router.send(body, _NOBLOCK)
         except zmq.ZMQError as exc:  # the peer left (ROUTER_MANDATORY) or is not reading
             log.info("reply %s not delivered: %s", reply.get("id"), exc)
 
     def _publish(self, type_: str, data: dict[str, Any], *, advance: bool = True) -> None:
-        """Send one event; state changes advance seq, heartbeats carry the current one."""
+        """Send one event; state changes advance seq, heartbeats carry the current one.
+        Encoded whole before the topic frame leaves (see _reply)."""
         assert self._pub is not None
         if advance:
             self.seq += 1
-        body = p.event(self.seq, type_, self._now(), data, self.epoch)
+        try:
+            body = encode(p.event(self.seq, type_, self._now(), data, self.epoch))
+        except Exception:  # json_bytes.encode does not fail; this is the last guard
+            log.exception("event %s could not be encoded; published without data", type_)
+            body = encode(p.event(self.seq, type_, self._now(), {}, self.epoch))
         try:
             self._pub.send(type_.encode("utf-8"), _MORE_NOBLOCK)
-            self._pub.send(encode(body), _NOBLOCK)
+            self._pub.send(body, _NOBLOCK)
         except zmq.ZMQError as exc:  # PUB drops rather than blocks; subscribers resync
             log.warning("event %s not published: %s", type_, exc)
         call = data.get("call") if advance else None
@@ -435,11 +549,11 @@ class HallServer:
         drops it as seen), its own calls_seq for screens that follow calls only."""
         assert self._pub is not None
         self.calls_seq += 1
-        body = p.event(self.seq, p.Ev.CALLS_CALL, self._now(),
-                       {"call": call, "calls_seq": self.calls_seq}, self.epoch)
-        try:
+        body = encode(p.event(self.seq, p.Ev.CALLS_CALL, self._now(),
+                              {"call": call, "calls_seq": self.calls_seq}, self.epoch))
+        try:  # encoded whole before the topic frame leaves (see _reply)
             self._pub.send(p.Ev.CALLS_CALL.encode("utf-8"), _MORE_NOBLOCK)
-            self._pub.send(encode(body), _NOBLOCK)
+            self._pub.send(body, _NOBLOCK)
         except zmq.ZMQError as exc:
             log.warning("event %s not published: %s", p.Ev.CALLS_CALL, exc)
 

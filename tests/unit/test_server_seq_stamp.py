@@ -42,7 +42,7 @@ def test_a_list_in_a_batch_is_stamped_with_the_events_before_it(tmp_path: Path) 
     server = HallServer(hall, tmp_path, ServerOptions(), ctx)  # type: ignore[arg-type]
     replies: list[dict[str, Any]] = []
     published: list[int] = []
-    server._reply = lambda _rid, reply: replies.append(reply)  # type: ignore[method-assign]
+    server._reply = lambda _rid, reply, *_d: replies.append(reply)  # type: ignore[method-assign]
     server._publish = lambda *_a, **_k: published.append(  # type: ignore[method-assign]
         setattr(server, "seq", server.seq + 1) or server.seq)
     server.seq = 40
