@@ -3,7 +3,8 @@
     python led_screen.py DATA_DIR DEVICE HOST:REQ_PORT:EVENT_PORT [CALLS_TO_SHOW]
 
 Prints "A012 -> 3" for every call (and recall) once, in order; after a gap, a restart
-of the server or 3 s of silence it catches up with `recent_calls`.
+of the server or 3 s of silence it catches up with `recent_calls` and shows each
+window's latest number (a line starting with "#": a screen repaints, it does not call).
 """
 import json
 import re
@@ -44,6 +45,9 @@ def catch_up() -> tuple[str, int]:  # missed calls are history: start from now
         req.send_json({"v": 1, "id": uuid.uuid4().hex, "op": "recent_calls", "args": {}})
         if req.poll(3000):
             result = json.loads(req.recv_multipart()[-1])["result"]
+            newest = {c["counter"]: c["number"] for c in reversed(result["calls"])}
+            print(f"# in step with {result['epoch']} at call {result['calls_seq']}: "
+                  + ", ".join(f"{n} -> {w}" for w, n in sorted(newest.items())), flush=True)
             return result["epoch"], result["calls_seq"]
 
 
