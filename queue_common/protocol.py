@@ -119,6 +119,9 @@ class Role:
     KIOSK: Final = "kiosk"
     BOARD: Final = "board"
     COUNTER: Final = "counter"
+    # Not a device with a key: the server's own status page rating for a citizen's
+    # phone (it never comes over the wire, see queue_server.loop.lookups).
+    PHONE: Final = "phone"
     CLERK: Final = "clerk"
     SUPERVISOR: Final = "supervisor"
     ADMIN: Final = "admin"

@@ -81,7 +81,7 @@ def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
         s.issued_today = 0
         s.recent_calls.clear()
         s.devices.clear()
-        s.rated = set()
+        s.rated = {}
         for tid in [tid for tid, t in s.tickets.items() if t.final and t.business_day < today]:
             del s.tickets[tid]
     if not s.day_known:

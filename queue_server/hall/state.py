@@ -141,7 +141,7 @@ class HallState:
     seq_by_prefix: collections.defaultdict[str, int]
     issued_by_service: collections.Counter[str]
     issued_today: int
-    rated: set[int]
+    rated: dict[int, str]  # ticket id -> where its rating came from (one per visit)
     recent_calls: collections.deque[dict[str, Any]]
     devices: dict[str, dict[str, Any]]  # device health reports of the day
     actuals: collections.defaultdict[str, collections.deque[float]]  # minutes per matter
