@@ -211,7 +211,7 @@ def ticket_status(s: HallState, ch: Changes, a: schemas.TicketStatusArgs, actor:
         t = find.ticket_by_token(s, str(a.token))
     return {"ticket": s.views.ticket(t), "ahead": ahead(s, t),
             "estimated_wait": s.estimates.for_ticket(s, t, now),
-            "waiting_total": len(s.waiting)}, []
+            "waiting_total": len(s.waiting), "rated": s.rated.get(t.id)}, []
 
 
 def ahead(s: HallState, t: Ticket) -> int:

@@ -92,7 +92,7 @@ def test_unknown_and_malformed_tokens_get_a_friendly_404(page: StatusServer,
     assert status == 404 and "未找到该号票" in body
     for bad in ("A012", "../../etc/passwd", "x" * 200, "%3Cscript%3E" * 3):
         assert _get(page.url(bad))[0] == 404
-    assert _get(f"http://127.0.0.1:{page.port}/")[0] == 404
+    assert _get(f"http://127.0.0.1:{page.port}/nothing/here")[0] == 404
     assert hall.calls == ["N0tAT1cketTokenAtAllxx"]  # short/odd tokens never reach the hall
 
 
