@@ -20,7 +20,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.state.no_show": ("已过号", "Missed call"),
     "status.state.cancelled": ("已取消", "Cancelled"),
     "status.state.not_served": ("今日未办理，请改日再来", "Not served today"),
-    "status.ahead": ("您前面还有 {n} 人在等待", "{n} people are waiting ahead of you"),
+    "status.ahead": ("您前面还有 {n} 人在等待", "People waiting ahead of you: {n}"),
     "status.ahead_none": ("您前面没有人在等待", "Nobody is waiting ahead of you"),
     "status.wait": ("预计等候约 {minutes} 分钟", "Estimated wait: about {minutes} min"),
     "status.matters": ("办理事项", "Matters"),

@@ -818,6 +818,8 @@ background:#12305a;color:#fff;margin:.4rem 0}
 .matters{color:#3a4b63}
 .banner{padding:.8em;border-radius:.5rem;margin:.5rem 0;font-weight:700;font-size:1.1em}
 .offline{background:#b00020;color:#fff}
+.offline span{display:block}
+.offline #wifi,.offline #last{font-weight:400;font-size:.9em;margin-top:.2em}
 .remind{background:#ff7a00;color:#fff;font-size:1.3em}
 .hidden{display:none}
 .rate{background:#fff;border-radius:.6rem;padding:.8em;margin-top:.8rem}

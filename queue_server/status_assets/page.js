@@ -24,6 +24,7 @@
   var picked = null;
   var pickedReason = null;
   var rateAnswer = null;
+  var shown = null;  // the reminder on screen: "near" or "called"
   window.__status = { updates: 0, reminders: [], transport: "" };
 
   function t(key, args) {
@@ -59,7 +60,8 @@
     facts.textContent = "";
     words.facts.forEach(function (f) { facts.appendChild(el("li", "", f)); });
     facts.setAttribute("data-ahead", view.ahead === null ? "" : String(view.ahead));
-    $("matters").textContent = view.matters ? t("status.matters") + "：" + view.matters : "";
+    $("matters").textContent = view.matters ? t("status.matters") + (lang === "en" ? ": " : "：") + view.matters : "";
+    if (shown) { $("reminder").textContent = reminderText(shown); }
     $("note").textContent = view.final ? t("status.final_note") : t("status.live_note");
     $("alerts").textContent = alertsOn() ? t("status.alerts_on") : t("status.enable_alerts");
     $("alerts").classList.toggle("hidden", view.final);
@@ -166,8 +168,14 @@
       return true;
     } catch (e) { return false; }
   }
-  function remind(kind, text) {
+  function reminderText(kind) {
+    return kind === "near" ? t("status.remind_near", { n: view.ahead === null ? 0 : view.ahead })
+      : t("status.remind_called", { counter: counterText(view) });
+  }
+  function remind(kind) {
+    var text = reminderText(kind);
     var box = $("reminder");
+    shown = kind;
     box.textContent = text;
     box.classList.remove("hidden");
     var done = { kind: kind, at: Date.now(), vibrate: false, sound: false, notification: false };
@@ -187,15 +195,16 @@
     if (view.state === "waiting" && view.ahead !== null && view.ahead <= init.remind_ahead) {
       if (had.indexOf("near") < 0) {
         store.set(key, had + " near");
-        remind("near", t("status.remind_near", { n: view.ahead }));
+        remind("near");
       }
     } else if (view.state === "called") {
       var mark = "called" + view.counter + "." + view.calls;
       if (had.indexOf(mark) < 0) {
         store.set(key, had + " " + mark);
-        remind("called", t("status.remind_called", { counter: counterText(view) }));
+        remind("called");
       }
     } else if (view.state !== "waiting") {
+      shown = null;
       $("reminder").classList.add("hidden");
     }
   }
