@@ -663,6 +663,7 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
             await _write(resp, b"retry: 1500\n\n")
             deadline = time.monotonic() + opts.stream_seconds
             while time.monotonic() < deadline:
+                woke = hub.changed  # taken BEFORE the view: a change while we write wakes us
                 view = hub.views.get(token)
                 ident = hub.ident(view)
                 if view is None:
@@ -672,7 +673,6 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
                     data = json.dumps(_wire(view, hub), ensure_ascii=False)
                     await _write(resp, f"id: {ident}\nevent: status\ndata: {data}\n\n".encode())
                     sent = ident
-                woke = hub.changed
                 try:
                     await asyncio.wait_for(woke.wait(), PING_SECONDS)
                 except TimeoutError:
@@ -699,8 +699,12 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
+                woke = hub.changed
+                view = hub.views.get(token)
+                if view is None or hub.ident(view) != last:
+                    break
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(hub.changed.wait(), min(left, PING_SECONDS))
+                    await asyncio.wait_for(woke.wait(), min(left, PING_SECONDS))
                 view = hub.views.get(token)
             if view is None:
                 return _json(404, {"error": "not_found"})
