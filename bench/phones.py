@@ -138,11 +138,13 @@ def probe(clerk: Any, every: float, stop: threading.Event, sent: list[float]) ->
     """Every `every` s: call the next PH01 ticket (its send time kept), serve it."""
     while not stop.is_set():
         t0 = time.time()
-        reply = clerk.call("call_next", {})
+        reply = clerk.call("call_next", {}, timeout=30)
         if reply.ok:
             sent.append(t0)
-            clerk.call("start", {})
-            clerk.call("complete", {})
+        # serve what the window holds (also a call whose reply was lost to a timeout:
+        # the window would otherwise stay busy and refuse every later call)
+        clerk.call("start", {}, timeout=30)
+        clerk.call("complete", {}, timeout=30)
         stop.wait(max(0.0, every - (time.time() - t0)))
 
 

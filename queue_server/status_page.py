@@ -71,6 +71,7 @@ LONG_POLL_SECONDS = 25.0
 WRITE_TIMEOUT = 5.0
 LOOKUP_CHUNK = 50  # tokens per lookup: the request loop answers others in between
 HALL_REREAD_SECONDS = 60.0
+KEEP_UNWATCHED = 120.0  # seconds a view is kept after its last phone left (resume)
 
 
 class PageBackend(Protocol):
@@ -299,6 +300,7 @@ class Hub:
         self.last_change = 0.0  # monotonic time the newest change was seen
         self.update_lags: collections.deque[float] = collections.deque(maxlen=10_000)
         self.writes: dict[str, collections.deque[float]] = {}
+        self.idle_since: dict[str, float] = {}  # unwatched tokens whose view is kept
 
     def ident(self, view: Mapping[str, Any] | None) -> str:
         return f"{self.epoch}.{view.get('v', 0) if view else 0}"
@@ -328,21 +330,42 @@ class Hub:
         return True
 
     async def view(self, token: str) -> dict[str, Any] | None:
-        """The current view (looked up now if nobody watches the token yet)."""
+        """The current view (looked up now unless a watcher keeps it fresh)."""
         if token not in self.views or not self.watchers[token]:
-            found = (await self.lookup([token])).get(token)
-            self.reachable = True
-            if self._store(token, found):
-                self._wake()
+            await self._look(token)
         return self.views.get(token)
+
+    async def open(self, token: str) -> dict[str, Any] | None:
+        """Watch the token and return its current view. A phone that reconnects gets
+        the same version if nothing changed meanwhile (its view is kept a while after
+        its last watcher left), so a resumed stream or poll sends nothing new."""
+        fresh = bool(self.watchers[token]) and token in self.views
+        self.watch(token)
+        if not fresh:
+            await self._look(token)
+        return self.views.get(token)
+
+    async def _look(self, token: str) -> None:
+        found = (await self.lookup([token])).get(token)
+        self.reachable = True
+        if self._store(token, found):
+            self._wake()
 
     def watch(self, token: str) -> None:
         self.watchers[token] += 1
+        self.idle_since.pop(token, None)
 
     def unwatch(self, token: str) -> None:
         self.watchers[token] -= 1
         if self.watchers[token] <= 0:
             del self.watchers[token]
+            self.idle_since[token] = time.monotonic()
+
+    def _forget_idle(self) -> None:
+        """Views nobody watched for KEEP_UNWATCHED seconds are dropped."""
+        now = time.monotonic()
+        for token in [t for t, at in self.idle_since.items() if now - at > KEEP_UNWATCHED]:
+            del self.idle_since[token]
             self.views.pop(token, None)
 
     def _wake(self) -> None:
@@ -355,6 +378,7 @@ class Hub:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.dirty.wait(), self.opts.periodic_seconds)
             self.dirty.clear()
+            self._forget_idle()
             seen = self.last_change
             tokens = list(self.watchers)
             if tokens:
@@ -647,10 +671,9 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
         token = token_of(request)
         if token is None:
             return _json(404, {"error": "not_found"})
-        hub.watch(token)
         try:
             try:
-                view = await hub.view(token)
+                view = await hub.open(token)
             except Exception:
                 return _json(503, {"error": "unavailable"})
             if view is None:
@@ -688,10 +711,9 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
         if token is None:
             return _json(404, {"error": "not_found"})
         last = request.query.get("last", "")
-        hub.watch(token)
         try:
             try:
-                view = await hub.view(token)
+                view = await hub.open(token)
             except Exception:
                 return _json(503, {"error": "unavailable"})
             deadline = time.monotonic() + LONG_POLL_SECONDS
