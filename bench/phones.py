@@ -9,9 +9,11 @@ bench/load.py (--clients processes: kiosks issue, clerks call -> start -> comple
 
 The update latency is end to end: a probe clerk at its own window (a matter only it
 takes, PH01, which every phone's ticket holds) calls the next ticket every --probe-every
-seconds; each call moves every phone's `ahead` by one, and a phone's latency for that
-call is when its event arrived minus when the probe SENT the call (so it includes the
-call itself). Target: update p99 <= 1 s. Wall clocks of processes on one machine.
+seconds; each call moves every phone's `ahead` by one. A phone whose ticket is the j-th
+PH01 ticket and now shows `ahead` a has seen the call of the (j - a)-th ticket; its
+latency for that call is when its event arrived minus when the probe SENT that call
+(so it includes the call itself). Target: update p99 <= 1 s. Wall clocks of processes
+on one machine.
 
     .venv/bin/python bench/phones.py --phones 300 --clients 50 --seconds 10
     .venv/bin/python bench/phones.py --phones 50 --clients 8 --seconds 3   # quick
@@ -77,7 +79,7 @@ def prepare(data: Path, kiosks: int, counters: int, phones: int) -> None:
 # -- the phones (their own process) -------------------------------------------------
 
 
-async def _phone(session: Any, url: str, log: list[tuple[float, int | None, str]],
+async def _phone(session: Any, url: str, log: list[tuple[float, int | None, str, str]],
                  connected: Any) -> None:
     """One phone: an SSE stream; logs (arrival wall time, ahead, state) per event."""
     last = ""
@@ -94,7 +96,8 @@ async def _phone(session: Any, url: str, log: list[tuple[float, int | None, str]
                         event = line[7:]
                     elif line.startswith("data: ") and event == "status":
                         view = json.loads(line[6:])
-                        log.append((time.time(), view.get("ahead"), view.get("state")))
+                        log.append((time.time(), view.get("ahead"), view.get("state"),
+                                    view.get("number")))
                         connected()
         except asyncio.CancelledError:
             raise
@@ -106,7 +109,7 @@ def phones_process(urls: list[str], ready: Any, stop: Any, out: Any) -> None:
     import aiohttp
 
     async def main() -> None:
-        logs: list[list[tuple[float, int | None, str]]] = [[] for _ in urls]
+        logs: list[list[tuple[float, int | None, str, str]]] = [[] for _ in urls]
         seen: set[int] = set()
         timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
@@ -134,13 +137,13 @@ def phones_process(urls: list[str], ready: Any, stop: Any, out: Any) -> None:
 # -- the probe --------------------------------------------------------------------------
 
 
-def probe(clerk: Any, every: float, stop: threading.Event, sent: list[float]) -> None:
-    """Every `every` s: call the next PH01 ticket (its send time kept), serve it."""
+def probe(clerk: Any, every: float, stop: threading.Event, sent: dict[str, float]) -> None:
+    """Every `every` s: call the next PH01 ticket (number -> send time), serve it."""
     while not stop.is_set():
         t0 = time.time()
         reply = clerk.call("call_next", {}, timeout=30)
         if reply.ok:
-            sent.append(t0)
+            sent[str(reply.result["ticket"]["number"])] = t0
         # serve what the window holds (also a call whose reply was lost to a timeout:
         # the window would otherwise stay busy and refuse every later call)
         clerk.call("start", {}, timeout=30)
@@ -148,26 +151,26 @@ def probe(clerk: Any, every: float, stop: threading.Event, sent: list[float]) ->
         stop.wait(max(0.0, every - (time.time() - t0)))
 
 
-def update_latencies(logs: list[list[tuple[float, int | None, str]]],
-                     sent: list[float]) -> list[float]:
-    """Per phone and probe call k: first event showing ahead = a0 - k (or called)."""
+def update_latencies(logs: list[list[tuple[float, int | None, str, str]]],
+                     numbers: list[str], sent: dict[str, float]) -> list[float]:
+    """Per phone and probe call: the first event showing its effect, minus the call's
+    send time. numbers: the PH01 tickets in queue order."""
+    index = {n: i for i, n in enumerate(numbers)}
     out: list[float] = []
     for log in logs:
-        if not log or log[0][1] is None:
+        if not log or log[0][3] not in index:
             continue
-        a0 = log[0][1]
-        first_seen: dict[int, float] = {}
-        for at, ahead, state in log[1:]:
+        j = index[log[0][3]]
+        first_seen: dict[int, float] = {}  # index of the ticket called -> first seen
+        for at, ahead, state, _number in log[1:]:
             if state == "waiting" and ahead is not None:
-                k = a0 - ahead
-            elif state in ("called", "serving", "done"):
-                k = a0 + 1
-            else:
-                continue
-            first_seen.setdefault(k, at)
-        for k, at in first_seen.items():
-            if 1 <= k <= len(sent):
-                out.append(max(0.0, at - sent[k - 1]))
+                first_seen.setdefault(j - ahead - 1, at)
+            elif state == "called":
+                first_seen.setdefault(j, at)
+        for called, at in first_seen.items():
+            t0 = sent.get(numbers[called]) if 0 <= called < len(numbers) else None
+            if t0 is not None:
+                out.append(at - t0)
     return out
 
 
@@ -202,14 +205,16 @@ def main(argv: list[str] | None = None) -> int:
         server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
         assert hall.proc is not None
         kiosk = hall.connect("kiosk-1")
-        tokens = [kiosk.call("issue", {"services": ["PH01"]}, timeout=30).result["ticket"]["token"]
+        issued = [kiosk.call("issue", {"services": ["PH01"]}, timeout=30).result["ticket"]
                   for _ in range(args.phones + 200)]
+        tokens = [t["token"] for t in issued]
+        numbers = [str(t["number"]) for t in issued]
         clerk = hall.connect(f"counter-{PROBE_WINDOW}", user="probe1", counter=PROBE_WINDOW)
         clerk.call("open_counter", {})
         phases: dict[str, Any] = {}
         for phase in ("without_phones", "with_phones"):
             stop_probe = threading.Event()
-            sent: list[float] = []
+            sent: dict[str, float] = {}
             ctx = mp.get_context("spawn")
             ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
             proc = None
@@ -238,8 +243,9 @@ def main(argv: list[str] | None = None) -> int:
                 stop.set()
                 logs = out.get(timeout=60)
                 proc.join(30)
-                lat = update_latencies(logs, sent)
-                entry["update"] = {"count": len(lat), "p50_ms": round(pct(lat, 50) * 1000, 1),
+                lat = update_latencies(logs, numbers, sent)
+                entry["update"] = {"count": len(lat), "negative": sum(x < 0 for x in lat),
+                                   "p50_ms": round(pct(lat, 50) * 1000, 1),
                                    "p99_ms": round(pct(lat, 99) * 1000, 1),
                                    "max_ms": round(max(lat, default=0) * 1000, 1)}
             phases[phase] = entry
