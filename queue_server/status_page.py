@@ -536,8 +536,7 @@ async def _serve(host: str, port: int, backend: PageBackend, opts: PageOptions,
             return _Refuse(busy)
         return server()
 
-    listener = await loop.create_server(factory, host, port, reuse_address=True,
-                                        backlog=512)
+    listener = await loop.create_server(factory, host, port, backlog=512)
     sweeper = asyncio.ensure_future(_sweep(server, app, opts.idle_seconds))
     refresher = asyncio.ensure_future(hub.refresher())
     def changed(data: dict[str, Any]) -> None:  # on the feed's thread
@@ -682,29 +681,34 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
             resp.headers["X-Accel-Buffering"] = "no"
             await resp.prepare(request)
             last = request.headers.get("Last-Event-ID") or request.query.get("last", "")
-            sent = last
-            await _write(resp, b"retry: 1500\n\n")
-            deadline = time.monotonic() + opts.stream_seconds
-            while time.monotonic() < deadline:
-                woke = hub.changed  # taken BEFORE the view: a change while we write wakes us
-                view = hub.views.get(token)
-                ident = hub.ident(view)
-                if view is None:
-                    await _write(resp, b"event: gone\ndata: {}\n\n")
-                    break
-                if ident != sent:
-                    data = json.dumps(_wire(view, hub), ensure_ascii=False)
-                    await _write(resp, f"id: {ident}\nevent: status\ndata: {data}\n\n".encode())
-                    sent = ident
-                try:
-                    await asyncio.wait_for(woke.wait(), PING_SECONDS)
-                except TimeoutError:
-                    await _write(resp, f"event: ping\ndata: {int(hub.reachable)}\n\n".encode())
+            # the phone left, or stopped reading: it reconnects when it can
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                await _stream(resp, hub, token, last, opts.stream_seconds)
             return resp
-        except (ConnectionError, TimeoutError, asyncio.CancelledError):
-            raise
         finally:
             hub.unwatch(token)
+
+    async def _stream(resp: web.StreamResponse, hub: Hub, token: str, last: str,
+                      seconds: float) -> None:
+        """Send the view whenever its version moves; a ping every PING_SECONDS."""
+        sent = last
+        await _write(resp, b"retry: 1500\n\n")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            woke = hub.changed  # taken BEFORE the view: a change while we write wakes us
+            view = hub.views.get(token)
+            ident = hub.ident(view)
+            if view is None:
+                await _write(resp, b"event: gone\ndata: {}\n\n")
+                return
+            if ident != sent:
+                data = json.dumps(_wire(view, hub), ensure_ascii=False)
+                await _write(resp, f"id: {ident}\nevent: status\ndata: {data}\n\n".encode())
+                sent = ident
+            try:
+                await asyncio.wait_for(woke.wait(), PING_SECONDS)
+            except TimeoutError:
+                await _write(resp, f"event: ping\ndata: {int(hub.reachable)}\n\n".encode())
 
     async def poll(request: web.Request) -> web.StreamResponse:
         token = token_of(request)
