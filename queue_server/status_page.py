@@ -64,7 +64,9 @@ Lookup = Callable[[str], Mapping[str, Any] | None]
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 REFRESH_SECONDS = 15  # the no-script page reloads itself this often
 FINAL_STATES = frozenset({"done", "no_show", "cancelled", "not_served"})
-REFRESH_GAP = 0.15  # seconds between two refreshes: changes in a burst coalesce
+REFRESH_GAP = 0.15  # seconds between two refreshes: changes in a burst coalesce ...
+REFRESH_SHARE = 3  # ... and at least this many times the last refresh took: however many
+# phones watch, refreshing never takes more than about a third of the loop's time
 PERIODIC_SECONDS = 5.0  # a refresh even without a change (estimates move with time)
 PING_SECONDS = 10.0  # a stream sends a ping this often: the phone knows it is live
 LONG_POLL_SECONDS = 25.0
@@ -241,6 +243,8 @@ def view_of(found: Mapping[str, Any], opts: PageOptions) -> dict[str, Any]:
     state = str(ticket.get("state", ""))
     ahead = _int(found.get("ahead")) if state == "waiting" else None
     wait = _int(found.get("estimated_wait")) if state == "waiting" else None
+    if wait is not None:  # to the minute, as shown: a wait that only ages sends nothing
+        wait = max(60, (wait + 59) // 60 * 60)
     hall = found.get("hall")
     hall_name = (hall.get("name", "") if isinstance(hall, Mapping) else "") or opts.hall_name
     served = any(isinstance(i, Mapping) and i.get("state") in ("done", "not_done")
@@ -381,6 +385,7 @@ class Hub:
             self._forget_idle()
             seen = self.last_change
             tokens = list(self.watchers)
+            began = time.monotonic()
             if tokens:
                 try:
                     found = await self.lookup(tokens)
@@ -397,7 +402,8 @@ class Hub:
                     if seen:
                         self.update_lags.append(time.monotonic() - seen)
                     self._wake()
-            await asyncio.sleep(REFRESH_GAP)
+            took = time.monotonic() - began
+            await asyncio.sleep(max(REFRESH_GAP, REFRESH_SHARE * took))
 
     def allow_write(self, token: str) -> bool:
         """Per token: at most rate_per_minute writes in any minute."""
