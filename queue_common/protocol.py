@@ -129,6 +129,9 @@ class Role:
     BOARD: Final = "board"
     COUNTER: Final = "counter"
     BOOKING: Final = "booking"  # the city's booking system (no screen, no citizen)
+    # Not a device with a key: the server's own status page rating for a citizen's
+    # phone (it never comes over the wire, see queue_server.loop.lookups).
+    PHONE: Final = "phone"
     CLERK: Final = "clerk"
     SUPERVISOR: Final = "supervisor"
     ADMIN: Final = "admin"

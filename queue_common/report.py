@@ -29,7 +29,8 @@ COLUMNS = (
     "issued", "called", "served", "no_show", "no_show_rate", "cancelled", "not_served",
     "wait_n", "wait_mean", "wait_median", "wait_p90", "wait_max",
     "service_n", "service_mean", "service_median", "service_p90", "service_max",
-    "rated", "satisfied", "satisfaction_rate", "bad", "overtime", "overtime_s",
+    "rated", "satisfied", "satisfaction_rate", "bad", "rated_pad", "rated_counter",
+    "rated_phone", "overtime", "overtime_s",
 )
 DURATION_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("wait_", "service_"))
                              and not c.endswith("_n")) | {"overtime_s"}

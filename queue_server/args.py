@@ -97,9 +97,11 @@ class PauseArgs(Args):
 
 
 class RateArgs(Args):
-    ticket_id: int
     level: int | None  # 5 非常满意 .. 1 非常不满意; None: not rated in time
+    ticket_id: int | None = None  # the pad's and the counter's: the ticket just served
+    token: Token | None = None  # the phone's (status page only): the ticket's own token
     reason: Note | None = None
+    text: Note | None = None  # the phone's optional free text
 
 
 class CounterServicesArgs(Args):

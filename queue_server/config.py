@@ -102,6 +102,18 @@ class ServerSection(_Section):
     status_base_url: str = ""
 
 
+class StatusPageSection(_Section):
+    """The citizen's phone page (docs/status-page.md): what it says and what it bears."""
+
+    wifi_name: str = ""  # the hall Wi-Fi phones must join; printed on the ticket when set
+    remind_ahead: int = 3  # remind the citizen when this many (or fewer) are ahead
+    max_connections: int = 2000  # phones' connections at once (more wait or are refused)
+    idle_seconds: float = 20.0  # a connection with no request under way is closed after
+    stream_seconds: int = 300  # a live stream ends after this; the phone reconnects
+    rate_per_minute: int = 6  # writes (ratings) per ticket token per minute
+    fd_reserve: int = 256  # file descriptors kept for ZeroMQ, the database and keys
+
+
 class DatabaseSection(_Section):
     url: str = ""
     synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
@@ -197,6 +209,7 @@ class HallConfig(_Section):
     hall: HallSection = msgspec.field(default_factory=HallSection)
     hours: HoursSection = msgspec.field(default_factory=HoursSection)
     server: ServerSection = msgspec.field(default_factory=ServerSection)
+    status_page: StatusPageSection = msgspec.field(default_factory=StatusPageSection)
     database: DatabaseSection = msgspec.field(default_factory=DatabaseSection)
     numbering: NumberingSection = msgspec.field(default_factory=NumberingSection)
     policy: PolicySection = msgspec.field(default_factory=PolicySection)
@@ -252,6 +265,7 @@ class HallConfig(_Section):
             code: {"name": pc.name, "name_en": pc.name_en}
             for code, pc in self.policy.priority_classes.items()}
         out["no_show"] = msgspec.to_builtins(self.no_show)
+        out["status_page"] = {"wifi_name": self.status_page.wifi_name}  # the ticket prints it
         # English names of departments and matters (the stored ones are Chinese only):
         # an English screen shows these, else the Chinese name.
         out["names_en"] = {
@@ -355,6 +369,21 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
         fail("hall.notice", f"must not state the {NO_SHOW_WORD} rule: the ticket prints it "
              "from [no_show] (mode, requeue_after, max_requeues), and the two would "
              "contradict each other; remove that sentence from the notice")
+    page = cfg.status_page
+    if not 0 <= page.remind_ahead <= 50:
+        fail("status_page.remind_ahead", "must be 0..50")
+    if not 10 <= page.max_connections <= 100_000:
+        fail("status_page.max_connections", "must be 10..100000")
+    if not 1 <= page.idle_seconds <= 600:
+        fail("status_page.idle_seconds", "must be 1..600")
+    if not 10 <= page.stream_seconds <= 3600:
+        fail("status_page.stream_seconds", "must be 10..3600")
+    if not 1 <= page.rate_per_minute <= 600:
+        fail("status_page.rate_per_minute", "must be 1..600")
+    if not 16 <= page.fd_reserve <= 10_000:
+        fail("status_page.fd_reserve", "must be 16..10000")
+    if len(page.wifi_name) > 64:
+        fail("status_page.wifi_name", "must be at most 64 characters")
     base = cfg.server.status_base_url
     if base and not _STATUS_URL_RE.match(base):
         fail("server.status_base_url", f"must be empty or http(s)://HOST[:PORT], got {base!r}")

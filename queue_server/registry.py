@@ -101,6 +101,9 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
     Op.LOGIN: OpSpec(logins.login, schemas.LoginArgs, Permission(_COUNTER),
                      keeps_reply=False),
     Op.LOGOUT: OpSpec(logins.logout, schemas.NoArgs, Permission(_COUNTER)),
+    # ticket_id: the pad's or counter's, for the ticket its window just served; token:
+    # the citizen's phone, sent only by the status page (queue_server.loop.lookups, as
+    # the `phone` actor, never over the wire). visit.rate holds the rule.
     Op.RATE: OpSpec(visit.rate, schemas.RateArgs, Permission(_COUNTER)),
     # clerk work at a window
     Op.CALL_NEXT: OpSpec(visit.call_next, schemas.NoArgs, _CLERK),

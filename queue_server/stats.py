@@ -26,6 +26,7 @@ import numpy as np
 from queue_common.report import COLUMNS  # the report's columns, one list for all
 from queue_server.stats_facts import (
     FACTS_VERSION,
+    RATING_SOURCE_CODE,
     STATE_CODE,
     Columns,
     FactColumns,
@@ -85,8 +86,10 @@ def _count(mask: np.ndarray[Any, Any]) -> int:
 def _figures(*, issued: int | None, called: int, served: int, no_show: int,
              cancelled: int, not_served: int, wait: np.ndarray[Any, Any],
              service: np.ndarray[Any, Any], rating: np.ndarray[Any, Any],
+             source: np.ndarray[Any, Any],
              overtime: np.ndarray[Any, Any]) -> dict[str, Any]:
     rated = rating[rating > 0]
+    rated_source = source[rating > 0]
     satisfied = _count(rated >= SATISFIED_LEVEL)
     row: dict[str, Any] = {
         "issued": issued, "called": called, "served": served, "no_show": no_show,
@@ -97,6 +100,8 @@ def _figures(*, issued: int | None, called: int, served: int, no_show: int,
     row |= {"rated": int(len(rated)), "satisfied": satisfied,
             "satisfaction_rate": _rate(satisfied, int(len(rated))),
             "bad": _count(rated <= BAD_LEVEL),
+            **{f"rated_{name}": _count(rated_source == code)
+               for name, code in RATING_SOURCE_CODE.items()},
             "overtime": _count(overtime > 0),
             "overtime_s": round(float(overtime.sum()), 1)}
     return row
@@ -113,7 +118,8 @@ def _visit_figures(v: Columns) -> dict[str, Any]:
         no_show=_count(state == STATE_CODE["no_show"]),
         cancelled=_count(state == STATE_CODE["cancelled"]),
         not_served=_count(state == STATE_CODE["not_served"]),
-        wait=v["wait"], service=v["service"], rating=v["rating"], overtime=v["overtime"])
+        wait=v["wait"], service=v["service"], rating=v["rating"],
+        source=v["rating_source"], overtime=v["overtime"])
 
 
 def _item_figures(i: Columns) -> dict[str, Any]:
@@ -125,14 +131,17 @@ def _item_figures(i: Columns) -> dict[str, Any]:
         cancelled=_count((state == STATE_CODE["cancelled"]) & ~voided),
         not_served=_count(state == STATE_CODE["not_served"]),
         wait=i["wait"], service=i["service"],
-        rating=np.where(done, i["rating"], 0), overtime=i["overtime"])
+        rating=np.where(done, i["rating"], 0), source=i["rating_source"],
+        overtime=i["overtime"])
 
 
-def _encounter_figures(e: Columns, rating: np.ndarray[Any, Any]) -> dict[str, Any]:
+def _encounter_figures(e: Columns, rating: np.ndarray[Any, Any],
+                       source: np.ndarray[Any, Any]) -> dict[str, Any]:
     return _figures(
         issued=None, called=int(len(e["hour"])), served=_count(e["served"]),
         no_show=_count(e["no_show"]), cancelled=0, not_served=0,
-        wait=e["wait"], service=e["service"], rating=rating, overtime=e["overtime"])
+        wait=e["wait"], service=e["service"], rating=rating, source=source,
+        overtime=e["overtime"])
 
 
 def aggregate(facts: FactColumns, by: str, names: q.Names) -> list[dict[str, Any]]:
@@ -154,11 +163,13 @@ def aggregate(facts: FactColumns, by: str, names: q.Names) -> list[dict[str, Any
         enc_key = facts.encounters["counter_id" if by == "counter" else "staff_id"]
         rated_key = facts.visits["rating_counter" if by == "counter" else "rating_staff"]
         rating = facts.visits["rating"]
+        source = facts.visits["rating_source"]
         keys = {int(x) for x in np.unique(enc_key)} | {
             int(x) for x in np.unique(rated_key[rating > 0])}
         rows = [(_label(by, None if k < 0 else k, names),
                  _encounter_figures(_pick(facts.encounters, enc_key == k),
-                                    rating[(rated_key == k) & (rating > 0)]))
+                                    rating[(rated_key == k) & (rating > 0)],
+                                    source[(rated_key == k) & (rating > 0)]))
                 for k in keys]
         rows.sort(key=lambda r: r[0][2])
         return [{"key": key, "label": label, **figs} for (key, label, _), figs in rows]

@@ -21,7 +21,9 @@ import numpy as np
 from queue_server.store import stats_queries as q
 
 # Bump when the facts or their meaning change: stored days are then rebuilt.
-FACTS_VERSION = 3
+FACTS_VERSION = 4
+# rating.source as a small number in the facts (a rating from before sources: pad)
+RATING_SOURCE_CODE = {"pad": 1, "counter": 2, "phone": 3}
 
 
 class Visit(NamedTuple):
@@ -37,6 +39,7 @@ class Visit(NamedTuple):
     rating: int | None
     rating_counter: int | None
     rating_staff: int | None
+    rating_source: int | None
     items: int
     items_done: int
 
@@ -53,6 +56,7 @@ class Item(NamedTuple):
     service: float | None
     overtime: float
     rating: int | None
+    rating_source: int | None
 
 
 class Encounter(NamedTuple):
@@ -138,6 +142,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
                   out: DayFacts) -> None:
     hour = t.issued_at.astimezone(tz).hour
     level = rating.level if rating is not None else None
+    source = RATING_SOURCE_CODE.get(rating.source or "pad") if rating is not None else None
     # A call is the start of a `called` period (or of `serving`, if a hall skipped it).
     calls = [p for p in periods if p.kind in ("called", "serving")]
     served_closed = [p for p in periods if p.kind == "serving" and p.end is not None]
@@ -156,6 +161,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
         rating=level,
         rating_counter=rating.counter_id if rating else None,
         rating_staff=rating.staff_id if rating else None,
+        rating_source=source,
         items=len(items), items_done=len(done)))
 
     for it in items:
@@ -172,7 +178,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
             service=_union_seconds((p.start, p.end) for p in own_serving if p.end)
             if own_serving else None,
             overtime=_union_seconds(_overtime_spans(own_serving, closing)),
-            rating=level))
+            rating=level, rating_source=source))
 
     places: dict[tuple[int | None, int | None], list[q.PeriodRec]] = defaultdict(list)
     for p in calls:
@@ -206,11 +212,12 @@ _KINDS: dict[str, tuple[str, Any]] = {
 SCHEMA: dict[str, dict[str, str]] = {
     "visits": {"hour": "int", "state": "state", "called": "bool", "served": "bool",
                "wait": "float", "service": "float", "overtime": "float", "rating": "level",
-               "rating_counter": "int", "rating_staff": "int", "items": "int",
+               "rating_counter": "int", "rating_staff": "int", "rating_source": "int",
+               "items": "int",
                "items_done": "int"},
     "items": {"service_id": "int", "hour": "int", "state": "state", "ticket_state": "state",
               "called": "bool", "wait": "float", "service": "float", "overtime": "float",
-              "rating": "level"},
+              "rating": "level", "rating_source": "int"},
     "encounters": {"counter_id": "int", "staff_id": "int", "hour": "int", "wait": "float",
                    "served": "bool", "no_show": "bool", "service": "float",
                    "overtime": "float"},

@@ -13,6 +13,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk.ticket.wait_short": ("预计很快为您办理", "You will be served shortly"),
     "kiosk.ticket.issued_at": ("取号时间 {time}", "Issued {time}"),
     "kiosk.ticket.scan": ("扫码查看排队进度", "Scan to follow your place in the queue"),
+    "kiosk.ticket.wifi": ("请先连接大厅 Wi-Fi：{name}", "First join the hall Wi-Fi: {name}"),
     "kiosk.ticket.kind.priority": ("绿色通道", "Priority"),
     "kiosk.ticket.kind.appointment": ("预约", "Appointment"),
     "kiosk.ticket.slot": ("预约时段 {slot}", "Booked slot {slot}"),

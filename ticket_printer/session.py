@@ -244,6 +244,7 @@ def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
         appointment_slot=str(slot) if slot else None,
         late_slot=str(late) if late else None,
         status_url=status_url(result, ticket, status_base),
+        wifi_name=str((settings.get("status_page") or {}).get("wifi_name") or ""),
         notice=notice,
         no_show_rule=no_show_rule_text(settings.get("no_show")),
     )

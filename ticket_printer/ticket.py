@@ -44,6 +44,7 @@ class TicketView:
     appointment_slot: str | None = None
     late_slot: str | None = None       # checked in after the slot: queued as a walk-in
     status_url: str | None = None
+    wifi_name: str = ""                # [status_page] wifi_name: the Wi-Fi the QR needs
     notice: str = ""
     no_show_rule: str = ""
     test: bool = False                 # --print-test: marked as not a valid number
@@ -220,6 +221,8 @@ def render(view: TicketView, width: int = WIDTH_80MM) -> Image.Image:
     if view.status_url:
         lay.image(qr_image(view.status_url, round(232 * s)), gap=0)
         lay.text(tr("kiosk.ticket.scan"), round(20 * s), bold=False)
+        if view.wifi_name:
+            lay.text(wifi_text(view.wifi_name), round(20 * s), bold=False)
     lay.rule()
     if view.notice:
         lay.text(view.notice, round(22 * s), bold=False)
@@ -242,8 +245,15 @@ def text_lines(view: TicketView) -> list[str]:
         if extra:
             lines.append(extra)
     lines.append(tr("kiosk.ticket.issued_at", time=view.issued_at.strftime("%Y-%m-%d %H:%M")))
+    if view.status_url and view.wifi_name:
+        lines.append(wifi_text(view.wifi_name))
     lines += [t for t in (view.notice, view.no_show_rule) if t]
     return lines
+
+
+def wifi_text(name: str) -> str:
+    """Phones reach the status page over the hall's Wi-Fi only: which one to join."""
+    return tr("kiosk.ticket.wifi", name=name)
 
 
 def no_show_rule_text(no_show: dict[str, object] | None) -> str:

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         options.refusal_burst = args.refusal_burst
     status_port = sec.status_port if args.status_port is None else args.status_port
     hall = Hall.open(config)
+    tune_files()
     tune_gc()
     tune_threads()
     server = HallServer(hall, data, options)
@@ -111,6 +112,16 @@ GC_THRESHOLDS = (5_000, 3, 100)
 # default 5 ms switch interval a busy request loop kept it waiting ~10 ms per commit
 # (bench/load.py: 11.6 ms per transaction against 0.4 ms for the same SQLite alone).
 GIL_SWITCH_SECONDS = 0.0005
+
+
+def tune_files() -> None:
+    """Raise the soft open-file limit (queue_server.fd_limits): phones on the status
+    page must never take the descriptors ZeroMQ, the database and the keys need."""
+    from queue_server import fd_limits
+
+    limit = fd_limits.raise_soft_limit()
+    if limit is not None:
+        log.info("open-file limit: %d", limit)
 
 
 def tune_threads() -> None:
@@ -167,10 +178,11 @@ def _start_status_page(host: str, port: int, server: Any, config: Any = None) ->
         log.warning("status page module missing: no citizen status page")
         return None
     try:
-        names = {s.code: s.name for s in config.services} if config is not None else {}
-        return start_status_server(host, port, server.status_lookup(),
-                                   hall_name=config.hall.name if config is not None else "",
-                                   service_names=names)
+        from queue_server.status_page import LoopBackend, PageOptions
+
+        options = PageOptions.from_config(config) if config is not None else None
+        return start_status_server(host, port, LoopBackend(server.status_backend()),
+                                   options=options)
     except OSError as exc:
         log.error("status page not started on port %s: %s", port, exc)
         return None

@@ -112,7 +112,7 @@ def forget_finished(s: HallState, now: dt.datetime) -> None:
     for t in gone:
         s.drop_ticket(t)
     if len(s.rated) > len(s.tickets):  # ids of tickets no longer held
-        s.rated = {tid for tid in s.rated if tid in s.tickets}
+        s.rated = {tid: src for tid, src in s.rated.items() if tid in s.tickets}
 
 
 def keep_facts(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,

@@ -135,6 +135,14 @@ def ticket_arg(s: HallState, ticket_id: int) -> Ticket:
     return t
 
 
+def ticket_by_token(s: HallState, token: str) -> Ticket:
+    """The ticket a status-page token names (the token is the citizen's credential)."""
+    found = s.tickets.get(s.by_token.get(token, -1))
+    if found is None:
+        raise not_found("ticket", "token", "号票不存在或不是今天的", "no such ticket today")
+    return found
+
+
 def known_services(s: HallState, codes: list[str], field_name: str) -> list[ServiceInfo]:
     """Active matters, each once, at least one."""
     if not codes:

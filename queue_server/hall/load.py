@@ -108,7 +108,7 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
         sessions=sessions, day=day, day_known=bd is not None,
         day_closed=bd is not None and bd.closed_at is not None, tickets=tickets,
         waiting=waiting, seq_by_prefix=seq_by_prefix, issued_by_service=issued_by_service,
-        issued_today=issued_today, rated=set(rows.rated), recent_calls=recent,
+        issued_today=issued_today, rated=dict(rows.rated), recent_calls=recent,
         devices=devices, actuals=_actuals(rows, service_by_id), processed=processed,
         next_id=dict(rows.next_ids), views=Views(calendar.tz, numbers, staff))
 

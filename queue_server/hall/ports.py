@@ -29,7 +29,7 @@ class StoredHall:
     tickets: Sequence[Any]  # the day's tickets and earlier ones not in a final state
     items: Sequence[Any]  # of those tickets, by ticket and position
     open_periods: Sequence[Any]  # of those tickets
-    rated: set[int]  # the day's tickets that have a rating
+    rated: dict[int, str]  # the day's rated tickets -> the rating's source
     next_ids: dict[str, int]
     processed: Sequence[Any]  # stored replies since the given time
     recent_calls: Sequence[Any]  # (id, device, data) of the day's newest call events

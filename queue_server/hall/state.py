@@ -347,7 +347,7 @@ class HallState:
     seq_by_prefix: collections.defaultdict[str, int]
     issued_by_service: collections.Counter[str]
     issued_today: int
-    rated: set[int]
+    rated: dict[int, str]  # ticket id -> where its rating came from (one per visit)
     recent_calls: collections.deque[dict[str, Any]]
     devices: dict[str, dict[str, Any]]  # device health reports of the day
     actuals: collections.defaultdict[str, collections.deque[float]]  # minutes per matter
@@ -372,7 +372,7 @@ class HallState:
         """The ticket leaves memory (finished long enough: day.forget_finished)."""
         del self.tickets[t.id]
         self.by_token.pop(t.token, None)
-        self.rated.discard(t.id)
+        self.rated.pop(t.id, None)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

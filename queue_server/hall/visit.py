@@ -13,13 +13,13 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from queue_common.protocol import Err, Ev
+from queue_common.protocol import Err, Ev, Role
 from queue_server import args as schemas
 from queue_server.config import hhmm
 from queue_server.domain import policy
 from queue_server.domain.numbering import next_number
 from queue_server.domain.visit import Counter, Item, Ticket
-from queue_server.errors import HallError, bad_request, bilingual, conflict, not_found, state_zh
+from queue_server.errors import HallError, bad_request, bilingual, conflict, state_zh
 from queue_server.hall import find
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import Actor, Changes, Reply
@@ -209,13 +209,10 @@ def ticket_status(s: HallState, ch: Changes, a: schemas.TicketStatusArgs, actor:
     if a.ticket_id is not None:
         t = find.ticket_arg(s, a.ticket_id)
     else:
-        found = s.tickets.get(s.by_token.get(str(a.token), -1))
-        if found is None:
-            raise not_found("ticket", "token", "号票不存在或不是今天的", "no such ticket today")
-        t = found
+        t = find.ticket_by_token(s, str(a.token))
     return {"ticket": s.views.ticket(t), "ahead": ahead(s, t),
             "estimated_wait": s.estimates.for_ticket(s, t, now),
-            "waiting_total": len(s.waiting)}, []
+            "waiting_total": len(s.waiting), "rated": s.rated.get(t.id)}, []
 
 
 def ahead(s: HallState, t: Ticket) -> int:
@@ -513,10 +510,25 @@ def unpark(s: HallState, ch: Changes, a: schemas.TicketArgs, actor: Actor,
 # -- after the visit ----------------------------------------------------------------------
 
 
+# Where a rating comes from (stored in rating.source, counted apart in stats).
+RATING_SOURCES = ("pad", "counter", "phone")
+# A pad asks for [rating] timeout_seconds after it learns of the completion; it learns
+# of it a moment later than the hall, and its answer may be retried: this much more.
+RATING_GRACE = dt.timedelta(seconds=15)
+
+
 def rate(s: HallState, ch: Changes, a: schemas.RateArgs, actor: Actor,
          now: dt.datetime) -> Reply:
-    """好差评: 5 非常满意 .. 1 非常不满意; 差评 (1, 2) needs a reason; None = not rated."""
-    t = find.ticket_arg(s, a.ticket_id)
+    """好差评: 5 非常满意 .. 1 非常不满意; 差评 (1, 2) needs a reason; None = not rated.
+
+    One rating per served visit, whichever source comes first. Who may rate what
+    (docs/policy.md, "Rating"): the window's rating pad or counter PC only the ticket
+    the window has just served, within the rating timeout (the window is the login's,
+    else the device name's `counter-N`); the citizen's phone (the status page, the
+    only `phone` actor) only its own ticket, named by the ticket's token, which is
+    the whole credential. The source is the hall's finding, never an argument.
+    """
+    t, source = _rating_target(s, a, actor, now)
     if a.level is not None and not 1 <= a.level <= 5:
         raise bad_request("args.level", "评价等级为 1-5", "level must be 1..5 or null")
     reason = (a.reason or "").strip()
@@ -526,21 +538,82 @@ def rate(s: HallState, ch: Changes, a: schemas.RateArgs, actor: Actor,
     if not served:
         raise conflict("ticket", t.state, f"{t.number}号尚未办理", f"ticket {t.number} "
                        "has not been served", ticket_id=t.id)
-    if t.id in s.rated:
-        raise conflict("rating", "rated", f"{t.number}号已评价",
-                       f"ticket {t.number} is already rated", ticket_id=t.id)
+    first = s.rated.get(t.id)
+    if first is not None:
+        zh_by, en_by = _SOURCE_NAMES.get(first, (first, first))
+        raise conflict("rating", "rated", f"{t.number}号已经评价过了（{zh_by}），谢谢您",
+                       f"ticket {t.number} has already been rated ({en_by}), thank you",
+                       ticket_id=t.id, source=first)
+    if source == "phone" and a.level is None:
+        raise bad_request("args.level", "请选择评价等级", "choose a level")
     last = max(served, key=lambda i: i.completed_at or t.issued_at)
+    text = (a.text or "").strip()[:500] if source == "phone" else ""
+    stored_reason = " / ".join(x for x in (reason[:500], text) if x) or None
     rating = {"id": s.new_id("rating"), "ticket_id": t.id, "counter_id": last.counter_id,
-              "staff_id": last.staff_id, "level": a.level, "reason": reason[:500] or None,
-              "at": now}
+              "staff_id": last.staff_id, "level": a.level, "reason": stored_reason,
+              "at": now, "source": source}
     ch.batch.insert(T.RATING, rating)
-    ch.after(lambda: s.rated.add(t.id))
+    ch.after(lambda: s.rated.__setitem__(t.id, source))
     counter = s.counter_by_id.get(last.counter_id) if last.counter_id else None
     view = {"ticket_id": t.id, "number": t.number,
             "counter": counter.number if counter else None,
-            "level": a.level, "reason": rating["reason"], "at": s.views.time(now)}
+            "level": a.level, "reason": rating["reason"], "at": s.views.time(now),
+            "source": source}
     tr.audit(s, ch, Ev.RATING_RECORDED, now, actor, ticket=t, counter=counter, data=view)
     return {"rating": view}, [tr.event(s, Ev.RATING_RECORDED, now, rating=view)]
+
+
+_SOURCE_NAMES = {"pad": ("评价器", "the rating pad"), "counter": ("窗口", "the window"),
+                 "phone": ("手机", "the phone")}
+
+
+def _rating_target(s: HallState, a: schemas.RateArgs, actor: Actor,
+                   now: dt.datetime) -> tuple[Ticket, str]:
+    """The ticket this actor may rate, and the source it rates as (or why not)."""
+    if actor.device_role == Role.PHONE:
+        if a.token is None or a.ticket_id is not None:
+            raise bad_request("args.token", "手机评价须凭号票", "a phone rates by its token")
+        return find.ticket_by_token(s, a.token), "phone"
+    if a.token is not None or a.ticket_id is None:
+        raise bad_request("args.ticket_id", "请给出号票 id（token 只用于手机评价）",
+                          "give ticket_id (a token rates only from the citizen's phone)")
+    number = actor.counter if actor.counter is not None else _window_of_device(actor.device)
+    c = s.counters.get(number) if number is not None else None
+    t = find.ticket_arg(s, a.ticket_id)
+    if c is None:
+        raise HallError(Err.FORBIDDEN, bilingual(
+            "此设备不属于任何窗口，不能评价", "this device belongs to no window: it cannot rate"),
+            {"device": actor.device})
+    last = _last_served(s, c)
+    if last is None or last[0] is not t:
+        if t.id in s.rated:  # the citizen rated elsewhere first: say so, politely
+            return t, "counter" if actor.staff_id is not None else "pad"
+        raise HallError(Err.FORBIDDEN, bilingual(
+            f"{c.number}号窗口只能评价刚办理完的号票", f"window {c.number} may rate only "
+            "the ticket it has just served"), {"ticket_id": t.id, "counter": c.number})
+    limit = dt.timedelta(seconds=s.config.rating.timeout_seconds) + RATING_GRACE
+    if now - last[1] > limit and t.id not in s.rated:
+        raise conflict("rating", "timed_out", f"{t.number}号的评价时间已过",
+                       f"the time to rate ticket {t.number} has passed", ticket_id=t.id)
+    return t, "counter" if actor.staff_id is not None else "pad"
+
+
+def _window_of_device(device: str) -> int | None:
+    """`counter-3` -> 3: a rating pad has no login; its device name says its window."""
+    head, _, tail = device.rpartition("-")
+    return int(tail) if head == "counter" and tail.isdigit() else None
+
+
+def _last_served(s: HallState, c: Counter) -> tuple[Ticket, dt.datetime] | None:
+    """The ticket whose matter this window finished last, and when."""
+    best: tuple[Ticket, dt.datetime] | None = None
+    for t in s.tickets.values():
+        for i in t.items:
+            if (i.counter_id == c.id and i.completed_at is not None
+                    and i.state in ("done", "not_done")
+                    and (best is None or i.completed_at > best[1])):
+                best = (t, i.completed_at)
+    return best
 
 
 def cancel_ticket(s: HallState, ch: Changes, a: schemas.CancelArgs, actor: Actor,

@@ -1,15 +1,33 @@
-"""Status-page lookups: other threads ask the loop for one ticket's status.
+"""Status-page lookups: other threads ask the loop about tickets, and hear of changes.
 
-The citizen status page runs in its own threads and must never touch the hall, whose
-only user is the request loop. It asks over an inproc socket; the loop answers between
-batches, from committed state only (it settles first), with the same read-only
-`ticket_status` a board could send.
+The citizen status page runs in its own thread and event loop and must never touch the
+hall, whose only user is the request loop. It asks over an inproc socket; the loop
+answers between batches, from committed state only (it settles first):
+
+- a bare token (the first form, kept): that ticket's `ticket_status`, or null;
+- ``{"kind": "status", "tokens": [...]}``: ``{"results": {token: status | null}}``,
+  one round trip for every phone watching (the page refreshes them all at once);
+- ``{"kind": "hall"}``: the hall's waiting counts, estimates and departments (the
+  hall page; then kept current by the change feed);
+- ``{"kind": "rate", "token", "level", "reason", "text"}``: the citizen's rating from
+  the phone, applied as the `phone` actor (the token is the only credential; the
+  hall's rule decides), ``{"result": ...}`` or ``{"error": {code, message, details}}``.
+
+Every answer is bounded (LOOKUPS_PER_TURN messages per turn, MAX_TOKENS per status
+request), so however many phones watch, kiosks and clerks are answered in between.
+
+The change feed: the loop ``changed``s after every state-changing event it publishes;
+an inproc PUB carries the event's `waiting` and `estimates` (no ticket data) to the
+page, which then refreshes the phones that watch. PUB never blocks the loop: when the
+page is slow the feed drops, and the page's periodic refresh catches up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,55 +43,153 @@ log = logging.getLogger(__name__)
 LOOKUP_ACTOR_DEVICE = "status-page"
 LOOKUPS_PER_TURN = 64
 LOOKUP_TIMEOUT_MS = 3000
+MAX_TOKENS = 2000  # per status request (the page's connection limit is of this order)
+Publish = Callable[[str, dict[str, Any]], None]
 
 
 class Lookups:
-    """The loop's end (bound socket) and a thread-safe ``lookup`` for the page."""
+    """The loop's end (bound sockets) and thread-safe clients for the page."""
 
     def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], name: str) -> None:
         self.ctx = ctx
         self.url = f"inproc://status-lookup-{name}"
+        self.feed_url = f"inproc://status-changes-{name}"
         self.socket = ctx.socket(zmq.ROUTER)
         self.socket.linger = 0
         self.socket.bind(self.url)
+        self.feed = ctx.socket(zmq.PUB)
+        self.feed.linger = 0
+        self.feed.sndhwm = 100
+        self.feed.bind(self.feed_url)
 
-    def answer(self, hall: HallPort) -> None:
-        """Answer what is waiting (the caller has settled the pipeline)."""
+    def answer(self, hall: HallPort, publish: Publish | None = None) -> None:
+        """Answer what is waiting (the caller has settled the pipeline); a phone's
+        rating is written at once and its events handed to ``publish``."""
         for _ in range(LOOKUPS_PER_TURN):
             try:
-                ident, token = self.socket.recv_multipart(zmq.NOBLOCK)
+                ident, body = self.socket.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
             except ValueError:
                 continue
-            result: dict[str, Any] | None = None
             try:
-                actor = hall.actor_for(None, LOOKUP_ACTOR_DEVICE, Role.BOARD)
-                outcome = hall.apply(Op.TICKET_STATUS,
-                                     {"token": token.decode("utf-8", "replace")}, actor)
-                result = outcome.result if outcome.error is None else None
+                reply = self._one(hall, body, publish)
             except Exception:
                 log.exception("status lookup failed")
-            self.socket.send_multipart([ident, json.dumps(result).encode("utf-8")])
+                reply = None
+            self.socket.send_multipart([ident, json.dumps(reply).encode("utf-8")])
+
+    def _one(self, hall: HallPort, body: bytes, publish: Publish | None) -> Any:
+        if not body.startswith(b"{"):
+            return _status(hall, body.decode("utf-8", "replace"))
+        request = json.loads(body)
+        kind = request.get("kind")
+        if kind == "status":
+            tokens = [str(t) for t in request.get("tokens", [])[:MAX_TOKENS]]
+            return {"results": dict(zip(tokens, _statuses(hall, tokens), strict=True))}
+        if kind == "hall":
+            snap = hall.snapshot()
+            return {key: snap.get(key) for key in ("waiting", "estimates", "departments",
+                                                  "services", "business_day")} | {
+                "hall": {k: (snap.get("hall") or {}).get(k)
+                         for k in ("name", "name_en", "open", "opening", "closing")}}
+        if kind == "rate":
+            args = {"token": str(request.get("token", "")), "level": request.get("level"),
+                    "reason": request.get("reason"), "text": request.get("text")}
+            actor = hall.actor_for(None, LOOKUP_ACTOR_DEVICE, Role.PHONE)
+            outcome = hall.apply(Op.RATE, args, actor)
+            if outcome.error is not None:
+                err = outcome.error
+                return {"error": {"code": err.code, "message": err.message,
+                                  "details": err.details}}
+            if publish is not None:
+                for type_, data in outcome.events:
+                    publish(type_, data)
+            return {"result": outcome.result}
+        return None
+
+    def changed(self, data: dict[str, Any]) -> None:
+        """The loop published a change: tell the page (never blocks; may drop)."""
+        with contextlib.suppress(zmq.ZMQError):
+            self.feed.send(json.dumps({"waiting": data.get("waiting"),
+                                       "estimates": data.get("estimates")}).encode(),
+                           zmq.NOBLOCK)
 
     def client(self) -> Callable[[str], dict[str, Any] | None]:
-        """A thread-safe lookup(token): one inproc request per call."""
-        ctx, url = self.ctx, self.url
+        """A thread-safe lookup(token): one inproc request per call (the first form)."""
+        ask = self.asker()
 
         def lookup(token: str) -> dict[str, Any] | None:
+            value = ask(token.encode("utf-8")[:256])
+            return value if isinstance(value, dict) else None
+
+        return lookup
+
+    def asker(self) -> Callable[[bytes], Any]:
+        """A thread-safe ask(request bytes) -> decoded answer; TimeoutError if the
+        loop does not answer in LOOKUP_TIMEOUT_MS."""
+        ctx, url = self.ctx, self.url
+
+        def ask(request: bytes) -> Any:
             sock = ctx.socket(zmq.DEALER)
             sock.linger = 0
             try:
                 sock.connect(url)
-                sock.send(token.encode("utf-8")[:256])
+                sock.send(request)
                 if not sock.poll(LOOKUP_TIMEOUT_MS):
-                    return None
-                value = json.loads(sock.recv())
-                return value if isinstance(value, dict) else None
+                    raise TimeoutError("the request loop did not answer")
+                return json.loads(sock.recv())
             finally:
                 sock.close()
 
-        return lookup
+        return ask
+
+    def watch_changes(self, on_change: Callable[[dict[str, Any]], None],
+                      stop: threading.Event) -> threading.Thread:
+        """A daemon thread calling on_change(data) for every change the loop reports."""
+        sub = self.ctx.socket(zmq.SUB)
+        sub.linger = 0
+        sub.setsockopt(zmq.SUBSCRIBE, b"")
+        sub.connect(self.feed_url)
+
+        def run() -> None:
+            try:
+                while not stop.is_set():
+                    if not sub.poll(100):
+                        continue
+                    try:
+                        data = json.loads(sub.recv(zmq.NOBLOCK))
+                    except (zmq.Again, ValueError):
+                        continue
+                    try:
+                        on_change(data if isinstance(data, dict) else {})
+                    except Exception:
+                        log.exception("status page change handler failed")
+            finally:
+                sub.close()
+
+        thread = threading.Thread(target=run, name="status-changes", daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         self.socket.close(linger=0)
+        self.feed.close(linger=0)
+
+
+def _status(hall: HallPort, token: str) -> dict[str, Any] | None:
+    return _statuses(hall, [token])[0]
+
+
+def _statuses(hall: HallPort, tokens: list[str]) -> list[dict[str, Any] | None]:
+    """`ticket_status` of each token, as one read-only batch (nothing to write)."""
+    if not tokens:
+        return []
+    actor = hall.actor_for(None, LOOKUP_ACTOR_DEVICE, Role.BOARD)
+    prepared = hall.prepare([(Op.TICKET_STATUS, {"token": t}, actor, None) for t in tokens])
+    if prepared.failed_index is not None:  # a bug in a read: the hall recovers
+        hall.recover()
+        return [None] * len(tokens)
+    hall.write([prepared])
+    outcomes = hall.written(prepared, None)
+    return [o.result if o.error is None else None for o in outcomes]

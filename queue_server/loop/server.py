@@ -257,7 +257,7 @@ class HallServer:
                     self._drain_requests()
                 if self._lookups.socket in events:
                     pipeline.settle()
-                    self._lookups.answer(self.hall)
+                    self._lookups.answer(self.hall, self._publish)
             except Exception:  # a bug must not take the hall down: log it and go on
                 log.exception("the request loop hit an error; serving goes on")
         pipeline.settle()  # the batches in hand are committed and answered before stopping
@@ -540,6 +540,8 @@ class HallServer:
             self._pub.send(body, _NOBLOCK)
         except zmq.ZMQError as exc:  # PUB drops rather than blocks; subscribers resync
             log.warning("event %s not published: %s", type_, exc)
+        if advance and self._lookups is not None:
+            self._lookups.changed(data)  # the status page refreshes the phones
         call = data.get("call") if advance else None
         if call:
             self._publish_call(call)
@@ -573,6 +575,11 @@ class HallServer:
         """A thread-safe lookup(token) for the status page (queue_server.loop.lookups)."""
         assert self._lookups is not None, "bind() first"
         return self._lookups.client()
+
+    def status_backend(self) -> Lookups:
+        """The status page's end of the loop: lookups, ratings, the change feed."""
+        assert self._lookups is not None, "bind() first"
+        return self._lookups
 
     def close(self) -> None:
         """Close sockets (nothing pending is lost: every reply was sent after its commit)."""

@@ -222,12 +222,13 @@ def open_periods_of(conn: Connection, ticket_ids: list[int]) -> Iterator[Row[Any
         yield from conn.execute(select(p).where(p.c.ticket_id.in_(chunk), p.c.end.is_(None)))
 
 
-def rated_among(conn: Connection, ticket_ids: list[int]) -> set[int]:
+def rated_among(conn: Connection, ticket_ids: list[int]) -> dict[int, str]:
+    """Ticket id -> the source of its rating (a rating from before sources: "pad")."""
     r = T.RATING
-    out: set[int] = set()
+    out: dict[int, str] = {}
     for chunk in _chunks(ticket_ids):
-        out.update(x[0] for x in conn.execute(select(r.c.ticket_id).where(
-            r.c.ticket_id.in_(chunk))))
+        out.update((x[0], x[1] or "pad") for x in conn.execute(
+            select(r.c.ticket_id, r.c.source).where(r.c.ticket_id.in_(chunk))))
     return out
 
 

@@ -288,6 +288,8 @@ class Rating(Base):
     level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # pad | counter | phone (queue_server.hall.visit.RATING_SOURCES); None: before 0005
+    source: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class ProcessedRequest(Base):

@@ -69,6 +69,7 @@ class RatingRec:
     level: int | None
     counter_id: int | None
     staff_id: int | None
+    source: str | None = None
 
 
 @dataclass
@@ -113,7 +114,7 @@ def load_records(conn: Connection, day_from: dt.date, day_to: dt.date) -> DayRec
                           p.c.overtime)
                    .join(t, t.c.id == p.c.ticket_id).where(in_range))]
     ratings = [RatingRec(*row) for row in conn.execute(
-        select(r.c.ticket_id, r.c.level, r.c.counter_id, r.c.staff_id)
+        select(r.c.ticket_id, r.c.level, r.c.counter_id, r.c.staff_id, r.c.source)
         .join(t, t.c.id == r.c.ticket_id).where(in_range))]
     return DayRecords(tickets, items, periods, ratings)
 

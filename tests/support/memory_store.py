@@ -143,7 +143,8 @@ class MemoryStore:
                              key=lambda r: (r["ticket_id"], r["position"]))),
             open_periods=_ns(r for r in self.rows("period")
                              if r["ticket_id"] in ids and r["end"] is None),
-            rated={r["ticket_id"] for r in self.rows("rating") if r["ticket_id"] in today},
+            rated={r["ticket_id"]: r.get("source") or "pad" for r in self.rows("rating")
+                   if r["ticket_id"] in today},
             next_ids={t: max((k[0] for k in self.tables[t]), default=0) + 1 for t in NUMBERED},
             processed=_ns(r for r in self.rows("processed_request") if r["at"] > processed_since),
             recent_calls=_ns(calls[-recent_calls:] if recent_calls else calls),

@@ -331,7 +331,7 @@ def test_rating_pad_records_good_bad_and_unanswered_ratings(
         root = new_root(display)
         root.geometry("1024x600+0+0")
         pad_conn = Connection.from_data_dir(
-            hall.data, "counter-2", f"{hall.host}:{hall.request_port}:{hall.event_port}")
+            hall.data, "counter-1", f"{hall.host}:{hall.request_port}:{hall.event_port}")
         pad_conn.attach_tk(root)
         pad_conn.start()
         try:

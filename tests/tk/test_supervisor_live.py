@@ -189,7 +189,7 @@ def test_statistics_tab_shows_and_exports_the_same_figures_as_the_cli(
         capsys: pytest.CaptureFixture[str]) -> None:
     kiosk = hall.connect("kiosk-1")
     clerk = hall.connect("counter-1", user="clerk1", counter=1)
-    pad = hall.connect("counter-2")
+    pad = hall.connect("counter-1")  # window 1's rating pad (its device is its window)
     for services in (["RS01"], ["YB01", "RS01"], ["MZ01"], ["RS01"]):
         ok(kiosk.call("issue", {"services": services}))
     for n in range(3):

@@ -390,7 +390,7 @@ def test_rating_five_levels_bad_needs_reason_and_only_once(kit: HallKit) -> None
     w1 = kit.login("clerk1", counter=1)
     t = kit.issue("RS01")["ticket"]
     err = kit.err("rate", {"ticket_id": t["id"], "level": 5}, w1)
-    assert err.code == Err.CONFLICT  # not served yet
+    assert err.code == Err.FORBIDDEN  # not served yet: not the window's to rate
     kit.serve(w1)
     err = kit.err("rate", {"ticket_id": t["id"], "level": 2}, w1)
     assert err.code == Err.BAD_REQUEST and err.details["field"] == "args.reason"

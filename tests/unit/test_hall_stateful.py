@@ -27,14 +27,15 @@ from hypothesis.stateful import (
     rule,
 )
 
-from queue_common.protocol import Err
+from queue_common.protocol import Err, Role
 from queue_server.hall import Actor
 from tests.support.hallkit import SHANGHAI, HallKit
 
 SERVICES = ["RS01", "RS02", "YB01", "YB02", "CL01"]
 WINDOWS = [1, 2, 3, 4]
 DOMAIN_ERRORS = {Err.CONFLICT, Err.QUEUE_EMPTY, Err.COUNTER_CLOSED, Err.NOT_FOUND,
-                 Err.HALL_CLOSED, Err.BAD_REQUEST, Err.UNAUTHENTICATED}
+                 Err.HALL_CLOSED, Err.BAD_REQUEST, Err.UNAUTHENTICATED,
+                 Err.FORBIDDEN}  # a pad rating a ticket its window did not just serve
 
 pytestmark = pytest.mark.slow
 windows = st.sampled_from(WINDOWS)
@@ -203,10 +204,11 @@ class HallDay(RuleBasedStateMachine):
         self.do("cancel_ticket", {"ticket_id": self.some_ticket(i, "waiting", "parked"), "reason": "重复取号"},
                 self.sup)
 
-    @rule(i=st.integers(0, 50), level=st.sampled_from([None, 1, 3, 5]))
-    def rate(self, i: int, level: int | None) -> None:
+    @rule(i=st.integers(0, 50), level=st.sampled_from([None, 1, 3, 5]), at=windows)
+    def rate(self, i: int, level: int | None, at: int) -> None:
+        pad = Actor(device=f"counter-{at}", device_role=Role.COUNTER)
         self.do("rate", {"ticket_id": self.some_ticket(i, "done", "waiting"), "level": level,
-                         "reason": "等候时间太长" if level == 1 else None}, self.kit.kiosk)
+                         "reason": "等候时间太长" if level == 1 else None}, pad)
 
     @rule(minutes=st.integers(0, 20))
     def time_passes(self, minutes: int) -> None:

@@ -92,7 +92,7 @@ def test_unknown_and_malformed_tokens_get_a_friendly_404(page: StatusServer,
     assert status == 404 and "未找到该号票" in body
     for bad in ("A012", "../../etc/passwd", "x" * 200, "%3Cscript%3E" * 3):
         assert _get(page.url(bad))[0] == 404
-    assert _get(f"http://127.0.0.1:{page.port}/")[0] == 404
+    assert _get(f"http://127.0.0.1:{page.port}/nothing/here")[0] == 404
     assert hall.calls == ["N0tAT1cketTokenAtAllxx"]  # short/odd tokens never reach the hall
 
 
@@ -152,3 +152,118 @@ def test_hall_and_matter_names_come_from_config_when_the_lookup_lacks_them(
         assert "您前面没有人在等待" in body
     finally:
         server.stop()
+
+
+# -- the live page: versions, long-poll, ratings, limits (a fake backend) -------------
+
+
+class FakeBackend:
+    """The loop's side of the page: statuses, ratings and the change feed."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, Mapping[str, Any]] = {}
+        self.rated: list[tuple[str, int | None]] = []
+        self.on_change: Any = None
+
+    def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
+        return {t: self.results.get(t) for t in tokens}
+
+    def hall(self) -> Mapping[str, Any] | None:
+        return {"waiting": {"total": 2, "by_service": {"RS01": 2}}, "estimates": {"RS01": 600},
+                "departments": [{"code": "RS", "name": "人社"}],
+                "services": [{"code": "RS01", "department": "RS"}], "hall": {"name": "大厅"}}
+
+    def rate(self, token: str, level: int | None, reason: str | None,
+             text: str | None) -> Mapping[str, Any]:
+        if any(t == token for t, _ in self.rated):
+            return {"error": {"code": "CONFLICT", "message": "已经评价过了（手机） / already rated "
+                              "(the phone)", "details": {"source": "phone"}}}
+        self.rated.append((token, level))
+        return {"result": {"rating": {"level": level}}}
+
+    def watch(self, on_change: Any, stop: threading.Event) -> None:
+        self.on_change = on_change
+
+
+def _json(url: str, data: bytes | None = None) -> tuple[int, Any]:
+    import json
+
+    req = urllib.request.Request(url, data=data, method="POST" if data else "GET",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+@pytest.fixture
+def live() -> Iterator[tuple[StatusServer, FakeBackend]]:
+    from queue_server.status_page import PageOptions
+
+    backend = FakeBackend()
+    server = start_status_server("127.0.0.1", 0, backend, options=PageOptions(
+        reasons=["等候时间太长"], rate_per_minute=4, max_connections=20, fd_reserve=16,
+        periodic_seconds=60))
+    yield server, backend
+    server.stop()
+
+
+def test_a_long_poll_answers_at_once_when_behind_and_on_the_next_change(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    page, backend = live
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    status, first = _json(page.url(TOKEN) + "/poll?last=")
+    assert status == 200 and first["view"]["ahead"] == 3
+    answer: dict[str, Any] = {}
+    waiting = threading.Thread(target=lambda: answer.update(
+        got=_json(page.url(TOKEN) + f"/poll?last={first['id']}")))
+    waiting.start()
+    time.sleep(0.3)
+    assert waiting.is_alive()  # nothing new: the poll waits
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 2}
+    backend.on_change({"waiting": {"total": 2}})  # the loop's change feed
+    waiting.join(5)
+    status, second = answer["got"]
+    assert second["view"]["ahead"] == 2 and second["id"] != first["id"]
+    assert second["id"].split(".")[0] == first["id"].split(".")[0]  # same page epoch
+
+
+def test_a_phone_rates_once_politely_and_is_rate_limited(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    page, backend = live
+    url = page.url(TOKEN) + "/rate"
+    assert _json(url, b'{"level": 7}')[0] == 400
+    assert _json(url, b'{"level": 1, "reason": "not a configured reason"}')[0] == 400
+    status, body = _json(url, b'{"level": 2, "reason": "\\u7b49\\u5019\\u65f6\\u95f4\\u592a\\u957f"}')
+    assert status == 200 and body["zh"] == "感谢您的评价"
+    assert backend.rated == [(TOKEN, 2)]
+    status, body = _json(url, b'{"level": 5}')
+    assert status == 409 and body["source"] == "phone" and "已经评价过了" in body["zh"]
+    status, body = _json(url, b'{"level": 5}')  # the fifth write in a minute
+    assert status == 429 and "频繁" in body["zh"]
+
+
+def test_over_the_connection_limit_a_phone_gets_a_quick_503(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    import socket
+
+    page, _backend = live
+    held = [socket.create_connection(("127.0.0.1", page.port)) for _ in range(page.max_connections)]
+    try:
+        time.sleep(0.2)
+        extra = socket.create_connection(("127.0.0.1", page.port), timeout=5)
+        extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert extra.recv(100).startswith(b"HTTP/1.1 503")
+        extra.close()
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_the_hall_page_counts_per_department(live: tuple[StatusServer, FakeBackend]) -> None:
+    page, _backend = live
+    status, body = _get(f"http://127.0.0.1:{page.port}/")
+    assert status == 200 and "人社" in body and "预计等候约 10 分钟" in body
+    status, data = _json(f"http://127.0.0.1:{page.port}/hall.json")
+    assert data["rows"] == [{"code": "RS", "name": "人社", "waiting": 2, "wait_seconds": 600}]

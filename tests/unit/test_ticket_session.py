@@ -149,3 +149,16 @@ def test_the_kiosk_clock_shows_the_hall_time_whatever_zone_the_pc_is_set_to() ->
     # a zone this PC does not know: the PC's own, as the board does
     assert hall_clock({"timezone": "Nowhere/Else"}, utc_evening) == \
         utc_evening.astimezone().strftime("%H:%M")
+
+
+def test_the_ticket_says_which_wifi_the_qr_code_needs_when_the_hall_names_one() -> None:
+    from ticket_printer.ticket import text_lines
+
+    reply = {"ticket": ticket(9, "A009", ["RS01"]), "ahead": 1, "estimated_wait": 60}
+    plain = ticket_view(reply, _state(), status_base="http://10.0.0.5:5580")
+    assert plain.wifi_name == "" and not any("Wi-Fi" in line for line in text_lines(plain))
+    state = _state()
+    state["hall"]["settings"]["status_page"] = {"wifi_name": "ZJ-Hall-Guest"}
+    view = ticket_view(reply, state, status_base="http://10.0.0.5:5580")
+    assert view.wifi_name == "ZJ-Hall-Guest"
+    assert "请先连接大厅 Wi-Fi：ZJ-Hall-Guest" in text_lines(view)

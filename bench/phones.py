@@ -1,0 +1,275 @@
+"""Phones bench: N phones on the live status page while bench/load.py's hall load runs.
+
+Two measured phases on one real `queue-server run`, each with the load of
+bench/load.py (--clients processes: kiosks issue, clerks call -> start -> complete):
+
+1. without phones: the clerks' and kiosks' p99;
+2. with --phones phones connected to the live page (Server-Sent Events, one aiohttp
+   client process holding them all): the same p99s, and the page's update latency.
+
+The update latency is end to end: a probe clerk at its own window (a matter only it
+takes, PH01, which every phone's ticket holds) calls the next ticket every --probe-every
+seconds; each call moves every phone's `ahead` by one. A phone whose ticket is the j-th
+PH01 ticket and now shows `ahead` a has seen the call of the (j - a)-th ticket; its
+latency for that call is when its event arrived minus when the probe SENT that call
+(so it includes the call itself). Target: update p99 <= 1 s. Wall clocks of processes
+on one machine.
+
+    .venv/bin/python bench/phones.py --phones 300 --clients 50 --seconds 10
+    .venv/bin/python bench/phones.py --phones 50 --clients 8 --seconds 3   # quick
+
+Writes JSON to bench/results/ (or --out). Figures from a shared machine are provisional.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import platform
+import re
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.load import drive, pct, prepare_hall  # noqa: E402
+from tests.support.live import DEMO_PASSWORD, live_hall  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+PROBE_WINDOW = 99
+CLERK_OPS = ("call_next", "start", "complete")
+KIOSK_OPS = ("issue", "ticket_status")
+
+
+def prepare(data: Path, kiosks: int, counters: int, phones: int) -> None:
+    """The load's hall, plus the probe's matter, window, device and clerk."""
+    from queue_server import keys
+    from queue_server.devices import hall_database
+    from queue_server.passwords import hash_password
+    from queue_server.store import admin
+
+    prepare_hall(data, kiosks, counters, "FULL")
+    cfg = data / "config.toml"
+    text = cfg.read_text("utf-8")
+    text += ('\n[[service]]\ncode = "PH01"\nname = "手机压测事项"\ndepartment = "RS"\n'
+             'prefix = "P"\nminutes = 5\ngeneral = false\n'
+             f'\n[[counter]]\nnumber = {PROBE_WINDOW}\nname = "压测窗口"\ngeneral = false\n'
+             'services = ["PH01"]\n')
+    limit = f"max_connections = {max(2000, phones * 2)}"
+    if "[status_page]" in text:
+        text = re.sub(r"(?m)^max_connections\s*=.*$", limit, text, count=1)
+    else:
+        text += f"\n[status_page]\n{limit}\n"
+    cfg.write_text(text, "utf-8")
+    keys.create_device_keys(data, f"counter-{PROBE_WINDOW}", "counter")
+    with hall_database(data) as engine:
+        admin.add_staff(engine, "probe1", "压测探针", "9999", "clerk",
+                        hash_password(DEMO_PASSWORD), dt.datetime.now(dt.UTC))
+
+
+# -- the phones (their own process) -------------------------------------------------
+
+
+async def _phone(session: Any, url: str, log: list[tuple[float, int | None, str, str]],
+                 connected: Any) -> None:
+    """One phone: an SSE stream; logs (arrival wall time, ahead, state) per event."""
+    last = ""
+    while True:
+        try:
+            headers = {"Last-Event-ID": last} if last else {}
+            async with session.get(url, headers=headers) as resp:
+                event = ""
+                async for raw in resp.content:
+                    line = raw.decode("utf-8").rstrip("\n")
+                    if line.startswith("id: "):
+                        last = line[4:]
+                    elif line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: ") and event == "status":
+                        view = json.loads(line[6:])
+                        log.append((time.time(), view.get("ahead"), view.get("state"),
+                                    view.get("number")))
+                        connected()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await asyncio.sleep(0.5)
+
+
+def phones_process(urls: list[str], ready: Any, stop: Any, out: Any) -> None:
+    import aiohttp
+
+    async def main() -> None:
+        logs: list[list[tuple[float, int | None, str, str]]] = [[] for _ in urls]
+        seen: set[int] = set()
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                         timeout=timeout) as session:
+            def mark(i: int) -> Any:
+                def connected() -> None:
+                    if i not in seen:
+                        seen.add(i)
+                        if len(seen) == len(urls):
+                            ready.set()
+                return connected
+
+            tasks = [asyncio.ensure_future(_phone(session, u, logs[i], mark(i)))
+                     for i, u in enumerate(urls)]
+            while not stop.is_set():
+                await asyncio.sleep(0.1)
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        out.put(logs)
+
+    asyncio.run(main())
+
+
+# -- the probe --------------------------------------------------------------------------
+
+
+def probe(clerk: Any, every: float, stop: threading.Event, sent: dict[str, float]) -> None:
+    """Every `every` s: call the next PH01 ticket (number -> send time), serve it."""
+    while not stop.is_set():
+        t0 = time.time()
+        reply = clerk.call("call_next", {}, timeout=30)
+        if reply.ok:
+            sent[str(reply.result["ticket"]["number"])] = t0
+        # serve what the window holds (also a call whose reply was lost to a timeout:
+        # the window would otherwise stay busy and refuse every later call)
+        clerk.call("start", {}, timeout=30)
+        clerk.call("complete", {}, timeout=30)
+        stop.wait(max(0.0, every - (time.time() - t0)))
+
+
+def update_latencies(logs: list[list[tuple[float, int | None, str, str]]],
+                     numbers: list[str], sent: dict[str, float]) -> list[float]:
+    """Per phone and probe call: the first event showing its effect, minus the call's
+    send time. numbers: the PH01 tickets in queue order."""
+    index = {n: i for i, n in enumerate(numbers)}
+    out: list[float] = []
+    for log in logs:
+        if not log or log[0][3] not in index:
+            continue
+        j = index[log[0][3]]
+        first_seen: dict[int, float] = {}  # index of the ticket called -> first seen
+        for at, ahead, state, _number in log[1:]:
+            if state == "waiting" and ahead is not None:
+                first_seen.setdefault(j - ahead - 1, at)
+            elif state == "called":
+                first_seen.setdefault(j, at)
+        for called, at in first_seen.items():
+            t0 = sent.get(numbers[called]) if 0 <= called < len(numbers) else None
+            if t0 is not None:
+                out.append(at - t0)
+    return out
+
+
+def per_op(results: list[dict[str, Any]], ops: tuple[str, ...]) -> dict[str, Any]:
+    values = [v for r in results for op, vs in r["lat"].items() if op in ops for v in vs]
+    return {"count": len(values), "p50_ms": round(pct(values, 50), 2),
+            "p99_ms": round(pct(values, 99), 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--phones", type=int, default=300)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--probe-every", type=float, default=1.0)
+    ap.add_argument("--out")
+    args = ap.parse_args(argv)
+    kiosks = max(1, round(args.clients * 0.3))
+    counters = max(1, args.clients - kiosks)
+    summary: dict[str, Any] = {
+        "benchmark": "phones", "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg")
+                    else None},
+        "phones": args.phones, "clients": args.clients, "seconds": args.seconds,
+        "probe_every": args.probe_every, "provisional": True}
+    with tempfile.TemporaryDirectory() as tmp, live_hall(
+            Path(tmp), extra_args=("--log-level", "WARNING"),
+            prepare=lambda d: prepare(d, kiosks, counters, args.phones)) as hall:
+        server = f"{hall.host}:{hall.request_port}:{hall.event_port}"
+        assert hall.proc is not None
+        kiosk = hall.connect("kiosk-1")
+        issued = [kiosk.call("issue", {"services": ["PH01"]}, timeout=30).result["ticket"]
+                  for _ in range(args.phones + 200)]
+        tokens = [t["token"] for t in issued]
+        numbers = [str(t["number"]) for t in issued]
+        clerk = hall.connect(f"counter-{PROBE_WINDOW}", user="probe1", counter=PROBE_WINDOW)
+        clerk.call("open_counter", {})
+        phases: dict[str, Any] = {}
+        for phase in ("without_phones", "with_phones"):
+            stop_probe = threading.Event()
+            sent: dict[str, float] = {}
+            ctx = mp.get_context("spawn")
+            ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
+            proc = None
+            if phase == "with_phones":
+                urls = [f"http://127.0.0.1:{hall.status_port}/t/{t}/events"
+                        for t in tokens[-args.phones:]]  # the last: waiting all along
+                proc = ctx.Process(target=phones_process, args=(urls, ready, stop, out))
+                proc.start()
+                if not ready.wait(60):
+                    raise RuntimeError("the phones did not all connect in 60 s")
+            prober = threading.Thread(target=probe, args=(clerk, args.probe_every, stop_probe,
+                                                          sent), daemon=True)
+            prober.start()
+            results, wall, _cpu = drive(hall.data, server, kiosks, counters, args.seconds,
+                                        "hall", 100 if phase == "without_phones" else 0, 0.0,
+                                        hall.proc.pid, "lean", False, 0, args.warmup)
+            stop_probe.set()
+            prober.join(10)
+            entry: dict[str, Any] = {
+                "clerks": per_op(results, CLERK_OPS), "kiosks": per_op(results, KIOSK_OPS),
+                "ops_per_second": round(sum(len(v) for r in results
+                                            for v in r["lat"].values()) / wall, 1),
+                "probe_calls": len(sent)}
+            if proc is not None:
+                time.sleep(1.5)  # the last call's events arrive
+                stop.set()
+                logs = out.get(timeout=60)
+                proc.join(30)
+                lat = update_latencies(logs, numbers, sent)
+                entry["update"] = {"count": len(lat), "negative": sum(x < 0 for x in lat),
+                                   "p50_ms": round(pct(lat, 50) * 1000, 1),
+                                   "p99_ms": round(pct(lat, 99) * 1000, 1),
+                                   "max_ms": round(max(lat, default=0) * 1000, 1)}
+            phases[phase] = entry
+        summary["phases"] = phases
+        summary["server_log_tail"] = hall.log()[-1500:]
+    summary["machine"]["load_average_after"] = (os.getloadavg() if hasattr(os, "getloadavg")
+                                                else None)
+    path = Path(args.out) if args.out else RESULTS / (
+        f"phones-{dt.datetime.now():%Y%m%d-%H%M%S}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    a, b = phases["without_phones"], phases["with_phones"]
+    print(f"phones bench ({args.phones} phones, {args.clients} clients, {args.seconds} s; "
+          f"provisional: shared machine)")
+    print(f"  clerks p99: {a['clerks']['p99_ms']} ms without phones, "
+          f"{b['clerks']['p99_ms']} ms with")
+    print(f"  kiosks p99: {a['kiosks']['p99_ms']} ms without phones, "
+          f"{b['kiosks']['p99_ms']} ms with")
+    u = b.get("update", {})
+    print(f"  page update: p50 {u.get('p50_ms')} ms, p99 {u.get('p99_ms')} ms, "
+          f"max {u.get('max_ms')} ms over {u.get('count')} updates (target p99 <= 1000 ms)")
+    print(f"  written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
