@@ -2,7 +2,8 @@
 
 The estimate plays the hall forward from now: the open windows (each free now, or when
 its current citizen is expected to be done), the matters each one takes, an expected
-service time per matter (recent actuals, else the configured minutes), and the SAME
+service time per visit (fit: learned from the hall's history, else the configured
+minutes), and the SAME
 calling policy as the hall (queue_server.policy). Each time a window becomes free it
 calls what the policy says it would call; the time that happens is the ticket's
 estimated wait. A new ticket's estimate per matter is a zero-length "phantom" ticket
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,22 +37,177 @@ class SimCounter:
     free_in: float = 0.0
 
 
-def expected_minutes(actual_minutes: Sequence[float], configured: float,
-                     *, min_samples: int = 5) -> float:
-    """Expected service time of a matter: median of recent actuals, else config.
+@dataclass(frozen=True)
+class Visit:
+    """One citizen's turn at a window, as history: the matters served together, the
+    minutes of service (serving periods), and the minutes from the call to the start of
+    service (walking up, recalls), when known."""
 
-    The median resists the odd 90-minute case that a mean would spread over everyone.
+    services: frozenset[str]
+    minutes: float
+    called_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    """What the run forward expects a window to spend on a citizen.
+
+    `minutes` is the mean time of each matter served alone; a visit for k matters at
+    once takes `factors[k-1]` (the last factor for more) times the sum of its matters'
+    means, plus `overhead`, the mean minutes from the call to the start of service.
+    `cv2` is the squared coefficient of variation of a visit's time, `turn` the mean
+    minutes a window spends per citizen (overhead included), both for the range.
     """
-    if len(actual_minutes) < min_samples:
-        return configured
-    return float(statistics.median(actual_minutes))
+
+    minutes: Mapping[str, float]
+    factors: tuple[float, ...] = (1.0,)
+    overhead: float = 0.0
+    cv2: float = 0.36
+    turn: float = 10.0
+
+    def visit_minutes(self, codes: Iterable[str], *, overhead: bool = True) -> float:
+        """Expected minutes at a window for these matters served in one visit."""
+        total, k = 0.0, 0
+        for code in codes:
+            total += self.minutes.get(code, 10.0)
+            k += 1
+        if not k:
+            return 0.0
+        factor = self.factors[min(k, len(self.factors)) - 1]
+        return factor * total + (self.overhead if overhead else 0.0)
+
+
+def as_times(minutes: Mapping[str, float] | ServiceTimes) -> ServiceTimes:
+    """Plain minutes per matter as ServiceTimes (no overhead, a visit = the sum)."""
+    return minutes if isinstance(minutes, ServiceTimes) else ServiceTimes(minutes)
+
+
+PRIOR_VISITS = 3.0  # the configured minutes count as this many visits of evidence
+DEFAULT_OVERHEAD = 0.5  # minutes from the call to the start of service, before any is seen
+
+
+def fit(visits: Sequence[Visit], configured: Mapping[str, float], *,
+        iterations: int = 4, max_matters: int = 3) -> ServiceTimes:
+    """Expected service times learned from the hall's history, falling back to config.
+
+    A mean, not a median: the run forward adds expected times, and the sum of medians of
+    skewed times is short (a hall's service times are right-skewed, so every printed
+    wait came out too short). A visit for several matters at once is one duration; it is
+    attributed to its matters in proportion to their current means and divided by the
+    factor of visits of that many matters, which is itself the ratio of actual to
+    expected time over those visits; a few rounds settle both. Each matter's mean is
+    shrunk toward its configured minutes by PRIOR_VISITS, so a matter seen twice is
+    mostly its configuration. Pure: O(visits x iterations).
+    """
+    means = {code: float(m) for code, m in configured.items()}
+    factors = [1.0] * max_matters
+    usable = [v for v in visits if v.services and v.minutes > 0]
+    for _ in range(iterations):
+        sums: dict[str, float] = {}
+        counts: dict[str, float] = {}
+        for v in usable:
+            k = min(len(v.services), max_matters)
+            expected = sum(means.get(c, 10.0) for c in v.services)
+            if expected <= 0:
+                continue
+            per_unit = v.minutes / factors[k - 1] / expected
+            for c in v.services:
+                sums[c] = sums.get(c, 0.0) + per_unit * means.get(c, 10.0)
+                counts[c] = counts.get(c, 0.0) + 1.0
+        for c, total in sums.items():
+            prior = configured.get(c, 10.0)
+            means[c] = (total + PRIOR_VISITS * prior) / (counts[c] + PRIOR_VISITS)
+        actual = [0.0] * max_matters
+        expect = [0.0] * max_matters
+        for v in usable:
+            k = min(len(v.services), max_matters)
+            actual[k - 1] += v.minutes
+            expect[k - 1] += sum(means.get(c, 10.0) for c in v.services)
+        factors = [1.0] + [(actual[i] + PRIOR_VISITS * 10.0 * (i + 1))
+                           / (expect[i] + PRIOR_VISITS * 10.0 * (i + 1))
+                           for i in range(1, max_matters)]
+    called = [v.called_minutes for v in usable if v.called_minutes is not None]
+    overhead = statistics.fmean(called) if len(called) >= 5 else DEFAULT_OVERHEAD
+    times = ServiceTimes(means, tuple(factors), overhead)
+    ratios = [v.minutes / e for v in usable
+              if (e := times.visit_minutes(v.services, overhead=False)) > 0]
+    cv2 = statistics.pvariance(ratios) / statistics.fmean(ratios) ** 2 \
+        if len(ratios) >= 20 else 0.36
+    turn = (statistics.fmean(v.minutes for v in usable) + overhead) if usable else \
+        statistics.fmean(configured.values()) + overhead if configured else 10.0
+    return ServiceTimes(means, tuple(factors), overhead, cv2, turn)
+
+
+def remaining(expected: float, elapsed: float, cv2: float) -> float:
+    """Expected time still to go of a service expected to take `expected` that has run
+    `elapsed` already (same unit), its time lognormal with squared CV `cv2`.
+
+    Not expected - elapsed: a skewed service that has run a while is more likely one of
+    the long ones, and one past its mean is still expected to go on for a while (a
+    window taken as free at its expected end made every printed wait short).
+    """
+    if expected <= 0:
+        return 0.0
+    if elapsed <= 0 or cv2 <= 0:
+        return max(0.0, expected - max(elapsed, 0.0))
+    sigma = math.sqrt(math.log1p(cv2))
+    mu = math.log(expected) - sigma * sigma / 2
+    z = (mu - math.log(elapsed)) / sigma
+    survive = _NORMAL.cdf(z)
+    if survive < 1e-9:  # far in the tail: the lognormal's residual grows ~ linearly
+        return elapsed * sigma * sigma / max(1e-9, math.log(elapsed) - mu)
+    return max(0.0, expected * _NORMAL.cdf(z + sigma) / survive - elapsed)
+
+
+_NORMAL = statistics.NormalDist()
 
 
 def service_seconds(ticket: Waiting, counter: SimCounter,
-                    minutes: Mapping[str, float]) -> float:
+                    minutes: Mapping[str, float] | ServiceTimes) -> float:
     """Time a window spends on a ticket: the pending matters it takes (all if none)."""
     handled = ticket.services & counter.services or ticket.services
-    return sum(minutes.get(s, 10.0) for s in handled) * 60.0
+    return as_times(minutes).visit_minutes(handled) * 60.0
+
+
+@dataclass(frozen=True)
+class Credited:
+    """Tickets of one credit that will arrive: their credit and arrivals per second."""
+
+    credit: float  # seconds
+    per_second: float
+
+
+def overtaken(called_in: float, credit: float, waited: float, arrivals: Sequence[Credited],
+              turn: float, windows: int) -> float:
+    """Seconds until called once tickets that arrive later with a larger credit have
+    overtaken (docs/policy.md: a ticket arriving d seconds after me with credit C
+    is called first when d < C - my credit).
+
+    `called_in` is the run forward's answer (it knows only who waits now), `credit` the
+    ticket's credit and `waited` how long since it queued (seconds), `turn` the seconds a
+    window spends per citizen, `windows` those that share the work. Arrivals of class j
+    overtake for h_j = C_j - credit - waited more seconds; each brings `turn` seconds of
+    work shared by the windows, so the wait T solves T = called_in + sum_j rho_j min(T,
+    h_j) with rho_j = rate_j x turn / windows (their share of the windows' time, capped so
+    the sum stays below 0.9). Pure, a few steps.
+    """
+    if not arrivals or windows <= 0 or called_in <= 0:
+        return called_in
+    terms = [(min(a.per_second * turn / windows, 0.9), a.credit - credit - waited)
+             for a in arrivals if a.credit > credit]
+    terms = [(rho, h) for rho, h in terms if h > 0 and rho > 0]
+    if not terms:
+        return called_in
+    total = sum(rho for rho, _ in terms)
+    if total > 0.9:
+        terms = [(rho * 0.9 / total, h) for rho, h in terms]
+    wait = called_in
+    for _ in range(8):  # monotone and contracting: a few steps reach the fixed point
+        nxt = called_in + sum(rho * min(wait, h) for rho, h in terms)
+        if abs(nxt - wait) < 0.5:
+            return nxt
+        wait = nxt
+    return wait
 
 
 @dataclass
@@ -66,7 +223,7 @@ class Run:
 
 
 def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
-             minutes: Mapping[str, float], *, transfer_first: bool = True,
+             minutes: Mapping[str, float] | ServiceTimes, *, transfer_first: bool = True,
              phantoms: Iterable[str] = ()) -> tuple[dict[int, float], dict[str, float | None]]:
     """Run the queue forward; (seconds until called per ticket id, per-matter new-ticket wait).
 
@@ -78,7 +235,8 @@ def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     return run.called, run.per_matter
 
 
-def append(run: Run, ticket: Waiting, minutes: Mapping[str, float]) -> float | None:
+def append(run: Run, ticket: Waiting, minutes: Mapping[str, float] | ServiceTimes
+           ) -> float | None:
     """Add to `run` a ticket queued behind every ticket in it (not transferred); the
     seconds until it is called, None if no window of the run takes its matters.
 
@@ -110,10 +268,11 @@ def _first_exit(run: Run, code: str) -> float | None:
 
 
 def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
-                minutes: Mapping[str, float], *, transfer_first: bool = True,
+                minutes: Mapping[str, float] | ServiceTimes, *, transfer_first: bool = True,
                 phantoms: Iterable[str] = ()) -> Run:
     """simulate, keeping what append needs (each window's exit from the run)."""
     counters = list(counters)
+    minutes = as_times(minutes)
     queue = sorted(waiting, key=lambda w: w.key)
     phantom_codes = list(dict.fromkeys(phantoms))
     # Phantoms queue behind every real ticket (virtual arrival after the last one).

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.config import HallConfig, HoursSection
+from queue_server.domain.estimate import Visit
 from queue_server.domain.policy import Credits
 from queue_server.domain.visit import Counter, Ticket
 from queue_server.domain.waiting import WaitingIndex
@@ -27,7 +28,7 @@ from queue_server.hall.views import StaffInfo, Views
 
 RECENT_CALLS = 20  # calls the board shows (snapshot recent_calls)
 ACTUALS_DAYS = 14  # service times of the last two weeks make the estimate's minutes
-ACTUALS_KEPT = 50  # per matter
+ACTUALS_KEPT = 600  # visits (a few days of a hall: enough for each common matter)
 PROCESSED_KEEP = dt.timedelta(days=2)  # idempotency replies outlive any client retry
 
 
@@ -144,7 +145,7 @@ class HallState:
     rated: set[int]
     recent_calls: collections.deque[dict[str, Any]]
     devices: dict[str, dict[str, Any]]  # device health reports of the day
-    actuals: collections.defaultdict[str, collections.deque[float]]  # minutes per matter
+    actuals: collections.deque[Visit]  # recent visits: matters together, minutes
     processed: dict[tuple[str, str], StoredReply]  # idempotency: (device, request id)
     next_id: dict[str, int]  # the hall numbers its rows itself (sole writer)
     views: Views

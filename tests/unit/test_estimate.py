@@ -77,12 +77,6 @@ def test_priority_credit_is_the_same_policy_as_the_hall() -> None:
     assert called == {2: 0.0, 1: 600.0}
 
 
-def test_expected_minutes_prefer_recent_actuals_over_config() -> None:
-    assert estimate.expected_minutes([], 8.0) == 8.0
-    assert estimate.expected_minutes([3.0, 4.0], 8.0) == 8.0  # too few to trust
-    assert estimate.expected_minutes([3.0, 4.0, 5.0, 90.0, 4.0], 8.0) == 4.0  # median
-
-
 # -- the printed wait assumes the hall's own calling order ---------------------------------
 
 def _called_by_the_policy(queue: list[Waiting], counters: list[SimCounter],

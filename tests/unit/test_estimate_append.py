@@ -82,7 +82,9 @@ def test_a_priority_ticket_is_counted_in_the_next_plain_estimate(new_kit: NewKit
     before = kit.issue("RS01")["estimated_wait"]
     kit.issue("RS01", priority="elderly")  # jumps ahead: not appended, the run is redone
     after = kit.issue("RS01")["estimated_wait"]
-    assert after == before + 2 * 480  # the priority ticket and the one before it
+    # the priority ticket and the one before it (8 min each, plus the half minute a
+    # citizen takes to walk up), and more priority citizens forecast to overtake
+    assert after > before + 2 * 510
     kit.hall.state.estimates.forget()
     last = max(t["id"] for t in kit.snapshot()["tickets"])
     assert kit.ok("ticket_status", {"ticket_id": last}, kit.board)["estimated_wait"] == after
