@@ -28,8 +28,13 @@ if TYPE_CHECKING:
     from queue_server.hall.state import HallState
 
 REFIT_AFTER = 10  # new visits before the service times are fitted again
-RESIDUALS_KEPT = 400  # printed-vs-actual errors of the last called tickets, for the range
-RESIDUALS_MIN = 50  # fewer: the range's width comes from the service-time model alone
+RESIDUALS_KEPT = 300  # per band: errors of the last called tickets, for point and range
+RESIDUALS_MIN = 40  # fewer in a band: all bands together; fewer still: the model alone
+# Bands of the run forward's figure (minutes): its errors differ in kind with the wait. A
+# short one is the first of several busy windows to finish, which comes sooner than the
+# soonest of their expected ends (the minimum of uncertain times is below the minimum of
+# their means); a long one adds up many services and the citizens who overtake.
+BANDS = (3.0, 8.0, 15.0, 30.0)
 # The range is the central RANGE_SHARE of the hall's recent errors: a little more than
 # the 80 % of citizens it must hold, because those errors are of the last tickets called
 # and the day moves on (bench/estimate.py: 0.8 held 68-77 %).
@@ -109,12 +114,11 @@ class EstimateCache:
         self._fitted_new = 0
         self._arrivals = _Arrivals()
         self._arrivals_loaded = False
-        # ticket -> (model figure, scale, credited) as printed on it
-        self._printed: dict[int, tuple[float, float, bool]] = {}
-        # (actual - model figure) / scale of the last called tickets, ordinary and credited
-        self._residuals: dict[bool, collections.deque[float]] = {
-            False: collections.deque(maxlen=RESIDUALS_KEPT),
-            True: collections.deque(maxlen=RESIDUALS_KEPT)}
+        # ticket -> (model figure, scale) as printed on it
+        self._printed: dict[int, tuple[float, float]] = {}
+        # (actual - model figure) / scale of the last called tickets, per band
+        self._residuals: list[collections.deque[float]] = [
+            collections.deque(maxlen=RESIDUALS_KEPT) for _ in range(len(BANDS) + 1)]
 
     def forget(self) -> None:
         """Run again at the next question (what a run from scratch says)."""
@@ -130,8 +134,7 @@ class EstimateCache:
                            t.credit.total_seconds())
         wait = self.wait_of(s, t, now)
         if wait is not None:
-            self._printed[t.id] = (wait.model, self._scale(wait.model, self._last),
-                                   t.credit > dt.timedelta(0))
+            self._printed[t.id] = (wait.model, self._scale(wait.model, self._last))
             if len(self._printed) > 20_000:  # tickets never called (cancelled, closed)
                 for old in list(self._printed)[:10_000]:
                     del self._printed[old]
@@ -141,9 +144,9 @@ class EstimateCache:
         """A ticket is called: the first call ends the wait its ticket promised."""
         printed = self._printed.pop(t.id, None)
         if printed is not None:
-            model, scale, credited = printed
+            model, scale = printed
             actual = (now - t.issued_at).total_seconds()
-            self._residuals[credited].append((actual - model) / scale)
+            self._residuals[_band(model)].append((actual - model) / scale)
 
     # -- what it answers -----------------------------------------------------------------
 
@@ -190,8 +193,7 @@ class EstimateCache:
         waited = (est.at - t.queued_at).total_seconds()
         value = estimate.overtaken(value, t.credit.total_seconds(), waited, est.arrivals,
                                    est.times.turn * 60.0, est.windows)
-        return self._wait(max(0.0, value - (now - est.at).total_seconds()), est,
-                          t.credit > dt.timedelta(0))
+        return self._wait(max(0.0, value - (now - est.at).total_seconds()), est)
 
     # -- inside ----------------------------------------------------------------------------
 
@@ -206,20 +208,20 @@ class EstimateCache:
                     continue
                 v = estimate.overtaken(v, 0.0, 0.0, est.arrivals, est.times.turn * 60.0,
                                        est.windows)
-                per_matter[k] = self._wait(v, est, False)
+                per_matter[k] = self._wait(v, est)
             self._view = view = (est, est.appended, per_matter)
         return view[2]
 
-    def _wait(self, model: float, est: _Run | None, credited: bool) -> Wait:
+    def _wait(self, model: float, est: _Run | None) -> Wait:
         """The printed wait around the run forward's figure: shifted by the mean of the
-        hall's own recent errors for tickets of this kind (ordinary or credited), the
-        range their quantiles, both scaled as _scale; with too few of them yet, the
-        figure itself and a normal error of the model's spread."""
+        hall's own recent errors for figures of this band, the range their quantiles,
+        both scaled as _scale; with too few of them yet, those of every band, and before
+        any, the figure itself and a normal error of the model's spread."""
         scale = self._scale(model, est)
         tail = (1 - RANGE_SHARE) / 2
-        seen = self._residuals[credited]
+        seen: collections.deque[float] | list[float] = self._residuals[_band(model)]
         if len(seen) < RESIDUALS_MIN:
-            seen = self._residuals[not credited]
+            seen = [z for band in self._residuals for z in band]
         if len(seen) >= RESIDUALS_MIN:
             ranked = sorted(seen)
             shift = statistics.fmean(ranked)
@@ -281,19 +283,18 @@ class EstimateCache:
             return cached
         self._load_arrivals(s)
         times = self._service_times(s)
-        sims = []
-        for c in s.counters.values():
-            if not c.calls:
-                continue
-            free_in = 0.0
+        calling = [c for c in s.counters.values() if c.calls]
+        busy: list[tuple[float, float]] = []
+        for c in calling:
             if c.ticket_id is not None:
                 t = s.tickets[c.ticket_id]
                 expect = times.visit_minutes((i.service for i in t.items_here(c.id)),
                                              overhead=c.state == "calling") * 60
-                started = c.since or now
-                free_in = estimate.remaining(expect, (now - started).total_seconds(),
-                                             times.cv2)
-            sims.append(estimate.SimCounter(c.number, frozenset(c.services), free_in))
+                busy.append((expect, (now - (c.since or now)).total_seconds()))
+        free = iter(estimate.free_times(busy, times.cv2))
+        sims = [estimate.SimCounter(c.number, frozenset(c.services),
+                                    next(free) if c.ticket_id is not None else 0.0)
+                for c in calling]
         waiting = s.waiting.as_policy()
         run = estimate.run_forward(
             waiting, sims, times, transfer_first=s.credits.transfer_first,
@@ -305,6 +306,11 @@ class EstimateCache:
         self._last = _Run(now, run, times, fingerprint,
                           max((w.key for w in waiting), default=None), len(sims), arrivals)
         return self._last
+
+
+def _band(model: float) -> int:
+    minutes = model / 60.0
+    return sum(minutes >= edge for edge in BANDS)
 
 
 def _joins(s: HallState) -> int:
