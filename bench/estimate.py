@@ -19,6 +19,7 @@ prints a range); the range's coverage and mean width.
 
     .venv/bin/python bench/estimate.py            # both halls, 27 cells each, 3 days
     .venv/bin/python bench/estimate.py --quick    # a few cells, 2 days: a smoke run
+    .venv/bin/python bench/estimate.py --cost     # ms per issue / state change, 300-10,000
 
 Writes --out (default bench/results/estimate-<date>.json).
 """
@@ -375,6 +376,93 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def cost(waiting: int, issues: int, changes: int) -> dict[str, Any]:
+    """Process time of Hall.prepare, ms, with `waiting` citizens waiting in the default
+    centre (8 windows, every one serving): a plain issue (its printed wait), and a state
+    change after a quiet moment (the clock moved on, then a window completes or calls:
+    the queue is run forward again)."""
+    sim = Sim(Cell("default", 0.95, 0.15, 0.6), 7)
+    sim.day(0, measure=False)  # a day of history: the fitted service times
+    date = FIRST_DAY + dt.timedelta(days=1)
+    sim.clock.set(dt.datetime.combine(date, OPEN, SHANGHAI))
+    sim.hall.tick()
+    for c in sim.cfg.counters:
+        res = sim.hall.apply("login", {"user": f"clerk{c.number}", "password": PASSWORD,
+                                       "counter": c.number},
+                             Actor(device=f"counter-{c.number}", device_role=Role.COUNTER))
+        assert res.result is not None
+        sim.clerks[c.number] = sim.hall.actor_for(res.result["token"], f"counter-{c.number}",
+                                                  Role.COUNTER)
+    rng = random.Random(3)
+
+    def ticket() -> dict[str, Any]:
+        args: dict[str, Any] = {"services": rng.sample(sim.general, rng.choice((1, 1, 2)))}
+        if rng.random() < 0.15:
+            args["priority_class"] = sim.priority_class
+        return args
+
+    for _ in range(waiting + len(sim.clerks)):
+        sim._ok("issue", ticket(), KIOSK)
+        sim.clock.advance(seconds=0.2)
+    for clerk in sim.clerks.values():
+        sim._ok("call_next", {}, clerk)
+        sim._ok("start", {}, clerk)
+
+    def timed(op: str, args: dict[str, Any], actor: Actor) -> float:
+        t0 = time.process_time()
+        prepared = sim.hall.prepare([(op, args, actor, None)])
+        took = time.process_time() - t0
+        assert prepared.outcomes[0].error is None, (op, prepared.outcomes[0].error)
+        sim.hall.write([prepared])
+        sim.hall.written(prepared, None)
+        return took * 1000
+
+    issue_ms = []
+    for _ in range(issues):  # plain tickets only: priority ones run forward again
+        sim.clock.advance(seconds=2)
+        issue_ms.append(timed("issue", {"services": rng.sample(sim.general, 1)}, KIOSK))
+    change_ms = []
+    numbers = sorted(sim.clerks)
+    for i in range(changes):
+        clerk = sim.clerks[numbers[i % len(numbers)]]
+        sim.clock.advance(seconds=30)  # a quiet moment
+        change_ms.append(timed("complete", {}, clerk))
+        sim.clock.advance(seconds=5)
+        change_ms.append(timed("call_next", {}, clerk))
+        sim._ok("start", {}, clerk)
+
+    def pct(xs: list[float], q: float) -> float:
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(q * len(xs)))], 2)
+
+    return {"waiting": waiting, "issue_ms": {"p50": pct(issue_ms, 0.5),
+                                             "p99": pct(issue_ms, 0.99)},
+            "state_change_ms": {"p50": pct(change_ms, 0.5), "p99": pct(change_ms, 0.99)}}
+
+
+def main_cost(args: argparse.Namespace, argv: list[str] | None) -> int:
+    sizes = [300, 1000] if args.quick else [300, 1000, 10_000]
+    rows = []
+    for n in sizes:
+        rows.append(cost(n, 100 if args.quick else 300, 10 if args.quick else 40))
+        r = rows[-1]
+        print(f"{n:6} waiting: issue p50 {r['issue_ms']['p50']} ms, p99 {r['issue_ms']['p99']}"
+              f" ms; state change after a quiet moment p50 {r['state_change_ms']['p50']} ms, "
+              f"p99 {r['state_change_ms']['p99']} ms (process time)", flush=True)
+    report = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "machine": f"{platform.platform()}, {os.cpu_count()} cores, "
+                         f"Python {platform.python_version()}",
+              "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+              "mode": "cost quick" if args.quick else "cost",
+              "command": "python bench/estimate.py " + " ".join(
+                  argv if argv is not None else sys.argv[1:]), "sizes": rows}
+    out = args.out or ROOT / "bench" / "results" / \
+        f"estimate-cost-{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1), "utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="a few cells and days")
@@ -386,8 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--credit", type=float, help="priority credit minutes (default: config)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--cost", action="store_true",
+                    help="the estimate's cost per issue and per state change instead")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)  # the in-memory store has no SQL for statistics
+    if args.cost:
+        return main_cost(args, argv)
     if args.quick:
         halls, loads, prios, cvs, days = ["default", "specialised"], [0.95], [0.0, 0.3], \
             [0.6], 2

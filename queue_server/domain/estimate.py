@@ -19,7 +19,7 @@ import datetime as dt
 import heapq
 import math
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from queue_server.domain.policy import Waiting, pick
@@ -279,6 +279,7 @@ class Run:
     exits: dict[int, float]  # window number -> seconds until nothing is left for it
     counters: list[SimCounter]
     takers: dict[str, list[int]]  # matter -> numbers of the windows taking it
+    last_key: tuple[dt.datetime, int] | None = None  # the last real ticket's key
 
 
 def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
@@ -328,34 +329,102 @@ def _first_exit(run: Run, code: str) -> float | None:
 
 def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
                 minutes: Mapping[str, float] | ServiceTimes, *, transfer_first: bool = True,
-                phantoms: Iterable[str] = ()) -> Run:
-    """simulate, keeping what append needs (each window's exit from the run)."""
+                phantoms: Iterable[str] = (), ordered: bool = False) -> Run:
+    """simulate, keeping what append needs (each window's exit from the run).
+
+    Its cost is the hall's after every change, so the loop is kept tight: each window's
+    transferred tickets are a line of their own, the general line is scanned from the
+    first ticket not yet called, and a visit's time is computed once per pair of matter
+    sets (ticket's, window's), not once per call. The choice is policy.pick.
+    `ordered`: the tickets come in key order for each window's transferred line and for
+    the general line (the waiting index keeps them so): no sort.
+    """
     counters = list(counters)
-    minutes = as_times(minutes)
-    queue = sorted(waiting, key=lambda w: w.key)
-    phantom_codes = list(dict.fromkeys(phantoms))
+    times = as_times(minutes)
+    mine: dict[int, list[Waiting]] = {}
+    general: list[Waiting] = []
+    for w in (waiting if ordered else sorted(waiting, key=_key)):
+        if w.transfer_to is None:
+            general.append(w)
+        else:
+            mine.setdefault(w.transfer_to, []).append(w)
+    tails = [line[-1] for line in (general, *mine.values()) if line]
+    last_key = max(w.key for w in tails) if tails else None
     # Phantoms queue behind every real ticket (virtual arrival after the last one).
-    last = max((w.virtual_arrival for w in queue), default=_EPOCH)
+    last = last_key[0] if last_key is not None else _EPOCH
+    phantom_codes = list(dict.fromkeys(phantoms))
     for i, code in enumerate(phantom_codes):
-        queue.append(Waiting(ticket_id=PHANTOM_BASE - i, queued_at=last + dt.timedelta(seconds=1),
-                             credit=dt.timedelta(0), services=frozenset({code})))
-    transferred = _Line([w for w in queue if w.transfer_to is not None])
-    general = _Line([w for w in queue if w.transfer_to is None])
-    heap = [(c.free_in, c.number, c) for c in counters]
+        general.append(Waiting(ticket_id=PHANTOM_BASE - i,
+                               queued_at=last + dt.timedelta(seconds=1),
+                               credit=dt.timedelta(0), services=frozenset({code})))
+    mine_at = dict.fromkeys(mine, 0)
+    heap = [(c.free_in, c.number) for c in counters]
     heapq.heapify(heap)
+    by_number = {c.number: c for c in counters}
     called: dict[int, float] = {}
     taken: set[int] = set()
     exits: dict[int, float] = {}
+    # seconds a window spends on a ticket, per window and the ticket's matters
+    cost: dict[int, dict[frozenset[str], float]] = {c.number: {} for c in counters}
+    head, n_general = 0, len(general)
+    replace = heapq.heapreplace
+    services_of = {c.number: c.services for c in counters}
     while heap:
-        t, _, counter = heapq.heappop(heap)
-        pick = _pick(counter, transferred, general, taken, transfer_first)
-        if pick is None:
-            exits[counter.number] = t
-            continue  # nothing more for this window: it leaves the simulation
-        taken.add(pick.ticket_id)
-        called[pick.ticket_id] = t
-        busy = 0.0 if pick.ticket_id <= PHANTOM_BASE else service_seconds(pick, counter, minutes)
-        heapq.heappush(heap, (t + busy, counter.number, counter))
+        if not mine:  # no transfers: the first in line goes to the first free window
+            while head < n_general:
+                w = general[head]
+                if w.ticket_id in taken:
+                    head += 1
+                    continue
+                t, number = heap[0]
+                if w.services.isdisjoint(services_of[number]):
+                    break  # a window the first in line does not fit: the general way
+                head += 1
+                called[w.ticket_id] = t
+                busy = cost[number].get(w.services, -1.0)
+                if busy < 0:
+                    busy = cost[number][w.services] = service_seconds(
+                        w, by_number[number], times)
+                replace(heap, (t if w.ticket_id <= PHANTOM_BASE else t + busy, number))
+        t, number = heap[0]
+        counter = by_number[number]
+        while head < n_general and general[head].ticket_id in taken:
+            head += 1
+        line = mine.get(number) if mine else None
+        own = line[mine_at[number]] if line is not None and mine_at[number] < len(line) \
+            else None
+        chosen: Waiting | None
+        if own is None and head < n_general \
+                and not general[head].services.isdisjoint(counter.services):
+            chosen = general[head]  # the common case: the first in line fits this window
+            head += 1
+        elif own is not None and transfer_first:
+            chosen = own  # what pick says whatever the general line holds: spare the scan
+            mine_at[number] += 1
+        else:
+            gen: Waiting | None = None
+            services = counter.services
+            for i in range(head, n_general):
+                w = general[i]
+                if not w.services.isdisjoint(services) and w.ticket_id not in taken:
+                    gen = w
+                    break
+            chosen = pick(own, gen, transfer_first=transfer_first)
+            if chosen is None:
+                heapq.heappop(heap)
+                exits[number] = t
+                continue  # nothing more for this window: it leaves the simulation
+            if chosen is own:
+                mine_at[number] += 1
+            taken.add(chosen.ticket_id)
+        called[chosen.ticket_id] = t
+        mine_cost = cost[number]
+        busy = mine_cost.get(chosen.services, -1.0)
+        if busy < 0:
+            busy = mine_cost[chosen.services] = service_seconds(chosen, counter, times)
+        if chosen.ticket_id <= PHANTOM_BASE:
+            busy = 0.0
+        replace(heap, (t + busy, number))
     per_matter: dict[str, float | None] = {}
     for i, code in enumerate(phantom_codes):
         per_matter[code] = called.get(PHANTOM_BASE - i)
@@ -364,31 +433,8 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     for c in counters:
         for code in c.services:
             takers.setdefault(code, []).append(c.number)
-    return Run(called, per_matter, exits, counters, takers)
+    return Run(called, per_matter, exits, counters, takers, last_key)
 
 
-class _Line:
-    """Tickets in calling order; called ones are skipped, the front is trimmed lazily."""
-
-    def __init__(self, items: list[Waiting]) -> None:
-        self.items = items
-        self.head = 0
-
-    def first(self, taken: set[int], fits: Callable[[Waiting], bool]) -> Waiting | None:
-        while self.head < len(self.items) and self.items[self.head].ticket_id in taken:
-            self.head += 1
-        for i in range(self.head, len(self.items)):
-            w = self.items[i]
-            if w.ticket_id not in taken and fits(w):
-                return w
-        return None
-
-
-def _pick(counter: SimCounter, transferred: _Line, general: _Line,
-          taken: set[int], transfer_first: bool) -> Waiting | None:
-    """policy.pick over the heads of the not-yet-called tickets this window may call."""
-    mine = transferred.first(taken, lambda w: w.transfer_to == counter.number)
-    if mine is not None and transfer_first:
-        return mine  # what pick says whatever the general line holds: spare the scan
-    gen = general.first(taken, lambda w: not w.services.isdisjoint(counter.services))
-    return pick(mine, gen, transfer_first=transfer_first)
+def _key(w: Waiting) -> tuple[dt.datetime, int]:
+    return w.key

@@ -30,11 +30,12 @@ if TYPE_CHECKING:
 REFIT_AFTER = 10  # new visits before the service times are fitted again
 RESIDUALS_KEPT = 300  # per band: errors of the last called tickets, for point and range
 RESIDUALS_MIN = 40  # fewer in a band: all bands together; fewer still: the model alone
-# Bands of the run forward's figure (minutes): its errors differ in kind with the wait. A
+# Bands of the run forward's figure (minutes): its errors differ in kind with the wait. Below
+# half a minute a window is (nearly) free: the figure is right or the citizen was slow. A
 # short one is the first of several busy windows to finish, which comes sooner than the
 # soonest of their expected ends (the minimum of uncertain times is below the minimum of
 # their means); a long one adds up many services and the citizens who overtake.
-BANDS = (3.0, 8.0, 15.0, 30.0)
+BANDS = (0.5, 3.0, 8.0, 15.0, 30.0)
 # The range is the central RANGE_SHARE of the hall's recent errors: a little more than
 # the 80 % of citizens it must hold, because those errors are of the last tickets called
 # and the day moves on (bench/estimate.py: 0.8 held 68-77 %).
@@ -119,6 +120,8 @@ class EstimateCache:
         # (actual - model figure) / scale of the last called tickets, per band
         self._residuals: list[collections.deque[float]] = [
             collections.deque(maxlen=RESIDUALS_KEPT) for _ in range(len(BANDS) + 1)]
+        self._called = 0  # tickets called since the cache began (the calibration's version)
+        self._calibrated: dict[tuple[int, int], tuple[float, float, float]] = {}
 
     def forget(self) -> None:
         """Run again at the next question (what a run from scratch says)."""
@@ -147,6 +150,7 @@ class EstimateCache:
             model, scale = printed
             actual = (now - t.issued_at).total_seconds()
             self._residuals[_band(model)].append((actual - model) / scale)
+            self._called += 1
 
     # -- what it answers -----------------------------------------------------------------
 
@@ -218,22 +222,34 @@ class EstimateCache:
         both scaled as _scale; with too few of them yet, those of every band, and before
         any, the figure itself and a normal error of the model's spread."""
         scale = self._scale(model, est)
-        tail = (1 - RANGE_SHARE) / 2
-        seen: collections.deque[float] | list[float] = self._residuals[_band(model)]
-        if len(seen) < RESIDUALS_MIN:
-            seen = [z for band in self._residuals for z in band]
-        if len(seen) >= RESIDUALS_MIN:
-            ranked = sorted(seen)
-            shift = statistics.fmean(ranked)
-            lo = ranked[int(tail * (len(ranked) - 1))]
-            hi = ranked[math.ceil((1 - tail) * (len(ranked) - 1))]
-        else:
-            z = statistics.NormalDist().inv_cdf(1 - tail)
-            shift, lo, hi = 0.0, -z, z
+        shift, lo, hi = self._calibration(_band(model))
         point = max(0.0, model + shift * scale)
         low = min(point, max(0.0, model + lo * scale))
         high = max(point, model + hi * scale)
         return Wait(round(point), round(low), round(high), model)
+
+    def _calibration(self, band: int) -> tuple[float, float, float]:
+        """(mean, low quantile, high quantile) of the recent errors of a band, kept until
+        another ticket of any band is called."""
+        key = (band, self._called)
+        hit = self._calibrated.get(key)
+        if hit is not None:
+            return hit
+        if len(self._calibrated) > 64:
+            self._calibrated.clear()
+        tail = (1 - RANGE_SHARE) / 2
+        seen: collections.deque[float] | list[float] = self._residuals[band]
+        if len(seen) < RESIDUALS_MIN:
+            seen = [z for errors in self._residuals for z in errors]
+        if len(seen) >= RESIDUALS_MIN:
+            ranked = sorted(seen)
+            found = (statistics.fmean(ranked), ranked[int(tail * (len(ranked) - 1))],
+                     ranked[math.ceil((1 - tail) * (len(ranked) - 1))])
+        else:
+            z = statistics.NormalDist().inv_cdf(1 - tail)
+            found = (0.0, -z, z)
+        self._calibrated[key] = found
+        return found
 
     def _scale(self, point: float, est: _Run | None) -> float:
         """The error one expects of a wait of `point` seconds: the windows finish the
@@ -295,16 +311,14 @@ class EstimateCache:
         sims = [estimate.SimCounter(c.number, frozenset(c.services),
                                     next(free) if c.ticket_id is not None else 0.0)
                 for c in calling]
-        waiting = s.waiting.as_policy()
         run = estimate.run_forward(
-            waiting, sims, times, transfer_first=s.credits.transfer_first,
-            phantoms=[x.code for x in s.services.values() if x.active])
+            s.waiting.in_order(), sims, times, transfer_first=s.credits.transfer_first,
+            phantoms=[x.code for x in s.services.values() if x.active], ordered=True)
         credits = {td.total_seconds() for td in (
             *(dt.timedelta(minutes=m) for m in s.credits.priority.values()),
             dt.timedelta(minutes=s.credits.appointment))}
         arrivals = self._arrivals.forecast(s.day, now, now.astimezone(s.tz).hour, credits)
-        self._last = _Run(now, run, times, fingerprint,
-                          max((w.key for w in waiting), default=None), len(sims), arrivals)
+        self._last = _Run(now, run, times, fingerprint, run.last_key, len(sims), arrivals)
         return self._last
 
 
