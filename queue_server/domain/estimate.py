@@ -20,7 +20,7 @@ import heapq
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from queue_server.domain.policy import Waiting, pick
 
@@ -64,6 +64,21 @@ class ServiceTimes:
     overhead: float = 0.0
     cv2: float = 0.36
     turn: float = 10.0
+    # seconds per (ticket's matters, window's matters): every run of the same fit asks
+    # the same few hundred pairs again
+    _seconds: dict[tuple[frozenset[str], frozenset[str]], float] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def seconds_at(self, services: frozenset[str], window: frozenset[str]) -> float:
+        """Seconds a window taking `window` spends on a ticket pending `services`: the
+        matters it takes (all if none)."""
+        key = (services, window)
+        found = self._seconds.get(key)
+        if found is None:
+            if len(self._seconds) > 20_000:
+                self._seconds.clear()
+            found = self._seconds[key] = self.visit_minutes(services & window or services) * 60
+        return found
 
     def visit_minutes(self, codes: Iterable[str], *, overhead: bool = True) -> float:
         """Expected minutes at a window for these matters served in one visit."""
@@ -102,27 +117,34 @@ def fit(visits: Sequence[Visit], configured: Mapping[str, float], *,
     means = {code: float(m) for code, m in configured.items()}
     factors = [1.0] * max_matters
     usable = [v for v in visits if v.services and v.minutes > 0]
+    # Every step below is linear in a visit's minutes: visits of the same matters are
+    # summed once (a few hundred groups instead of every visit, four times over).
+    groups: dict[frozenset[str], list[float]] = {}
+    for v in usable:
+        g = groups.setdefault(v.services, [0.0, 0.0])
+        g[0] += v.minutes
+        g[1] += 1.0
     for _ in range(iterations):
         sums: dict[str, float] = {}
         counts: dict[str, float] = {}
-        for v in usable:
-            k = min(len(v.services), max_matters)
-            expected = sum(means.get(c, 10.0) for c in v.services)
+        for codes, (total_minutes, n) in groups.items():
+            k = min(len(codes), max_matters)
+            expected = sum(means.get(c, 10.0) for c in codes)
             if expected <= 0:
                 continue
-            per_unit = v.minutes / factors[k - 1] / expected
-            for c in v.services:
+            per_unit = total_minutes / factors[k - 1] / expected
+            for c in codes:
                 sums[c] = sums.get(c, 0.0) + per_unit * means.get(c, 10.0)
-                counts[c] = counts.get(c, 0.0) + 1.0
+                counts[c] = counts.get(c, 0.0) + n
         for c, total in sums.items():
             prior = configured.get(c, 10.0)
             means[c] = (total + PRIOR_VISITS * prior) / (counts[c] + PRIOR_VISITS)
         actual = [0.0] * max_matters
         expect = [0.0] * max_matters
-        for v in usable:
-            k = min(len(v.services), max_matters)
-            actual[k - 1] += v.minutes
-            expect[k - 1] += sum(means.get(c, 10.0) for c in v.services)
+        for codes, (total_minutes, n) in groups.items():
+            k = min(len(codes), max_matters)
+            actual[k - 1] += total_minutes
+            expect[k - 1] += n * sum(means.get(c, 10.0) for c in codes)
         factors = [1.0] + [(actual[i] + PRIOR_VISITS * 10.0 * (i + 1))
                            / (expect[i] + PRIOR_VISITS * 10.0 * (i + 1))
                            for i in range(1, max_matters)]
@@ -224,8 +246,7 @@ def free_times(busy: Sequence[tuple[float, float]], cv2: float) -> list[float]:
 def service_seconds(ticket: Waiting, counter: SimCounter,
                     minutes: Mapping[str, float] | ServiceTimes) -> float:
     """Time a window spends on a ticket: the pending matters it takes (all if none)."""
-    handled = ticket.services & counter.services or ticket.services
-    return as_times(minutes).visit_minutes(handled) * 60.0
+    return as_times(minutes).seconds_at(ticket.services, counter.services)
 
 
 @dataclass(frozen=True)
@@ -383,8 +404,8 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
                 called[w.ticket_id] = t
                 busy = cost[number].get(w.services, -1.0)
                 if busy < 0:
-                    busy = cost[number][w.services] = service_seconds(
-                        w, by_number[number], times)
+                    busy = cost[number][w.services] = times.seconds_at(
+                        w.services, services_of[number])
                 replace(heap, (t if w.ticket_id <= PHANTOM_BASE else t + busy, number))
         t, number = heap[0]
         counter = by_number[number]
@@ -421,7 +442,8 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
         mine_cost = cost[number]
         busy = mine_cost.get(chosen.services, -1.0)
         if busy < 0:
-            busy = mine_cost[chosen.services] = service_seconds(chosen, counter, times)
+            busy = mine_cost[chosen.services] = times.seconds_at(chosen.services,
+                                                                 counter.services)
         if chosen.ticket_id <= PHANTOM_BASE:
             busy = 0.0
         replace(heap, (t + busy, number))
