@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from queue_server.domain.policy import Waiting, pick
 
 PHANTOM_BASE = -1_000_000  # phantom ticket ids: below every real id
+HORIZON = 1000  # calls a run plays one by one; beyond, the queue is priced in aggregate
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
@@ -301,6 +302,44 @@ class Run:
     counters: list[SimCounter]
     takers: dict[str, list[int]]  # matter -> numbers of the windows taking it
     last_key: tuple[dt.datetime, int] | None = None  # the last real ticket's key
+    # A run cut at its horizon: the tickets not run (in order), their seconds, and the
+    # windows' free times at the cut (sorted); call_of prices them in aggregate.
+    tail: list[Waiting] = field(default_factory=list)
+    tail_seconds: list[float] = field(default_factory=list)
+    free_at_cut: list[float] = field(default_factory=list)
+    _tail_at: dict[int, int] | None = None
+    _tail_before: list[float] | None = None
+
+    def call_of(self, ticket_id: int) -> float | None:
+        """Seconds until the ticket is called: the run's answer, or beyond a cut run's
+        horizon the instant the windows, filled evenly with the work of the tickets
+        ahead of it in the tail, have room for it."""
+        found = self.called.get(ticket_id)
+        if found is not None or not self.tail:
+            return found
+        if self._tail_at is None:
+            self._tail_at = {w.ticket_id: i for i, w in enumerate(self.tail)}
+            before, acc = [], 0.0
+            for sec in self.tail_seconds:
+                before.append(acc)
+                acc += sec
+            self._tail_before = before
+        i = self._tail_at.get(ticket_id)
+        if i is None or self._tail_before is None:
+            return None
+        return fill_level(self.free_at_cut, self._tail_before[i])
+
+
+def fill_level(free: Sequence[float], work: float) -> float:
+    """The instant windows free at `free` (sorted) are done with `work` seconds shared
+    as evenly as they can (each starts when it is free)."""
+    acc = 0.0
+    for j, f in enumerate(free):
+        acc += f
+        level = (acc + work) / (j + 1)
+        if j + 1 == len(free) or level <= free[j + 1]:
+            return level
+    return work
 
 
 def simulate(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
@@ -350,7 +389,8 @@ def _first_exit(run: Run, code: str) -> float | None:
 
 def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
                 minutes: Mapping[str, float] | ServiceTimes, *, transfer_first: bool = True,
-                phantoms: Iterable[str] = (), ordered: bool = False) -> Run:
+                phantoms: Iterable[str] = (), ordered: bool = False,
+                horizon: int | None = None) -> Run:
     """simulate, keeping what append needs (each window's exit from the run).
 
     Its cost is the hall's after every change, so the loop is kept tight: each window's
@@ -358,7 +398,10 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     first ticket not yet called, and a visit's time is computed once per pair of matter
     sets (ticket's, window's), not once per call. The choice is policy.pick.
     `ordered`: the tickets come in key order for each window's transferred line and for
-    the general line (the waiting index keeps them so): no sort.
+    the general line (the waiting index keeps them so): no sort. `horizon`: with no
+    transferred tickets, stop after that many calls and price the rest in aggregate
+    (Run.call_of; each window's exit is then the even fill of the rest's work), so a
+    queue of thousands costs what `horizon` tickets cost plus a sum over the rest.
     """
     counters = list(counters)
     times = as_times(minutes)
@@ -390,9 +433,14 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     head, n_general = 0, len(general)
     replace = heapq.heapreplace
     services_of = {c.number: c.services for c in counters}
+    cut = False
+    limit = horizon if horizon is not None and not mine else n_general + 1
     while heap:
         if not mine:  # no transfers: the first in line goes to the first free window
             while head < n_general:
+                if len(called) >= limit:
+                    cut = True
+                    break
                 w = general[head]
                 if w.ticket_id in taken:
                     head += 1
@@ -407,6 +455,8 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
                     busy = cost[number][w.services] = times.seconds_at(
                         w.services, services_of[number])
                 replace(heap, (t if w.ticket_id <= PHANTOM_BASE else t + busy, number))
+            if cut:
+                break
         t, number = heap[0]
         counter = by_number[number]
         while head < n_general and general[head].ticket_id in taken:
@@ -447,15 +497,29 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
         if chosen.ticket_id <= PHANTOM_BASE:
             busy = 0.0
         replace(heap, (t + busy, number))
-    per_matter: dict[str, float | None] = {}
-    for i, code in enumerate(phantom_codes):
-        per_matter[code] = called.get(PHANTOM_BASE - i)
-        called.pop(PHANTOM_BASE - i, None)
     takers: dict[str, list[int]] = {}
     for c in counters:
         for code in c.services:
             takers.setdefault(code, []).append(c.number)
-    return Run(called, per_matter, exits, counters, takers, last_key)
+    tail: list[Waiting] = []
+    tail_seconds: list[float] = []
+    free_at_cut: list[float] = []
+    if cut:
+        tail = [w for w in general[head:] if w.ticket_id not in taken
+                and w.ticket_id > PHANTOM_BASE]
+        tail_seconds = [times.seconds_at(w.services, w.services) for w in tail]
+        free_at_cut = sorted(t for t, _ in heap)
+        level = fill_level(free_at_cut, sum(tail_seconds))
+        for t, number in heap:
+            exits[number] = max(t, level)
+    per_matter: dict[str, float | None] = {}
+    for i, code in enumerate(phantom_codes):
+        per_matter[code] = called.pop(PHANTOM_BASE - i, None)
+        if per_matter[code] is None and cut:
+            ends = [exits[n] for n in takers.get(code, ()) if n in exits]
+            per_matter[code] = min(ends) if ends else None
+    return Run(called, per_matter, exits, counters, takers, last_key, tail, tail_seconds,
+               free_at_cut)
 
 
 def _key(w: Waiting) -> tuple[dt.datetime, int]:

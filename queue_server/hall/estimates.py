@@ -181,7 +181,7 @@ class EstimateCache:
         if t.state != "waiting":
             return None
         est = self._last
-        if est is not None and t.id not in est.run.called \
+        if est is not None and est.run.call_of(t.id) is None \
                 and est.fingerprint[1:] == _fingerprint(s)[1:] \
                 and est.fingerprint[0] == _joins(s) - 1 and t.transfer_to_counter_id is None \
                 and (est.last_key is None or t.key > est.last_key):
@@ -191,7 +191,7 @@ class EstimateCache:
             est.appended += 1
         else:
             est = self._fresh(s, now)
-            value = est.run.called.get(t.id)
+            value = est.run.call_of(t.id)
         if value is None:
             return None
         waited = (est.at - t.queued_at).total_seconds()
@@ -313,7 +313,8 @@ class EstimateCache:
                 for c in calling]
         run = estimate.run_forward(
             s.waiting.in_order(), sims, times, transfer_first=s.credits.transfer_first,
-            phantoms=[x.code for x in s.services.values() if x.active], ordered=True)
+            phantoms=[x.code for x in s.services.values() if x.active], ordered=True,
+            horizon=estimate.HORIZON)
         credits = {td.total_seconds() for td in (
             *(dt.timedelta(minutes=m) for m in s.credits.priority.values()),
             dt.timedelta(minutes=s.credits.appointment))}

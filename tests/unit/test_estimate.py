@@ -203,3 +203,24 @@ def test_priority_arrivals_forecast_to_overtake_an_ordinary_citizen() -> None:
     assert long == pytest.approx(7200 + 0.1 * 1800, abs=1)  # only for the credit's span
     assert estimate.overtaken(600, 1800, 0, arrivals, 600, 10) == 600  # a priority citizen
     assert estimate.overtaken(600, 0, 1800, arrivals, 600, 10) == 600  # waited past it
+
+
+def test_a_run_cut_at_its_horizon_prices_the_rest_of_a_long_queue_in_aggregate() -> None:
+    """600 citizens, two windows, a horizon of 100 calls: the first 100 are called exactly
+    as in the full run; the rest, and a new ticket, within a minute of it (the windows
+    share the rest's work evenly)."""
+    queue = [w(i, i * 0.1, ("RS01", "YB01")[i % 2]) for i in range(1, 601)]
+    both = frozenset({"RS01", "YB01"})
+    counters = [SimCounter(1, both, 100.0), SimCounter(2, both, 400.0)]
+    full = estimate.run_forward(queue, counters, MINUTES, phantoms=["RS01"])
+    cut = estimate.run_forward(queue, counters, MINUTES, phantoms=["RS01"], horizon=100)
+    assert len(cut.called) == 100
+    for x in queue:
+        got, want = cut.call_of(x.ticket_id), full.called[x.ticket_id]
+        assert got is not None
+        if x.ticket_id in cut.called:
+            assert got == want
+        else:
+            assert abs(got - want) <= 600
+    new, want = cut.per_matter["RS01"], full.per_matter["RS01"]
+    assert new is not None and want is not None and abs(new - want) <= 600
