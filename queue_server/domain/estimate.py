@@ -15,6 +15,7 @@ The choice a window makes in the run is ``policy.pick``, the hall's own rule.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import heapq
 import math
@@ -302,10 +303,10 @@ class Run:
     counters: list[SimCounter]
     takers: dict[str, list[int]]  # matter -> numbers of the windows taking it
     last_key: tuple[dt.datetime, int] | None = None  # the last real ticket's key
-    # A run cut at its horizon: the tickets not run (in order), their seconds, and the
-    # windows' free times at the cut (sorted); call_of prices them in aggregate.
+    # A run cut at its horizon: the tickets not run (in order), the service times, and
+    # the windows' free times at the cut (sorted); call_of prices them in aggregate.
     tail: list[Waiting] = field(default_factory=list)
-    tail_seconds: list[float] = field(default_factory=list)
+    times: ServiceTimes | None = None
     free_at_cut: list[float] = field(default_factory=list)
     _tail_at: dict[int, int] | None = None
     _tail_before: list[float] | None = None
@@ -317,12 +318,13 @@ class Run:
         found = self.called.get(ticket_id)
         if found is not None or not self.tail:
             return found
-        if self._tail_at is None:
+        if self._tail_at is None:  # the first question about the rest: O(rest) once
             self._tail_at = {w.ticket_id: i for i, w in enumerate(self.tail)}
+            times = self.times or ServiceTimes({})
             before, acc = [], 0.0
-            for sec in self.tail_seconds:
+            for w in self.tail:
                 before.append(acc)
-                acc += sec
+                acc += times.seconds_at(w.services, w.services)
             self._tail_before = before
         i = self._tail_at.get(ticket_id)
         if i is None or self._tail_before is None:
@@ -405,13 +407,13 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     """
     counters = list(counters)
     times = as_times(minutes)
+    items = list(waiting) if ordered else sorted(waiting, key=_key)
+    general = [w for w in items if w.transfer_to is None]
     mine: dict[int, list[Waiting]] = {}
-    general: list[Waiting] = []
-    for w in (waiting if ordered else sorted(waiting, key=_key)):
-        if w.transfer_to is None:
-            general.append(w)
-        else:
-            mine.setdefault(w.transfer_to, []).append(w)
+    if len(general) != len(items):
+        for w in items:
+            if w.transfer_to is not None:
+                mine.setdefault(w.transfer_to, []).append(w)
     tails = [line[-1] for line in (general, *mine.values()) if line]
     last_key = max(w.key for w in tails) if tails else None
     # Phantoms queue behind every real ticket (virtual arrival after the last one).
@@ -502,14 +504,16 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
         for code in c.services:
             takers.setdefault(code, []).append(c.number)
     tail: list[Waiting] = []
-    tail_seconds: list[float] = []
     free_at_cut: list[float] = []
     if cut:
-        tail = [w for w in general[head:] if w.ticket_id not in taken
-                and w.ticket_id > PHANTOM_BASE]
-        tail_seconds = [times.seconds_at(w.services, w.services) for w in tail]
+        tail = general[head:n_general - len(phantom_codes)]
+        if taken:
+            tail = [w for w in tail if w.ticket_id not in taken]
         free_at_cut = sorted(t for t, _ in heap)
-        level = fill_level(free_at_cut, sum(tail_seconds))
+        # the rest's work, from how many of it need each set of matters
+        work = sum(n * times.seconds_at(codes, codes)
+                   for codes, n in collections.Counter(w.services for w in tail).items())
+        level = fill_level(free_at_cut, work)
         for t, number in heap:
             exits[number] = max(t, level)
     per_matter: dict[str, float | None] = {}
@@ -518,7 +522,7 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
         if per_matter[code] is None and cut:
             ends = [exits[n] for n in takers.get(code, ()) if n in exits]
             per_matter[code] = min(ends) if ends else None
-    return Run(called, per_matter, exits, counters, takers, last_key, tail, tail_seconds,
+    return Run(called, per_matter, exits, counters, takers, last_key, tail, times,
                free_at_cut)
 
 
