@@ -9,6 +9,11 @@ from __future__ import annotations
 from queue_common import i18n
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # --- a citizen's wait (waits.py): ticket, kiosk, status page ------------------------
+    "wait.range": ("预计等候约 {low}-{high} 分钟", "Estimated wait: about {low}-{high} min"),
+    "wait.about": ("预计等候约 {minutes} 分钟", "Estimated wait: about {minutes} min"),
+    "wait.within": ("预计 {minutes} 分钟内为您办理", "Estimated wait: within {minutes} min"),
+    "wait.soon": ("预计很快为您办理", "Estimated wait: soon"),
     # --- statistics reports (report.py) -------------------------------------------------
     "report.title": ("统计报表 {start} 至 {end}", "Statistics {start} to {end}"),
     "report.sheet.summary": ("概览", "Summary"),

@@ -55,7 +55,7 @@ class Mirror:
         if call:
             calls = [call, *self.state.get("recent_calls", [])]
             self.state["recent_calls"] = calls[:RECENT_CALLS_KEPT]
-        for key in ("waiting", "estimates"):
+        for key in ("waiting", "estimates", "estimate_ranges", "estimates_at"):
             if key in data and data[key] is not None:
                 self.state[key] = data[key]
         if type_ == Ev.DAY_CLOSED and "business_day" in data:

@@ -22,7 +22,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.state.not_served": ("今日未办理，请改日再来", "Not served today"),
     "status.ahead": ("您前面还有 {n} 人在等待", "People waiting ahead of you: {n}"),
     "status.ahead_none": ("您前面没有人在等待", "Nobody is waiting ahead of you"),
-    "status.wait": ("预计等候约 {minutes} 分钟", "Estimated wait: about {minutes} min"),
     "status.matters": ("办理事项", "Matters"),
     "status.refresh_note": ("本页每 {s} 秒自动刷新；请留意大屏和语音叫号",
                             "This page refreshes every {s} s; watch the hall screen"),

@@ -49,6 +49,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from queue_common import waits
 from queue_common.i18n import tr, tr_in
 from queue_server import fd_limits
 from queue_server import messages as _messages  # noqa: F401  (registers the texts)
@@ -177,12 +178,16 @@ class PageOptions:
 # ---- what a phone is shown ---------------------------------------------------------
 
 
-def wait_text(seconds: int | None, lang: str) -> str | None:
-    """The estimate as the citizen reads it: the ONE place it is worded (a range such
-    as "约 20-30 分钟" is a change here only)."""
-    if seconds is None:
-        return None
-    return tr_in(lang, "status.wait", minutes=max(1, (seconds + 59) // 60))
+def wait_text(seconds: int | None, lang: str, low: int | None = None,
+              high: int | None = None) -> str | None:
+    """The estimate as the citizen reads it, worded as on the ticket and the kiosk
+    (queue_common.waits): the range when the hall gives one, else the point."""
+    return waits.wait_text(low, high, seconds, lang=lang)
+
+
+def _to_minute(seconds: int | None) -> int | None:
+    """A wait to the minute, as shown: a wait that only ages sends the phone nothing."""
+    return None if seconds is None else max(60, (seconds + 59) // 60 * 60)
 
 
 def _ticket(found: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -242,9 +247,10 @@ def view_of(found: Mapping[str, Any], opts: PageOptions) -> dict[str, Any]:
     ticket = _ticket(found)
     state = str(ticket.get("state", ""))
     ahead = _int(found.get("ahead")) if state == "waiting" else None
-    wait = _int(found.get("estimated_wait")) if state == "waiting" else None
-    if wait is not None:  # to the minute, as shown: a wait that only ages sends nothing
-        wait = max(60, (wait + 59) // 60 * 60)
+    waiting = state == "waiting"
+    wait = _to_minute(_int(found.get("estimated_wait")) if waiting else None)
+    low = _to_minute(_int(found.get("estimated_wait_low")) if waiting else None)
+    high = _to_minute(_int(found.get("estimated_wait_high")) if waiting else None)
     hall = found.get("hall")
     hall_name = (hall.get("name", "") if isinstance(hall, Mapping) else "") or opts.hall_name
     served = any(isinstance(i, Mapping) and i.get("state") in ("done", "not_done")
@@ -253,6 +259,7 @@ def view_of(found: Mapping[str, Any], opts: PageOptions) -> dict[str, Any]:
     out: dict[str, Any] = {
         "number": str(ticket.get("number", "")), "state": state,
         "counter": _int(ticket.get("counter")), "ahead": ahead, "wait_seconds": wait,
+        "wait_range": [low, high],
         "hall": str(hall_name), "matters": "、".join(_matter_names(found, ticket,
                                                                 opts.service_names)),
         "final": state in FINAL_STATES, "calls": _int(ticket.get("recalls")) or 0,
@@ -265,7 +272,7 @@ def view_of(found: Mapping[str, Any], opts: PageOptions) -> dict[str, Any]:
         if ahead is not None:
             facts.append(tr_in(lang, "status.ahead", n=ahead) if ahead > 0
                          else tr_in(lang, "status.ahead_none"))
-        w = wait_text(wait, lang)
+        w = wait_text(wait, lang, low, high)
         if w:
             facts.append(w)
         out[lang] = {"sentence": sentence, "facts": facts}

@@ -9,8 +9,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk.ticket.matters": ("办理事项", "Matters"),
     "kiosk.ticket.ahead": ("您前面还有 {n} 人在等待", "{n} people are waiting ahead of you"),
     "kiosk.ticket.ahead_none": ("您前面没有人在等待", "Nobody is waiting ahead of you"),
-    "kiosk.ticket.wait": ("预计等候约 {minutes} 分钟", "Estimated wait: about {minutes} min"),
-    "kiosk.ticket.wait_short": ("预计很快为您办理", "You will be served shortly"),
     "kiosk.ticket.issued_at": ("取号时间 {time}", "Issued {time}"),
     "kiosk.ticket.scan": ("扫码查看排队进度", "Scan to follow your place in the queue"),
     "kiosk.ticket.wifi": ("请先连接大厅 Wi-Fi：{name}", "First join the hall Wi-Fi: {name}"),

@@ -223,6 +223,7 @@ def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
         label = dict(priority_classes(state)).get(str(pclass), str(pclass))
     ahead = result.get("ahead", ticket.get("ahead"))
     wait = result.get("estimated_wait", result.get("wait_seconds", ticket.get("estimated_wait")))
+    low, high = result.get("estimated_wait_low"), result.get("estimated_wait_high")
     slot = late = None
     appointment = result.get("appointment")
     if isinstance(appointment, Mapping):
@@ -239,6 +240,8 @@ def ticket_view(result: Mapping[str, Any], state: Mapping[str, Any], *,
         issued_at=issued,
         ahead=ahead if isinstance(ahead, int) else None,
         wait_seconds=wait if isinstance(wait, int) else None,
+        wait_low=low if isinstance(low, int) else None,
+        wait_high=high if isinstance(high, int) else None,
         kind=kind,
         priority_label=label,
         appointment_slot=str(slot) if slot else None,

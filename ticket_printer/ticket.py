@@ -16,6 +16,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from queue_common.i18n import tr
+from queue_common.waits import wait_text
 from ticket_printer import messages as _messages  # noqa: F401  (registers the texts)
 from ticket_printer.fonts import font
 
@@ -38,7 +39,9 @@ class TicketView:
     services: tuple[str, ...]          # matter names, in the order chosen
     issued_at: dt.datetime
     ahead: int | None = None
-    wait_seconds: int | None = None
+    wait_seconds: int | None = None   # the point estimate (servers before the range)
+    wait_low: int | None = None        # the range the hall prints, seconds
+    wait_high: int | None = None
     kind: str = "normal"               # normal | priority | appointment
     priority_label: str | None = None  # e.g. 70岁以上老人
     appointment_slot: str | None = None
@@ -66,13 +69,9 @@ def ahead_text(ahead: int | None) -> str | None:
     return tr("kiosk.ticket.ahead_none") if ahead <= 0 else tr("kiosk.ticket.ahead", n=ahead)
 
 
-def wait_text(seconds: int | None) -> str | None:
-    """Rounded up to whole minutes: a promise of 0 minutes is never printed."""
-    if seconds is None:
-        return None
-    if seconds < 60:
-        return tr("kiosk.ticket.wait_short")
-    return tr("kiosk.ticket.wait", minutes=(seconds + 59) // 60)
+def wait_line(view: TicketView) -> str | None:
+    """The wait printed on the ticket: the hall's range, said by queue_common.waits."""
+    return wait_text(view.wait_low, view.wait_high, view.wait_seconds)
 
 
 def kind_text(view: TicketView) -> str | None:
@@ -213,7 +212,7 @@ def render(view: TicketView, width: int = WIDTH_80MM) -> Image.Image:
     ahead = ahead_text(view.ahead)
     if ahead:
         lay.text(ahead, round(32 * s))
-    wait = wait_text(view.wait_seconds)
+    wait = wait_line(view)
     if wait:
         lay.text(wait, round(26 * s), bold=False)
     issued = view.issued_at.strftime("%Y-%m-%d %H:%M")
@@ -241,7 +240,7 @@ def text_lines(view: TicketView) -> list[str]:
     slot = slot_text(view)
     if slot:
         lines.append(slot)
-    for extra in (ahead_text(view.ahead), wait_text(view.wait_seconds)):
+    for extra in (ahead_text(view.ahead), wait_line(view)):
         if extra:
             lines.append(extra)
     lines.append(tr("kiosk.ticket.issued_at", time=view.issued_at.strftime("%Y-%m-%d %H:%M")))

@@ -21,7 +21,7 @@ from ticket_printer.ticket import (
     kind_text,
     qr_image,
     slot_text,
-    wait_text,
+    wait_line,
 )
 from ticket_printer.views_choose import Room, big_button, wrap_label
 
@@ -60,7 +60,7 @@ class TicketShownView(tk.Frame):
         self.matters = wrap_label(left, "、".join(view.services), fonts, "title", text_w,
                                   bg=look.PANEL, anchor="center")
         self.matters.pack(pady=pad // 3)
-        for text, font in ((ahead_text(view.ahead), "title"), (wait_text(view.wait_seconds),
+        for text, font in ((ahead_text(view.ahead), "title"), (wait_line(view),
                                                                "body")):
             if text:
                 wrap_label(left, text, fonts, font, text_w, bg=look.PANEL,

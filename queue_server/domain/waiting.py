@@ -130,6 +130,14 @@ class WaitingIndex:
         """Every waiting ticket as policy.Waiting."""
         return list(self._policy.values())
 
+    def in_order(self) -> list[policy.Waiting]:
+        """Every waiting ticket as policy.Waiting: the untransferred ones in key order,
+        then those transferred to each window, each window's in key order (what
+        estimate.run_forward takes as `ordered`, sparing it a sort of the queue)."""
+        p = self._policy
+        return [p[k[1]] for k in self._general] + [
+            p[k[1]] for line in self._by_counter.values() for k in line]
+
     def candidates(self, number: int) -> list[policy.Waiting]:
         """The tickets window `number` might call as policy.Waiting: those transferred to
         it, then every untransferred one, each part in key order, so that sorting them

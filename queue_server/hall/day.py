@@ -202,5 +202,7 @@ def snapshot(s: HallState, now: dt.datetime) -> dict[str, Any]:
         "recent_calls": list(s.recent_calls),
         "waiting": s.waiting_view(),
         "estimates": s.estimates.new_ticket(s, now),
+        "estimate_ranges": s.estimates.new_ticket_ranges(s, now),
+        "estimates_at": s.views.time(s.estimates.computed_at(s, now)),
         "devices": dict(s.devices),
     }

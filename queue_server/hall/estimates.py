@@ -1,20 +1,25 @@
 """The printed wait: the estimate's forward run (queue_server.domain.estimate) over the
-live state, kept and reused, and the one place that decides when it is stale.
+live state, the service times it learns from the hall's history, the credited arrivals
+it forecasts, the range it prints, and the one place that decides when a run is stale.
 
-A run is reused for up to ESTIMATE_MAX_AGE, and made again at once when a window opens,
-closes, pauses, resumes or changes matters (the state's WindowVersions), or when a
-ticket joins the queue other than behind everybody (the waiting index counts joins). A
-new ticket queued behind everybody (every plain `issue`) is added to the run exactly
-(estimate.append), so no printed estimate leaves out a ticket ahead of it and no issue
-pays for a full run. Nothing outside this module reads the cached run or decides when
-it is stale (docs/estimate.md); a new HallState starts with an empty cache.
+A run belongs to one state of the queue: it is kept while no ticket joins or leaves the
+queue and no window changes state, ticket or matters (a fingerprint of those), however
+long that lasts, and made again at the first change. A new ticket queued behind
+everybody (every plain `issue`) is added to the run exactly (estimate.append), so no
+printed estimate comes from a state older than the ticket's own issue and no issue pays
+for a full run. Values are seconds from the run's instant (`computed_at`); a ticket's
+own wait is aged by the time since. Nothing outside this module reads the cached run or
+decides when it is stale (docs/estimate.md); a new HallState starts with an empty cache.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from queue_server.domain import estimate
 from queue_server.domain.visit import Ticket
@@ -22,7 +27,32 @@ from queue_server.domain.visit import Ticket
 if TYPE_CHECKING:
     from queue_server.hall.state import HallState
 
-ESTIMATE_MAX_AGE = dt.timedelta(seconds=1)
+REFIT_AFTER = 10  # new visits before the service times are fitted again
+RESIDUALS_KEPT = 300  # per band: errors of the last called tickets, for point and range
+RESIDUALS_MIN = 40  # fewer in a band: all bands together; fewer still: the model alone
+# Bands of the run forward's figure (minutes): its errors differ in kind with the wait. Below
+# half a minute a window is (nearly) free: the figure is right or the citizen was slow. A
+# short one is the first of several busy windows to finish, which comes sooner than the
+# soonest of their expected ends (the minimum of uncertain times is below the minimum of
+# their means); a long one adds up many services and the citizens who overtake.
+BANDS = (0.5, 3.0, 8.0, 15.0, 30.0)
+# The range is the central RANGE_SHARE of the hall's recent errors: a little more than
+# the 80 % of citizens it must hold, because those errors are of the last tickets called
+# and the day moves on (bench/estimate.py: 0.8 held 68-77 %).
+RANGE_SHARE = 0.86
+RELATIVE_SPREAD = 0.15  # of a long wait: how far the model's means may be off
+ARRIVAL_DAYS = 14  # days of credited arrivals per hour the forecast averages
+SCALE_FLOOR = 60.0  # seconds: the range of a wait of 0 still has some width
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A ticket's (or a new ticket's) expected wait and its range, in seconds."""
+
+    point: int
+    low: int
+    high: int
+    model: float = 0.0  # the run forward's figure, before the hall's own errors adjust it
 
 
 @dataclass
@@ -31,83 +61,291 @@ class _Run:
 
     at: dt.datetime
     run: estimate.Run
-    minutes: dict[str, float]
-    windows: tuple[int, int]  # the state's WindowVersions when it ran
-    joins: int  # the index's joins when it ran (+ tickets appended since)
+    times: estimate.ServiceTimes
+    fingerprint: tuple[Any, ...]  # windows and queue when it ran (see _fingerprint)
     last_key: tuple[dt.datetime, int] | None  # the queue's last ticket in the run
+    windows: int  # calling windows
+    arrivals: list[estimate.Credited]
     appended: int = 0
 
 
+@dataclass
+class _Arrivals:
+    """Credited tickets issued per (business day, credit seconds, local hour)."""
+
+    counts: dict[dt.date, collections.Counter[tuple[float, int]]] = field(
+        default_factory=dict)
+    recent: collections.deque[tuple[dt.datetime, float]] = field(
+        default_factory=collections.deque)  # today's credited issues (time, credit)
+
+    def add(self, day: dt.date, at: dt.datetime, hour: int, credit: float) -> None:
+        day_counts = self.counts.setdefault(day, collections.Counter())
+        if credit > 0:
+            day_counts[(credit, hour)] += 1
+            self.recent.append((at, credit))
+        while len(self.counts) > ARRIVAL_DAYS + 1:
+            del self.counts[min(self.counts)]
+
+    def forecast(self, today: dt.date, now: dt.datetime, hour: int,
+                 credits: set[float]) -> list[estimate.Credited]:
+        """Arrivals per second of each credit now: the mean of this hour over earlier
+        days, else today's last hour."""
+        while self.recent and self.recent[0][0] < now - dt.timedelta(hours=1):
+            self.recent.popleft()
+        earlier = [c for d, c in self.counts.items() if d < today]
+        out = []
+        for credit in sorted(credits):
+            if earlier:
+                per_hour = sum(c[(credit, hour)] for c in earlier) / len(earlier)
+            else:
+                per_hour = sum(1 for _, x in self.recent if x == credit)
+            if per_hour > 0:
+                out.append(estimate.Credited(credit, per_hour / 3600.0))
+        return out
+
+
 class EstimateCache:
-    """The last run, and a new one when it is stale (see the module docstring)."""
+    """The last run, and a new one when the state changed (see the module docstring)."""
 
     def __init__(self) -> None:
         self._last: _Run | None = None
-        self._view: tuple[_Run, int, dict[str, int | None]] | None = None
+        self._view: tuple[_Run, int, dict[str, Wait | None]] | None = None
+        self._times: estimate.ServiceTimes | None = None
+        self._fitted_on: tuple[int, estimate.Visit | None] = (-1, None)
+        self._fitted_new = 0
+        self._arrivals = _Arrivals()
+        self._arrivals_loaded = False
+        # ticket -> (model figure, scale) as printed on it
+        self._printed: dict[int, tuple[float, float]] = {}
+        # (actual - model figure) / scale of the last called tickets, per band
+        self._residuals: list[collections.deque[float]] = [
+            collections.deque(maxlen=RESIDUALS_KEPT) for _ in range(len(BANDS) + 1)]
+        self._called = 0  # tickets called since the cache began (the calibration's version)
+        self._calibrated: dict[tuple[int, int], tuple[float, float, float]] = {}
 
     def forget(self) -> None:
         """Run again at the next question (what a run from scratch says)."""
         self._last = None
 
+    # -- what the hall tells it ------------------------------------------------------------
+
+    def issued(self, s: HallState, t: Ticket, now: dt.datetime) -> Wait | None:
+        """A ticket was just issued: its printed wait, remembered to learn the range's
+        width from what then happens (called)."""
+        self._load_arrivals(s)
+        self._arrivals.add(t.business_day, now, now.astimezone(s.tz).hour,
+                           t.credit.total_seconds())
+        wait = self.wait_of(s, t, now)
+        if wait is not None:
+            self._printed[t.id] = (wait.model, self._scale(wait.model, self._last))
+            if len(self._printed) > 20_000:  # tickets never called (cancelled, closed)
+                for old in list(self._printed)[:10_000]:
+                    del self._printed[old]
+        return wait
+
+    def called(self, t: Ticket, now: dt.datetime) -> None:
+        """A ticket is called: the first call ends the wait its ticket promised."""
+        printed = self._printed.pop(t.id, None)
+        if printed is not None:
+            model, scale = printed
+            actual = (now - t.issued_at).total_seconds()
+            self._residuals[_band(model)].append((actual - model) / scale)
+            self._called += 1
+
+    # -- what it answers -----------------------------------------------------------------
+
     def new_ticket(self, s: HallState, now: dt.datetime) -> dict[str, int | None]:
-        """Expected wait (s) of a new ticket per matter, as of the last run (<= 1 s old)."""
-        est = self._fresh(s, now)
-        view = self._view
-        if view is None or view[0] is not est or view[1] != est.appended:
-            per_matter = {k: (round(v) if v is not None else None)
-                          for k, v in est.run.per_matter.items()}
-            self._view = view = (est, est.appended, per_matter)
-        return view[2]
+        """Expected wait (s) of a new ordinary ticket per matter, as of computed_at."""
+        return {k: (v.point if v is not None else None)
+                for k, v in self._per_matter(s, now).items()}
+
+    def new_ticket_ranges(self, s: HallState, now: dt.datetime
+                          ) -> dict[str, list[int] | None]:
+        """[low, high] (s) of a new ordinary ticket's wait per matter."""
+        return {k: ([v.low, v.high] if v is not None else None)
+                for k, v in self._per_matter(s, now).items()}
+
+    def computed_at(self, s: HallState, now: dt.datetime) -> dt.datetime:
+        """The instant the published estimates are as of."""
+        return self._fresh(s, now).at
 
     def for_ticket(self, s: HallState, t: Ticket, now: dt.datetime) -> int | None:
-        """Seconds until t is called. A ticket that just joined the queue behind
-        everybody (a plain issue) is added to the last run exactly; any other change
-        of who waits runs the queue forward again."""
+        """Seconds until t is called (the point of wait_of)."""
+        wait = self.wait_of(s, t, now)
+        return wait.point if wait is not None else None
+
+    def wait_of(self, s: HallState, t: Ticket, now: dt.datetime) -> Wait | None:
+        """Seconds until t is called and the range, aged to now. A ticket that just
+        joined the queue behind everybody (a plain issue) is added to the last run
+        exactly; any other change runs the queue forward again."""
         if t.state != "waiting":
             return None
         est = self._last
-        if est is not None and t.id not in est.run.called \
-                and est.at <= now < est.at + ESTIMATE_MAX_AGE \
-                and est.windows == _windows(s) \
-                and est.joins == s.waiting.joins - 1 and t.transfer_to_counter_id is None \
+        if est is not None and est.run.call_of(t.id) is None \
+                and est.fingerprint[1:] == _fingerprint(s)[1:] \
+                and est.fingerprint[0] == _joins(s) - 1 and t.transfer_to_counter_id is None \
                 and (est.last_key is None or t.key > est.last_key):
-            value = estimate.append(est.run, s.waiting.policy_of(t.id), est.minutes)
-            est.joins, est.last_key = s.waiting.joins, t.key
+            value = estimate.append(est.run, s.waiting.policy_of(t.id), est.times)
+            est.fingerprint = _fingerprint(s)
+            est.last_key = t.key
             est.appended += 1
         else:
             est = self._fresh(s, now)
-            value = est.run.called.get(t.id)
+            value = est.run.call_of(t.id)
         if value is None:
             return None
-        return max(0, round(value - (now - est.at).total_seconds()))
+        waited = (est.at - t.queued_at).total_seconds()
+        value = estimate.overtaken(value, t.credit.total_seconds(), waited, est.arrivals,
+                                   est.times.turn * 60.0, est.windows)
+        return self._wait(max(0.0, value - (now - est.at).total_seconds()), est)
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _per_matter(self, s: HallState, now: dt.datetime) -> dict[str, Wait | None]:
+        est = self._fresh(s, now)
+        view = self._view
+        if view is None or view[0] is not est or view[1] != est.appended:
+            per_matter: dict[str, Wait | None] = {}
+            for k, v in est.run.per_matter.items():
+                if v is None:
+                    per_matter[k] = None
+                    continue
+                v = estimate.overtaken(v, 0.0, 0.0, est.arrivals, est.times.turn * 60.0,
+                                       est.windows)
+                per_matter[k] = self._wait(v, est)
+            self._view = view = (est, est.appended, per_matter)
+        return view[2]
+
+    def _wait(self, model: float, est: _Run | None) -> Wait:
+        """The printed wait around the run forward's figure: shifted by the mean of the
+        hall's own recent errors for figures of this band, the range their quantiles,
+        both scaled as _scale; with too few of them yet, those of every band, and before
+        any, the figure itself and a normal error of the model's spread."""
+        scale = self._scale(model, est)
+        shift, lo, hi = self._calibration(_band(model))
+        point = max(0.0, model + shift * scale)
+        low = min(point, max(0.0, model + lo * scale))
+        high = max(point, model + hi * scale)
+        return Wait(round(point), round(low), round(high), model)
+
+    def _calibration(self, band: int) -> tuple[float, float, float]:
+        """(mean, low quantile, high quantile) of the recent errors of a band, kept until
+        another ticket of any band is called."""
+        key = (band, self._called)
+        hit = self._calibrated.get(key)
+        if hit is not None:
+            return hit
+        if len(self._calibrated) > 64:
+            self._calibrated.clear()
+        tail = (1 - RANGE_SHARE) / 2
+        seen: collections.deque[float] | list[float] = self._residuals[band]
+        if len(seen) < RESIDUALS_MIN:
+            seen = [z for errors in self._residuals for z in errors]
+        if len(seen) >= RESIDUALS_MIN:
+            ranked = sorted(seen)
+            found = (statistics.fmean(ranked), ranked[int(tail * (len(ranked) - 1))],
+                     ranked[math.ceil((1 - tail) * (len(ranked) - 1))])
+        else:
+            z = statistics.NormalDist().inv_cdf(1 - tail)
+            found = (0.0, -z, z)
+        self._calibrated[key] = found
+        return found
+
+    def _scale(self, point: float, est: _Run | None) -> float:
+        """The error one expects of a wait of `point` seconds: the windows finish the
+        citizens ahead one by one, so its spread grows with the root of the wait,
+        sqrt(wait x turn x (1 + CV^2) / windows); a mean that is off and the citizens
+        forecast to overtake add a part that grows with the wait itself."""
+        if est is None:
+            return max(SCALE_FLOOR, math.sqrt(max(point, 0.0) * 600.0))
+        turn = est.times.turn * 60.0
+        wait = max(point, 0.0)
+        spread = (wait + turn) * turn * (1 + est.times.cv2) / max(1, est.windows)
+        return max(SCALE_FLOOR, math.sqrt(spread + (RELATIVE_SPREAD * wait) ** 2))
+
+    def _service_times(self, s: HallState) -> estimate.ServiceTimes:
+        """The fitted service times; fitted again after REFIT_AFTER new visits."""
+        visits = s.actuals
+        last = visits[-1] if visits else None
+        if self._times is not None and self._fitted_on == (id(visits), last):
+            return self._times
+        if self._times is not None and self._fitted_on[0] == id(visits):
+            new = 0
+            for v in reversed(visits):
+                if v is self._fitted_on[1]:
+                    break
+                new += 1
+            if new < REFIT_AFTER:
+                return self._times
+        configured = {code: float(info.minutes) for code, info in s.services.items()}
+        self._times = estimate.fit(list(visits), configured)
+        self._fitted_on = (id(visits), last)
+        return self._times
+
+    def _load_arrivals(self, s: HallState) -> None:
+        """Today's credited tickets already in the state (after a restart)."""
+        if self._arrivals_loaded:
+            return
+        self._arrivals_loaded = True
+        for t in sorted(s.tickets.values(), key=lambda x: x.issued_at):
+            self._arrivals.add(t.business_day, t.issued_at, t.issued_at.astimezone(s.tz).hour,
+                               t.credit.total_seconds())
 
     def _fresh(self, s: HallState, now: dt.datetime) -> _Run:
-        """The last run, or a new one."""
+        """The last run if nothing changed since, or a new one."""
         cached = self._last
-        if cached is not None and cached.at <= now < cached.at + ESTIMATE_MAX_AGE \
-                and cached.windows == _windows(s) and cached.joins == s.waiting.joins:
+        fingerprint = _fingerprint(s)
+        if cached is not None and cached.fingerprint == fingerprint and cached.at <= now:
             return cached
-        minutes = {code: estimate.expected_minutes(list(s.actuals.get(code, ())), info.minutes)
-                   for code, info in s.services.items()}
-        sims = []
-        for c in s.counters.values():
-            if not c.calls:
-                continue
-            free_in = 0.0
+        self._load_arrivals(s)
+        times = self._service_times(s)
+        calling = [c for c in s.counters.values() if c.calls]
+        busy: list[tuple[float, float]] = []
+        for c in calling:
             if c.ticket_id is not None:
                 t = s.tickets[c.ticket_id]
-                expect = sum(minutes[i.service] for i in t.items_here(c.id)) * 60
-                started = c.since or now
-                free_in = max(0.0, expect - (now - started).total_seconds())
-            sims.append(estimate.SimCounter(c.number, frozenset(c.services), free_in))
-        waiting = s.waiting.as_policy()
+                expect = times.visit_minutes((i.service for i in t.items_here(c.id)),
+                                             overhead=c.state == "calling") * 60
+                busy.append((expect, (now - (c.since or now)).total_seconds()))
+        free = iter(estimate.free_times(busy, times.cv2))
+        sims = [estimate.SimCounter(c.number, frozenset(c.services),
+                                    next(free) if c.ticket_id is not None else 0.0)
+                for c in calling]
         run = estimate.run_forward(
-            waiting, sims, minutes, transfer_first=s.credits.transfer_first,
-            phantoms=[x.code for x in s.services.values() if x.active])
-        self._last = _Run(now, run, minutes, _windows(s), s.waiting.joins,
-                          max((w.key for w in waiting), default=None))
+            s.waiting.in_order(), sims, times, transfer_first=s.credits.transfer_first,
+            phantoms=[x.code for x in s.services.values() if x.active], ordered=True,
+            horizon=estimate.HORIZON)
+        credits = {td.total_seconds() for td in (
+            *(dt.timedelta(minutes=m) for m in s.credits.priority.values()),
+            dt.timedelta(minutes=s.credits.appointment))}
+        arrivals = self._arrivals.forecast(s.day, now, now.astimezone(s.tz).hour, credits)
+        self._last = _Run(now, run, times, fingerprint, run.last_key, len(sims), arrivals)
         return self._last
 
 
-def _windows(s: HallState) -> tuple[int, int]:
-    return (s.windows.open_close, s.windows.calling)
+def _band(model: float) -> int:
+    minutes = model / 60.0
+    return sum(minutes >= edge for edge in BANDS)
+
+
+def _joins(s: HallState) -> int:
+    return s.waiting.joins
+
+
+def _fingerprint(s: HallState) -> tuple[Any, ...]:
+    """What a run depends on, cheaply: tickets that joined and left the queue (joins and
+    the queue's length), the windows' versions, each window's state, ticket and since.
+    The joins come first (wait_of compares the rest when it appends one ticket)."""
+    return (s.waiting.joins, len(s.waiting) - s.waiting.joins, s.windows.open_close,
+            s.windows.calling, s.day,
+            tuple((c.state, c.ticket_id, c.since) for c in s.counters.values()))
+
+
+def wait_fields(wait: Wait | None) -> dict[str, int | None]:
+    """The wait as a reply's fields (docs/protocol.md): the point (kept for clients
+    that know only it) and the range."""
+    if wait is None:
+        return {"estimated_wait": None, "estimated_wait_low": None,
+                "estimated_wait_high": None}
+    return {"estimated_wait": wait.point, "estimated_wait_low": wait.low,
+            "estimated_wait_high": wait.high}

@@ -10,6 +10,7 @@ from typing import Any
 from queue_common.protocol import Ev
 from queue_server import json_bytes
 from queue_server.config import HallConfig
+from queue_server.domain.estimate import Visit
 from queue_server.domain.policy import Credits
 from queue_server.domain.visit import FINAL_TICKET, Counter, Item, Period, Ticket
 from queue_server.domain.waiting import WaitingIndex
@@ -140,16 +141,19 @@ def _tickets(rows: StoredHall, credits: Credits,
 
 
 def _actuals(rows: StoredHall, service_by_id: dict[int, ServiceInfo]
-             ) -> collections.defaultdict[str, collections.deque[float]]:
-    """Recent service minutes per matter (a serving period shared by several matters
-    of one ticket counts a share for each)."""
-    actuals: collections.defaultdict[str, collections.deque[float]] = collections.defaultdict(
-        lambda: collections.deque(maxlen=ACTUALS_KEPT))
-    shares: collections.Counter[tuple[int, dt.datetime]] = collections.Counter(
-        (r.ticket_id, r.start) for r in rows.serving_periods)
+             ) -> collections.deque[Visit]:
+    """Recent visits: the serving periods a ticket started at one instant are one
+    visit for all their matters (estimate.fit attributes its time to them)."""
+    visits: dict[tuple[int, dt.datetime], tuple[set[str], dt.datetime]] = {}
     for r in rows.serving_periods:
         svc = service_by_id.get(r.service_id)
-        if svc is not None:
-            minutes = (r.end - r.start).total_seconds() / 60.0
-            actuals[svc.code].append(minutes / shares[(r.ticket_id, r.start)])
-    return actuals
+        if svc is None:
+            continue
+        codes, end = visits.setdefault((r.ticket_id, r.start), (set(), r.end))
+        codes.add(svc.code)
+        if r.end > end:
+            visits[(r.ticket_id, r.start)] = (codes, r.end)
+    return collections.deque(
+        (Visit(frozenset(codes), (end - start).total_seconds() / 60.0)
+         for (_, start), (codes, end) in sorted(visits.items(), key=lambda kv: kv[0][1])),
+        maxlen=ACTUALS_KEPT)

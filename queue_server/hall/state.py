@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_server.config import HallConfig, HoursSection
+from queue_server.domain.estimate import Visit
 from queue_server.domain.policy import Credits
 from queue_server.domain.visit import Counter, Ticket
 from queue_server.domain.waiting import WaitingIndex
@@ -29,7 +30,7 @@ from queue_server.hall.views import StaffInfo, Views
 
 RECENT_CALLS = 20  # calls the board shows (snapshot recent_calls)
 ACTUALS_DAYS = 14  # service times of the last two weeks make the estimate's minutes
-ACTUALS_KEPT = 50  # per matter
+ACTUALS_KEPT = 600  # visits (a few days of a hall: enough for each common matter)
 PROCESSED_KEEP = dt.timedelta(days=2)  # idempotency replies outlive any client retry
 # ... in the database; in memory the last REPLIES_HELD of each device, at most
 # REPLIES_PER_DEVICE of them (a client resends within seconds: connection.py, 3 tries)
@@ -350,7 +351,7 @@ class HallState:
     rated: dict[int, str]  # ticket id -> where its rating came from (one per visit)
     recent_calls: collections.deque[dict[str, Any]]
     devices: dict[str, dict[str, Any]]  # device health reports of the day
-    actuals: collections.defaultdict[str, collections.deque[float]]  # minutes per matter
+    actuals: collections.deque[Visit]  # recent visits: matters together, minutes
     processed: Replies  # idempotency: (device, request id), bounded
     next_id: dict[str, int]  # the hall numbers its rows itself (sole writer)
     views: Views

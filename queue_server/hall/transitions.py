@@ -151,6 +151,8 @@ def event(s: HallState, type_: str, now: dt.datetime, *, tickets: list[Ticket] |
         "counters": [v.counter(c) for c in counters or ()],
         "call": call, "waiting": s.waiting_view(),
         "estimates": s.estimates.new_ticket(s, now),
+        "estimate_ranges": s.estimates.new_ticket_ranges(s, now),
+        "estimates_at": s.views.time(s.estimates.computed_at(s, now)),
     }
     data.update(extra)
     return (type_, data)

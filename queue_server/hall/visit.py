@@ -17,12 +17,14 @@ from queue_common.protocol import Err, Ev, Role
 from queue_server import args as schemas
 from queue_server.config import hhmm
 from queue_server.domain import policy
+from queue_server.domain.estimate import Visit
 from queue_server.domain.numbering import next_number
 from queue_server.domain.visit import Counter, Item, Ticket
 from queue_server.errors import HallError, bad_request, bilingual, conflict, state_zh
 from queue_server.hall import find
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import Actor, Changes, Reply
+from queue_server.hall.estimates import wait_fields
 from queue_server.hall.state import HallState, ServiceInfo
 from queue_server.store import tables as T
 
@@ -186,7 +188,7 @@ def _issue_ticket(s: HallState, ch: Changes, services: list[ServiceInfo],
         "priority_class": priority_class,
         "appointment": appointment.code if appointment is not None else None})
     result = {"ticket": s.views.ticket(t), "ahead": ahead(s, t),
-              "estimated_wait": s.estimates.for_ticket(s, t, now),
+              **wait_fields(s.estimates.issued(s, t, now)),
               "services": [x.view() for x in services],
               "status_url": s.status_url(t)}
     if appointment is not None:
@@ -211,8 +213,8 @@ def ticket_status(s: HallState, ch: Changes, a: schemas.TicketStatusArgs, actor:
     else:
         t = find.ticket_by_token(s, str(a.token))
     return {"ticket": s.views.ticket(t), "ahead": ahead(s, t),
-            "estimated_wait": s.estimates.for_ticket(s, t, now),
-            "waiting_total": len(s.waiting), "rated": s.rated.get(t.id)}, []
+             **wait_fields(s.estimates.wait_of(s, t, now)),
+             "waiting_total": len(s.waiting), "rated": s.rated.get(t.id)}, []
 
 
 def ahead(s: HallState, t: Ticket) -> int:
@@ -281,6 +283,7 @@ def _call_ticket(s: HallState, ch: Changes, t: Ticket, c: Counter, actor: Actor,
                  now: dt.datetime, type_: str = Ev.TICKET_CALLED) -> Reply:
     """Ticket t is called to window c: its matters c takes move to `called`."""
     handled = t.items_to_call(c.services)
+    s.estimates.called(t, now)
     for item in handled:
         tr.open_period(s, ch, item, "called", now, c, actor.staff_id)
     t.counter_id = c.id
@@ -379,11 +382,11 @@ def complete(s: HallState, ch: Changes, a: schemas.CompleteArgs, actor: Actor,
     started = min((i.period.start for i in served if i.period is not None), default=now)
     if closing is not None and now > closing:
         overtime = round((now - max(started, closing)).total_seconds())
-    minutes = (now - started).total_seconds() / 60.0 / max(1, len(served))
+    walk = (started - t.called_at).total_seconds() / 60.0 if t.called_at else None
     for code, state in marks.items():
         tr.finish_item(s, ch, here[code], state, now, c, actor.staff_id)
-    for code in marks:
-        s.actuals[code].append(minutes)
+    s.actuals.append(Visit(frozenset(marks), (now - started).total_seconds() / 60.0,
+                           walk if walk is not None and walk >= 0 else None))
     tr.set_counter(s, ch, c, "idle", now)
     if t.pending:
         tr.requeue(s, ch, t, now)

@@ -4,6 +4,7 @@ exactly the result of running the queue forward again, and the hall prints that.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from queue_server.domain import estimate
 from queue_server.domain.estimate import SimCounter
 from queue_server.domain.policy import Waiting
+from queue_server.hall.estimates import RESIDUALS_MIN, EstimateCache
 from tests.support.hallkit import NewKit
 
 T0 = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
@@ -82,7 +84,69 @@ def test_a_priority_ticket_is_counted_in_the_next_plain_estimate(new_kit: NewKit
     before = kit.issue("RS01")["estimated_wait"]
     kit.issue("RS01", priority="elderly")  # jumps ahead: not appended, the run is redone
     after = kit.issue("RS01")["estimated_wait"]
-    assert after == before + 2 * 480  # the priority ticket and the one before it
+    # the priority ticket and the one before it (8 min each, plus the half minute a
+    # citizen takes to walk up), and more priority citizens forecast to overtake
+    assert after > before + 2 * 510
     kit.hall.state.estimates.forget()
     last = max(t["id"] for t in kit.snapshot()["tickets"])
     assert kit.ok("ticket_status", {"ticket_id": last}, kit.board)["estimated_wait"] == after
+
+
+def test_a_ticket_issued_after_a_call_is_priced_on_the_queue_after_that_call(
+        new_kit: NewKit) -> None:
+    """No printed estimate comes from a state older than the ticket's issue: a call in
+    the same second as the last run still runs the queue forward again."""
+    kit = new_kit()
+    clerk = kit.login("clerk1", counter=1)
+    for _ in range(3):
+        kit.issue("RS01")
+    kit.ok("call_next", {}, clerk)  # in the same instant as the issues
+    printed = kit.issue("RS01")
+    kit.hall.state.estimates.forget()
+    fresh = kit.ok("ticket_status", {"ticket_id": printed["ticket"]["id"]}, kit.board)
+    assert printed["estimated_wait"] == fresh["estimated_wait"]
+
+
+def test_estimates_stay_the_same_until_an_event_says_otherwise(new_kit: NewKit) -> None:
+    """The published estimates are of the last state change (estimates_at): a quiet
+    minute changes neither them nor their instant."""
+    kit = new_kit()
+    clerk = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    kit.issue("RS01")
+    kit.ok("call_next", {}, clerk)
+    before = kit.snapshot()
+    kit.clock.advance(minutes=1)
+    after = kit.snapshot()
+    for key in ("estimates", "estimate_ranges", "estimates_at"):
+        assert after[key] == before[key]
+    events = kit.run("start", {}, clerk).events
+    assert events[0][1]["estimates_at"] != before["estimates_at"]
+
+
+def test_the_issue_prints_a_range_around_its_point(new_kit: NewKit) -> None:
+    kit = new_kit()
+    kit.login("clerk1", counter=1)
+    for _ in range(4):
+        out = kit.issue("RS01")
+    assert out["estimated_wait_low"] <= out["estimated_wait"] <= out["estimated_wait_high"]
+    assert out["estimated_wait_low"] < out["estimated_wait_high"]
+    status = kit.ok("ticket_status", {"ticket_id": out["ticket"]["id"]}, kit.board)
+    assert status["estimated_wait_high"] == out["estimated_wait_high"]
+    ranges = kit.snapshot()["estimate_ranges"]
+    low, high = ranges["RS01"]
+    assert low <= kit.snapshot()["estimates"]["RS01"] <= high
+
+
+def test_the_printed_wait_learns_from_how_long_citizens_really_waited() -> None:
+    """Citizens called an hour after a printed 10 minutes, again and again: the hall's
+    printed figure for a run that says 10 minutes moves up, and the range with it."""
+    cache = EstimateCache()
+    before = cache._wait(600.0, None)
+    for i in range(RESIDUALS_MIN):
+        cache._printed[i] = (600.0, 600.0)
+        cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
+                     T0 + dt.timedelta(hours=1))
+    after = cache._wait(600.0, None)
+    assert before.point == 600 and before.low < 600 < before.high
+    assert after.point == 600 + 5 * 600 and after.low == after.high == after.point

@@ -10,6 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from queue_common import i18n
+from queue_common.waits import wait_text
 from ticket_printer.fonts import font
 from ticket_printer.ticket import (
     WIDTH_58MM,
@@ -18,7 +19,6 @@ from ticket_printer.ticket import (
     no_show_rule_text,
     render,
     text_lines,
-    wait_text,
     width_for_paper,
     wrap,
 )
@@ -80,11 +80,19 @@ def test_several_matters_each_get_a_line_and_priority_is_labelled() -> None:
 
 
 def test_wait_is_rounded_up_and_nobody_ahead_reads_naturally() -> None:
-    assert wait_text(61) == "预计等候约 2 分钟"
-    assert wait_text(20) == "预计很快为您办理"
+    assert wait_text(None, None, 241) == "预计等候约 5 分钟"  # a server with no range
+    assert wait_text(None, None, 20) == "预计很快为您办理"
     assert "您前面没有人在等待" in text_lines(_view(ahead=0))
     i18n.set_language("en")
     assert "Estimated wait: about 14 min" in text_lines(_view())
+
+
+def test_the_ticket_prints_the_halls_range() -> None:
+    lines = text_lines(_view(wait_low=1200, wait_high=1800))
+    assert "预计等候约 20-30 分钟" in lines
+    i18n.set_language("en")
+    assert "Estimated wait: about 20-30 min" in text_lines(_view(wait_low=1200,
+                                                                 wait_high=1800))
 
 
 def test_no_show_rule_follows_the_hall_config() -> None:
