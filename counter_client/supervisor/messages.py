@@ -89,6 +89,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.st.last_month": ("上月", "Last month"),
     "sv.st.query": ("查询", "Show"),
     "sv.st.charts": ("图表", "Charts"),
+    "sv.st.clerk_time": ("窗口工时", "Clerk time"),
     "sv.st.loading": ("正在统计…", "Computing…"),
     "sv.st.loaded": ("{start} 至 {end}，用时 {ms} 毫秒", "{start} to {end}, {ms} ms"),
     "sv.st.bad_date": ("日期格式应为 YYYY-MM-DD", "Dates are YYYY-MM-DD"),
