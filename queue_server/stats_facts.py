@@ -244,10 +244,10 @@ def window_time(records: q.DayRecords, tz: dt.tzinfo, opening: dt.datetime | Non
             span_from, first_clerk[counter_id][0])
         spans = _open_spans(rows, start, span_to,
                             first_clerk.get(counter_id, (span_to, None))[1])
-        merged = _merge(busy.get(counter_id, []))
+        merged = merge_spans(busy.get(counter_id, []))
         acc: dict[tuple[int | None, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
         for start, end, staff_id in spans:
-            for a, b in _by_hour(start, end, tz):
+            for a, b in by_local_hour(start, end, tz):
                 hour = a.astimezone(tz).hour
                 open_s = (b - a).total_seconds()
                 idle = open_s - _overlap(merged, a, b)
@@ -297,7 +297,7 @@ def _open_spans(events: list[q.WindowEventRec], span_from: dt.datetime,
     return spans
 
 
-def _merge(spans: list[tuple[dt.datetime, dt.datetime]]
+def merge_spans(spans: list[tuple[dt.datetime, dt.datetime]]
            ) -> list[tuple[dt.datetime, dt.datetime]]:
     out: list[tuple[dt.datetime, dt.datetime]] = []
     for a, b in sorted(spans):
@@ -314,7 +314,7 @@ def _overlap(merged: list[tuple[dt.datetime, dt.datetime]], a: dt.datetime,
                if x < b and y > a)
 
 
-def _by_hour(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo
+def by_local_hour(start: dt.datetime, end: dt.datetime, tz: dt.tzinfo
              ) -> Iterable[tuple[dt.datetime, dt.datetime]]:
     """The span cut at each local full hour."""
     a = start

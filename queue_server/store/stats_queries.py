@@ -215,3 +215,20 @@ def drop_cached_days(conn: Connection, day_from: dt.date, day_to: dt.date) -> in
     sd = StatDay.__table__
     result = conn.execute(delete(StatDay).where(sd.c.business_day.between(day_from, day_to)))
     return int(result.rowcount or 0)
+
+
+def load_priority_classes(conn: Connection, day_from: dt.date, day_to: dt.date
+                          ) -> dict[int, str]:
+    """Ticket id -> priority class of the priority tickets issued day_from..day_to."""
+    t = Ticket.__table__
+    return {tid: cls for tid, cls in conn.execute(
+        select(t.c.id, t.c.priority_class)
+        .where(t.c.business_day.between(day_from, day_to), t.c.priority_class.is_not(None)))}
+
+
+def ticket_days(conn: Connection, day_from: dt.date, day_to: dt.date) -> list[dt.date]:
+    """The business days day_from..day_to on which tickets were issued."""
+    t = Ticket.__table__
+    return [d for (d,) in conn.execute(
+        select(t.c.business_day).where(t.c.business_day.between(day_from, day_to))
+        .group_by(t.c.business_day).order_by(t.c.business_day))]
