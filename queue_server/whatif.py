@@ -77,6 +77,14 @@ class Profile:
     service: dict[str, list[float]]  # matter -> observed service seconds
     staffing: dict[int, tuple[int, ...]]  # local hour -> windows open >= half of it
     real: dict[str, Any] | None = None  # the real figures (hour_figures), a past day only
+    # A past day replays its own visits: each citizen in the quarter hour they came
+    # in, for the matters they came for, and the day's own service times shared out
+    # among them at random (so the day's work is the day's); drawn are only the
+    # minute in the quarter, who takes which of those times, walk-ups and 过号. An
+    # average day draws everything (Poisson arrivals, visits and times resampled).
+    # Resampling a single day instead adds variance it did not have: waits grow
+    # faster than the load, so that predicted ~15 % too long (bench/whatif.py).
+    own_visits: list[tuple[int, tuple[str, ...], str, str | None]] | None = None
 
 
 def service_time_samples(records: q.DayRecords, codes: Mapping[int, str]
@@ -138,6 +146,7 @@ def profile_from(cfg: HallConfig, history: Sequence[DayHistory], names: q.Names,
     service: dict[str, list[float]] = defaultdict(list)
     open_s: dict[tuple[int, int], float] = defaultdict(float)
     figures: dict[str, Any] | None = None
+    own: list[tuple[int, tuple[str, ...], str, str | None]] = []
     for h in history:
         records = h.records
         opening, closing = _hours_of(cfg, h.day)
@@ -146,8 +155,10 @@ def profile_from(cfg: HallConfig, history: Sequence[DayHistory], names: q.Names,
             items_of[it.ticket_id].append(codes.get(it.service_id, "?"))
         for t in records.tickets:
             local = t.issued_at.astimezone(cfg.tz)
-            arrivals[(local.hour * 60 + local.minute) // 15] += 1.0 / n_days
+            quarter = (local.hour * 60 + local.minute) // 15
+            arrivals[quarter] += 1.0 / n_days
             visits.append((tuple(items_of[t.id]), t.kind, h.classes.get(t.id)))
+            own.append((quarter, *visits[-1]))
         facts = stats_facts.day_facts(records, cfg.tz, closing, opening)
         for c in facts.calls:
             calls += 1
@@ -169,7 +180,8 @@ def profile_from(cfg: HallConfig, history: Sequence[DayHistory], names: q.Names,
     return Profile(day=run_on, days=[h.day for h in history], arrivals=dict(arrivals),
                    visits=visits, no_show_rate=no_shows / calls if calls else 0.0,
                    walkups=walkups, no_show_waits=waits, service=dict(service),
-                   staffing={h: tuple(ws) for h, ws in staffing.items()}, real=figures)
+                   staffing={h: tuple(ws) for h, ws in staffing.items()}, real=figures,
+                   own_visits=own if real and n_days == 1 else None)
 
 
 def profile_of_day(conn: q.Connection, cfg: HallConfig, day: dt.date) -> Profile:
@@ -350,30 +362,43 @@ class Citizen:
 
 
 def draw(profile: Profile, cfg: HallConfig, seed: int) -> list[Citizen]:
-    """One replication's citizens: Poisson arrivals per quarter hour around the
-    profile's, visits (matters, kind) resampled from those seen, service times from
+    """One replication's citizens: a past day's own visits (see Profile.own_visits), or
+    per quarter hour Poisson arrivals around the profile's with visits (matters, kind)
+    resampled from those seen; arrival times uniform in the quarter, service times from
     service_time_samples (or around the configured minutes), walk-ups, 过号."""
     rng = random.Random(seed)
     minutes = {s.code: s.minutes for s in cfg.services}
     opening, closing = _hours_of(cfg, profile.day)
     midnight = dt.datetime.combine(profile.day, dt.time(0), cfg.tz)
+    if profile.own_visits is not None:
+        comers = list(profile.own_visits)
+        # the day's own service times, dealt out at random (without replacement)
+        deck = {m: rng.sample(v, len(v)) for m, v in profile.service.items()}
+    else:
+        comers = [(quarter, *rng.choice(profile.visits))
+                  for quarter, mean in sorted(profile.arrivals.items())
+                  for _ in range(_poisson(rng, mean))]
+        deck = {}
+
+    def service(m: str) -> float:
+        if deck.get(m):
+            return max(1.0, deck[m].pop())
+        return _service(rng, profile.service.get(m, []), minutes[m])
+
     out: list[Citizen] = []
-    for quarter, mean in sorted(profile.arrivals.items()):
-        start = midnight + quarter * QUARTER
-        for _ in range(_poisson(rng, mean)):
-            at = start + dt.timedelta(seconds=rng.uniform(0, QUARTER.total_seconds()))
-            matters, kind, cls = rng.choice(profile.visits)
-            known = tuple(m for m in matters if m in minutes)
-            if not known or not opening <= at < closing:
-                continue
-            out.append(Citizen(
-                at=at.astimezone(dt.UTC), matters=known, kind=kind, priority_class=cls,
-                service_s={m: _service(rng, profile.service.get(m, []), minutes[m])
-                           for m in known},
-                walkup_s=rng.choice(profile.walkups) if profile.walkups else WALKUP_DEFAULT_S,
-                answers=tuple(rng.random() >= profile.no_show_rate for _ in range(MAX_CALLS)),
-                no_show_s=(rng.choice(profile.no_show_waits) if profile.no_show_waits
-                           else NO_SHOW_WAIT_DEFAULT_S)))
+    for quarter, matters, kind, cls in comers:
+        at = midnight + quarter * QUARTER + dt.timedelta(
+            seconds=rng.uniform(0, QUARTER.total_seconds()))
+        known = tuple(m for m in matters if m in minutes)
+        if not known or not opening <= at < closing:
+            continue
+        out.append(Citizen(
+            at=at.astimezone(dt.UTC), matters=known, kind=kind, priority_class=cls,
+            service_s={m: service(m) for m in known},
+            walkup_s=rng.choice(profile.walkups) if profile.walkups else WALKUP_DEFAULT_S,
+            answers=tuple(rng.random() >= profile.no_show_rate for _ in range(MAX_CALLS)),
+            no_show_s=(rng.choice(profile.no_show_waits) if profile.no_show_waits
+                       else NO_SHOW_WAIT_DEFAULT_S)))
     out.sort(key=lambda c: c.at)
     return out
 
@@ -609,6 +634,19 @@ class _Day:
         events.sort(key=lambda e: e.at)
         return q.DayRecords(tickets, items, periods, [], events)
 
+    def names(self) -> q.Names:
+        st = self.store
+        return q.Names(
+            services={r["id"]: (r["code"], r["name"]) for r in st.rows("service")},
+            counters={r["id"]: (r["number"], r["name"]) for r in st.rows("counter")},
+            staff={r["id"]: (r["user"], r["name"], r["badge"]) for r in st.rows("staff")})
+
+    def history(self) -> DayHistory:
+        """The simulated day as a stored day (the validation bench replays it)."""
+        return DayHistory(self.day, self.records(),
+                          {r["id"]: r["priority_class"] for r in self.store.rows("ticket")
+                           if r["priority_class"] is not None})
+
     def figures(self) -> dict[str, Any]:
         numbers = {r["id"]: r["number"] for r in self.store.rows("counter")}
         return hour_figures(self.records(), self.cfg.tz, self.opening, self.closing, numbers)
@@ -627,18 +665,25 @@ class _NoStatsAtLogin(logging.Filter):
                     and str(record.msg).startswith("today's figures"))
 
 
-def play(cfg: HallConfig, plan: Plan, profile: Profile, citizens: Sequence[Citizen]
-         ) -> dict[str, Any]:
-    """One simulated day of these citizens under the plan: hour_figures of its rows."""
+def simulate(cfg: HallConfig, plan: Plan, day: dt.date,
+             staffing: Mapping[int, tuple[int, ...]], citizens: Sequence[Citizen]) -> _Day:
+    """These citizens' day in a simulated hall under the plan (windows: the plan's,
+    else `staffing`), played to its end."""
     logger = logging.getLogger("queue_server.hall.logins")
     quiet = _NoStatsAtLogin()
     logger.addFilter(quiet)
     try:
-        sim = _Day(configured(cfg, plan), plan, profile.day, profile.staffing, citizens)
+        sim = _Day(configured(cfg, plan), plan, day, staffing, citizens)
         sim.run()
     finally:
         logger.removeFilter(quiet)
-    return sim.figures()
+    return sim
+
+
+def play(cfg: HallConfig, plan: Plan, profile: Profile, citizens: Sequence[Citizen]
+         ) -> dict[str, Any]:
+    """One simulated day of these citizens under the plan: hour_figures of its rows."""
+    return simulate(cfg, plan, profile.day, profile.staffing, citizens).figures()
 
 
 # -- replications and the summary -------------------------------------------------------------
@@ -688,7 +733,8 @@ def compare(cfg: HallConfig, profile: Profile, plan: Plan, *, replications: int 
     seeds = [seed + i for i in range(replications)]
     draws: dict[int, list[Citizen]] = {}
     base = summarize(replicate(cfg, Plan(), profile, seeds, draws))
-    changed = summarize(replicate(cfg, plan, profile, seeds, draws))
+    changed = base if plan == Plan() else summarize(replicate(cfg, plan, profile, seeds,
+                                                              draws))
     return {"day": profile.day.isoformat(), "days": [d.isoformat() for d in profile.days],
             "replications": replications, "seeds": seeds,
             "history": _history_view(profile),

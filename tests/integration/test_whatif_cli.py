@@ -65,3 +65,22 @@ def test_a_plan_file_and_a_wrong_plan(kit: HallKit, capsys: pytest.CaptureFixtur
     assert cli.main(["whatif", "--data", str(kit.data), "--day", DAY,
                      "--matters", "4=NOPE"]) == 2
     assert cli.main(["whatif", "--data", str(kit.data), "--day", "2026-11-20"]) == 2
+
+
+def test_an_average_weekday_draws_its_arrivals_and_has_no_real_column(
+        kit: HallKit, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["whatif", "--data", str(kit.data), "--weekdays", "4", "--until",
+                     "2026-11-30", "--replications", "2", "--windows", "9-16=1"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["days"] == [DAY] and result["real"] is None
+    assert result["history"]["visits_per_day"] == 7.0
+    assert result["plan"]["windows"]["10"] == [1, 4]  # one general window and 残联's
+    issued = result["unchanged"]["totals"]["issued"]
+    assert issued["low"] <= issued["mean"] <= issued["high"]
+
+
+def test_suggest_names_the_windows_it_found(
+        kit: HallKit, capsys: pytest.CaptureFixture[str]) -> None:
+    result = whatif(kit, capsys, "--suggest", "--target-p90", "60", "--replications", "1")
+    assert set(result["suggested"]["general_windows"].values()) == {1}
+    assert cli.main(["whatif", "--data", str(kit.data), "--day", DAY, "--suggest"]) == 2
