@@ -255,6 +255,12 @@ class StatsResult(msgspec.Struct):
     groups: dict[str, list[dict[str, Any]]]
 
 
+class WhatifResult(msgspec.Struct):
+    day: str
+    unchanged: dict[str, Any]
+    changed: dict[str, Any]
+
+
 RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.HELLO: HelloResult, Op.STATE: Snapshot, Op.TICKET_STATUS: StatusResult,
     Op.DEVICE_STATUS: DeviceResult, Op.ISSUE: IssueResult, Op.CHECK_IN: IssueResult,
@@ -266,6 +272,7 @@ RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.CLOSE_COUNTER: CounterResult, Op.WINDOW_QUEUE: WindowQueueResult,
     Op.STATS: StatsResult, Op.COUNTER_SERVICES: CounterResult,
     Op.CANCEL_TICKET: TicketResult, Op.CLOSE_DAY: DayClosedResult,
+    Op.WHATIF: WhatifResult,
 }
 
 # Every reply may carry these (docs/protocol.md, 6.4 and 7).
@@ -292,7 +299,7 @@ OP_ERRORS: dict[str, tuple[str, ...]] = {
     Op.CLOSE_COUNTER: (Err.NOT_FOUND, Err.CONFLICT),
     Op.WINDOW_QUEUE: (Err.CONFLICT,), Op.STATS: (),
     Op.COUNTER_SERVICES: (Err.NOT_FOUND, Err.UNKNOWN_SERVICE),
-    Op.CANCEL_TICKET: (Err.NOT_FOUND, Err.CONFLICT), Op.CLOSE_DAY: (),
+    Op.CANCEL_TICKET: (Err.NOT_FOUND, Err.CONFLICT), Op.CLOSE_DAY: (), Op.WHATIF: (),
 }
 EVENT_TYPES = tuple(v for k, v in vars(Ev).items() if k.isupper())
 
