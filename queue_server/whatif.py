@@ -56,7 +56,8 @@ NO_SHOW_WAIT_DEFAULT_S = 120.0  # ... and no 过号 wait (call -> 过号)
 MIN_SAMPLES = 5  # fewer observed service times of a matter: the configured minutes
 SERVICE_CV = 0.6  # spread of a service time drawn around the configured minutes
 MAX_CALLS = 4  # answers drawn per citizen (a re-queued 过号 is called again)
-FIGURES = ("issued", "mean_wait", "p90_wait", "max_ordinary_wait", "waiting")
+FIGURES = ("issued", "not_called", "mean_wait", "p90_wait", "max_ordinary_wait",
+           "waiting")
 _SEEDED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _PASSWORD = "whatif"
 
@@ -207,8 +208,9 @@ def profile_of_weekdays(conn: q.Connection, cfg: HallConfig, last: dt.date, n: i
 
 def hour_figures(records: q.DayRecords, tz: dt.tzinfo, opening: dt.datetime,
                  closing: dt.datetime, numbers: Mapping[int, int]) -> dict[str, Any]:
-    """Per local hour of issue: visits issued, mean and p90 wait (issue -> first call,
-    as docs/statistics.md), the longest wait of an ordinary ticket; per hour of the
+    """Per local hour of issue: visits issued and those never called (their wait is in
+    no mean: a plan that leaves people unserved must not look fast), mean and p90 wait
+    (issue -> first call, as docs/statistics.md), the longest wait of an ordinary ticket; per hour of the
     clock: people waiting (time average) and each window's utilisation (busy / open,
     within the hours). Totals alike. Seconds."""
     first_call: dict[int, dt.datetime] = {}
@@ -246,7 +248,7 @@ def hour_figures(records: q.DayRecords, tz: dt.tzinfo, opening: dt.datetime,
                 ) -> dict[str, Any]:
         ws = sorted(w for w, _ in waits)
         ordinary = [w for w, normal in waits if normal]
-        return {"issued": n,
+        return {"issued": n, "not_called": n - len(waits),
                 "mean_wait": round(sum(ws) / len(ws), 1) if ws else None,
                 "p90_wait": round(nearest_rank(ws, 90), 1) if ws else None,
                 "max_ordinary_wait": round(max(ordinary), 1) if ordinary else None,

@@ -81,3 +81,13 @@ def test_suggest_finds_fewer_windows_when_the_target_allows() -> None:
     assert all(n == 1 for n in loose["suggested"]["general_windows"].values())
     tight = whatif.suggest(CFG, p, whatif.Plan(), 1.0, replications=1)
     assert tight["suggested"]["general_windows"]["09"] > 1
+
+
+def test_people_left_waiting_by_a_plan_are_counted_not_hidden() -> None:
+    """Window 1 only from 9 to 10: who comes at 10 is never called, and says so."""
+    p = profile(2.0, (1,))
+    figures = whatif.play(CFG, whatif.Plan(windows={9: (1,)}), p, whatif.draw(p, CFG, 5))
+    ten = next(r for r in figures["hours"] if r["hour"] == "10")
+    assert ten["issued"] > 0 and ten["not_called"] == ten["issued"]
+    assert ten["mean_wait"] is None
+    assert figures["totals"]["not_called"] >= ten["issued"]
