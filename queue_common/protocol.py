@@ -54,6 +54,7 @@ class Op:
     CANCEL_TICKET: Final = "cancel_ticket"  # supervisor removes a waiting ticket (audited)
     CHECK_IN: Final = "check_in"  # appointment check-in at the kiosk
     CLOSE_DAY: Final = "close_day"  # supervisor closes the business day
+    WHATIF: Final = "whatif"  # supervisor: a past day replayed under another plan
     WINDOW_QUEUE: Final = "window_queue"  # the tickets a window may call, in call order
     RECENT_CALLS: Final = "recent_calls"  # the calls profile's catch-up (LED screens)
     BOOKING_PUT: Final = "booking_put"  # the booking system adds or changes a booking

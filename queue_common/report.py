@@ -31,13 +31,21 @@ COLUMNS = (
     "service_n", "service_mean", "service_median", "service_p90", "service_max",
     "rated", "satisfied", "satisfaction_rate", "bad", "rated_pad", "rated_counter",
     "rated_phone", "overtime", "overtime_s",
+    # clerk time (docs/statistics.md, "Clerk time")
+    "open_s", "idle_s", "idle_rate",
+    "walkup_n", "walkup_mean", "walkup_median", "walkup_p90", "walkup_max",
+    "no_show_wait_n", "no_show_wait_mean", "no_show_wait_median", "no_show_wait_p90",
+    "no_show_wait_max",
 )
-DURATION_COLUMNS = frozenset(c for c in COLUMNS if c.startswith(("wait_", "service_"))
-                             and not c.endswith("_n")) | {"overtime_s"}
-RATE_COLUMNS = frozenset({"no_show_rate", "satisfaction_rate"})
+DURATION_COLUMNS = frozenset(
+    c for c in COLUMNS
+    if c.startswith(("wait_", "service_", "walkup_", "no_show_wait_")) and not c.endswith("_n")
+) | {"overtime_s", "open_s", "idle_s"}
+RATE_COLUMNS = frozenset({"no_show_rate", "satisfaction_rate", "idle_rate"})
 
 EXTRA_TOTAL_COLUMNS = ("items_issued", "items_done")
-DEFINITIONS = ("wait", "service", "p90", "no_show", "satisfaction", "overtime", "counter")
+DEFINITIONS = ("wait", "service", "p90", "no_show", "satisfaction", "overtime", "counter",
+               "idle", "walkup")
 
 
 def header(column: str) -> str:

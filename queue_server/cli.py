@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Each module defines register(subparsers) and sets a `func(args) -> int` default.
-COMMANDS = ("init", "run", "device", "staff", "stats", "appointments", "demo",
+COMMANDS = ("init", "run", "device", "staff", "stats", "whatif", "appointments", "demo",
             "conformance")
 
 

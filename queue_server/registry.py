@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from queue_common.protocol import ALL_OPS, DEVICE_ROLES, Err, Op, Role
 from queue_server import args as schemas
-from queue_server.hall import bookings, day, logins, visit, window
+from queue_server.hall import bookings, day, forecast, logins, visit, window
 from queue_server.hall.changes import Actor, Changes, Reply
 from queue_server.hall.state import HallState
 
@@ -124,6 +124,7 @@ REGISTRY: Final[Mapping[str, OpSpec]] = {
     Op.WINDOW_QUEUE: _read(window.window_queue, schemas.NoArgs, _CLERK, seq_stamped=True),
     # the supervisor's dashboard
     Op.STATS: _read(day.report, schemas.StatsArgs, _SUPERVISOR, runs=Runs.WORKER),
+    Op.WHATIF: _read(forecast.whatif, None, _SUPERVISOR, runs=Runs.WORKER),
     Op.COUNTER_SERVICES: OpSpec(window.counter_services, schemas.CounterServicesArgs,
                                 _SUPERVISOR),
     Op.CANCEL_TICKET: OpSpec(visit.cancel_ticket, schemas.CancelArgs, _SUPERVISOR),

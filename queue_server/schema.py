@@ -281,6 +281,12 @@ class StatsResult(msgspec.Struct):
     groups: dict[str, list[dict[str, Any]]]
 
 
+class WhatifResult(msgspec.Struct):
+    day: str
+    unchanged: dict[str, Any]
+    changed: dict[str, Any]
+
+
 RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.HELLO: HelloResult, Op.STATE: Snapshot, Op.TICKET_STATUS: StatusResult,
     Op.DEVICE_STATUS: DeviceResult, Op.ISSUE: IssueResult, Op.CHECK_IN: IssueResult,
@@ -295,6 +301,7 @@ RESULTS: dict[str, type[msgspec.Struct]] = {
     Op.RECENT_CALLS: RecentCalls,
     Op.BOOKING_PUT: BookingStored, Op.BOOKING_CANCEL: BookingCancelled,
     Op.CLEAR_THROTTLE: ThrottleCleared,
+    Op.WHATIF: WhatifResult,
 }
 
 # Every reply may carry these (docs/protocol.md, 6.4 and 7).
@@ -326,6 +333,7 @@ OP_ERRORS: dict[str, tuple[str, ...]] = {
     Op.RECENT_CALLS: (),
     Op.BOOKING_PUT: (Err.CONFLICT,), Op.BOOKING_CANCEL: (Err.CONFLICT, Err.NOT_FOUND),
     Op.CLEAR_THROTTLE: (),
+    Op.WHATIF: (),
 }
 EVENT_TYPES = tuple(v for k, v in vars(Ev).items() if k.isupper())
 

@@ -107,6 +107,27 @@ def _figures(*, issued: int | None, called: int, served: int, no_show: int,
     return row
 
 
+def clerk_time(calls: Columns, window_time: Columns) -> dict[str, Any]:
+    """Open and idle time of windows, walk-up and 过号 waits of calls (docs/statistics.md,
+    "Clerk time")."""
+    open_s = float(window_time["open_s"].sum())
+    idle_s = float(window_time["idle_s"].sum())
+    row: dict[str, Any] = {"open_s": round(open_s, 1), "idle_s": round(idle_s, 1),
+                           "idle_rate": _rate_f(idle_s, open_s)}
+    row |= _durations(calls["walkup"], "walkup")
+    row |= _durations(calls["no_show_wait"], "no_show_wait")
+    return row
+
+
+def _rate_f(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole > 0 else None
+
+
+NO_CLERK_TIME = {c: None for c in ("open_s", "idle_s", "idle_rate",
+                                   *(f"{p}_{x}" for p in ("walkup", "no_show_wait")
+                                     for x in ("n", "mean", "median", "p90", "max")))}
+
+
 def _pick(cols: Columns, mask: np.ndarray[Any, Any] | None) -> Columns:
     return cols if mask is None else {k: v[mask] for k, v in cols.items()}
 
@@ -153,23 +174,35 @@ def aggregate(facts: FactColumns, by: str, names: q.Names) -> list[dict[str, Any
         order += sorted(present - set(order))
         return [{"key": names.services.get(sid, (str(sid), "?"))[0],
                  "label": names.services.get(sid, ("", str(sid)))[1],
-                 **_item_figures(_pick(facts.items, sids == sid))} for sid in order]
+                 **_item_figures(_pick(facts.items, sids == sid)), **NO_CLERK_TIME}
+                for sid in order]
     if by == "hour":
+        # visits by the hour they were issued in; clerk time by the hour it happened in
         hours = facts.visits["hour"]
+        call_h, time_h = facts.calls["hour"], facts.window_time["hour"]
+        every = {int(x) for x in np.unique(hours)} | {int(x) for x in np.unique(call_h)} | {
+            int(x) for x in np.unique(time_h)}
         return [{"key": f"{h:02d}", "label": f"{h:02d}:00-{(h + 1) % 24:02d}:00",
-                 **_visit_figures(_pick(facts.visits, hours == h))}
-                for h in (int(x) for x in np.unique(hours))]
+                 **_visit_figures(_pick(facts.visits, hours == h)),
+                 **clerk_time(_pick(facts.calls, call_h == h),
+                              _pick(facts.window_time, time_h == h))}
+                for h in sorted(every)]
     if by in ("counter", "clerk"):
-        enc_key = facts.encounters["counter_id" if by == "counter" else "staff_id"]
+        field = "counter_id" if by == "counter" else "staff_id"
+        enc_key = facts.encounters[field]
+        call_key, time_key = facts.calls[field], facts.window_time[field]
         rated_key = facts.visits["rating_counter" if by == "counter" else "rating_staff"]
         rating = facts.visits["rating"]
         source = facts.visits["rating_source"]
         keys = {int(x) for x in np.unique(enc_key)} | {
-            int(x) for x in np.unique(rated_key[rating > 0])}
+            int(x) for x in np.unique(rated_key[rating > 0])} | {
+            int(x) for x in np.unique(time_key)}
         rows = [(_label(by, None if k < 0 else k, names),
                  _encounter_figures(_pick(facts.encounters, enc_key == k),
-                                    rating[(rated_key == k) & (rating > 0)],
-                                    source[(rated_key == k) & (rating > 0)]))
+                                     rating[(rated_key == k) & (rating > 0)],
+                                     source[(rated_key == k) & (rating > 0)])
+                  | clerk_time(_pick(facts.calls, call_key == k),
+                               _pick(facts.window_time, time_key == k)))
                 for k in keys]
         rows.sort(key=lambda r: r[0][2])
         return [{"key": key, "label": label, **figs} for (key, label, _), figs in rows]
@@ -190,7 +223,8 @@ def _label(by: str, db_id: int | None, names: q.Names) -> tuple[str, str, tuple[
 def totals(facts: FactColumns) -> dict[str, Any]:
     """The headline: every visit of the range, plus matter counts."""
     row: dict[str, Any] = {"key": "total", "label": "合计 / Total",
-                           **_visit_figures(facts.visits)}
+                           **_visit_figures(facts.visits),
+                           **clerk_time(facts.calls, facts.window_time)}
     row["items_issued"] = int(len(facts.items["state"]))
     row["items_done"] = _count(facts.items["state"] == STATE_CODE["done"])
     return row
@@ -199,6 +233,35 @@ def totals(facts: FactColumns) -> dict[str, Any]:
 # -- the entry point --------------------------------------------------------------------
 
 ClosingTime = Callable[[dt.date], dt.time | None]
+
+
+class HallHours:
+    """closing(day) of config [hours], and the whole span (opening, closing): a
+    ClosingTime that also knows when the hall opens (idle time counts within both)."""
+
+    def __init__(self, hours: Any) -> None:
+        self.hours = hours
+
+    def __call__(self, day: dt.date) -> dt.time | None:
+        span = self.hours.for_day(day)
+        return span[1] if span is not None else None
+
+    def opening(self, day: dt.date) -> dt.time | None:
+        span = self.hours.for_day(day)
+        return span[0] if span is not None else None
+
+
+def _opening_at(day: dt.date, tz: dt.tzinfo, closing: ClosingTime | None
+                ) -> dt.datetime | None:
+    opening = getattr(closing, "opening", None)
+    t = opening(day) if opening is not None else None
+    return dt.datetime.combine(day, t, tz) if t is not None else None
+
+
+def _day_facts(conn: Connection, day: dt.date, tz: dt.tzinfo,
+               closing: ClosingTime | None) -> FactColumns:
+    return columns_of(day_facts(q.load_records(conn, day, day), tz,
+                                _closing_at(day, tz, closing), _opening_at(day, tz, closing)))
 
 
 def _closing_at(day: dt.date, tz: dt.tzinfo, closing: ClosingTime | None
@@ -232,8 +295,7 @@ def load_facts(conn: Connection, day_from: dt.date, day_to: dt.date,
         if text is not None:
             parts.append(facts_from_json(text))
         else:
-            facts = columns_of(day_facts(q.load_records(conn, day, day), tz,
-                                         _closing_at(day, tz, closing)))
+            facts = _day_facts(conn, day, tz, closing)
             if cache and day < today:
                 if keep is not None:
                     keep(day, stored_version(closing), facts_to_json(facts))
@@ -246,18 +308,15 @@ def load_facts(conn: Connection, day_from: dt.date, day_to: dt.date,
 
 
 def closing_from_hours(hours: Any) -> ClosingTime:
-    """closing(day) from a config HoursSection (its for_day gives (opening, closing))."""
-    def closing(day: dt.date) -> dt.time | None:
-        span = hours.for_day(day)
-        return span[1] if span is not None else None
-    return closing
+    """closing(day) from a config HoursSection (its for_day gives (opening, closing));
+    it knows the opening time too (HallHours)."""
+    return HallHours(hours)
 
 
 def facts_of_day(conn: Connection, day: dt.date, tz: dt.tzinfo,
                  closing: ClosingTime | None = None) -> tuple[int, str]:
     """A closed day's facts as stat_day keeps them: (version, JSON)."""
-    facts = columns_of(day_facts(q.load_records(conn, day, day), tz,
-                                 _closing_at(day, tz, closing)))
+    facts = _day_facts(conn, day, tz, closing)
     return stored_version(closing), facts_to_json(facts)
 
 

@@ -16,6 +16,7 @@ from counter_client import look
 from counter_client.supervisor import messages  # noqa: F401  (registers sv.* texts)
 from counter_client.supervisor.live_tab import Clock, LiveTab
 from counter_client.supervisor.stats_tab import StatsTab
+from counter_client.supervisor.whatif_tab import WhatifTab
 from queue_common.hall_view import hall_name
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
@@ -27,7 +28,7 @@ def _utc_now() -> dt.datetime:
 
 
 class Dashboard:
-    """The two tabs and a status line; the connection delivers on the Tk thread."""
+    """The live, statistics and 预测 tabs and a status line; the connection delivers on the Tk thread."""
 
     def __init__(self, window: tk.Tk | tk.Toplevel, connection: ClientConnection, *,
                  clock: Clock = _utc_now) -> None:
@@ -47,6 +48,8 @@ class Dashboard:
         self.stats = StatsTab(self.notebook, connection, status=self.say)
         self.notebook.add(self.live, text=tr("sv.tab.live"))
         self.notebook.add(self.stats, text=tr("sv.tab.stats"))
+        self.whatif = WhatifTab(self.notebook, connection, status=self.say)
+        self.notebook.add(self.whatif, text=tr("sv.tab.whatif"))
         listen_while_alive(self.frame, connection, self._on_event)
         self._show_online(bool(getattr(connection, "online", True)))
 

@@ -27,8 +27,14 @@ HEADLINE = ("issued", "served", "no_show_rate", "wait_mean", "wait_median", "wai
             "wait_max", "service_mean", "satisfaction_rate", "bad", "overtime")
 TABLE = ("issued", "called", "served", "no_show_rate", "wait_mean", "wait_median",
          "wait_p90", "wait_max", "service_mean", "satisfaction_rate", "bad", "overtime")
-RATES = frozenset({"no_show_rate", "satisfaction_rate"})
-DURATIONS = frozenset({"wait_mean", "wait_median", "wait_p90", "wait_max", "service_mean"})
+# clerk time (docs/statistics.md, "Clerk time"): by window, by clerk, by hour
+CLERK_TIME = ("open_s", "idle_s", "idle_rate", "walkup_n", "walkup_mean", "walkup_median",
+              "walkup_p90", "walkup_max", "no_show_wait_n", "no_show_wait_mean",
+              "no_show_wait_max")
+CLERK_TIME_DIMS = ("counter", "clerk", "hour")
+RATES = frozenset({"no_show_rate", "satisfaction_rate", "idle_rate"})
+DURATIONS = frozenset({"wait_mean", "wait_median", "wait_p90", "wait_max", "service_mean",
+                       *(c for c in CLERK_TIME if not c.endswith(("_n", "_rate")))})
 
 
 def cell(column: str, value: Any) -> str:
@@ -122,6 +128,16 @@ class StatsTab(ttk.Frame):
             cols = [("label", f"report.dim.{dim}", 190),
                     *((c, f"report.col.{c}", 96) for c in TABLE)]
             self.tables[dim] = _tree(page, cols, 16)
+        # clerk time: one page, the window, clerk and hour rows one under the other
+        page = ttk.Frame(tables, padding=2)
+        tables.add(page, text=tr("sv.st.clerk_time"))
+        self.clerk_time: dict[str, ttk.Treeview] = {}
+        for dim in CLERK_TIME_DIMS:
+            ttk.Label(page, text=tr(f"report.dim.{dim}"),
+                      style="Dash.Note.TLabel").pack(anchor="w")
+            cols = [("label", f"report.dim.{dim}", 190),
+                    *((c, f"report.col.{c}", 96) for c in CLERK_TIME)]
+            self.clerk_time[dim] = _tree(page, cols, 5)
         self.notebook_tables = tables
         self.use_preset("today")
         # Today's figures as soon as the tab is first seen (not empty charts until
@@ -195,6 +211,12 @@ class StatsTab(ttk.Frame):
             total = {**totals, "label": tr("report.dim.total")}
             sync_rows(tree, [(f"{dim}:{r['key']}",
                               (r["label"], *(cell(c, r.get(c)) for c in TABLE)), ())
+                             for r in [*rows, total]])
+        for dim, tree in self.clerk_time.items():
+            rows = result.get("groups", {}).get(dim, [])
+            total = {**totals, "label": tr("report.dim.total")}
+            sync_rows(tree, [(f"{dim}:{r['key']}",
+                              (r["label"], *(cell(c, r.get(c)) for c in CLERK_TIME)), ())
                              for r in [*rows, total]])
         self.draw_charts(result)
 

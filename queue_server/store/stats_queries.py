@@ -11,7 +11,7 @@ its number was issued on, even when it is served after midnight.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection as Connection
@@ -21,6 +21,7 @@ from queue_server.store import tables
 from queue_server.store.batch import Batch
 from queue_server.store.models import (
     Counter,
+    Event,
     Period,
     Rating,
     Service,
@@ -72,14 +73,34 @@ class RatingRec:
     source: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WindowEventRec:
+    """An audit row that changes a window's state or clerk, ends a call as 过号, or
+    closes the day: the only stored history of when windows were open (the window's
+    own row keeps only its current state)."""
+
+    at: dt.datetime
+    type: str
+    counter_id: int | None
+    staff_id: int | None  # the clerk concerned (for a login: who logged in)
+
+
+# Audit rows the clerk-time figures read (docs/statistics.md, "Clerk time").
+WINDOW_EVENT_TYPES = ("counter.opened", "counter.closed", "counter.paused",
+                      "counter.resumed", "login", "logout", "login.ended",
+                      "ticket.no_show", "day.closed")
+
+
 @dataclass
 class DayRecords:
-    """Every stored row of the visits issued on some business days."""
+    """Every stored row of the visits issued on some business days, and the window
+    history (audit rows) of those days."""
 
     tickets: list[TicketRec]
     items: list[ItemRec]
     periods: list[PeriodRec]
     ratings: list[RatingRec]
+    window_events: list[WindowEventRec] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +137,24 @@ def load_records(conn: Connection, day_from: dt.date, day_to: dt.date) -> DayRec
     ratings = [RatingRec(*row) for row in conn.execute(
         select(r.c.ticket_id, r.c.level, r.c.counter_id, r.c.staff_id, r.c.source)
         .join(t, t.c.id == r.c.ticket_id).where(in_range))]
-    return DayRecords(tickets, items, periods, ratings)
+    return DayRecords(tickets, items, periods, ratings,
+                      load_window_events(conn, day_from, day_to))
+
+
+def load_window_events(conn: Connection, day_from: dt.date, day_to: dt.date
+                       ) -> list[WindowEventRec]:
+    """The window-history audit rows of days day_from..day_to, oldest first."""
+    e = Event.__table__
+    out = []
+    for at, type_, counter_id, staff_id, data in conn.execute(
+            select(e.c.at, e.c.type, e.c.counter_id, e.c.staff_id, e.c.data)
+            .where(e.c.business_day.between(day_from, day_to),
+                   e.c.type.in_(WINDOW_EVENT_TYPES))
+            .order_by(e.c.at, e.c.id)):
+        if type_ == "login" and isinstance(data, dict) and data.get("staff_id") is not None:
+            staff_id = int(data["staff_id"])  # the row's actor is the device, not yet a clerk
+        out.append(WindowEventRec(_utc(at), type_, counter_id, staff_id))
+    return out
 
 
 def _utc(value: Any) -> dt.datetime:
@@ -178,3 +216,20 @@ def drop_cached_days(conn: Connection, day_from: dt.date, day_to: dt.date) -> in
     sd = StatDay.__table__
     result = conn.execute(delete(StatDay).where(sd.c.business_day.between(day_from, day_to)))
     return int(result.rowcount or 0)
+
+
+def load_priority_classes(conn: Connection, day_from: dt.date, day_to: dt.date
+                          ) -> dict[int, str]:
+    """Ticket id -> priority class of the priority tickets issued day_from..day_to."""
+    t = Ticket.__table__
+    return {tid: cls for tid, cls in conn.execute(
+        select(t.c.id, t.c.priority_class)
+        .where(t.c.business_day.between(day_from, day_to), t.c.priority_class.is_not(None)))}
+
+
+def ticket_days(conn: Connection, day_from: dt.date, day_to: dt.date) -> list[dt.date]:
+    """The business days day_from..day_to on which tickets were issued."""
+    t = Ticket.__table__
+    return [d for (d,) in conn.execute(
+        select(t.c.business_day).where(t.c.business_day.between(day_from, day_to))
+        .group_by(t.c.business_day).order_by(t.c.business_day))]

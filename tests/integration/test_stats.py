@@ -168,7 +168,10 @@ def test_clerks_match_their_windows_and_carry_name_and_badge(engine: Engine) -> 
 
 def test_hours_group_visits_by_the_hour_they_were_issued(engine: Engine) -> None:
     h = rows(report(engine), "hour")
-    assert list(h) == ["09", "10", "16"]
+    # the quiet hours between are there too (windows open, idle), with nobody issued
+    assert [k for k, r in h.items() if r["issued"]] == ["09", "10", "16"]
+    assert all(r["issued"] == 0 and r["idle_rate"] == 1.0 for k, r in h.items()
+               if k not in ("09", "10", "16"))
     assert (h["09"]["issued"], h["09"]["wait_mean"], h["09"]["wait_median"],
             h["09"]["wait_p90"]) == (3, 660.0, 480.0, 1200.0)
     assert (h["10"]["wait_mean"], h["10"]["wait_p90"], h["10"]["service_mean"],

@@ -22,6 +22,19 @@ Worked out by hand (seconds):
   visit service  A001 600, B001 840+600, A003 180+540 (parked 10 min left out),
                  B002 180 (w2) + 840 (w1), B003 600 (all of it after closing)
   CL01 waits from 09:02 to its own call at 09:30: 1680
+
+Clerk time (the three clerks log in at 09:00; the hall's hours are 08:30-16:30, so
+each window is open 09:00-16:30 = 27000 s; busy = called or in service there):
+  w1 busy A001 09:05-09:16 660, A003 09:06-10:10 240 + 10:20-10:30 600 (parked 10:10-10:20
+     leaves the window free), B002 10:35-10:50 900 = 2400 -> idle 24600
+  w2 busy B001 09:10-09:25 900, A002 09:40-09:42 120 + 09:43-09:45 120, B002 10:20-10:25
+     300, B003 16:25-16:30 300 (counted only until closing) = 1740 -> idle 25260
+  w4 busy B001 09:30-09:41 660 -> idle 26340
+  walk-ups (call -> start): w1 A001 60, A003 60, A003 again after 回呼 60, B002 60;
+     w2 B001 60, B002 120, B003 600; w4 B001 60 -> 8 walk-ups, mean 135
+  no-show waits (call -> 过号): A002 120 and 120, both at w2
+  by hour: 09 open 3 x 3600, busy 660 + 1140 + 660 -> idle 8340; 10 busy 1740 + 300 ->
+     idle 8760; 11-15 all idle; 16 open 3 x 1800, busy 300 -> idle 5100
 """
 
 from __future__ import annotations
@@ -117,7 +130,11 @@ TOTALS = {"issued": 7, "called": 6, "served": 5, "no_show": 1, "not_served": 1,
           "service_n": 5, "service_mean": 876.0, "service_median": 720.0,
           "service_p90": 1440.0, "service_max": 1440.0,
           "rated": 4, "satisfied": 2, "satisfaction_rate": 0.5, "bad": 1,
-          "overtime": 1, "overtime_s": 600.0, "items_issued": 8, "items_done": 6}
+          "overtime": 1, "overtime_s": 600.0, "items_issued": 8, "items_done": 6,
+          "open_s": 81000.0, "idle_s": 76200.0, "idle_rate": 0.9407,
+          "walkup_n": 8, "walkup_mean": 135.0, "walkup_median": 60.0, "walkup_p90": 600.0,
+          "walkup_max": 600.0, "no_show_wait_n": 2, "no_show_wait_mean": 120.0,
+          "no_show_wait_max": 120.0}
 MATTERS = {
     "RS01": {"issued": 4, "called": 3, "served": 2, "no_show": 1, "not_served": 1,
              "wait_mean": 520.0, "wait_median": 300.0, "wait_p90": 1200.0,
@@ -134,23 +151,33 @@ WINDOWS = {
     "1": {"called": 3, "served": 3, "no_show": 0, "wait_n": 2, "wait_mean": 180.0,
           "wait_p90": 300.0, "service_mean": 720.0, "service_median": 720.0,
           "service_max": 840.0, "rated": 3, "satisfied": 1, "satisfaction_rate": 0.3333,
-          "bad": 1, "overtime": 0},
+          "bad": 1, "overtime": 0, "open_s": 27000.0, "idle_s": 24600.0,
+          "idle_rate": 0.9111, "walkup_n": 4, "walkup_mean": 60.0, "walkup_max": 60.0,
+          "no_show_wait_n": 0, "no_show_wait_mean": None},
     "2": {"called": 4, "served": 2, "no_show": 1, "no_show_rate": 0.25,
           "wait_mean": 570.0, "wait_median": 390.0, "wait_p90": 1200.0,
           "service_n": 3, "service_mean": 540.0, "service_median": 600.0,
-          "service_p90": 840.0, "rated": 0, "overtime": 1, "overtime_s": 600.0},
+          "service_p90": 840.0, "rated": 0, "overtime": 1, "overtime_s": 600.0,
+          "open_s": 27000.0, "idle_s": 25260.0, "walkup_n": 3, "walkup_mean": 260.0,
+          "walkup_median": 120.0, "walkup_p90": 600.0, "no_show_wait_n": 2,
+          "no_show_wait_mean": 120.0, "no_show_wait_p90": 120.0},
     "4": {"called": 1, "served": 1, "wait_n": 0, "wait_mean": None, "service_mean": 600.0,
-          "rated": 1, "satisfaction_rate": 1.0},
+          "rated": 1, "satisfaction_rate": 1.0, "open_s": 27000.0, "idle_s": 26340.0,
+          "walkup_n": 1, "walkup_mean": 60.0},
 }
 CLERKS = {"clerk1": WINDOWS["1"], "clerk2": WINDOWS["2"], "clerk3": WINDOWS["4"]}
 HOURS = {
     "09": {"issued": 3, "called": 3, "served": 2, "no_show": 1, "wait_mean": 660.0,
            "wait_median": 480.0, "wait_p90": 1200.0, "service_mean": 1020.0,
-           "satisfaction_rate": 1.0},
+           "satisfaction_rate": 1.0, "open_s": 10800.0, "idle_s": 8340.0,
+           "walkup_n": 3, "no_show_wait_n": 2},
     "10": {"issued": 2, "wait_mean": 180.0, "wait_p90": 300.0, "service_mean": 870.0,
-           "satisfaction_rate": 0.0, "bad": 1},
+           "satisfaction_rate": 0.0, "bad": 1, "idle_s": 8760.0, "walkup_n": 4,
+           "walkup_mean": 75.0},
+    **{f"{h}": {"issued": 0, "open_s": 10800.0, "idle_s": 10800.0, "idle_rate": 1.0,
+                "walkup_n": 0} for h in range(11, 16)},
     "16": {"issued": 2, "called": 1, "served": 1, "not_served": 1, "wait_mean": 300.0,
-           "overtime_s": 600.0},
+           "overtime_s": 600.0, "open_s": 5400.0, "idle_s": 5100.0, "walkup_mean": 600.0},
 }
 EXPECTED = {"matter": MATTERS, "counter": WINDOWS, "clerk": CLERKS, "hour": HOURS}
 

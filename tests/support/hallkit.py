@@ -8,7 +8,7 @@
     kit.check_invariants()                    # the stored rows agree with the rules
 
 Other engineers' tests may reuse it (a real Hall, no sockets). By default the hall's
-database is the in-memory store (tests/support/memory_store.py: the rules in
+database is the in-memory store (queue_server/store/memory.py: the rules in
 milliseconds); ``backend="sqlite"`` or a ``url`` puts the same hall on SQLite or
 PostgreSQL (tests/integration runs the hall tests there too). SQLite databases are
 copied from a migrated template, so a hall costs milliseconds, not an Alembic run.

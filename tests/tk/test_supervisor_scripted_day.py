@@ -70,6 +70,17 @@ def test_the_statistics_tab_shows_and_exports_the_hand_worked_day(
         cl01 = tab.tables["matter"].item("matter:CL01", "values")
         assert [str(v) for v in cl01][:6] == ["残疾人证", "1", "1", "1", "0.0%", "28:00"]
 
+        # clerk time (worked out in tests/integration/test_stats_scripted_day.py):
+        # window 2 open 7:30:00, idle 7:01:00, 3 walk-ups (mean 4:20), two 过号 of 2:00
+        w2 = tab.clerk_time["counter"].item("counter:2", "values")
+        assert [str(v) for v in w2] == [
+            "2号窗口", "7:30:00", "7:01:00", "93.6%", "3", "4:20", "2:00", "10:00", "10:00",
+            "2", "2:00", "2:00"]
+        clerk1 = tab.clerk_time["clerk"].item("clerk:clerk1", "values")
+        assert [str(v) for v in clerk1][1:5] == ["7:30:00", "6:50:00", "91.1%", "4"]
+        h14 = tab.clerk_time["hour"].item("hour:14", "values")
+        assert [str(v) for v in h14][1:4] == ["3:00:00", "3:00:00", "100.0%"]
+
         out = tab.export_xlsx(tmp_path / "day.xlsx")
         summary = {r[0]: r[1] for r in report.read_xlsx_sheet(out, "概览") if r and r[0]}
         for column, value in TOTALS.items():
