@@ -441,6 +441,33 @@ def check_a_clerk_calls_what_window_queue_says(kit: Kit) -> None:
             clerk.close()
 
 
+def check_the_calls_profile_follows_every_call(kit: Kit) -> None:
+    """An LED screen on `calls.` + `heartbeat` sees each call once, with the next
+    calls_seq, and recent_calls agrees (docs/protocol.md, 8.1)."""
+    with kit.feed(kit.setup.board, ("calls.", "heartbeat")) as feed, \
+            kit.peer(kit.setup.kiosk) as kiosk:
+        matter = kit.a_general_matter(kiosk)
+        before = kiosk.ok("recent_calls")
+        kiosk.ok("issue", {"services": [matter]})
+        clerk = kit.clerk()
+        try:
+            called = clerk.ok("call_next")
+            event = feed.until(lambda t, e: t == "calls.call", 3.0, "calls.call")
+            expect(event["data"]["calls_seq"] == before["calls_seq"] + 1,
+                   f"calls_seq {event['data']['calls_seq']} after {before['calls_seq']}")
+            expect(event["data"]["call"]["ticket_id"] == called["ticket"]["id"],
+                   "calls.call names another ticket")
+            after = kiosk.ok("recent_calls")
+            expect(after["calls_seq"] == event["data"]["calls_seq"]
+                   and after["calls"][0]["ticket_id"] == called["ticket"]["id"],
+                   "recent_calls disagrees with the calls.call event")
+            clerk.ok("start")
+            clerk.ok("complete", {})
+        finally:
+            clerk.request("logout")
+            clerk.close()
+
+
 # --- sockets and keys (docs/protocol.md, 4 and 5) ------------------------------------
 
 def check_a_plain_req_socket_gets_its_reply(kit: Kit) -> None:
@@ -497,6 +524,8 @@ CHECKS: list[tuple[str, Callable[[Kit], None]]] = [
     ("mirror: snapshot and heartbeat agree when quiet",
      check_the_snapshot_and_the_heartbeat_agree_when_quiet),
     ("clerk: call_next calls the head of window_queue", check_a_clerk_calls_what_window_queue_says),
+    ("calls profile: each call once, with the next calls_seq",
+     check_the_calls_profile_follows_every_call),
     ("sockets: a plain REQ client gets its reply", check_a_plain_req_socket_gets_its_reply),
 ]
 

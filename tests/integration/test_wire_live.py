@@ -146,6 +146,8 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
         and board.mirror.state["recent_calls"][0]["ticket_id"] == called["id"], 3), \
         "the board hears the call"
     ok(clerk, "recall")
+    recent = ok(board, "recent_calls").result or {}
+    assert [c["recall"] for c in recent["calls"][:2]] == [True, False]
     ok(clerk, "start")
     ok(clerk, "complete", {})
     ok(clerk, "rate", {"ticket_id": called["id"], "level": 5})
@@ -164,6 +166,7 @@ def test_a_hall_day_runs_every_operation(hall: LiveHall, artifacts_dir: Path) ->
     ok(clerk, "pause", {"reason": "lunch"})
     ok(clerk, "resume")
     ok(boss, "stats", {})
+    ok(boss, "clear_throttle", {"device": "counter-2"})
     ok(boss, "counter_services", {"counter": 2, "services": services[:3]})
     remaining = [t for t in boss.call("state").result["tickets"]  # type: ignore[index]
                  if t["state"] == "waiting"]

@@ -21,8 +21,9 @@ DOC = REPO / "docs" / "protocol.md"
 EXAMPLES = REPO / "artifacts" / "protocol-examples.json"
 OPS_ORDER = (
     "hello", "state", "login", "issue", "check_in", "ticket_status", "device_status",
-    "window_queue", "call_next", "recall", "start", "complete", "rate", "call", "no_show", "park",
-    "unpark", "transfer", "pause", "resume", "stats", "counter_services",
+    "window_queue", "call_next", "recall", "recent_calls", "start", "complete", "rate", "call",
+    "no_show", "park", "unpark", "transfer", "pause", "resume", "stats", "clear_throttle",
+    "counter_services",
     "cancel_ticket", "close_counter", "open_counter", "logout", "close_day",
 )
 ERRORS_ORDER = ("error FORBIDDEN", "error UNKNOWN_SERVICE", "error APPOINTMENT_INVALID")
