@@ -1,0 +1,1 @@
+"""The status page's scripts (read with importlib.resources; no Python here)."""
