@@ -5,6 +5,9 @@ from __future__ import annotations
 from queue_common import i18n
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # how a list of matters and a label read in each language
+    "kiosk.list_sep": ("、", ", "),
+    "kiosk.colon": ("：", ": "),
     # --- the printed ticket -------------------------------------------------------
     "kiosk.ticket.matters": ("办理事项", "Matters"),
     "kiosk.ticket.ahead": ("您前面还有 {n} 人在等待", "{n} people are waiting ahead of you"),
@@ -26,7 +29,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kiosk.noshow.requeue": ("过号可补：错过叫号请到窗口出示本票，将在 {n} 人之后重新排队"
                              "（最多 {times} 次）",
                              "Missed call: show this ticket at a window and you are "
-                             "queued again after {n} people (at most {times} times)"),
+                             "queued again after {n} people (at most {times} time(s))"),
     "kiosk.noshow.generic": ("错过叫号请到咨询台", "Missed your call? Please ask at the desk"),
     # --- priority classes (绿色通道) ---------------------------------------------
     "kiosk.priority.elderly": ("70岁以上老人", "Aged 70 or over"),

@@ -236,7 +236,7 @@ def text_lines(view: TicketView) -> list[str]:
     label = kind_text(view)
     if label:
         lines.append(label)
-    lines += [view.number, tr("kiosk.ticket.matters") + "：" + "、".join(view.services)]
+    lines += [view.number, tr("kiosk.ticket.matters") + tr("kiosk.colon") + tr("kiosk.list_sep").join(view.services)]
     slot = slot_text(view)
     if slot:
         lines.append(slot)

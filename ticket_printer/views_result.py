@@ -57,7 +57,7 @@ class TicketShownView(tk.Frame):
         self.number = tk.Label(left, text=view.number, font=fonts["number"], bg=look.PANEL,
                                fg=look.INK)
         self.number.pack()
-        self.matters = wrap_label(left, "、".join(view.services), fonts, "title", text_w,
+        self.matters = wrap_label(left, tr("kiosk.list_sep").join(view.services), fonts, "title", text_w,
                                   bg=look.PANEL, anchor="center")
         self.matters.pack(pady=pad // 3)
         for text, font in ((ahead_text(view.ahead), "title"), (wait_line(view),
