@@ -41,10 +41,16 @@ class Announcement:
     at: str
     recall: bool = False
     queued_at: float = 0.0  # time.perf_counter() when offered (for the latency bench)
+    call_id: int | None = None
 
     @property
-    def key(self) -> tuple[int, int, str]:
-        return (self.ticket_id, self.counter, self.at)
+    def key(self) -> tuple[object, ...]:
+        """What makes two offers the same call: its id (a recall in the same second as
+        the call is another call, and must be spoken); a server that sends no id is
+        told apart by ticket, window, second and kind."""
+        if self.call_id is not None:
+            return ("id", self.call_id)
+        return (self.ticket_id, self.counter, self.at, self.recall)
 
     @classmethod
     def from_call(cls, call: Mapping[str, Any]) -> Announcement | None:
@@ -53,7 +59,8 @@ class Announcement:
             return cls(ticket_id=int(call["ticket_id"]), number=str(call["number"]),
                        counter=int(call["counter"]), at=str(call.get("at") or ""),
                        recall=bool(call.get("recall", False)),
-                       queued_at=time.perf_counter())
+                       queued_at=time.perf_counter(),
+                       call_id=None if call.get("id") is None else int(call["id"]))
         except (KeyError, TypeError, ValueError):
             log.warning("ignoring malformed call %r", call)
             return None

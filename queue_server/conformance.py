@@ -11,6 +11,11 @@ It changes the hall it runs against (it takes tickets, logs a clerk in, calls an
 completes tickets): run it on a test hall (docs/protocol.md, "For integrators"), never
 in a hall that is serving citizens. The hall must be open (a round-the-clock test
 hall) and the clerk's window must take a general matter.
+
+The restart checks (a retry across a crash, a mirror's resync after kill -9) need a way
+to crash and restart the server: `--restart-cmd CMD`, a command that kills the server
+without warning (kill -9, taskkill /F) and starts it again on the same ports. Without
+it they are SKIP.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class Setup:
     window: int = 1
     supervisor: str = "super1"
     supervisor_password: str = "demo1234"
+    restart: Callable[[], None] | None = None  # kill -9 and start again (restart checks)
+    restart_timeout: float = 60.0  # seconds the server may take to answer again
 
 
 class Peer:
@@ -227,6 +234,19 @@ class Kit:
         self.ctx.term()
         return failed == 0
 
+    def crash_and_restart(self) -> None:
+        """Kill the server without warning and wait until it answers again."""
+        if self.setup.restart is None:
+            raise Skipped("no --restart-cmd: the kit cannot crash and restart the server")
+        self.setup.restart()
+        deadline = time.monotonic() + self.setup.restart_timeout
+        while time.monotonic() < deadline:
+            with self.peer(self.setup.kiosk) as p:
+                if p.raw(b'{"v":1,"id":"up","op":"hello","args":{}}', timeout=1.0):
+                    return
+        raise CheckFailed(f"the server did not answer within {self.setup.restart_timeout:.0f} s"
+                          " of the restart command")
+
     def a_general_matter(self, kiosk: Peer) -> str:
         """A matter the clerk's window takes (from the snapshot)."""
         snap = kiosk.ok("state")
@@ -377,6 +397,62 @@ def check_an_error_is_not_kept(kit: Kit) -> None:
         p.ok("issue", {"services": [matter]}, request_id=rid)
 
 
+def _tickets(snapshot: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {int(t["id"]): t for t in snapshot.get("tickets", [])}
+
+
+def check_a_retry_after_a_crash_gets_the_first_reply(kit: Kit) -> None:
+    with kit.peer(kit.setup.kiosk) as p:
+        matter = kit.a_general_matter(p)
+        rid = "kit-" + uuid.uuid4().hex
+        first = p.request("issue", {"services": [matter]}, request_id=rid)
+        expect(first.get("ok") is True, f"issue failed: {first.get('error')}")
+    kit.crash_and_restart()
+    with kit.peer(kit.setup.kiosk) as p:
+        again = p.request("issue", {"services": [matter]}, request_id=rid)
+        expect(again == first, f"after the restart the retry got {again}, first {first}")
+        ticket = first["result"]["ticket"]
+        kept = _tickets(p.ok("state")).get(int(ticket["id"]))
+        expect(kept is not None and kept["number"] == ticket["number"],
+               f"acknowledged ticket {ticket['number']} is not in the snapshot after the crash")
+
+
+def check_a_request_in_flight_at_a_crash_is_served_once(kit: Kit) -> None:
+    with kit.peer(kit.setup.kiosk) as p:
+        matter = kit.a_general_matter(p)
+        before = set(_tickets(p.ok("state")))
+        rid = "kit-" + uuid.uuid4().hex
+        body = {"v": 1, "id": rid, "op": "issue", "args": {"services": [matter]}}
+        p.send_frames([json.dumps(body).encode()])  # no wait for the reply: crash now
+        kit.crash_and_restart()
+    with kit.peer(kit.setup.kiosk) as p:
+        retry = p.ok("issue", {"services": [matter]}, request_id=rid)
+        new = set(_tickets(p.ok("state"))) - before
+        expect(new == {int(retry["ticket"]["id"])},
+               f"one request, retried across a crash, left tickets {sorted(new)}")
+
+
+def check_a_mirror_resyncs_after_a_crash(kit: Kit) -> None:
+    with kit.feed(kit.setup.board) as feed:
+        with kit.peer(kit.setup.board) as p:
+            old = p.ok("hello")["epoch"]
+        kit.crash_and_restart()
+        beat = feed.until(lambda t, e: t == "heartbeat" and e.get("epoch") != old, 10.0,
+                          "heartbeat of a new epoch after the restart")
+        with kit.peer(kit.setup.kiosk) as p:
+            snap = p.ok("state")
+            expect(snap["epoch"] == beat["epoch"],
+                   f"snapshot epoch {snap['epoch']}, heartbeat epoch {beat['epoch']}")
+            matter = kit.a_general_matter(p)
+            issued = p.ok("issue", {"services": [matter]})
+        event = feed.until(lambda t, e: t == "ticket.issued" and any(
+            x.get("id") == issued["ticket"]["id"] for x in e["data"].get("tickets", [])),
+            3.0, "ticket.issued after the resync")
+        expect(event["epoch"] == snap["epoch"] and event["seq"] > snap["seq"],
+               f"event {event['epoch']}/{event['seq']} does not follow the snapshot "
+               f"{snap['epoch']}/{snap['seq']}")
+
+
 # --- the mirror (docs/protocol.md, 8 and 9) ------------------------------------------
 
 def check_heartbeat_carries_the_current_seq(kit: Kit) -> None:
@@ -470,6 +546,33 @@ def check_the_calls_profile_follows_every_call(kit: Kit) -> None:
 
 # --- sockets and keys (docs/protocol.md, 4 and 5) ------------------------------------
 
+def _of_type(kind: str) -> Callable[[str, dict[str, Any]], bool]:
+    return lambda topic, _event: topic == kind
+
+
+def check_a_recall_is_another_call(kit: Kit) -> None:
+    with kit.peer(kit.setup.kiosk) as kiosk, kit.feed(kit.setup.board) as feed:
+        kiosk.ok("issue", {"services": [kit.a_general_matter(kiosk)]})
+        clerk = kit.clerk()
+        try:
+            called = clerk.ok("call_next")["ticket"]
+            clerk.ok("recall")
+            calls = [feed.until(_of_type(kind), 3.0, kind)["data"]["call"]
+                     for kind in ("ticket.called", "ticket.recalled")]
+            expect(all(c.get("ticket_id") == called["id"] for c in calls),
+                   f"the calls are not of the ticket called: {calls}")
+            ids = [c.get("id") for c in calls]
+            expect(all(isinstance(i, int) for i in ids) and ids[1] > ids[0],
+                   f"call ids {ids}: each call needs its own, a later one larger")
+            recent = [c.get("id") for c in kiosk.ok("recent_calls")["calls"][:2]]
+            expect(recent == ids[::-1], f"recent_calls ids {recent}, events' {ids}")
+            clerk.ok("start")
+            clerk.ok("complete", {})
+        finally:
+            clerk.request("logout")
+            clerk.close()
+
+
 def check_a_plain_req_socket_gets_its_reply(kit: Kit) -> None:
     with kit.peer(kit.setup.kiosk, zmq.REQ) as p:
         reply = p.raw(b'{"v":1,"id":"req-1","op":"hello","args":{}}', timeout=3.0)
@@ -527,6 +630,12 @@ CHECKS: list[tuple[str, Callable[[Kit], None]]] = [
     ("calls profile: each call once, with the next calls_seq",
      check_the_calls_profile_follows_every_call),
     ("sockets: a plain REQ client gets its reply", check_a_plain_req_socket_gets_its_reply),
+    ("calls: a call and its recall each have their own id", check_a_recall_is_another_call),
+    ("restart: a retry after kill -9 gets the first reply",
+     check_a_retry_after_a_crash_gets_the_first_reply),
+    ("restart: a request in flight at kill -9 is served once",
+     check_a_request_in_flight_at_a_crash_is_served_once),
+    ("restart: a mirror resyncs on the new epoch", check_a_mirror_resyncs_after_a_crash),
 ]
 
 

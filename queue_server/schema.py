@@ -85,6 +85,7 @@ class Counter(msgspec.Struct):
 class Call(msgspec.Struct):
     """A call or recall (docs/hall-state.md, "Call")."""
 
+    id: int
     ticket_id: int
     number: str
     counter: int

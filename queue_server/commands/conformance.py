@@ -2,11 +2,14 @@
 
 Runs queue_server.conformance against a running test hall and prints PASS / FAIL /
 SKIP per check; exit status 1 when a check failed, 2 when the kit could not start.
+`--restart-cmd CMD` lets the restart checks crash and restart the server.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+from collections.abc import Callable
 from typing import Any
 
 from queue_common import paths
@@ -26,6 +29,10 @@ def register(sub: Any) -> None:
     p.add_argument("--password", default="demo1234")
     p.add_argument("--window", type=int, default=1)
     p.add_argument("--only", default="", help="run the checks whose name contains this")
+    p.add_argument("--restart-cmd", default=None, metavar="CMD",
+                   help="a shell command that kills the server without warning (kill -9,"
+                        " taskkill /F) and starts it again on the same ports; without it"
+                        " the restart checks are skipped")
     p.set_defaults(func=run)
 
 
@@ -44,5 +51,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     setup = conformance.Setup(data=data, server=server, kiosk=args.kiosk, board=args.board,
                               counter=args.counter, other_counter=args.other_counter,
-                              clerk=args.clerk, password=args.password, window=args.window)
+                              clerk=args.clerk, password=args.password, window=args.window,
+                              restart=_restart(args.restart_cmd) if args.restart_cmd else None)
     return 0 if conformance.run(setup, args.only) else 1
+
+
+def _restart(command: str) -> Callable[[], None]:
+    """Run the integrator's restart command; its failure fails the check that needed it."""
+    def restart() -> None:
+        done = subprocess.run(command, shell=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise ValueError(f"--restart-cmd exited with {done.returncode}")
+    return restart

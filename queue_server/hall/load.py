@@ -94,7 +94,7 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
     recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT_CALLS)
     for r in rows.recent_calls:
         if isinstance(r.data, dict) and isinstance(r.data.get("call"), dict):
-            recent.appendleft(r.data["call"])
+            recent.appendleft({"id": r.id, **r.data["call"]})
     devices: dict[str, dict[str, Any]] = {}
     for r in rows.device_reports:
         if r.device and isinstance(r.data, dict) and isinstance(r.data.get("device"), dict):

@@ -130,12 +130,14 @@ def clear_transfers_to(s: HallState, ch: Changes, c: Counter) -> list[Ticket]:
 
 def audit(s: HallState, ch: Changes, type_: str, now: dt.datetime, actor: Actor, *,
           ticket: Ticket | None = None, counter: Counter | None = None,
-          data: dict[str, Any] | None = None, day: dt.date | None = None) -> None:
-    """One audit-log row for a transition (who, where, when, what)."""
+          data: dict[str, Any] | None = None, day: dt.date | None = None,
+          row_id: int | None = None) -> None:
+    """One audit-log row for a transition (who, where, when, what); `row_id` when the
+    caller already numbered the row (a call names its row as its id)."""
     if day is None:
         day = ticket.business_day if ticket is not None else s.day
     ch.batch.insert(T.EVENT, {
-        "id": s.new_id("event"), "at": now, "business_day": day, "type": type_,
+        "id": s.new_id("event") if row_id is None else row_id, "at": now, "business_day": day, "type": type_,
         "ticket_id": ticket.id if ticket else None,
         "counter_id": counter.id if counter else None, "staff_id": actor.staff_id,
         "device": actor.device, "data": data or {}})

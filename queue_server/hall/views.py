@@ -80,6 +80,9 @@ class Views:
             "since": self.time(c.since),
         }
 
-    def call(self, t: Ticket, number: int, at: dt.datetime, recall: bool) -> dict[str, Any]:
-        return {"ticket_id": t.id, "number": t.number, "counter": number,
+    def call(self, call_id: int, t: Ticket, number: int, at: dt.datetime,
+             recall: bool) -> dict[str, Any]:
+        """A call's `id` is its audit row's: unique for good (across days and restarts)
+        and growing, so a call and a recall in the same second are told apart."""
+        return {"id": call_id, "ticket_id": t.id, "number": t.number, "counter": number,
                 "at": self.time(at), "recall": recall}

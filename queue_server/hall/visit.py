@@ -291,9 +291,10 @@ def _call_ticket(s: HallState, ch: Changes, t: Ticket, c: Counter, actor: Actor,
     t.called_at = now
     tr.set_ticket_state(s, ch, t, "called")
     tr.set_counter(s, ch, c, "calling", now, t)
-    called = s.views.call(t, c.number, now, recall=False)
+    call_id = s.new_id("event")
+    called = s.views.call(call_id, t, c.number, now, recall=False)
     s.recent_calls.appendleft(called)
-    tr.audit(s, ch, type_, now, actor, ticket=t, counter=c,
+    tr.audit(s, ch, type_, now, actor, ticket=t, counter=c, row_id=call_id,
              data={"call": called, "services": [i.service for i in handled]})
     return ({"ticket": s.views.ticket(t), "counter": s.views.counter(c)},
             [tr.event(s, type_, now, tickets=[t], counters=[c], call=called)])
@@ -305,9 +306,10 @@ def recall(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
     t = find.current_ticket(s, c, "called")
     t.recalls += 1
     ch.ticket(t)
-    called = s.views.call(t, c.number, now, recall=True)
+    call_id = s.new_id("event")
+    called = s.views.call(call_id, t, c.number, now, recall=True)
     s.recent_calls.appendleft(called)
-    tr.audit(s, ch, Ev.TICKET_RECALLED, now, actor, ticket=t, counter=c,
+    tr.audit(s, ch, Ev.TICKET_RECALLED, now, actor, ticket=t, counter=c, row_id=call_id,
              data={"call": called, "recalls": t.recalls})
     return ({"ticket": s.views.ticket(t)},
             [tr.event(s, Ev.TICKET_RECALLED, now, tickets=[t], counters=[c], call=called)])

@@ -36,9 +36,12 @@ T0 = datetime.fromisoformat("2026-11-26T09:30:00+08:00")
 
 
 def call(ticket_id: int, number: str, counter: int, at: datetime,
-         recall: bool = False) -> dict[str, object]:
-    return {"ticket_id": ticket_id, "number": number, "counter": counter,
-            "at": at.isoformat(), "recall": recall}
+         recall: bool = False, call_id: int | None = None) -> dict[str, object]:
+    c: dict[str, object] = {"ticket_id": ticket_id, "number": number, "counter": counter,
+                            "at": at.isoformat(), "recall": recall}
+    if call_id is not None:
+        c["id"] = call_id
+    return c
 
 
 class RecordingPlayer:
@@ -103,6 +106,18 @@ def test_a_recall_is_announced_again_but_a_repeated_event_is_not(hall_voice) -> 
     assert announcer.offer_call(call(7, "A007", 2, T0 + timedelta(seconds=40), recall=True))
     assert heard.wait_for(2) == ["A007@2", "A007@2"]
     assert [a.recall for a in heard.items] == [False, True]
+
+
+def test_a_clerk_who_recalls_within_the_same_second_is_heard_twice(hall_voice) -> None:
+    announcer, _player, heard = hall_voice
+    assert announcer.offer_call(call(9, "A009", 4, T0, call_id=101))
+    assert announcer.offer_call(call(9, "A009", 4, T0, recall=True, call_id=102))
+    assert not announcer.offer_call(call(9, "A009", 4, T0, recall=True, call_id=102))
+    assert heard.wait_for(2) == ["A009@4", "A009@4"]
+    # A server that sends no id: the recall is still another call than the call.
+    assert announcer.offer_call(call(10, "A010", 4, T0))
+    assert announcer.offer_call(call(10, "A010", 4, T0, recall=True))
+    assert heard.wait_for(4)[2:] == ["A010@4", "A010@4"]
 
 
 def test_after_a_reconnect_only_fresh_unheard_calls_are_spoken(hall_voice) -> None:

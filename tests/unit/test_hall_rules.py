@@ -233,6 +233,18 @@ def test_recall_counts_and_is_announced_again(kit: HallKit) -> None:
     assert kit.err("recall", {}, w1).details["state"] == "serving"
 
 
+def test_a_call_and_its_recall_in_the_same_second_each_have_their_own_id(kit: HallKit) -> None:
+    w1 = kit.login("clerk1", counter=1)
+    kit.issue("RS01")
+    first = kit.run("call_next", {}, w1).events[0][1]["call"]
+    again = kit.run("recall", {}, w1).events[0][1]["call"]
+    assert first["at"] == again["at"], "the kit's clock did not move: the same second"
+    assert again["id"] > first["id"]
+    assert [c["id"] for c in kit.snapshot()["recent_calls"]] == [again["id"], first["id"]]
+    kit.reopen()  # a restart: the ids are the audit rows', so they are kept
+    assert [c["id"] for c in kit.snapshot()["recent_calls"]] == [again["id"], first["id"]]
+
+
 def test_transfer_to_a_window_waits_for_that_window_and_goes_first(kit: HallKit) -> None:
     w1, w2 = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
     t = kit.issue("RS01")["ticket"]
