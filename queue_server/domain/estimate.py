@@ -70,6 +70,22 @@ class ServiceTimes:
     # the same few hundred pairs again
     _seconds: dict[tuple[frozenset[str], frozenset[str]], float] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # the same, one table per window's matters (a run looks up by the ticket's matters
+    # only, and keeps the tables across runs of this fit)
+    _by_window: dict[frozenset[str], dict[frozenset[str], float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def window_table(self, window: frozenset[str]) -> dict[frozenset[str], float]:
+        """Seconds per ticket's matters at a window taking `window`, as seconds_at
+        filled them so far (a run fills the missing ones with seconds_at)."""
+        table = self._by_window.get(window)
+        if table is None:
+            if len(self._by_window) > 500:
+                self._by_window.clear()
+            table = self._by_window[window] = {}
+        elif len(table) > 5_000:
+            table.clear()
+        return table
 
     def seconds_at(self, services: frozenset[str], window: frozenset[str]) -> float:
         """Seconds a window taking `window` spends on a ticket pending `services`: the
@@ -431,7 +447,8 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     taken: set[int] = set()
     exits: dict[int, float] = {}
     # seconds a window spends on a ticket, per window and the ticket's matters
-    cost: dict[int, dict[frozenset[str], float]] = {c.number: {} for c in counters}
+    cost: dict[int, dict[frozenset[str], float]] = {
+        c.number: times.window_table(c.services) for c in counters}
     head, n_general = 0, len(general)
     replace = heapq.heapreplace
     services_of = {c.number: c.services for c in counters}
@@ -444,7 +461,7 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
                     cut = True
                     break
                 w = general[head]
-                if w.ticket_id in taken:
+                if taken and w.ticket_id in taken:
                     head += 1
                     continue
                 t, number = heap[0]
