@@ -19,6 +19,7 @@ import collections
 import datetime as dt
 import heapq
 import math
+import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from queue_server.domain.policy import Waiting, pick
 PHANTOM_BASE = -1_000_000  # phantom ticket ids: below every real id
 HORIZON = 1000  # calls a run plays one by one; beyond, the queue is priced in aggregate
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_TRANSFER_TO = operator.attrgetter("transfer_to")
+_SERVICES = operator.attrgetter("services")
 
 
 @dataclass(frozen=True)
@@ -424,7 +427,10 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     counters = list(counters)
     times = as_times(minutes)
     items = list(waiting) if ordered else sorted(waiting, key=_key)
-    general = [w for w in items if w.transfer_to is None]
+    # the queue split at C speed (a state change at 10,000 waiting paid for the loop)
+    transfers = list(map(_TRANSFER_TO, items))
+    general = items if transfers.count(None) == len(items) else \
+        [w for w, to in zip(items, transfers, strict=True) if to is None]
     mine: dict[int, list[Waiting]] = {}
     if len(general) != len(items):
         for w in items:
@@ -529,7 +535,7 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
         free_at_cut = sorted(t for t, _ in heap)
         # the rest's work, from how many of it need each set of matters
         work = sum(n * times.seconds_at(codes, codes)
-                   for codes, n in collections.Counter(w.services for w in tail).items())
+                   for codes, n in collections.Counter(map(_SERVICES, tail)).items())
         level = fill_level(free_at_cut, work)
         for t, number in heap:
             exits[number] = max(t, level)
