@@ -19,6 +19,7 @@ import collections
 import datetime as dt
 import heapq
 import math
+import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from queue_server.domain.policy import Waiting, pick
 PHANTOM_BASE = -1_000_000  # phantom ticket ids: below every real id
 HORIZON = 1000  # calls a run plays one by one; beyond, the queue is priced in aggregate
 _EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_TRANSFER_TO = operator.attrgetter("transfer_to")
+_SERVICES = operator.attrgetter("services")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,22 @@ class ServiceTimes:
     # the same few hundred pairs again
     _seconds: dict[tuple[frozenset[str], frozenset[str]], float] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # the same, one table per window's matters (a run looks up by the ticket's matters
+    # only, and keeps the tables across runs of this fit)
+    _by_window: dict[frozenset[str], dict[frozenset[str], float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def window_table(self, window: frozenset[str]) -> dict[frozenset[str], float]:
+        """Seconds per ticket's matters at a window taking `window`, as seconds_at
+        filled them so far (a run fills the missing ones with seconds_at)."""
+        table = self._by_window.get(window)
+        if table is None:
+            if len(self._by_window) > 500:
+                self._by_window.clear()
+            table = self._by_window[window] = {}
+        elif len(table) > 5_000:
+            table.clear()
+        return table
 
     def seconds_at(self, services: frozenset[str], window: frozenset[str]) -> float:
         """Seconds a window taking `window` spends on a ticket pending `services`: the
@@ -408,7 +427,10 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     counters = list(counters)
     times = as_times(minutes)
     items = list(waiting) if ordered else sorted(waiting, key=_key)
-    general = [w for w in items if w.transfer_to is None]
+    # the queue split at C speed (a state change at 10,000 waiting paid for the loop)
+    transfers = list(map(_TRANSFER_TO, items))
+    general = items if transfers.count(None) == len(items) else \
+        [w for w, to in zip(items, transfers, strict=True) if to is None]
     mine: dict[int, list[Waiting]] = {}
     if len(general) != len(items):
         for w in items:
@@ -431,7 +453,8 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
     taken: set[int] = set()
     exits: dict[int, float] = {}
     # seconds a window spends on a ticket, per window and the ticket's matters
-    cost: dict[int, dict[frozenset[str], float]] = {c.number: {} for c in counters}
+    cost: dict[int, dict[frozenset[str], float]] = {
+        c.number: times.window_table(c.services) for c in counters}
     head, n_general = 0, len(general)
     replace = heapq.heapreplace
     services_of = {c.number: c.services for c in counters}
@@ -444,7 +467,7 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
                     cut = True
                     break
                 w = general[head]
-                if w.ticket_id in taken:
+                if taken and w.ticket_id in taken:
                     head += 1
                     continue
                 t, number = heap[0]
@@ -512,7 +535,7 @@ def run_forward(waiting: Iterable[Waiting], counters: Iterable[SimCounter],
         free_at_cut = sorted(t for t, _ in heap)
         # the rest's work, from how many of it need each set of matters
         work = sum(n * times.seconds_at(codes, codes)
-                   for codes, n in collections.Counter(w.services for w in tail).items())
+                   for codes, n in collections.Counter(map(_SERVICES, tail)).items())
         level = fill_level(free_at_cut, work)
         for t, number in heap:
             exits[number] = max(t, level)

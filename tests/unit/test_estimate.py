@@ -224,3 +224,32 @@ def test_a_run_cut_at_its_horizon_prices_the_rest_of_a_long_queue_in_aggregate()
             assert abs(got - want) <= 600
     new, want = cut.per_matter["RS01"], full.per_matter["RS01"]
     assert new is not None and want is not None and abs(new - want) <= 600
+
+
+@settings(max_examples=150, deadline=None)
+@given(tickets=st.lists(st.tuples(st.integers(0, 120), st.sampled_from([0, 0, 15, 30]),
+                                  matter_sets, st.sampled_from([None, None, None, None, 1])),
+                        max_size=30),
+       windows=st.lists(st.tuples(matter_sets, st.sampled_from([0.0, 0.0, 90.0, 700.0])),
+                        min_size=1, max_size=3),
+       transfer_first=st.booleans())
+def test_a_fit_asked_again_by_the_next_run_gives_the_same_waits_as_a_fresh_one(
+        tickets: list[tuple[int, int, frozenset[str], int | None]],
+        windows: list[tuple[frozenset[str], float]], transfer_first: bool) -> None:
+    """The hall runs the queue forward after every change with the same fitted times,
+    which keep each window's prices from the runs before: the second run of a hall
+    (after a different queue filled those prices) calls every ticket exactly when the
+    slow way does and when a fit asked for the first time does."""
+    queue = [w(i + 1, minute, *matters, transfer_to=to, credit=credit)
+             for i, (minute, credit, matters, to) in enumerate(tickets)]
+    counters = [SimCounter(n, matters, free_in)
+                for n, (matters, free_in) in enumerate(windows, start=1)]
+    kept = estimate.ServiceTimes(MINUTES)
+    estimate.run_forward(queue[::-1][:10], counters[::-1], kept, transfer_first=transfer_first)
+    again = estimate.run_forward(queue, counters, kept, transfer_first=transfer_first,
+                                 phantoms=sorted(MINUTES))
+    fresh = estimate.run_forward(queue, counters, estimate.ServiceTimes(MINUTES),
+                                 transfer_first=transfer_first, phantoms=sorted(MINUTES))
+    assert again.called == fresh.called == _called_by_the_policy(queue, counters,
+                                                                 transfer_first)
+    assert again.per_matter == fresh.per_matter and again.exits == fresh.exits
