@@ -316,6 +316,39 @@ def run_fast(count: int, minutes: float, seed: int, per_role: int = 3,
         events: list[bytes] = []
         total = 0
         serial = 0
+
+        def take(i: int, sock: zmq.Socket, now: float) -> None:  # type: ignore[type-arg]
+            """Every reply waiting on connection i, checked: its code, and that it
+            answers a request this connection sent (a reply to the wrong device)."""
+            nonlocal malformed, wrong, unknown
+            role = dealers[i][0]
+            while True:
+                try:
+                    raw = sock.recv(flags=zmq.NOBLOCK)
+                except zmq.Again:
+                    return
+                if sock.rcvmore:
+                    sock.recv_multipart()
+                inflight[i] = max(0, inflight[i] - 1)
+                last_reply[i] = now
+                replies[role] += 1
+                try:
+                    body = json.loads(raw)
+                    code = "OK" if body["ok"] else body["error"]["code"]
+                except (ValueError, KeyError, TypeError):
+                    malformed += 1
+                    continue
+                rid = body.get("id")
+                if isinstance(rid, str) and len(rid) == 16 and rid[:4] != f"{i:04x}":
+                    try:
+                        int(rid, 16)
+                        wrong += 1
+                    except ValueError:
+                        pass
+                key = f"{role}:{code}"
+                codes_seen[key] = codes_seen.get(key, 0) + 1
+                if code != "OK" and code not in KNOWN_CODES:
+                    unknown += 1
         t0 = time.monotonic()
         deadline = t0 + minutes * 60
         next_print = t0 + 30
@@ -346,35 +379,7 @@ def run_fast(count: int, minutes: float, seed: int, per_role: int = 3,
                 if sock is stranger:
                     stranger_got += len(sock.recv_multipart())
                     continue
-                i = index[sock]
-                role = dealers[i][0]
-                while True:
-                    try:
-                        raw = sock.recv(flags=zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    if sock.rcvmore:
-                        sock.recv_multipart()
-                    inflight[i] = max(0, inflight[i] - 1)
-                    last_reply[i] = now
-                    replies[role] += 1
-                    try:
-                        body = json.loads(raw)
-                        code = "OK" if body["ok"] else body["error"]["code"]
-                    except (ValueError, KeyError, TypeError):
-                        malformed += 1
-                        continue
-                    rid = body.get("id")
-                    if isinstance(rid, str) and len(rid) == 16 and rid[:4] != f"{i:04x}":
-                        try:
-                            int(rid, 16)
-                            wrong += 1
-                        except ValueError:
-                            pass
-                    key = f"{role}:{code}"
-                    codes_seen[key] = codes_seen.get(key, 0) + 1
-                    if code != "OK" and code not in KNOWN_CODES:
-                        unknown += 1
+                take(index[sock], sock, now)
             for i in range(len(dealers)):
                 # a message no reply is due for (random bytes without id, extra frames)
                 if inflight[i] and now - last_reply[i] > 2.0:
@@ -391,8 +396,10 @@ def run_fast(count: int, minutes: float, seed: int, per_role: int = 3,
         end = time.monotonic() + 3
         while time.monotonic() < end:
             for sock, _ in poller.poll(timeout=100):
-                while sock.poll(0):
-                    sock.recv_multipart()
+                if sock is stranger:
+                    stranger_got += len(sock.recv_multipart())
+                    continue
+                take(index[sock], sock, time.monotonic())  # late replies are checked too
             while feed.poll(0):
                 events.append(feed.recv_multipart()[-1])
         for _, s, _ in dealers:
