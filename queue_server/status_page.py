@@ -66,13 +66,18 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 REFRESH_SECONDS = 15  # the no-script page reloads itself this often
 FINAL_STATES = frozenset({"done", "no_show", "cancelled", "not_served"})
 REFRESH_GAP = 0.15  # seconds between two refreshes: changes in a burst coalesce ...
-REFRESH_SHARE = 3  # ... and at least this many times the last refresh took: however many
-# phones watch, refreshing never takes more than about a third of the loop's time
+REFRESH_SHARE = 3  # ... and at least this many times the loop's own work for the last
+# refresh: however many phones watch, refreshing never takes more than about a quarter
+# of the loop's time. The loop's work, not the wall time of the lookup: under load a
+# lookup mostly waits for the loop's turn, and pausing for a multiple of that wait made
+# phones see a call seconds late while the loop had time to spare.
 PERIODIC_SECONDS = 5.0  # a refresh even without a change (estimates move with time)
 PING_SECONDS = 10.0  # a stream sends a ping this often: the phone knows it is live
 LONG_POLL_SECONDS = 25.0
 WRITE_TIMEOUT = 5.0
-LOOKUP_CHUNK = 50  # tokens per lookup: the request loop answers others in between
+LOOKUP_CHUNK = 500  # tokens per lookup: one turn of the loop for a hall's phones (300
+# watched tickets cost the loop about 7 ms, bench/phones.py); each chunk waits for a turn
+# of its own, so small chunks multiplied the page's lag under load
 HALL_REREAD_SECONDS = 60.0
 KEEP_UNWATCHED = 120.0  # seconds a view is kept after its last phone left (resume)
 
@@ -118,9 +123,11 @@ class LoopBackend:
     def __init__(self, lookups: Any) -> None:
         self._lookups = lookups
         self._ask = lookups.asker()
+        self.work_seconds: float | None = None  # the loop's own time for the last statuses
 
     def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
         out: dict[str, Mapping[str, Any] | None] = {}
+        work = 0.0
         for i in range(0, len(tokens), LOOKUP_CHUNK):  # one chunk at a time, in turn
             chunk = tokens[i:i + LOOKUP_CHUNK]
             answer = self._ask(json.dumps({"kind": "status", "tokens": chunk}).encode())
@@ -128,6 +135,9 @@ class LoopBackend:
             if not isinstance(results, dict):
                 raise TimeoutError("no answer from the request loop")
             out.update({t: r if isinstance(r, dict) else None for t, r in results.items()})
+            spent = answer.get("work")
+            work += float(spent) if isinstance(spent, (int, float)) else 0.0
+        self.work_seconds = work
         return out
 
     def hall(self) -> Mapping[str, Any] | None:
@@ -410,7 +420,9 @@ class Hub:
                         self.update_lags.append(time.monotonic() - seen)
                     self._wake()
             took = time.monotonic() - began
-            await asyncio.sleep(max(REFRESH_GAP, REFRESH_SHARE * took))
+            work = getattr(self.backend, "work_seconds", None)  # a fake backend has none
+            await asyncio.sleep(max(REFRESH_GAP, REFRESH_SHARE * (took if work is None
+                                                                  else work)))
 
     def allow_write(self, token: str) -> bool:
         """Per token: at most rate_per_minute writes in any minute."""

@@ -5,8 +5,9 @@ hall, whose only user is the request loop. It asks over an inproc socket; the lo
 answers between batches, from committed state only (it settles first):
 
 - a bare token (the first form, kept): that ticket's `ticket_status`, or null;
-- ``{"kind": "status", "tokens": [...]}``: ``{"results": {token: status | null}}``,
-  one round trip for every phone watching (the page refreshes them all at once);
+- ``{"kind": "status", "tokens": [...]}``: ``{"results": {token: status | null},
+  "work": seconds}``, one round trip for every phone watching (the page refreshes them
+  all at once); `work` is the loop's own time for it;
 - ``{"kind": "hall"}``: the hall's waiting counts, estimates and departments (the
   hall page; then kept current by the change feed);
 - ``{"kind": "rate", "token", "level", "reason", "text"}``: the citizen's rating from
@@ -28,6 +29,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +88,11 @@ class Lookups:
         kind = request.get("kind")
         if kind == "status":
             tokens = [str(t) for t in request.get("tokens", [])[:MAX_TOKENS]]
-            return {"results": dict(zip(tokens, _statuses(hall, tokens), strict=True))}
+            began = time.perf_counter()
+            results = dict(zip(tokens, _statuses(hall, tokens), strict=True))
+            # the loop's own time for this answer: the page paces itself by it, not by
+            # how long the answer waited for the loop's turn
+            return {"results": results, "work": time.perf_counter() - began}
         if kind == "hall":
             snap = hall.snapshot()
             return {key: snap.get(key) for key in ("waiting", "estimates", "departments",
