@@ -1,4 +1,5 @@
-"""Small modal-less dialogs of the dashboard: pick matters, pick a window, give a reason.
+"""Small modal-less dialogs of the dashboard: pick matters, pick a window, give a reason,
+name a PC and user whose login wait ends.
 
 Each calls back with the answer and closes; nothing is sent until OK, and a reason is
 required where the action is audited (moving or cancelling a citizen's ticket).
@@ -109,3 +110,30 @@ class ReasonDialog(_Dialog):
             return
         self.destroy()
         self.on_ok(reason)
+
+
+class ThrottleDialog(_Dialog):
+    """End the wait a PC is given after wrong passwords: for one user at one PC, every
+    user at one PC, or one user at every PC (the server audits it)."""
+
+    def __init__(self, parent: tk.Misc, device: str,
+                 on_ok: Callable[[str | None, str | None], None]) -> None:
+        super().__init__(parent, tr("sv.dlg.throttle"))
+        self.on_ok = on_ok
+        ttk.Label(self.body, text=tr("sv.dlg.device")).pack(anchor="w")
+        self.device = ttk.Entry(self.body, width=40)
+        self.device.insert(0, device)
+        self.device.pack(fill="x")
+        ttk.Label(self.body, text=tr("sv.dlg.user")).pack(anchor="w", pady=(8, 0))
+        self.user = ttk.Entry(self.body, width=40)
+        self.user.pack(fill="x")
+        self.user.focus_set()
+        self.buttons()
+
+    def ok(self) -> None:
+        device, user = self.device.get().strip() or None, self.user.get().strip() or None
+        if device is None and user is None:
+            self.error.configure(text=tr("sv.dlg.need_device_or_user"))
+            return
+        self.destroy()
+        self.on_ok(device, user)

@@ -15,7 +15,12 @@ from typing import Any
 
 from counter_client import look
 from counter_client.supervisor import live_model as lm
-from counter_client.supervisor.dialogs import ChoiceDialog, ReasonDialog, ServicesDialog
+from counter_client.supervisor.dialogs import (
+    ChoiceDialog,
+    ReasonDialog,
+    ServicesDialog,
+    ThrottleDialog,
+)
 from queue_common.hall_view import service_names
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
@@ -126,6 +131,10 @@ class LiveTab(ttk.Frame):
         alerts = ttk.Labelframe(bottom, text=tr("sv.alerts"), padding=4,
                                 style="Dash.TLabelframe")
         alerts.pack(side="left", fill="both", expand=True)
+        abar = _bar(alerts)
+        self.throttle_button = ttk.Button(abar, text=tr("sv.act.throttle"),
+                                          command=self.clear_throttle)
+        self.throttle_button.pack(side="left")
         self.alerts = tk.Listbox(alerts, height=7, activestyle="none", borderwidth=0,
                                  highlightthickness=0,
                                  font=str(ttk.Style(self).lookup("Dash.Treeview", "font")
@@ -274,6 +283,29 @@ class LiveTab(ttk.Frame):
                                    "note": reason}, f"{tr('sv.act.move')} {row.number}")
 
         return ChoiceDialog(self, tr("sv.dlg.move", number=row.number), choices, chosen)
+
+    def clear_throttle(self) -> ThrottleDialog:
+        """The device of the selected device alert, if any, is filled in."""
+        device = ""
+        chosen = self.alerts.curselection()
+        if chosen and chosen[0] < len(self.view.alerts):
+            alert = self.view.alerts[chosen[0]]
+            if alert.kind.startswith("device"):
+                device = alert.subject
+
+        def given(device: str | None, user: str | None) -> None:
+            def replied(reply: Any) -> None:
+                if not reply.ok:
+                    self.status(tr("sv.act.failed", message=reply.error_message or
+                                   reply.error_code), True)
+                    return
+                cleared = len((reply.result or {}).get("cleared") or [])
+                self.status(tr("sv.throttle.cleared", count=cleared) if cleared
+                            else tr("sv.throttle.none"), not cleared)
+            self.connection.request("clear_throttle", {"device": device, "user": user},
+                                    callback=replied)
+
+        return ThrottleDialog(self, device, given)
 
     def cancel_ticket(self) -> ReasonDialog | None:
         row = self.selected_ticket()

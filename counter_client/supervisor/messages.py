@@ -79,6 +79,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.dlg.ok": ("确定", "OK"),
     "sv.dlg.cancel_btn": ("返回", "Back"),
     "sv.dlg.need_reason": ("必须填写原因", "A reason is required"),
+    "sv.act.throttle": ("解除登录等待…", "End a login wait…"),
+    "sv.dlg.throttle": ("解除登录等待（密码多次输错后）", "End a login wait (after wrong passwords)"),
+    "sv.dlg.device": ("设备（空 = 所有设备）", "Device (empty = every device)"),
+    "sv.dlg.user": ("用户名（空 = 该设备的所有用户）", "User name (empty = every user there)"),
+    "sv.dlg.need_device_or_user": ("请填写设备或用户名", "Give the device, the user or both"),
+    "sv.throttle.cleared": ("已解除 {count} 项登录等待", "Ended {count} login wait(s)"),
+    "sv.throttle.none": ("没有找到该设备或用户的登录等待", "No login wait found for that device or user"),
     # statistics tab
     "sv.tab.whatif": ("预测", "What if"),
     "sv.wi.day": ("日期或近N个工作日", "Day or last N weekdays"),

@@ -292,3 +292,29 @@ def test_a_waiting_ticket_moved_to_a_window_is_called_there_first(
                 .get("transfer_to_counter") == 2, str(office.dash.status.cget("text")))
     called = ok(clerk2.call("call_next"))["ticket"]
     assert (called["number"], older["number"]) == (moved["number"], "A001")
+
+
+def test_a_supervisor_ends_the_login_wait_of_a_clerk_who_mistyped(
+        hall: LiveHall, office: Office, artifacts_dir: Path) -> None:
+    counter = hall.connect("counter-1")
+    codes = [counter.call("login", {"user": "clerk1", "password": "wrong",
+                                    "counter": 1}).error_code for _ in range(4)]
+    assert codes[-1] == "THROTTLED", codes
+    assert counter.call("login", {"user": "clerk1", "password": "demo1234",
+                                  "counter": 1}).error_code == "THROTTLED"
+    dialog = office.dash.live.clear_throttle()
+    dialog.ok_button.invoke()  # neither device nor user: refused, nothing sent
+    assert dialog.winfo_exists() and "请填写设备或用户名" in str(dialog.error.cget("text"))
+    dialog.device.insert(0, "counter-1")
+    dialog.user.insert(0, "clerk1")
+    screenshot(dialog, office.display, artifacts_dir / "supervisor_throttle_dialog.png")
+    dialog.ok_button.invoke()
+    office.wait(lambda: "已解除 1 项登录等待" in str(office.dash.status.cget("text")),
+                str(office.dash.status.cget("text")))
+    assert counter.call("login", {"user": "clerk1", "password": "demo1234",
+                                  "counter": 1}).ok
+    again = office.dash.live.clear_throttle()
+    again.user.insert(0, "clerk1")
+    again.ok_button.invoke()
+    office.wait(lambda: "没有找到" in str(office.dash.status.cget("text")),
+                str(office.dash.status.cget("text")))
