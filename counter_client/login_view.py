@@ -1,5 +1,9 @@
 """The caller's login form: user, password and window number (remembered per PC).
 
+The server decides at which windows a clerk may log in from this PC and says so in its
+`hello` reply (`windows`): when it names one window the form shows that window and does
+not let it be changed; when it names none the form says the PC belongs to no window.
+
 The request is asynchronous like every other: the form stays responsive, a second
 press while the first is in flight does nothing, and a server that is not there yet
 is reported in words while the connection keeps trying.
@@ -65,8 +69,13 @@ class LoginView:
         self.status.grid(row=5, column=0, columnspan=2, pady=(12, 0))
         self.conn_label = ttk.Label(self.frame, text="")
         self.conn_label.grid(row=6, column=0, columnspan=2, pady=(8, 0))
+        self.hint = ttk.Label(self.frame, text="", style="Caller.Muted.TLabel", wraplength=360)
+        self.hint.grid(row=7, column=0, columnspan=2, pady=(4, 0))
+        self.windows: list[int] | None = None  # hello's answer; None until it came
         self._show_connection()
         listen_while_alive(self.frame, connection, self._on_event)
+        if not supervisor:
+            self._ask_windows()
         for entry in (self.user, self.password, self.counter):
             entry.bind("<Return>", lambda _e: self.submit())
         (self.password if prefs.user else self.user).focus_set()
@@ -74,6 +83,30 @@ class LoginView:
     def _on_event(self, event_type: str, _data: dict[str, Any]) -> None:
         if event_type in ("connection", "resync"):
             self._show_connection()
+            if not self.supervisor and self.windows is None:
+                self._ask_windows()
+
+    def _ask_windows(self) -> None:
+        def replied(reply: Any) -> None:
+            if not self.frame.winfo_exists() or not reply.ok \
+                    or not isinstance(reply.result, dict):
+                return  # asked again when the connection comes back
+            windows = reply.result.get("windows")
+            if isinstance(windows, list) and all(isinstance(w, int) for w in windows):
+                self._show_windows(windows)
+
+        self.connection.request("hello", {}, callback=replied)
+
+    def _show_windows(self, windows: list[int]) -> None:
+        self.windows = windows
+        if len(windows) == 1:
+            self.counter.state(["!readonly"])
+            self.counter.delete(0, "end")
+            self.counter.insert(0, str(windows[0]))
+            self.counter.state(["readonly"])
+            self.hint.configure(text=tr("cc.login.own_window", window=windows[0]))
+        elif not windows:
+            self.hint.configure(text=tr("cc.login.no_window"))
 
     def _show_connection(self) -> None:
         online = bool(self.connection.online)

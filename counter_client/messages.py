@@ -19,6 +19,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.login.busy": ("正在登录…", "Logging in…"),
     "cc.login.need_user": ("请输入用户名和密码", "Enter user and password"),
     "cc.login.need_counter": ("请输入窗口号（数字）", "Enter the window number (a number)"),
+    "cc.login.own_window": ("本机是 {window}号窗口的呼叫器", "This PC is the caller of window {window}"),
+    "cc.login.no_window": ("本机未绑定窗口：只有值班长可在此登录（窗口绑定见配置 "
+                           "[security] counter_windows）",
+                           "This PC belongs to no window: only a supervisor can log in "
+                           "here ([security] counter_windows binds a PC to a window)"),
     "cc.login.offline": ("无法连接服务器，连接恢复后请再点“登录”",
                          "Cannot reach the server; press Log in again once it is back"),
     "cc.start_failed": ("无法启动呼叫器（设备 {device}，数据目录 {data}）：{error}\n"

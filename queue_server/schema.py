@@ -202,6 +202,7 @@ class HelloResult(msgspec.Struct):
     role: str
     staff_role: str | None
     counter: int | None
+    windows: list[int] | None  # where a clerk may log in from this PC; None: anywhere
     now: str
 
 

@@ -27,13 +27,13 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from queue_common.protocol import Err, Op
+from queue_common.protocol import Err, Op, Role
 from queue_server import args as schemas
 from queue_server import json_bytes, registry
 from queue_server.clock import Clock, SystemClock
 from queue_server.config import HallConfig
 from queue_server.errors import EarlierWriteFailed, HallError, bilingual, store_unavailable
-from queue_server.hall import day, logins, window
+from queue_server.hall import day, find, logins, window
 from queue_server.hall.changes import (
     PROOF_ARG,
     SERVER,
@@ -289,6 +289,15 @@ class Hall:
         """The day's latest calls, newest first (the calls profile's catch-up)."""
         with self._lock:
             return list(self.state.recent_calls)
+
+    def login_windows(self, device: str, device_role: str) -> list[int] | None:
+        """The windows a clerk may log in at from this PC (hello's `windows`): None
+        when any window will do (not a counter PC, or [security] counter_any_window)."""
+        if device_role != Role.COUNTER or self.state.config.security.counter_any_window:
+            return None
+        with self._lock:
+            mine = find.window_of_device(self.state, device)
+        return [] if mine is None else [mine]
 
     def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
         """The actor behind a request: token -> staff and window (UNAUTHENTICATED if bad)."""

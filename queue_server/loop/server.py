@@ -458,7 +458,9 @@ class HallServer:
                           "epoch": self.epoch, "seq": self.seq, "calls_seq": self.calls_seq,
                           "device": actor.device,
                           "role": actor.device_role, "staff_role": actor.staff_role,
-                          "counter": actor.counter, "now": self._now()}
+                          "counter": actor.counter,
+                          "windows": self.hall.login_windows(actor.device, actor.device_role),
+                          "now": self._now()}
         except Exception as exc:
             self._reply_error(item.routing_id, item.request_id, exc, item.delimited)
             return

@@ -551,3 +551,33 @@ def test_a_double_click_calls_one_citizen(hall: LiveHall, desk: Desk) -> None:
     states = [server_ticket(kiosk, t["id"])["ticket"]["state"] for t in tickets]
     assert states == ["called", "waiting", "waiting"]
     assert caller.message == ""  # no CONFLICT from a second call
+
+
+def test_the_login_form_offers_only_the_window_this_pc_belongs_to(hall: LiveHall,
+                                                                  display: str) -> None:
+    d = Desk(hall, display, device="counter-2")
+    try:
+        form = d.app.login
+        assert form is not None
+        assert pump(d.root, lambda: form.windows is not None), "no hello answer"
+        assert form.windows == [2]
+        assert form.counter.get() == "2" and form.counter.instate(["readonly"])
+        assert "2号窗口" in form.hint.cget("text")
+        form.counter.delete(0, "end")  # the window cannot be changed here
+        form.counter.insert(0, "5")
+        assert form.counter.get() == "2"
+        form.user.insert(0, "clerk2")
+        form.password.insert(0, DEMO_PASSWORD)
+        form.submit_button.invoke()
+        assert pump(d.root, lambda: d.app.caller is not None), form.status.cget("text")
+    finally:
+        d.close()
+    supervisor = Desk(hall, display, device="supervisor-1")
+    try:
+        form = supervisor.app.login
+        assert form is not None
+        assert pump(supervisor.root, lambda: form.windows is not None), "no hello answer"
+        assert form.windows == [] and "只有值班长" in form.hint.cget("text")
+        assert not form.counter.instate(["readonly"])
+    finally:
+        supervisor.close()
