@@ -553,8 +553,8 @@ def test_a_double_click_calls_one_citizen(hall: LiveHall, desk: Desk) -> None:
     assert caller.message == ""  # no CONFLICT from a second call
 
 
-def test_the_login_form_offers_only_the_window_this_pc_belongs_to(hall: LiveHall,
-                                                                  display: str) -> None:
+def test_the_login_form_offers_only_the_window_this_pc_belongs_to(
+        hall: LiveHall, display: str, artifacts_dir: Path) -> None:
     d = Desk(hall, display, device="counter-2")
     try:
         form = d.app.login
@@ -563,6 +563,7 @@ def test_the_login_form_offers_only_the_window_this_pc_belongs_to(hall: LiveHall
         assert form.windows == [2]
         assert form.counter.get() == "2" and form.counter.instate(["readonly"])
         assert "2号窗口" in form.hint.cget("text")
+        screenshot(d.root, display, artifacts_dir / "caller_login_own_window.png")
         form.counter.delete(0, "end")  # the window cannot be changed here
         form.counter.insert(0, "5")
         assert form.counter.get() == "2"
