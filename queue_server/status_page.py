@@ -459,6 +459,7 @@ def department_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
     services = [s for s in data.get("services") or [] if isinstance(s, Mapping)]
     waiting = (data.get("waiting") or {}).get("by_service") or {}
     estimates = data.get("estimates") or {}
+    names_en = data.get("departments_en") or {}
     rows = []
     for dept in data.get("departments") or []:
         codes = [str(s.get("code")) for s in services if s.get("department") == dept.get("code")]
@@ -466,6 +467,7 @@ def department_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue
         waits = [estimates[c] for c in codes if isinstance(estimates.get(c), int)]
         rows.append({"code": dept.get("code"), "name": dept.get("name"),
+                     "name_en": names_en.get(dept.get("code")) or dept.get("name"),
                      "waiting": sum(int(waiting.get(c, 0)) for c in codes),
                      "wait_seconds": round(sum(waits) / len(waits)) if waits else None})
     return rows
@@ -933,6 +935,10 @@ PAGE_TEXTS = (
 )
 
 
+HALL_TEXTS = ("status.hall_department", "status.hall_waiting", "status.hall_wait",
+              "status.hall_note", "status.offline")
+
+
 def page_texts() -> dict[str, list[str]]:
     return {k: [tr_in("zh", k), tr_in("en", k)] for k in PAGE_TEXTS}
 
@@ -974,7 +980,8 @@ def ticket_page(view: Mapping[str, Any], ident: str, opts: PageOptions,
 
 
 def hall_page_html(data: Mapping[str, Any] | None, opts: PageOptions) -> str:
-    """The hall page: people waiting and a waiting-time figure per department."""
+    """The hall page: people waiting and a waiting-time figure per department, in
+    Chinese as served; the script switches it to English and keeps it current."""
     esc = html.escape
     rows = department_rows(data) if data else []
     hall = (data or {}).get("hall") or {}
@@ -984,12 +991,15 @@ def hall_page_html(data: Mapping[str, Any] | None, opts: PageOptions) -> str:
         f'<td class="n waiting">{r["waiting"]}</td>'
         f'<td class="wait">{esc(wait_text(r["wait_seconds"], "zh") or "—")}</td></tr>'
         for r in rows)
-    body = (f"<h1>{esc(name)}</h1>"
+    body = ('<div class="tools"><button id="lang" type="button">English</button></div>'
+            f'<h1 id="hall">{esc(name)}</h1>'
             f'<div id="offline" class="banner offline hidden">{esc(tr("status.offline"))}</div>'
-            f"<table><thead><tr><th>{esc(tr('status.hall_department'))}</th>"
-            f"<th>{esc(tr('status.hall_waiting'))}</th>"
-            f"<th>{esc(tr('status.hall_wait'))}</th></tr></thead>"
+            f'<table><thead><tr><th id="h-dept">{esc(tr("status.hall_department"))}</th>'
+            f'<th id="h-waiting">{esc(tr("status.hall_waiting"))}</th>'
+            f'<th id="h-wait">{esc(tr("status.hall_wait"))}</th></tr></thead>'
             f'<tbody id="rows">{table}</tbody></table>'
-            f'<p class="small">{esc(tr("status.hall_note"))}</p>'
+            f'<p class="small" id="note">{esc(tr("status.hall_note"))}</p>'
             + ("" if data else f'<p class="state final">{esc(tr("status.unavailable"))}</p>'))
-    return _page(name, body, refresh=REFRESH_SECONDS, script="hall.js")
+    init = {"texts": {k: [tr_in("zh", k), tr_in("en", k)] for k in HALL_TEXTS},
+            "hall": [name, str(hall.get("name_en") or name)]}
+    return _page(name, body, refresh=REFRESH_SECONDS, script="hall.js", data=init)

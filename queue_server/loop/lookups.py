@@ -95,8 +95,11 @@ class Lookups:
             return {"results": results, "work": time.perf_counter() - began}
         if kind == "hall":
             snap = hall.snapshot()
+            names_en = (((snap.get("hall") or {}).get("settings") or {})
+                        .get("names_en") or {}).get("departments") or {}
             return {key: snap.get(key) for key in ("waiting", "estimates", "departments",
                                                   "services", "business_day")} | {
+                "departments_en": names_en,
                 "hall": {k: (snap.get("hall") or {}).get(k)
                          for k in ("name", "name_en", "open", "opening", "closing")}}
         if kind == "rate":

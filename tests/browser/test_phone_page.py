@@ -183,3 +183,14 @@ def test_the_hall_page_shows_counts_per_department_and_nothing_personal(
     text = browser.page_source
     assert all(t["number"] not in text and t["token"] not in text for t in tickets)
     shot(browser, "hall")
+    browser.find_element("id", "lang").click()  # a visitor who reads English
+    _until(browser, "return document.getElementById('h-waiting').textContent === 'Waiting'", 2)
+    english = browser.find_element("id", "rows").text
+    assert "Human Resources & Social Security" in english and "人社" not in english
+    busy = [r for r in browser.find_elements("css selector", "#rows tr")
+            if r.find_element("class name", "waiting").text == "4"]
+    assert len(busy) == 1 and "min" in busy[0].find_element("class name", "wait").text
+    assert "Zhangjiang" in browser.find_element("id", "hall").text
+    shot(browser, "hall-en")
+    browser.refresh()  # the choice of language is kept
+    _until(browser, "return document.getElementById('h-waiting').textContent === 'Waiting'", 3)

@@ -266,4 +266,6 @@ def test_the_hall_page_counts_per_department(live: tuple[StatusServer, FakeBacke
     status, body = _get(f"http://127.0.0.1:{page.port}/")
     assert status == 200 and "人社" in body and "预计等候约 10 分钟" in body
     status, data = _json(f"http://127.0.0.1:{page.port}/hall.json")
-    assert data["rows"] == [{"code": "RS", "name": "人社", "waiting": 2, "wait_seconds": 600}]
+    # no English name configured: the English page shows the Chinese one
+    assert data["rows"] == [{"code": "RS", "name": "人社", "name_en": "人社", "waiting": 2,
+                             "wait_seconds": 600}]
