@@ -32,6 +32,9 @@ class FakeHall:
         self.issued: list[str] = []
         self.replies: dict[tuple[str, str], Outcome] = {}
 
+    def login_windows(self, device: str, device_role: str) -> list[int] | None:
+        return None  # any window (this hall has no window rules)
+
     def actor_for(self, token: str | None, device: str, device_role: str) -> Actor:
         if token is not None:
             raise HallError(p.Err.UNAUTHENTICATED, "未登录 / unknown token")

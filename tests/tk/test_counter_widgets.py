@@ -348,7 +348,7 @@ def test_login_opens_the_caller_and_the_rating_pad_beside_it(root: tk.Tk,
     form.counter.insert(0, "3")
     form.submit_button.invoke()
     form.submit_button.invoke()  # in flight: not sent twice
-    assert conn.ops() == ["login"]
+    assert conn.ops() == ["hello", "login"]  # hello: which window this PC may log in at
     conn.answer(result={"token": "t", "staff": CLERK, "counter": 3})
     assert app.caller is not None and app.login is None
     assert load_prefs(tmp_path, "counter-3").counter == 3  # remembered on this PC
