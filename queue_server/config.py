@@ -152,6 +152,17 @@ class NoShowSection(_Section):
     max_requeues: int = 1
 
 
+class DaySection(_Section):
+    """What becomes of tickets still waiting when a business day ends (docs/policy.md,
+    "End of the day")."""
+
+    # not_served: they end as not served (the citizen takes a new ticket next time);
+    # next_opening: they wait on, once, for the next opening, ahead of that day's
+    # newcomers by carry_credit_minutes
+    carry_over: Literal["not_served", "next_opening"] = "not_served"
+    carry_credit_minutes: float = 60.0
+
+
 class AppointmentsSection(_Section):
     """When a booking's check-in gives an appointment ticket (docs/policy.md)."""
 
@@ -214,6 +225,7 @@ class HallConfig(_Section):
     numbering: NumberingSection = msgspec.field(default_factory=NumberingSection)
     policy: PolicySection = msgspec.field(default_factory=PolicySection)
     no_show: NoShowSection = msgspec.field(default_factory=NoShowSection)
+    day: DaySection = msgspec.field(default_factory=DaySection)
     appointments: AppointmentsSection = msgspec.field(default_factory=AppointmentsSection)
     quota: QuotaSection = msgspec.field(default_factory=QuotaSection)
     login: LoginSection = msgspec.field(default_factory=LoginSection)
@@ -351,6 +363,8 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
         pre = getattr(cfg.numbering, key)
         if pre and not _is_prefix(pre):
             fail(f"numbering.{key}", f"must be one capital letter A-Z or empty, got {pre!r}")
+    if not 0 <= cfg.day.carry_credit_minutes <= 1440:
+        fail("day.carry_credit_minutes", "must be 0..1440")
     if cfg.policy.appointment_credit_minutes < 0:
         fail("policy.appointment_credit_minutes", "must not be negative")
     for code, pc in cfg.policy.priority_classes.items():

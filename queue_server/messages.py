@@ -12,6 +12,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- citizen status page (status_page.py) ---------------------------------------
     "status.title": ("排队进度查询", "Queue status"),
     "status.waiting": ("等候中", "Waiting"),
+    "status.kept": ("本号已为您保留至 {day}，开门后优先办理",
+                    "Your number is kept for {day}: you will be called first after opening"),
     "status.called": ("请到 {counter} 办理", "Please go to {counter}"),
     "status.serving": ("正在 {counter} 办理", "Being served at {counter}"),
     "status.parked": ("已挂起，补齐材料后请回到窗口", "On hold: return to the window when ready"),

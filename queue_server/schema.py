@@ -60,6 +60,7 @@ class Ticket(msgspec.Struct):
     transfer_to_counter: int | None
     recalls: int
     no_shows: int
+    carried_to: str | None  # kept from its day for this one (docs/policy.md, "End of the day")
     items: list[Item]
 
 
@@ -233,6 +234,7 @@ class DeviceResult(msgspec.Struct):
 class DayClosedResult(msgspec.Struct):
     business_day: str
     not_served: int
+    carried: int  # kept for the next opening ([day] carry_over)
 
 
 class NoShowResult(msgspec.Struct):

@@ -21,7 +21,7 @@ import numpy as np
 from queue_server.store import stats_queries as q
 
 # Bump when the facts or their meaning change: stored days are then rebuilt.
-FACTS_VERSION = 5
+FACTS_VERSION = 6
 # rating.source as a small number in the facts (a rating from before sources: pad)
 RATING_SOURCE_CODE = {"pad": 1, "counter": 2, "phone": 3}
 
@@ -231,7 +231,7 @@ def window_time(records: q.DayRecords, tz: dt.tzinfo, opening: dt.datetime | Non
         return []
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     first_clerk: dict[int, tuple[dt.datetime, int | None]] = {}
-    for p in records.periods:
+    for p in [*records.periods, *records.kept_periods]:
         if p.kind in ("called", "serving") and p.counter_id is not None:
             busy[p.counter_id].append((p.start, p.end or span_to))
             if p.kind == "called" and (p.counter_id not in first_clerk
@@ -344,11 +344,16 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
     last_called = max((p for p in periods if p.kind == "called"),
                       key=lambda p: p.start, default=None)
     no_show = t.state == "no_show"
+    # A ticket kept for the next opening was not waiting over the closed hours.
+    closed_hours = [(p.start, p.end) for p in periods if p.kind == "carried" and p.end]
+
+    def waited(since: dt.datetime, until: dt.datetime) -> float:
+        return _seconds(since, until) - _overlap(merge_spans(closed_hours), since, until)
 
     done = [it for it in items if it.state == "done"]
     out.visits.append(Visit(
         hour=hour, state=t.state, called=first_call is not None, served=bool(done),
-        wait=_seconds(t.issued_at, first_call.start) if first_call else None,
+        wait=waited(t.issued_at, first_call.start) if first_call else None,
         service=_union_seconds((p.start, p.end) for p in served_closed if p.end)
         if served_closed else None,
         overtime=_union_seconds(_overtime_spans(served_closed, closing)),
@@ -368,7 +373,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
         out.items.append(Item(
             service_id=it.service_id, hour=hour, state=it.state, ticket_state=t.state,
             called=first is not None,
-            wait=_seconds(max(queued, t.issued_at), first.start) if first else None,
+            wait=waited(max(queued, t.issued_at), first.start) if first else None,
             service=_union_seconds((p.start, p.end) for p in own_serving if p.end)
             if own_serving else None,
             overtime=_union_seconds(_overtime_spans(own_serving, closing)),
@@ -381,7 +386,7 @@ def _ticket_facts(t: q.TicketRec, items: list[q.ItemRec], periods: list[q.Period
         serving = [p for p in ps if p.kind == "serving" and p.end is not None]
         out.encounters.append(Encounter(
             counter_id=counter_id, staff_id=staff_id, hour=hour,
-            wait=_seconds(t.issued_at, first_call.start)
+            wait=waited(t.issued_at, first_call.start)
             if first_call is not None and first_call in ps else None,
             served=any(it.counter_id == counter_id and it.staff_id == staff_id
                        for it in done),

@@ -224,6 +224,9 @@ def state_text(found: Mapping[str, Any], lang: str | None = None) -> tuple[str, 
     ticket = _ticket(found)
     state = str(ticket.get("state", ""))
     if state == "waiting":
+        kept = ticket.get("carried_to")
+        if isinstance(kept, str) and kept:
+            return "", tr_in(lang, "status.kept", day=kept)
         return "", tr_in(lang, "status.waiting")
     if state == "called":
         return "called", tr_in(lang, "status.called",

@@ -32,14 +32,19 @@ class Credits:
     priority: Mapping[str, float]
     appointment: float = 0.0
     transfer_first: bool = True
+    carried: float = 0.0  # added for a ticket kept from an earlier day
 
-    def for_ticket(self, kind: str, priority_class: str | None) -> dt.timedelta:
-        """The credit of a ticket: its priority class, or the appointment credit."""
+    def for_ticket(self, kind: str, priority_class: str | None, *,
+                   carried: bool = False) -> dt.timedelta:
+        """The credit of a ticket: its priority class, or the appointment credit; a
+        ticket kept over from an earlier day adds the carry credit to its own (it is
+        queued at the opening of the day it was kept for)."""
+        extra = dt.timedelta(minutes=self.carried) if carried else dt.timedelta(0)
         if kind == "appointment":
-            return dt.timedelta(minutes=self.appointment)
+            return dt.timedelta(minutes=self.appointment) + extra
         if priority_class is not None:
-            return dt.timedelta(minutes=self.priority.get(priority_class, 0.0))
-        return dt.timedelta(0)
+            return dt.timedelta(minutes=self.priority.get(priority_class, 0.0)) + extra
+        return extra
 
     @property
     def largest(self) -> dt.timedelta:

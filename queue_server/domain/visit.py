@@ -117,6 +117,7 @@ class Ticket:
     recalls: int = 0
     no_shows: int = 0
     closed_at: dt.datetime | None = None
+    carried_to: dt.date | None = None  # kept from its day for this one (once)
     items: list[Item] = field(default_factory=list)
 
     @property

@@ -11,6 +11,7 @@ from queue_server import args as schemas
 from queue_server.config import hhmm
 from queue_server.domain.visit import Ticket
 from queue_server.errors import bad_request, conflict
+from queue_server.hall import carry
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import SERVER, Actor, Changes, Event, Reply
 from queue_server.hall.state import (
@@ -24,25 +25,20 @@ from queue_server.store import tables as T
 
 def close_day(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
               now: dt.datetime) -> Reply:
-    """End of business: what still waits is recorded as not served; no more tickets."""
+    """End of business: what still waits is recorded as not served, or kept for the
+    next opening ([day] carry_over); no more tickets today."""
     if s.day_closed:
         raise conflict("business_day", "closed", "今天已结束营业",
                        "the business day is already closed")
-    left = [t for t in s.tickets.values() if t.state in ("waiting", "parked")]
-    _close_tickets(s, ch, left, now, actor, "close_day")
+    left = carry.due_at_end_of(s, s.day)
+    kept, ended = carry.end_day(s, ch, left, now, actor, "close_day", at_closing=False)
     _write_day(s, ch, now, closed=True)
     s.day_closed = True
-    tr.audit(s, ch, Ev.DAY_CLOSED, now, actor, data={"not_served": len(left)})
-    return ({"business_day": s.day.isoformat(), "not_served": len(left)},
+    tr.audit(s, ch, Ev.DAY_CLOSED, now, actor,
+             data={"not_served": len(ended), "carried": len(kept)})
+    return ({"business_day": s.day.isoformat(), "not_served": len(ended),
+             "carried": len(kept)},
             [tr.event(s, Ev.DAY_CLOSED, now, tickets=left, business_day=s.day.isoformat())])
-
-
-def _close_tickets(s: HallState, ch: Changes, tickets: list[Ticket], now: dt.datetime,
-                   actor: Actor, why: str) -> None:
-    for t in tickets:
-        tr.close_ticket(s, ch, t, "not_served", "not_served", now)
-        tr.audit(s, ch, "ticket.not_served", now, actor, ticket=t, data={"why": why},
-                 day=t.business_day)
 
 
 def _write_day(s: HallState, ch: Changes, now: dt.datetime, *, closed: bool) -> None:
@@ -55,9 +51,8 @@ def _write_day(s: HallState, ch: Changes, now: dt.datetime, *, closed: bool) -> 
 
 
 def stale_tickets(s: HallState, today: dt.date) -> list[Ticket]:
-    """Tickets of an earlier day still waiting or parked (closed at the rollover)."""
-    return [t for t in s.tickets.values()
-            if t.business_day < today and t.state in ("waiting", "parked")]
+    """Tickets waiting or parked for an earlier day (closed or kept at the rollover)."""
+    return carry.stale(s, today)
 
 
 def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
@@ -68,10 +63,11 @@ def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
     events: list[Event] = []
     stale = stale_tickets(s, today)
     if stale:
-        old_days = sorted({t.business_day for t in stale})
-        _close_tickets(s, ch, stale, now, SERVER, "rollover")
+        old_days = sorted({carry.queue_day(t) for t in stale})
+        kept, ended = carry.end_day(s, ch, stale, now, SERVER, "rollover", at_closing=True)
         tr.audit(s, ch, Ev.DAY_CLOSED, now, SERVER, data={
-            "not_served": len(stale), "days": [d.isoformat() for d in old_days]})
+            "not_served": len(ended), "carried": len(kept),
+            "days": [d.isoformat() for d in old_days]})
         events.append(tr.event(s, Ev.DAY_CLOSED, now, tickets=stale,
                                business_day=old_days[-1].isoformat()))
     if today != s.day:
@@ -83,11 +79,18 @@ def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
         s.day_known = False
         s.day_closed = False
         s.seq_by_prefix.clear()
+        # A ticket still open (kept for today, or still at a window) keeps its number:
+        # the day's numbers go on after the largest open one of each letter, so an
+        # open A041 never meets a new A041 on the board.
+        for t in s.tickets.values():
+            if not t.final:
+                s.seq_by_prefix[t.prefix] = max(s.seq_by_prefix[t.prefix], t.seq)
         s.issued_by_service.clear()
         s.issued_today = 0
         s.recent_calls.clear()
         s.devices.clear()
         forget_finished(s, now)  # one served at 23:59 may still be rated after midnight
+        s.settle_days()
     if not s.day_known:
         if not s.store.business_day_exists(today):
             _write_day(s, ch, now, closed=False)
@@ -113,6 +116,13 @@ def forget_finished(s: HallState, now: dt.datetime) -> None:
         s.drop_ticket(t)
     if len(s.rated) > len(s.tickets):  # ids of tickets no longer held
         s.rated = {tid: src for tid, src in s.rated.items() if tid in s.tickets}
+
+
+def open_kept(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
+              now: dt.datetime) -> Reply:
+    """The hall's own operation at an opening that kept tickets waited for."""
+    carry.open_kept(s, ch, now)
+    return {}, []
 
 
 def keep_facts(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
@@ -150,8 +160,10 @@ def report(s: HallState, ch: Changes, a: schemas.StatsArgs, actor: Actor,
     by = a.by or stats.DIMENSIONS  # the schema allows only known dimensions
     final = s.settled_day == s.day  # read before the rows: earlier days are final
 
+    unsettled = s.unsettled_days  # days with a kept ticket still open
+
     def keep(day: dt.date, version: int, text: str) -> None:
-        if final:
+        if final and day not in unsettled:
             ch.stat_days.append((day, version, text))
 
     try:

@@ -143,6 +143,11 @@ class EstimateCache:
                     del self._printed[old]
         return wait
 
+    def forget_printed(self, t: Ticket) -> None:
+        """A ticket kept for the next opening: its wait spans closed hours, so it
+        says nothing about the printed estimate's errors."""
+        self._printed.pop(t.id, None)
+
     def called(self, t: Ticket, now: dt.datetime) -> None:
         """A ticket is called: the first call ends the wait its ticket promised."""
         printed = self._printed.pop(t.id, None)

@@ -33,7 +33,7 @@ from queue_server import json_bytes, registry
 from queue_server.clock import Clock, SystemClock
 from queue_server.config import HallConfig
 from queue_server.errors import EarlierWriteFailed, HallError, bilingual, store_unavailable
-from queue_server.hall import day, find, logins, window
+from queue_server.hall import carry, day, find, logins, window
 from queue_server.hall.changes import (
     PROOF_ARG,
     SERVER,
@@ -66,9 +66,10 @@ log = logging.getLogger(__name__)
 ROLLOVER_OP = "__rollover__"
 END_LOGINS_OP = "__end_logins__"
 KEEP_FACTS_OP = "__keep_facts__"
+OPEN_KEPT_OP = "__open_kept__"
 FORGET_EVERY = dt.timedelta(seconds=30)  # finished tickets and old replies leave memory
 INTERNAL: dict[str, Handler] = {ROLLOVER_OP: day.rollover, END_LOGINS_OP: logins.end_logins,
-                                KEEP_FACTS_OP: day.keep_facts}
+                                KEEP_FACTS_OP: day.keep_facts, OPEN_KEPT_OP: day.open_kept}
 
 
 def internal_error() -> Outcome:
@@ -236,6 +237,8 @@ class Hall:
             if ending is not None:
                 events += self.apply(END_LOGINS_OP, {"ending": ending}, SERVER).events
             events += self._roll_over(now)
+            if self.state.carried and carry.opening_due(self.state, now):
+                self.apply(OPEN_KEPT_OP, {}, SERVER)
             if now >= self._forgot + FORGET_EVERY or now < self._forgot:
                 self._forgot = now
                 day.forget_finished(self.state, now)
@@ -268,6 +271,9 @@ class Hall:
 
     def _summarize(self, finished: dt.date) -> None:
         from queue_server import stats
+
+        if finished in self.state.unsettled_days:
+            return  # a kept ticket of that day is still open: its facts are not final
 
         try:
             with self.store.reading() as conn:

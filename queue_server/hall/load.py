@@ -34,7 +34,8 @@ from queue_server.hall.views import StaffInfo, Views
 def credits_of(config: HallConfig) -> Credits:
     p = config.policy
     return Credits(priority={k: v.credit_minutes for k, v in p.priority_classes.items()},
-                   appointment=p.appointment_credit_minutes, transfer_first=p.transfer_first)
+                   appointment=p.appointment_credit_minutes, transfer_first=p.transfer_first,
+                   carried=config.day.carry_credit_minutes)
 
 
 def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
@@ -82,8 +83,10 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
         if t.state == "waiting":
             target = t.transfer_to_counter_id
             waiting.add(t, numbers[target] if target is not None else None)
-        if t.business_day == day:
+        if t.business_day == day or t.state not in FINAL_TICKET:
+            # today's numbers, and earlier open ones' (the day's numbers go on after them)
             seq_by_prefix[t.prefix] = max(seq_by_prefix[t.prefix], t.seq)
+        if t.business_day == day:
             issued_today += 1
             for i in t.items:
                 issued_by_service[i.service] += 1
@@ -122,7 +125,9 @@ def _tickets(rows: StoredHall, credits: Credits,
             id=r.id, business_day=r.business_day, number=r.number, prefix=r.prefix,
             seq=r.seq, kind=r.kind, priority_class=r.priority_class, state=r.state,
             token=r.token, issued_at=r.issued_at, queued_at=r.queued_at,
-            credit=credits.for_ticket(r.kind, r.priority_class), issued_by=r.issued_by,
+            credit=credits.for_ticket(r.kind, r.priority_class,
+                                      carried=r.carried_to is not None),
+            issued_by=r.issued_by, carried_to=r.carried_to,
             called_at=r.called_at, counter_id=r.counter_id,
             transfer_to_counter_id=r.transfer_to_counter_id, recalls=r.recalls,
             no_shows=r.no_shows, closed_at=r.closed_at)

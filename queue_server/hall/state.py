@@ -361,9 +361,24 @@ class HallState:
     settled_day: dt.date | None = None  # tick: the day whose earlier tickets are closed
     # ticket token -> id, for the status page's and ticket_status's look-up by token
     by_token: dict[str, int] = field(default_factory=dict)
+    # kept-over tickets whose matters may still be in their `carried` period (the
+    # opening moves them to waiting: queue_server.hall.carry)
+    carried: set[int] = field(default_factory=set)
+    # earlier business days with a kept-over ticket still open: their statistics are
+    # not final yet (a plain frozenset, replaced whole: `stats` reads it on a worker)
+    unsettled_days: frozenset[dt.date] = frozenset()
 
     def __post_init__(self) -> None:
         self.by_token = {t.token: t.id for t in self.tickets.values()}
+        self.carried = {t.id for t in self.tickets.values() if not t.final and any(
+            i.period is not None and i.period.kind == "carried" for i in t.items)}
+        self.settle_days()
+
+    def settle_days(self) -> None:
+        """Recompute which earlier days still have a kept-over ticket open."""
+        self.unsettled_days = frozenset(
+            t.business_day for t in self.tickets.values()
+            if t.carried_to is not None and not t.final)
 
     def add_ticket(self, t: Ticket) -> None:
         self.tickets[t.id] = t

@@ -3,9 +3,9 @@ waiting index), a window's state or matters, a matter's periods; and how a chang
 told (the audit row, the event). Every function records what it touched in the batch's
 Changes.
 
-``set_ticket_state`` and ``retarget`` are the only callers of the waiting index's
-add / remove, so a ticket is in the index exactly when it is `waiting`, under the
-window it waits for, at its original key. ``set_counter`` and ``set_services`` are the
+``set_ticket_state``, ``retarget`` and ``carry`` are the only callers of the waiting
+index's add / remove, so a ticket is in the index exactly when it is `waiting`, under
+the window it waits for, at its key (which only ``carry`` changes in the index). ``set_counter`` and ``set_services`` are the
 only writers of a window's state and matters, so the estimate cache and the
 people-ahead cache see every change of the windows.
 """
@@ -47,6 +47,22 @@ def requeue(s: HallState, ch: Changes, t: Ticket, now: dt.datetime) -> None:
         open_period(s, ch, item, "waiting", now)
     t.counter_id = None
     set_ticket_state(s, ch, t, "waiting")
+
+
+def carry(s: HallState, ch: Changes, t: Ticket, day: dt.date, queued_at: dt.datetime,
+          credit: dt.timedelta, at: dt.datetime) -> None:
+    """A ticket still waiting (or parked) when its day ends waits on for `day`: from
+    `at` its matters are in a `carried` period (closed hours: no wait), it waits for
+    any window again, and its place is its new virtual arrival queued_at - credit."""
+    if t.state == "waiting":
+        s.waiting.remove(t)
+    for item in t.pending:
+        open_period(s, ch, item, "carried", at)
+    t.queued_at, t.credit, t.carried_to = queued_at, credit, day
+    t.counter_id = t.transfer_to_counter_id = None
+    t.state = "waiting"
+    s.waiting.add(t, None)
+    ch.ticket(t)
 
 
 def close_ticket(s: HallState, ch: Changes, t: Ticket, state: str, item_state: str,

@@ -57,6 +57,7 @@ class Views:
             "transfer_to_counter": (n[t.transfer_to_counter_id]
                                     if t.transfer_to_counter_id is not None else None),
             "recalls": t.recalls, "no_shows": t.no_shows,
+            "carried_to": t.carried_to.isoformat() if t.carried_to is not None else None,
             "items": [{"service": i.service, "state": i.state, "counter": self._item_counter(i)}
                       for i in t.items],
         }

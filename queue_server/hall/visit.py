@@ -294,7 +294,9 @@ def _call_ticket(s: HallState, ch: Changes, t: Ticket, c: Counter, actor: Actor,
     call_id = s.new_id("event")
     called = s.views.call(call_id, t, c.number, now, recall=False)
     s.recent_calls.appendleft(called)
-    tr.audit(s, ch, type_, now, actor, ticket=t, counter=c, row_id=call_id,
+    # A call belongs to the day it is made on (the day's recent calls), whatever day
+    # the ticket was issued on (kept overnight, or at a window across midnight).
+    tr.audit(s, ch, type_, now, actor, ticket=t, counter=c, row_id=call_id, day=s.day,
              data={"call": called, "services": [i.service for i in handled]})
     return ({"ticket": s.views.ticket(t), "counter": s.views.counter(c)},
             [tr.event(s, type_, now, tickets=[t], counters=[c], call=called)])
@@ -310,7 +312,7 @@ def recall(s: HallState, ch: Changes, a: schemas.NoArgs, actor: Actor,
     called = s.views.call(call_id, t, c.number, now, recall=True)
     s.recent_calls.appendleft(called)
     tr.audit(s, ch, Ev.TICKET_RECALLED, now, actor, ticket=t, counter=c, row_id=call_id,
-             data={"call": called, "recalls": t.recalls})
+             day=s.day, data={"call": called, "recalls": t.recalls})
     return ({"ticket": s.views.ticket(t)},
             [tr.event(s, Ev.TICKET_RECALLED, now, tickets=[t], counters=[c], call=called)])
 

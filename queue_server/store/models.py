@@ -200,6 +200,9 @@ class Ticket(Base):
     no_shows: Mapped[int] = mapped_column(Integer, default=0)
     issued_by: Mapped[str] = mapped_column(String(64), default="")  # device name
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The business day a ticket still waiting at its day's end was kept for ([day]
+    # carry_over = "next_opening"); NULL for every other ticket.
+    carried_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     items: Mapped[list[TicketItem]] = relationship(
         back_populates="ticket", order_by="TicketItem.position")
 
@@ -236,7 +239,8 @@ class TicketItem(Base):
 
 
 class Period(Base):
-    """One segment of a matter's life: waiting, called, serving or parked.
+    """One segment of a matter's life: waiting, called, serving or parked (or carried:
+    the closed hours of a ticket kept for the next opening).
 
     Per item, periods are contiguous and never overlap: each transition closes the open
     one (end = now) and opens the next (start = now). The last period of a final item
@@ -253,7 +257,7 @@ class Period(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("ticket_item.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # waiting|called|serving|parked
+    kind: Mapped[str] = mapped_column(String(16))  # waiting|called|serving|parked|carried
     start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"), nullable=True)

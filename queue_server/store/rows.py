@@ -21,7 +21,7 @@ def ticket_row(t: Ticket) -> dict[str, Any]:
             "issued_at": t.issued_at, "called_at": t.called_at, "counter_id": t.counter_id,
             "transfer_to_counter_id": t.transfer_to_counter_id, "queued_at": t.queued_at,
             "recalls": t.recalls, "no_shows": t.no_shows, "issued_by": t.issued_by,
-            "closed_at": t.closed_at}
+            "closed_at": t.closed_at, "carried_to": t.carried_to}
 
 
 def item_row(i: Item) -> dict[str, Any]:

@@ -101,6 +101,8 @@ class DayRecords:
     periods: list[PeriodRec]
     ratings: list[RatingRec]
     window_events: list[WindowEventRec] = field(default_factory=list)
+    # windows' time with tickets issued earlier and kept for these days (busy time)
+    kept_periods: list[PeriodRec] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +139,17 @@ def load_records(conn: Connection, day_from: dt.date, day_to: dt.date) -> DayRec
     ratings = [RatingRec(*row) for row in conn.execute(
         select(r.c.ticket_id, r.c.level, r.c.counter_id, r.c.staff_id, r.c.source)
         .join(t, t.c.id == r.c.ticket_id).where(in_range))]
+    kept = [PeriodRec(item, ticket, kind, _utc(start), _utc_or_none(end), counter, staff,
+                      bool(overtime))
+            for item, ticket, kind, start, end, counter, staff, overtime in conn.execute(
+                select(p.c.item_id, p.c.ticket_id, p.c.kind, type_coerce(p.c.start, String),
+                       type_coerce(p.c.end, String), p.c.counter_id, p.c.staff_id,
+                       p.c.overtime)
+                .join(t, t.c.id == p.c.ticket_id)
+                .where(t.c.carried_to.between(day_from, day_to),
+                       t.c.business_day < day_from, p.c.kind.in_(("called", "serving"))))]
     return DayRecords(tickets, items, periods, ratings,
-                      load_window_events(conn, day_from, day_to))
+                      load_window_events(conn, day_from, day_to), kept)
 
 
 def load_window_events(conn: Connection, day_from: dt.date, day_to: dt.date

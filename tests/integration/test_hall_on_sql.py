@@ -16,6 +16,7 @@ import pytest
 from tests.unit import (
     test_estimate_append,
     test_hall_bookings,
+    test_hall_carry,
     test_hall_day,
     test_hall_flow,
     test_hall_login_check,
@@ -33,7 +34,7 @@ from tests.unit import (
 MODULES: tuple[ModuleType, ...] = (
     test_hall_rules, test_hall_flow, test_hall_logins, test_hall_login_check, test_hall_day,
     test_window_queue, test_supervisor_actions, test_estimate_append, test_hall_pipeline,
-    test_hall_bookings, test_hall_trust, test_hall_midnight, test_hall_memory)
+    test_hall_bookings, test_hall_trust, test_hall_midnight, test_hall_memory, test_hall_carry)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -70,3 +71,11 @@ class SQLiteHallDay(test_hall_stateful.HallDay):
 
 SQLiteHallDay.TestCase.settings = test_hall_stateful.HallDay.TestCase.settings
 test_random_hall_days_on_sqlite_keep_the_rules = SQLiteHallDay.TestCase
+
+
+class SQLiteKeepingHallDays(test_hall_stateful.KeepingHallDays):
+    backend = "sqlite"
+
+
+SQLiteKeepingHallDays.TestCase.settings = test_hall_stateful.HallDay.TestCase.settings
+test_random_days_keeping_the_waiting_on_sqlite = SQLiteKeepingHallDays.TestCase

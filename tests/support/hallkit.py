@@ -389,9 +389,12 @@ class HallKit:
         for t in tickets.values():
             if t["state"] in ("called", "serving"):
                 assert t["id"] in at_counter, f"ticket {t['number']} {t['state']} at no window"
-        # Numbers unique per business day.
+        # Numbers unique per business day, and among the tickets still open (a ticket
+        # kept from an earlier day never meets a new one with its number).
         numbers = [(t["business_day"], t["number"]) for t in tickets.values()]
         assert len(numbers) == len(set(numbers)), "duplicate ticket number"
+        live = [t["number"] for t in tickets.values() if t["state"] not in FINAL_TICKET]
+        assert len(live) == len(set(live)), f"two open tickets share a number: {live}"
         # Every matter ends in exactly one final state; periods contiguous, no overlap.
         by_item: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
         for p in periods:
@@ -434,7 +437,8 @@ class HallKit:
         numbers_by_id = {c["id"]: c["number"] for c in counters}
         waiting = [policy.Waiting(
             ticket_id=t["id"], queued_at=t["queued_at"],
-            credit=state.credits.for_ticket(t["kind"], t["priority_class"]),
+            credit=state.credits.for_ticket(t["kind"], t["priority_class"],
+                                            carried=t.get("carried_to") is not None),
             services=frozenset(codes[i["service_id"]] for i in items
                                if i["ticket_id"] == t["id"] and i["state"] == "pending"),
             transfer_to=(numbers_by_id[t["transfer_to_counter_id"]]

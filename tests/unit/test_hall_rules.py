@@ -443,7 +443,7 @@ def test_close_day_records_the_waiting_as_not_served_and_stops_issuing(kit: Hall
     kit.ok("call_next", {}, w1)
     kit.clock.set(dt.datetime(2026, 11, 26, 16, 40, tzinfo=SHANGHAI))
     out = kit.run("close_day", {}, sup)
-    assert out.result == {"business_day": "2026-11-26", "not_served": 1}
+    assert out.result == {"business_day": "2026-11-26", "not_served": 1, "carried": 0}
     assert out.events[0][1]["tickets"][0]["id"] == waiting["id"]
     assert out.events[0][1]["tickets"][0]["state"] == "not_served"
     assert kit.err("issue", {"services": ["RS01"]}, kit.kiosk).code == Err.HALL_CLOSED
@@ -471,7 +471,8 @@ def test_day_rollover_while_tickets_wait(kit: HallKit) -> None:
     assert snap["business_day"] == "2026-11-27"
     assert [t["state"] for t in snap["tickets"]] == ["called"]  # yesterday's, still at window 1
     kit.clock.set(dt.datetime(2026, 11, 27, 8, 30, tzinfo=SHANGHAI))
-    assert kit.issue("RS01")["ticket"]["number"] == "A001"  # numbering restarts
+    # numbering restarts, after the number still open at window 1 (never a second A001)
+    assert kit.issue("RS01")["ticket"]["number"] == "A002"
     kit.ok("start", {}, w1)
     kit.ok("complete", {}, w1)
     kit.check_invariants()

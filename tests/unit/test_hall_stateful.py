@@ -11,6 +11,7 @@ A refused operation must change nothing and say why with a domain code.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -57,11 +58,12 @@ class HallDay(RuleBasedStateMachine):
     clerks: dict[int, Actor]
     sup: Actor
     backend = "memory"  # tests/integration plays the same days on SQLite
+    extra = ""  # config appended to the small hall's
 
     @initialize()
     def open_hall(self) -> None:
         self.kit = HallKit.create(Path(tempfile.mkdtemp(prefix="hall-day-")),
-                                  backend=self.backend)
+                                  backend=self.backend, extra=self.extra)
         self.clerks = {n: self.kit.login(f"clerk{n}", counter=n) for n in WINDOWS}
         self.sup = self.kit.login("super1", counter=None)
         self.ids: list[int] = []
@@ -244,3 +246,51 @@ HallDay.TestCase.settings = settings(
     max_examples=30, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 test_random_hall_days_keep_the_rules = HallDay.TestCase
+
+
+class KeepingHallDays(HallDay):
+    """The same random days in a hall that keeps the waiting for the next opening."""
+
+    extra = '\n[day]\ncarry_over = "next_opening"\ncarry_credit_minutes = 60\n'
+
+    @rule(close=st.booleans())
+    def the_evening_comes(self, close: bool) -> None:
+        """Late afternoon at once (random steps rarely get there): maybe a supervisor
+        closes the day, else midnight will."""
+        local = self.kit.clock.now().astimezone(SHANGHAI)
+        if local.hour < 16:
+            self.kit.clock.set(local.replace(hour=16, minute=35))
+            self.kit.hall.tick()
+        if close:
+            self.do("close_day", {}, self.sup)
+
+    @rule(opening=st.sampled_from([8, 9]))
+    def the_next_day_begins(self, opening: int) -> None:
+        """Midnight, then the next morning (before or after the 08:30 opening); the
+        clerks log in again."""
+        local = self.kit.clock.now().astimezone(SHANGHAI)
+        self.kit.clock.set((local + dt.timedelta(days=1)).replace(hour=0, minute=0, second=1))
+        self.kit.hall.tick()
+        self.kit.clock.set((local + dt.timedelta(days=1)).replace(hour=opening, minute=0))
+        self.kit.hall.tick()
+        self.clerks = {n: self.kit.login(f"clerk{n}", counter=n) for n in WINDOWS}
+        self.sup = self.kit.login("super1", counter=None)
+
+    @invariant()
+    def a_kept_ticket_is_kept_once(self) -> None:
+        if not hasattr(self, "kit"):
+            return
+        kept = collections.Counter(r["ticket_id"] for r in self.kit.rows("event")
+                                   if r["type"] == "ticket.carried")
+        assert all(n == 1 for n in kept.values()), kept
+        today = self.kit.hall.state.day
+        for t in self.kit.hall.state.tickets.values():
+            if t.carried_to is not None and not t.final:
+                assert t.id in kept and t.business_day < t.carried_to, t
+                if t.state == "waiting" and t.no_shows == 0 and t.called_at is None:
+                    # never called since: it waits for its day, or was closed with it
+                    assert t.carried_to >= today, f"{t.number} outlived its day"
+
+
+KeepingHallDays.TestCase.settings = HallDay.TestCase.settings
+test_random_days_in_a_hall_that_keeps_the_waiting = KeepingHallDays.TestCase

@@ -269,3 +269,14 @@ def test_the_hall_page_counts_per_department(live: tuple[StatusServer, FakeBacke
     # no English name configured: the English page shows the Chinese one
     assert data["rows"] == [{"code": "RS", "name": "人社", "name_en": "人社", "waiting": 2,
                              "wait_seconds": 600}]
+
+
+def test_a_citizen_kept_for_the_next_opening_reads_so_on_the_phone() -> None:
+    from queue_server.status_page import PageOptions, view_of
+
+    kept = view_of({"ticket": {**_ticket(), "carried_to": "2026-11-27"}, "ahead": 0},
+                   PageOptions())
+    assert kept["zh"]["sentence"] == "本号已为您保留至 2026-11-27，开门后优先办理"
+    assert "2026-11-27" in kept["en"]["sentence"]
+    plain = view_of({"ticket": _ticket(), "ahead": 0}, PageOptions())
+    assert plain["zh"]["sentence"] == "等候中"
