@@ -277,6 +277,7 @@ class HallConfig(_Section):
             code: {"name": pc.name, "name_en": pc.name_en}
             for code, pc in self.policy.priority_classes.items()}
         out["no_show"] = msgspec.to_builtins(self.no_show)
+        out["day"] = {"carry_over": self.day.carry_over}  # the dashboard's close-day text
         out["status_page"] = {"wifi_name": self.status_page.wifi_name}  # the ticket prints it
         # English names of departments and matters (the stored ones are Chinese only):
         # an English screen shows these, else the Chinese name.

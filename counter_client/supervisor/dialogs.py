@@ -112,6 +112,22 @@ class ReasonDialog(_Dialog):
         self.on_ok(reason)
 
 
+class ConfirmDialog(_Dialog):
+    """Say what an action will do, then do it only on OK (ending the business day)."""
+
+    def __init__(self, parent: tk.Misc, title: str, lines: list[str],
+                 on_ok: Callable[[], None]) -> None:
+        super().__init__(parent, title)
+        self.on_ok = on_ok
+        self.text = "\n".join(lines)
+        ttk.Label(self.body, text=self.text, justify="left", wraplength=520).pack(anchor="w")
+        self.buttons()
+
+    def ok(self) -> None:
+        self.destroy()
+        self.on_ok()
+
+
 class ThrottleDialog(_Dialog):
     """End the wait a PC is given after wrong passwords: for one user at one PC, every
     user at one PC, or one user at every PC (the server audits it)."""

@@ -17,6 +17,7 @@ from counter_client import look
 from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.dialogs import (
     ChoiceDialog,
+    ConfirmDialog,
     ReasonDialog,
     ServicesDialog,
     ThrottleDialog,
@@ -135,6 +136,9 @@ class LiveTab(ttk.Frame):
         self.throttle_button = ttk.Button(abar, text=tr("sv.act.throttle"),
                                           command=self.clear_throttle)
         self.throttle_button.pack(side="left")
+        self.close_day_button = ttk.Button(abar, text=tr("sv.act.close_day"),
+                                           command=self.close_day)
+        self.close_day_button.pack(side="left", padx=(6, 0))
         self.alerts = tk.Listbox(alerts, height=7, activestyle="none", borderwidth=0,
                                  highlightthickness=0,
                                  font=str(ttk.Style(self).lookup("Dash.Treeview", "font")
@@ -306,6 +310,30 @@ class LiveTab(ttk.Frame):
                                     callback=replied)
 
         return ThrottleDialog(self, device, given)
+
+    def close_day(self) -> ConfirmDialog:
+        """End the business day, after saying how many still wait and what becomes of
+        them (the hall's [day] carry_over, sent in the snapshot's settings)."""
+        state = self.connection.mirror.state
+        left = sum(1 for t in (state.get("tickets") or {}).values()
+                   if t.get("state") in ("waiting", "parked"))
+        settings = (state.get("hall") or {}).get("settings") or {}
+        keep = (settings.get("day") or {}).get("carry_over") == "next_opening"
+        lines = [tr("sv.dlg.close_day_waiting", n=left),
+                 tr("sv.dlg.close_day_keep" if keep else "sv.dlg.close_day_not_served")]
+
+        def confirmed() -> None:
+            def replied(reply: Any) -> None:
+                if not reply.ok:
+                    self.status(tr("sv.act.failed", message=reply.error_message or
+                                   reply.error_code), True)
+                    return
+                result = reply.result or {}
+                self.status(tr("sv.close_day.done", not_served=result.get("not_served", 0),
+                               carried=result.get("carried", 0)), False)
+            self.connection.request("close_day", {}, callback=replied)
+
+        return ConfirmDialog(self, tr("sv.dlg.close_day"), lines, confirmed)
 
     def cancel_ticket(self) -> ReasonDialog | None:
         row = self.selected_ticket()

@@ -86,6 +86,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.dlg.need_device_or_user": ("请填写设备或用户名", "Give the device, the user or both"),
     "sv.throttle.cleared": ("已解除 {count} 项登录等待", "Ended {count} login wait(s)"),
     "sv.throttle.none": ("没有找到该设备或用户的登录等待", "No login wait found for that device or user"),
+    "sv.act.close_day": ("结束今日营业…", "End the day…"),
+    "sv.dlg.close_day": ("结束今日营业", "End today's business"),
+    "sv.dlg.close_day_waiting": ("现在还有 {n} 人在等候或挂起。", "{n} citizen(s) still waiting or on hold."),
+    "sv.dlg.close_day_not_served": ("结束后他们记为“未办理”，今天不再取号。",
+                                    "They will be recorded as not served; no more tickets today."),
+    "sv.dlg.close_day_keep": ("结束后他们的号码保留到下次开门，开门后优先办理；今天不再取号。",
+                              "Their numbers are kept for the next opening and called first "
+                              "then; no more tickets today."),
+    "sv.close_day.done": ("今日营业已结束：未办理 {not_served} 人，保留到下次开门 {carried} 人",
+                          "The day is closed: {not_served} not served, {carried} kept for "
+                          "the next opening"),
     # statistics tab
     "sv.tab.whatif": ("预测", "What if"),
     "sv.wi.day": ("日期或近N个工作日", "Day or last N weekdays"),

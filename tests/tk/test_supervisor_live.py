@@ -318,3 +318,24 @@ def test_a_supervisor_ends_the_login_wait_of_a_clerk_who_mistyped(
     again.ok_button.invoke()
     office.wait(lambda: "没有找到" in str(office.dash.status.cget("text")),
                 str(office.dash.status.cget("text")))
+
+
+def test_a_supervisor_ends_the_day_after_being_told_who_still_waits(
+        hall: LiveHall, office: Office, artifacts_dir: Path) -> None:
+    kiosk = hall.connect("kiosk-1")
+    for _ in range(2):
+        ok(kiosk.call("issue", {"services": ["RS01"]}))
+    live = office.dash.live
+    office.wait(lambda: len(office.rows(live.tickets)) == 2, "two tickets wait")
+    dialog = live.close_day()
+    assert "还有 2 人在等候" in dialog.text and "未办理" in dialog.text  # the default hall
+    screenshot(dialog, office.display, artifacts_dir / "supervisor_close_day_dialog.png")
+    dialog.destroy()  # 返回: nothing sent, the hall still issues
+    assert ok(kiosk.call("issue", {"services": ["RS01"]}))["ticket"]["number"] == "A003"
+    office.wait(lambda: len(office.rows(live.tickets)) == 3, "three tickets wait")
+    dialog = live.close_day()
+    dialog.ok_button.invoke()
+    office.wait(lambda: "未办理 3 人" in str(office.dash.status.cget("text")),
+                str(office.dash.status.cget("text")))
+    assert kiosk.call("issue", {"services": ["RS01"]}).error_code == "HALL_CLOSED"
+    office.wait(lambda: not office.rows(live.tickets), "the waiting list empties")
