@@ -32,61 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from queue_server import whatif  # noqa: E402
 from queue_server.config import parse_config  # noqa: E402
+from tests.support.hallkit import SMALL_MATTERS  # noqa: E402
 
 DAY = dt.date(2026, 11, 26)  # a Thursday: 08:30-16:30 by default
 
-HALL = """
-[hall]
-name = "基准测试中心"
-timezone = "Asia/Shanghai"
-
-[no_show]
-mode = "requeue"
-requeue_after = 2
-max_requeues = 1
-
-[[department]]
-code = "RS"
-name = "人社"
-[[department]]
-code = "YB"
-name = "医保"
-[[department]]
-code = "CL"
-name = "残联"
-
-[[service]]
-code = "RS01"
-name = "社保卡申领"
-department = "RS"
-prefix = "A"
-minutes = 8
-[[service]]
-code = "RS02"
-name = "就业登记"
-department = "RS"
-prefix = "A"
-minutes = 10
-[[service]]
-code = "YB01"
-name = "医保登记"
-department = "YB"
-prefix = "B"
-minutes = 6
-[[service]]
-code = "YB02"
-name = "医疗报销"
-department = "YB"
-prefix = "B"
-minutes = 12
-[[service]]
-code = "CL01"
-name = "残疾人证"
-department = "CL"
-prefix = "F"
-minutes = 20
-general = false
-""" + "".join(f"\n[[counter]]\nnumber = {n}\n" for n in range(1, 6)) + """
+HALL = SMALL_MATTERS + "".join(f"\n[[counter]]\nnumber = {n}\n" for n in range(1, 6)) + """
 [[counter]]
 number = 6
 general = false

@@ -43,7 +43,7 @@ from queue_server.clock import FakeClock
 from queue_server.config import CounterConfig, HallConfig, NoShowSection, PriorityClass
 from queue_server.domain.visit import Ticket
 from queue_server.hall.changes import Actor
-from queue_server.hall.estimates import EstimateCache
+from queue_server.hall.estimates import EstimateCache, Wait
 from queue_server.hall.facade import Hall
 from queue_server.hall.state import HallState
 from queue_server.stats import nearest_rank
@@ -442,6 +442,19 @@ class _NoEstimates(EstimateCache):
 
     def new_ticket(self, s: HallState, now: dt.datetime) -> dict[str, int | None]:
         return {}
+
+    def new_ticket_ranges(self, s: HallState, now: dt.datetime
+                          ) -> dict[str, list[int] | None]:
+        return {}
+
+    def computed_at(self, s: HallState, now: dt.datetime) -> dt.datetime:
+        return now
+
+    def issued(self, s: HallState, t: Ticket, now: dt.datetime) -> Wait | None:
+        return None
+
+    def wait_of(self, s: HallState, t: Ticket, now: dt.datetime) -> Wait | None:
+        return None
 
     def for_ticket(self, s: HallState, t: Ticket, now: dt.datetime) -> int | None:
         return None

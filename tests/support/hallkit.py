@@ -48,7 +48,8 @@ THURSDAY_9 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
 PASSWORD = "pw-1234"
 
 # A small hall: 4 windows, 5 matters; window 4 takes only the specialised CL01.
-SMALL_HALL = """
+# The small hall of the tests: its name, 过号 rule, departments and matters ...
+SMALL_MATTERS = """
 [hall]
 name = "测试社区事务受理服务中心"
 timezone = "Asia/Shanghai"
@@ -99,7 +100,9 @@ department = "CL"
 prefix = "F"
 minutes = 20
 general = false
-
+"""
+# ... and its windows: two general ones, a general one that also takes 残联, and a 残联 one.
+SMALL_HALL = SMALL_MATTERS + """
 [[counter]]
 number = 1
 [[counter]]
