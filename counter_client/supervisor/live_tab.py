@@ -191,7 +191,8 @@ class LiveTab(ttk.Frame):
              ("alert",) if w.alert else (("closed",) if w.state == "closed" else ()))
             for w in view.windows])
         sync_rows(self.tickets, [
-            (str(t.ticket_id), (t.number, tr(f"sv.kind.{t.kind}"),
+            (str(t.ticket_id), (t.number, tr("sv.kind.kept", kind=tr(f"sv.kind.{t.kind}"))
+                                if t.kept else tr(f"sv.kind.{t.kind}"),
                                 "、".join(names.get(c, c) for c in t.services),
                                 lm.duration(t.waited_s)), ())
             for t in view.waiting])

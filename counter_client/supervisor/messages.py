@@ -48,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sv.kind.normal": ("普通", "normal"),
     "sv.kind.priority": ("优先", "priority"),
     "sv.kind.appointment": ("预约", "appointment"),
+    "sv.kind.kept": ("{kind}·保留", "{kind}, kept"),
     # alerts
     "sv.alerts": ("告警", "Alerts"),
     "sv.alerts.none": ("暂无告警", "No alerts"),
