@@ -4,10 +4,12 @@ hall's next opening (docs/policy.md, "End of the day").
 
 A kept ticket keeps its number and its business day (the day it was issued: its
 statistics stay there). Over the closed hours its matters are in a `carried` period,
-which is not waiting time; at the next opening they wait again, and the ticket's place
-is its new virtual arrival: that opening minus its own credit and the carry credit, so
-it is called before the day's newcomers. A ticket is kept once: if it is still waiting
-when the day it was kept for ends, it ends as not served.
+which is not waiting time; at the next opening they wait again. Its place is a new
+virtual arrival: that opening, minus the carry credit, minus how long before its day
+ended it had its place (its old virtual arrival's distance to the closing): so kept
+tickets are called before the day's newcomers, and among themselves in the order they
+had. A ticket is kept once: if it is still waiting when the day it was kept for ends,
+it ends as not served.
 """
 
 from __future__ import annotations
@@ -78,11 +80,14 @@ def end_day(s: HallState, ch: Changes, tickets: list[Ticket], now: dt.datetime,
             continue
         day, opening = target
         credit = s.credits.for_ticket(t.kind, t.priority_class, carried=True)
-        tr.carry(s, ch, t, day, opening, credit, _night_from(s, t, now, at_closing))
+        ended_at = s.calendar.closing(t.business_day) or now
+        # key = queued_at - credit = opening - carry credit - (ended_at - old key)
+        queued_at = opening - (ended_at - t.queued_at)
+        tr.carry(s, ch, t, day, queued_at, credit, _night_from(s, t, now, at_closing))
         s.estimates.forget_printed(t)
         s.carried.add(t.id)
         tr.audit(s, ch, "ticket.carried", now, actor, ticket=t, day=t.business_day,
-                 data={"why": why, "to": day.isoformat(), "queued_at": s.views.time(opening)})
+                 data={"why": why, "to": day.isoformat(), "queued_at": s.views.time(queued_at)})
         kept.append(t)
     if kept:
         ch.after(s.settle_days)
@@ -100,6 +105,14 @@ def _night_from(s: HallState, t: Ticket, now: dt.datetime, at_closing: bool) -> 
     return max([at, *starts])
 
 
+def opening_of(s: HallState, t: Ticket) -> dt.datetime | None:
+    """When the day a kept ticket waits for opens."""
+    if t.carried_to is None:
+        return None
+    hours = s.calendar.hours(t.carried_to)
+    return dt.datetime.combine(t.carried_to, hours[0], s.tz) if hours is not None else None
+
+
 def open_kept(s: HallState, ch: Changes, now: dt.datetime) -> None:
     """The opening a kept ticket waited for has come: its matters still in their
     `carried` period wait from that opening (backdated to it when the server was off
@@ -110,14 +123,22 @@ def open_kept(s: HallState, ch: Changes, now: dt.datetime) -> None:
                 i.period is None or i.period.kind != "carried" for i in t.items):
             s.carried.discard(tid)
             continue
-        if now < t.queued_at:
+        opening = opening_of(s, t)
+        if opening is not None and now < opening:
             continue
         for item in t.pending:
             if item.period is not None and item.period.kind == "carried":
-                tr.open_period(s, ch, item, "waiting", max(t.queued_at, item.period.start))
+                start = item.period.start
+                tr.open_period(s, ch, item, "waiting",
+                               max(opening, start) if opening is not None else now)
         s.carried.discard(tid)
 
 
 def opening_due(s: HallState, now: dt.datetime) -> bool:
     """Whether a kept ticket's opening has come (the tick asks every second)."""
-    return any(now >= s.tickets[tid].queued_at for tid in s.carried if tid in s.tickets)
+    for tid in s.carried:
+        t = s.tickets.get(tid)
+        opening = opening_of(s, t) if t is not None else None
+        if opening is None or now >= opening:
+            return True
+    return False

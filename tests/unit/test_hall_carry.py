@@ -230,3 +230,21 @@ def test_the_window_serving_a_kept_citizen_is_busy_that_day(new_kit: NewKit) -> 
     assert friday["idle_s"] == friday["open_s"] - 600  # the window was not idle then
     thursday = kit.ok("stats", {"from": "2026-11-26", "to": "2026-11-26"}, sup)["totals"]
     assert thursday["served"] == 1
+
+
+def test_kept_citizens_keep_the_order_they_had_and_go_before_a_priority_newcomer(
+        new_kit: NewKit) -> None:
+    kit = keeping_hall(new_kit)
+    sup = kit.login("super1", counter=None)
+    ordinary = kit.issue("RS01")["ticket"]                        # 09:00
+    at(kit, THU, 16, 20)
+    elderly = kit.issue("RS01", priority="elderly")["ticket"]     # ahead of 15:50 arrivals
+    at(kit, THU, 16, 40)
+    kit.ok("close_day", {}, sup)
+    at(kit, FRI, 8, 30, 1)
+    kit.hall.tick()
+    newcomer = kit.issue("RS01", priority="elderly")["ticket"]    # 08:30 + 30 min credit
+    w1 = kit.login("clerk1", counter=1)
+    called = [kit.serve(w1, minutes=1)["id"] for _ in range(3)]
+    assert called == [ordinary["id"], elderly["id"], newcomer["id"]]
+    kit.check_invariants()
