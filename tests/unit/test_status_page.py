@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from queue_common import i18n
-from queue_server.status_page import StatusServer, start_status_server
+from queue_server.status_page import Statuses, StatusServer, start_status_server
 
 TOKEN = "Q3kz9fWm2LpXa7RtVb0NcYe"
 
@@ -165,8 +165,8 @@ class FakeBackend:
         self.rated: list[tuple[str, int | None]] = []
         self.on_change: Any = None
 
-    def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
-        return {t: self.results.get(t) for t in tokens}
+    def statuses(self, tokens: list[str]) -> Statuses:
+        return Statuses({t: self.results.get(t) for t in tokens}, work_seconds=0.001)
 
     def hall(self) -> Mapping[str, Any] | None:
         return {"waiting": {"total": 2, "by_service": {"RS01": 2}}, "estimates": {"RS01": 600},
