@@ -13,7 +13,10 @@ seconds; each call moves every phone's `ahead` by one. A phone whose ticket is t
 PH01 ticket and now shows `ahead` a has seen the call of the (j - a)-th ticket; its
 latency for that call is when its event arrived minus when the probe SENT that call
 (so it includes the call itself). Target: update p99 <= 1 s. Wall clocks of processes
-on one machine.
+on one machine. The probe calls all along (while the load's processes start and log
+in, too), but the figures count the calls sent in the load's measured interval (after
+its warmup), the interval of the clerks' and kiosks' figures; `update_all` counts
+every call.
 
     .venv/bin/python bench/phones.py --phones 300 --clients 50 --seconds 10
     .venv/bin/python bench/phones.py --phones 50 --clients 8 --seconds 3   # quick
@@ -293,15 +296,23 @@ def print_worst(calls: list[dict[str, Any]], n: int = 8) -> None:
                      f"the one before paused {c.get('previous_pause_ms')} ms "
                      f"(until {c.get('previous_pause_ended_ms')})")
         note = "" if c.get("note") in (None, "heard") else f"; note {c['note']}"
-        print(f"    {c['number']} seq {c.get('seq')}: last phone {c['last_phone_ms']:.0f} = "
+        when = "" if c.get("measured", True) else " (before/after the measured interval)"
+        print(f"    {c['number']} seq {c.get('seq')}{when}: last phone {c['last_phone_ms']:.0f} = "
               + ", ".join(parts) + note + extra)
 
 
+def latency_figures(lat: list[float]) -> dict[str, Any]:
+    return {"count": len(lat), "negative": sum(x < 0 for x in lat),
+            "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
+            "max_ms": round(max(lat, default=0) * 1000, 1)}
+
+
 def summarise_refreshes(refreshes: list[dict[str, Any]], notes: dict[int, dict[str, Any]],
-                        since: float) -> dict[str, Any]:
-    """The page's refreshes from `since` (wall time) on: how many, why, how long; the
-    feed's notes heard, and the seqs missing between them (notes dropped)."""
-    rs = [r for r in refreshes if float(r.get("began") or 0) >= since and r.get("tokens")]
+                        since: float, until: float) -> dict[str, Any]:
+    """The page's refreshes in [since, until) (wall times): how many, why, how long;
+    the feed's notes heard, and the seqs missing between them (notes dropped)."""
+    rs = [r for r in refreshes if since <= float(r.get("began") or 0) < until
+          and r.get("tokens")]
     if not rs:
         return {"count": 0}
     lookup = [float(r["looked"]) - float(r["began"]) for r in rs if r.get("looked")]
@@ -317,11 +328,12 @@ def summarise_refreshes(refreshes: list[dict[str, Any]], notes: dict[int, dict[s
             "work_max_ms": round(max(work, default=0) * 1000, 1),
             "pause_p50_ms": round(pct(pause, 50) * 1000, 1),
             "pause_max_ms": round(max(pause, default=0) * 1000, 1),
-            **_note_gaps(notes, since)}
+            **_note_gaps(notes, since, until)}
 
 
-def _note_gaps(notes: dict[int, dict[str, Any]], since: float) -> dict[str, int]:
-    heard = sorted(q for q, n in notes.items() if float(n.get("got") or 0) >= since)
+def _note_gaps(notes: dict[int, dict[str, Any]], since: float,
+               until: float) -> dict[str, int]:
+    heard = sorted(q for q, n in notes.items() if since <= float(n.get("got") or 0) < until)
     if not heard:
         return {"notes": 0, "gaps": 0}
     return {"notes": len(heard), "gaps": heard[-1] - heard[0] + 1 - len(heard)}
@@ -388,9 +400,10 @@ def main(argv: list[str] | None = None) -> int:
             prober = threading.Thread(target=probe, args=(clerk, args.probe_every, stop_probe,
                                                           sent, replied, seqs), daemon=True)
             prober.start()
+            marks: dict[str, float] = {}
             results, wall, _cpu = drive(hall.data, server, kiosks, counters, args.seconds,
                                         "hall", 100 if phase == "without_phones" else 0, 0.0,
-                                        hall.proc.pid, "lean", False, 0, args.warmup)
+                                        hall.proc.pid, "lean", False, 0, args.warmup, marks)
             stop_probe.set()
             prober.join(10)
             entry: dict[str, Any] = {
@@ -403,17 +416,18 @@ def main(argv: list[str] | None = None) -> int:
                 stop.set()
                 logs = out.get(timeout=60)
                 proc.join(30)
-                lat = update_latencies(logs, numbers, sent)
+                start, end = marks["measure_start"], marks["measure_end"]
+                measured = {n: t0 for n, t0 in sent.items() if start <= t0 < end}
                 notes, refreshes = read_trace(trace)
                 calls = breakdown(sent, replied, seqs, receipts(logs, numbers), notes,
                                   refreshes)
-                entry["update"] = {"count": len(lat), "negative": sum(x < 0 for x in lat),
-                                   "p50_ms": round(pct(lat, 50) * 1000, 1),
-                                   "p99_ms": round(pct(lat, 99) * 1000, 1),
-                                   "max_ms": round(max(lat, default=0) * 1000, 1),
-                                   "calls": calls}
-                entry["page_refreshes"] = summarise_refreshes(
-                    refreshes, notes, min(sent.values(), default=0.0))
+                for call in calls:
+                    call["measured"] = call["number"] in measured
+                entry["update"] = dict(latency_figures(update_latencies(logs, numbers,
+                                                                        measured)),
+                                       calls=calls)
+                entry["update_all"] = latency_figures(update_latencies(logs, numbers, sent))
+                entry["page_refreshes"] = summarise_refreshes(refreshes, notes, start, end)
             phases[phase] = entry
         summary["phases"] = phases
         summary["server_log_tail"] = hall.log()[-1500:]
@@ -433,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     u = b.get("update", {})
     print(f"  page update: p50 {u.get('p50_ms')} ms, p99 {u.get('p99_ms')} ms, "
           f"max {u.get('max_ms')} ms over {u.get('count')} updates (target p99 <= 1000 ms)")
+    w = b.get("update_all", {})
+    print(f"    every probe call, also those while the load started: p50 {w.get('p50_ms')}"
+          f" ms, p99 {w.get('p99_ms')} ms, max {w.get('max_ms')} ms over {w.get('count')}")
     print_worst(u.get("calls") or [])
     r = b.get("page_refreshes") or {}
     if r.get("count"):
