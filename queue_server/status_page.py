@@ -342,21 +342,41 @@ class Hub:
         self.writes: dict[str, collections.deque[float]] = {}
         self.idle_since: dict[str, float] = {}  # unwatched tokens whose view is kept
         self.trace = Trace(os.environ.get(TRACE_ENV) or None)
+        # the hall's event seq: the newest the feed told of, and the one the last full
+        # refresh is as of (None: the backend does not say; every note then refreshes)
+        self.heard_seq: int | None = None
+        self.fresh_seq: int | None = None
 
     def ident(self, view: Mapping[str, Any] | None) -> str:
         return f"{self.epoch}.{view.get('v', 0) if view else 0}"
 
     def on_change(self, data: dict[str, Any]) -> None:
-        """The loop changed something (called on the page's loop)."""
+        """A note of the loop's change feed (called on the page's loop): a change, or
+        a heartbeat with the hall's current seq.
+
+        The phones are refreshed when the note's seq is past what the last refresh
+        was as of. So a note whose change an earlier refresh already carried costs
+        nothing, and a note the feed dropped is noticed at the next note or heartbeat
+        (the loop beats every second), not at the periodic refresh."""
         self.trace.note(data)
-        if data.get("beat"):
-            return
-        self.last_change = time.monotonic()
-        if self.hall_data is not None:
-            for key in ("waiting", "estimates"):
-                if isinstance(data.get(key), dict):
-                    self.hall_data[key] = data[key]
-        self.dirty.set()
+        seq = _int(data.get("seq"))
+        heard = self.heard_seq
+        if seq is not None:
+            self.heard_seq = seq if heard is None else max(heard, seq)
+        if not data.get("beat"):
+            self.last_change = time.monotonic()
+            if self.hall_data is not None:
+                for key in ("waiting", "estimates"):
+                    if isinstance(data.get(key), dict):
+                        self.hall_data[key] = data[key]
+        fresh = self.fresh_seq
+        if data.get("beat"):  # past the last refresh, or past every note heard (dropped)
+            stale = seq is not None and any(
+                known is not None and seq > known for known in (fresh, heard))
+        else:  # a change the last refresh did not carry (or the backend does not say)
+            stale = seq is None or fresh is None or seq > fresh
+        if stale:
+            self.dirty.set()
 
     async def lookup(self, tokens: list[str]) -> Statuses:
         loop = asyncio.get_running_loop()
@@ -440,6 +460,11 @@ class Hub:
                 found = answer.results
                 work = answer.work_seconds
                 step.update(looked=time.time(), seq=answer.seq)
+                if answer.seq is not None and len(found) == len(tokens) and all(
+                        t in found for t in self.watchers):  # none joined meanwhile
+                    self.fresh_seq = answer.seq
+                    if self.heard_seq is not None and self.heard_seq <= answer.seq:
+                        self.dirty.clear()  # every change heard of meanwhile is in it
                 moved = 0
                 for token in tokens:
                     if token in found and token in self.watchers:
