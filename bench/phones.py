@@ -301,6 +301,15 @@ def print_worst(calls: list[dict[str, Any]], n: int = 8) -> None:
               + ", ".join(parts) + note + extra)
 
 
+def page_part(calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per measured call, its reply to its last phone: the page's lag apart from the
+    call's own latency (which the clerks' figures measure)."""
+    parts = [c["last_phone_ms"] - c["reply_ms"] for c in calls if c.get("measured")
+             and c.get("last_phone_ms") is not None and c.get("reply_ms") is not None]
+    return {"calls": len(parts), "p50_ms": round(pct(parts, 50), 1),
+            "max_ms": round(max(parts, default=0.0), 1)}
+
+
 def latency_figures(lat: list[float]) -> dict[str, Any]:
     return {"count": len(lat), "negative": sum(x < 0 for x in lat),
             "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
@@ -427,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                         measured)),
                                        calls=calls)
                 entry["update_all"] = latency_figures(update_latencies(logs, numbers, sent))
+                entry["page_part"] = page_part(calls)
                 entry["page_refreshes"] = summarise_refreshes(refreshes, notes, start, end)
             phases[phase] = entry
         summary["phases"] = phases
@@ -450,6 +460,10 @@ def main(argv: list[str] | None = None) -> int:
     w = b.get("update_all", {})
     print(f"    every probe call, also those while the load started: p50 {w.get('p50_ms')}"
           f" ms, p99 {w.get('p99_ms')} ms, max {w.get('max_ms')} ms over {w.get('count')}")
+    part = b.get("page_part") or {}
+    if part.get("calls"):
+        print(f"    the page's part (the probe call's reply to its last phone, per call): "
+              f"p50 {part['p50_ms']} ms, max {part['max_ms']} ms over {part['calls']} calls")
     print_worst(u.get("calls") or [])
     r = b.get("page_refreshes") or {}
     if r.get("count"):
