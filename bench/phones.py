@@ -59,6 +59,8 @@ from tests.support.live import DEMO_PASSWORD, live_hall  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 PROBE_WINDOW = 99
+TRACE_ENV = "QUEUE_STATUS_TRACE"  # queue_server.status_page.TRACE_ENV (named here, so
+# the bench also runs against a server that has no trace: latencies, no breakdown)
 CLERK_OPS = ("call_next", "start", "complete")
 KIOSK_OPS = ("issue", "ticket_status")
 
@@ -373,8 +375,6 @@ def main(argv: list[str] | None = None) -> int:
                     else None},
         "phones": args.phones, "clients": args.clients, "seconds": args.seconds,
         "probe_every": args.probe_every, "provisional": True}
-    from queue_server.status_page import TRACE_ENV
-
     trace_dir = tempfile.TemporaryDirectory()
     trace = Path(trace_dir.name) / "page-trace.jsonl"
     os.environ[TRACE_ENV] = str(trace)  # the server's page writes it (its environment)

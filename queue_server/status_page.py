@@ -155,8 +155,8 @@ class LoopBackend:
             spent = answer.get("work")
             work += float(spent) if isinstance(spent, (int, float)) else 0.0
             as_of = answer.get("seq")
-            if isinstance(as_of, int) and not isinstance(as_of, bool):  # the first chunk's:
-                seq = as_of if seq is None else min(seq, as_of)  # all are at least as new
+            if isinstance(as_of, int) and not isinstance(as_of, bool):  # the oldest
+                seq = as_of if seq is None else min(seq, as_of)  # chunk's: all are as new
         return Statuses(out, work, seq)
 
     def hall(self) -> Mapping[str, Any] | None:
@@ -511,8 +511,8 @@ class Hub:
 class Trace:
     """What the page did when, for the bench (off unless a file is named): each note
     of the change feed as heard, and each refresh (began, lookup answered, phones
-    woken, its pause after). Kept in memory and appended to the file after each
-    refresh, so the page's loop never waits on a disk."""
+    woken, its pause after). Kept in memory and appended to the file once per
+    refresh (one small write each 0.15 s at most), not once per note."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
