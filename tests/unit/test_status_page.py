@@ -166,10 +166,11 @@ class FakeBackend:
         self.on_change: Any = None
         self.seq = 0  # the hall's event seq the answers are as of
         self.asked: list[list[str]] = []  # every statuses() call's tokens
+        self.work = 0.001  # what each answer says it cost the loop (the page pauses 3x)
 
     def statuses(self, tokens: list[str]) -> Statuses:
         self.asked.append(list(tokens))
-        return Statuses({t: self.results.get(t) for t in tokens}, work_seconds=0.001,
+        return Statuses({t: self.results.get(t) for t in tokens}, work_seconds=self.work,
                         seq=self.seq)
 
     def hall(self) -> Mapping[str, Any] | None:
@@ -338,3 +339,23 @@ def test_a_late_note_of_a_change_already_refreshed_asks_the_hall_nothing(
     backend.on_change({"seq": 13})  # a new change is refreshed as before
     waiting.join(5)
     assert answer["got"][1]["view"]["ahead"] == 1
+
+
+def test_a_call_during_the_pause_after_a_costly_refresh_is_refreshed_when_it_ends(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    page, backend = live  # periodic refresh every 60 s: only the feed can refresh
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    backend.work = 0.5  # the loop says each refresh cost it 0.5 s: the page pauses 1.5 s
+    waiting, answer, _first = _watching(page, backend, TOKEN)
+    asked = len(backend.asked)
+    backend.seq = 1
+    backend.on_change({"seq": 1})
+    assert _until(lambda: len(backend.asked) > asked)  # refreshed; now in its pause
+    asked = len(backend.asked)
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 2}
+    backend.seq = 2
+    backend.on_change({"seq": 2})  # the call, during the pause
+    time.sleep(0.5)
+    assert len(backend.asked) == asked and waiting.is_alive()  # the pause holds
+    waiting.join(10)  # ... and ends: refreshed then, not at the periodic refresh
+    assert answer["got"][1]["view"]["ahead"] == 2
