@@ -258,13 +258,16 @@ def pct(values: list[float], q: float) -> float:
 
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
           mix: str = "hall", queue: int = 0, rate: float = 0.0, server_pid: int | None = None,
-          client: str = "lean", pin: bool = False, nice: int = 0, warmup: float = 0.0
+          client: str = "lean", pin: bool = False, nice: int = 0, warmup: float = 0.0,
+          marks: dict[str, float] | None = None
           ) -> tuple[list[dict[str, Any]], float, dict[str, float]]:
     """Run every client process against the server.
 
     Returns their results (requests started in the measured `seconds` after `warmup`),
     the measured seconds and the server's CPU seconds per thread over the same interval
-    (empty when its pid is unknown), so a figure says where the cores went."""
+    (empty when its pid is unknown), so a figure says where the cores went. `marks`,
+    when given, gets the wall times the measured interval began and ended
+    ("measure_start", "measure_end"), for a caller measuring something else alongside."""
     if queue:
         with Connection.from_data_dir(data, "kiosk-1", server, mirror=False) as kiosk:
             state = kiosk.call("state", timeout=30)
@@ -295,9 +298,13 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
         ready.get(timeout=120)
     go.set()
     time.sleep(warmup)
+    if marks is not None:
+        marks["measure_start"] = time.time()
     before = thread_cpu(server_pid) if server_pid else {}
     time.sleep(seconds)
     after = thread_cpu(server_pid) if server_pid else {}
+    if marks is not None:
+        marks["measure_end"] = time.time()
     try:
         results = [out.get(timeout=seconds + 120) for _ in procs]
     finally:

@@ -37,6 +37,7 @@ import contextlib
 import html
 import json
 import logging
+import os
 import re
 import secrets
 import threading
@@ -80,12 +81,26 @@ LOOKUP_CHUNK = 500  # tokens per lookup: one turn of the loop for a hall's phone
 # of its own, so small chunks multiplied the page's lag under load
 HALL_REREAD_SECONDS = 60.0
 KEEP_UNWATCHED = 120.0  # seconds a view is kept after its last phone left (resume)
+TRACE_ENV = "QUEUE_STATUS_TRACE"  # a file: the page appends what each note and refresh
+# did when (wall times, one JSON object a line), for bench/phones.py's per-call breakdown
+
+
+@dataclass(frozen=True)
+class Statuses:
+    """A batched lookup's answer: each token's `ticket_status` (None = unknown), the
+    hall's own time answering it (what the refresher paces itself by: not the time
+    the request waited for the loop's turn), and the hall's event seq it is as of
+    (every change up to it is in the results; None where the backend cannot say)."""
+
+    results: dict[str, Mapping[str, Any] | None]
+    work_seconds: float
+    seq: int | None = None
 
 
 class PageBackend(Protocol):
     """What the page needs of the hall (the loop's Lookups, or a fake in tests)."""
 
-    def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]: ...
+    def statuses(self, tokens: list[str]) -> Statuses: ...
 
     def hall(self) -> Mapping[str, Any] | None: ...
 
@@ -102,8 +117,10 @@ class LookupBackend:
     def __init__(self, lookup: Lookup) -> None:
         self._lookup = lookup
 
-    def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
-        return {t: self._lookup(t) for t in tokens}
+    def statuses(self, tokens: list[str]) -> Statuses:
+        began = time.perf_counter()  # the lookup is all the work there is
+        results = {t: self._lookup(t) for t in tokens}
+        return Statuses(results, time.perf_counter() - began)
 
     def hall(self) -> Mapping[str, Any] | None:
         return None
@@ -123,11 +140,11 @@ class LoopBackend:
     def __init__(self, lookups: Any) -> None:
         self._lookups = lookups
         self._ask = lookups.asker()
-        self.work_seconds: float | None = None  # the loop's own time for the last statuses
 
-    def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
+    def statuses(self, tokens: list[str]) -> Statuses:
         out: dict[str, Mapping[str, Any] | None] = {}
         work = 0.0
+        seq: int | None = None
         for i in range(0, len(tokens), LOOKUP_CHUNK):  # one chunk at a time, in turn
             chunk = tokens[i:i + LOOKUP_CHUNK]
             answer = self._ask(json.dumps({"kind": "status", "tokens": chunk}).encode())
@@ -137,8 +154,10 @@ class LoopBackend:
             out.update({t: r if isinstance(r, dict) else None for t, r in results.items()})
             spent = answer.get("work")
             work += float(spent) if isinstance(spent, (int, float)) else 0.0
-        self.work_seconds = work
-        return out
+            as_of = answer.get("seq")
+            if isinstance(as_of, int) and not isinstance(as_of, bool):  # the oldest
+                seq = as_of if seq is None else min(seq, as_of)  # chunk's: all are as new
+        return Statuses(out, work, seq)
 
     def hall(self) -> Mapping[str, Any] | None:
         answer = self._ask(b'{"kind": "hall"}')
@@ -325,20 +344,44 @@ class Hub:
         self.update_lags: collections.deque[float] = collections.deque(maxlen=10_000)
         self.writes: dict[str, collections.deque[float]] = {}
         self.idle_since: dict[str, float] = {}  # unwatched tokens whose view is kept
+        self.trace = Trace(os.environ.get(TRACE_ENV) or None)
+        # the hall's event seq: the newest the feed told of, and the one the last full
+        # refresh is as of (None: the backend does not say; every note then refreshes)
+        self.heard_seq: int | None = None
+        self.fresh_seq: int | None = None
 
     def ident(self, view: Mapping[str, Any] | None) -> str:
         return f"{self.epoch}.{view.get('v', 0) if view else 0}"
 
     def on_change(self, data: dict[str, Any]) -> None:
-        """The loop changed something (called on the page's loop)."""
-        self.last_change = time.monotonic()
-        if self.hall_data is not None:
-            for key in ("waiting", "estimates"):
-                if isinstance(data.get(key), dict):
-                    self.hall_data[key] = data[key]
-        self.dirty.set()
+        """A note of the loop's change feed (called on the page's loop): a change, or
+        a heartbeat with the hall's current seq.
 
-    async def lookup(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
+        The phones are refreshed when the note's seq is past what the last refresh
+        was as of. So a note whose change an earlier refresh already carried costs
+        nothing, and a note the feed dropped is noticed at the next note or heartbeat
+        (the loop beats every second), not at the periodic refresh."""
+        self.trace.note(data)
+        seq = _int(data.get("seq"))
+        heard = self.heard_seq
+        if seq is not None:
+            self.heard_seq = seq if heard is None else max(heard, seq)
+        if not data.get("beat"):
+            self.last_change = time.monotonic()
+            if self.hall_data is not None:
+                for key in ("waiting", "estimates"):
+                    if isinstance(data.get(key), dict):
+                        self.hall_data[key] = data[key]
+        fresh = self.fresh_seq
+        if data.get("beat"):  # past the last refresh, or past every note heard (dropped)
+            stale = seq is not None and any(
+                known is not None and seq > known for known in (fresh, heard))
+        else:  # a change the last refresh did not carry (or the backend does not say)
+            stale = seq is None or fresh is None or seq > fresh
+        if stale:
+            self.dirty.set()
+
+    async def lookup(self, tokens: list[str]) -> Statuses:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, self.backend.statuses, tokens)
 
@@ -370,7 +413,7 @@ class Hub:
         return self.views.get(token)
 
     async def _look(self, token: str) -> None:
-        found = (await self.lookup([token])).get(token)
+        found = (await self.lookup([token])).results.get(token)
         self.reachable = True
         if self._store(token, found):
             self._wake()
@@ -399,33 +442,45 @@ class Hub:
     async def refresher(self) -> None:
         """Refresh every watched ticket when the hall changed (or periodically)."""
         while True:
+            cause = "periodic"
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.dirty.wait(), self.opts.periodic_seconds)
+                cause = "change"
             self.dirty.clear()
             self._forget_idle()
             seen = self.last_change
             tokens = list(self.watchers)
-            began = time.monotonic()
+            step = self.trace.refresh(len(tokens), cause)
+            work = 0.0
             if tokens:
                 try:
-                    found = await self.lookup(tokens)
+                    answer = await self.lookup(tokens)
                     self.reachable = True
                 except Exception as exc:
                     log.warning("status refresh failed: %s", exc)
                     self.reachable = False
-                    found = {}
-                moved = False
+                    answer = Statuses({}, 0.0)  # it cost the loop nothing
+                found = answer.results
+                work = answer.work_seconds
+                step.update(looked=time.time(), seq=answer.seq)
+                if answer.seq is not None and len(found) == len(tokens) and all(
+                        t in found for t in self.watchers):  # none joined meanwhile
+                    self.fresh_seq = answer.seq
+                    if self.heard_seq is not None and self.heard_seq <= answer.seq:
+                        self.dirty.clear()  # every change heard of meanwhile is in it
+                moved = 0
                 for token in tokens:
                     if token in found and token in self.watchers:
-                        moved = self._store(token, found[token]) or moved
+                        moved += self._store(token, found[token])
+                step["moved"] = moved
                 if moved:
                     if seen:
                         self.update_lags.append(time.monotonic() - seen)
                     self._wake()
-            took = time.monotonic() - began
-            work = getattr(self.backend, "work_seconds", None)  # a fake backend has none
-            await asyncio.sleep(max(REFRESH_GAP, REFRESH_SHARE * (took if work is None
-                                                                  else work)))
+                    step["woke"] = time.time()
+            pause = max(REFRESH_GAP, REFRESH_SHARE * work)
+            self.trace.done(step, work=work, pause=pause)
+            await asyncio.sleep(pause)
 
     def allow_write(self, token: str) -> bool:
         """Per token: at most rate_per_minute writes in any minute."""
@@ -454,6 +509,40 @@ class Hub:
                 self.hall_data = dict(got)
                 self.hall_read_at = now
         return self.hall_data
+
+
+class Trace:
+    """What the page did when, for the bench (off unless a file is named): each note
+    of the change feed as heard, and each refresh (began, lookup answered, phones
+    woken, its pause after). Kept in memory and appended to the file once per
+    refresh (one small write each 0.15 s at most), not once per note."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.lines: list[str] = []
+
+    def note(self, data: Mapping[str, Any]) -> None:
+        if self.path:
+            self.lines.append(json.dumps({"k": "note", "seq": data.get("seq"),
+                                          "at": data.get("at"), "got": time.time(),
+                                          "beat": bool(data.get("beat"))}))
+
+    def refresh(self, tokens: int, cause: str) -> dict[str, Any]:
+        return ({"k": "refresh", "began": time.time(), "tokens": tokens, "cause": cause}
+                if self.path else {})
+
+    def done(self, step: dict[str, Any], **more: Any) -> None:
+        if not self.path:
+            return
+        step.update(more)
+        self.lines.append(json.dumps(step))
+        try:
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write("".join(line + "\n" for line in self.lines))
+        except OSError as exc:
+            log.warning("status trace not written: %s", exc)
+            self.path = None
+        self.lines.clear()
 
 
 def department_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -6,8 +6,9 @@ answers between batches, from committed state only (it settles first):
 
 - a bare token (the first form, kept): that ticket's `ticket_status`, or null;
 - ``{"kind": "status", "tokens": [...]}``: ``{"results": {token: status | null},
-  "work": seconds}``, one round trip for every phone watching (the page refreshes them
-  all at once); `work` is the loop's own time for it;
+  "work": seconds, "seq": n}``, one round trip for every phone watching (the page
+  refreshes them all at once); `work` is the loop's own time for it, `seq` the hall's
+  event seq the answer is as of (every change up to it is in the results);
 - ``{"kind": "hall"}``: the hall's waiting counts, estimates and departments (the
   hall page; then kept current by the change feed);
 - ``{"kind": "rate", "token", "level", "reason", "text"}``: the citizen's rating from
@@ -18,9 +19,12 @@ Every answer is bounded (LOOKUPS_PER_TURN messages per turn, MAX_TOKENS per stat
 request), so however many phones watch, kiosks and clerks are answered in between.
 
 The change feed: the loop ``changed``s after every state-changing event it publishes;
-an inproc PUB carries the event's `waiting` and `estimates` (no ticket data) to the
-page, which then refreshes the phones that watch. PUB never blocks the loop: when the
-page is slow the feed drops, and the page's periodic refresh catches up.
+an inproc PUB carries the event's `waiting` and `estimates` (no ticket data), its
+`seq` and the wall time `at` it was published to the page, which then refreshes the
+phones that watch. With every heartbeat the loop also ``beat``s its current seq. PUB
+never blocks the loop: when the page is slow a note may drop, and the page sees that
+the hall's seq is past what it refreshed at the next note or heartbeat (a second at
+most), not at its periodic refresh.
 """
 
 from __future__ import annotations
@@ -64,9 +68,11 @@ class Lookups:
         self.feed.sndhwm = 100
         self.feed.bind(self.feed_url)
 
-    def answer(self, hall: HallPort, publish: Publish | None = None) -> None:
+    def answer(self, hall: HallPort, publish: Publish | None = None,
+               seq: Callable[[], int] | None = None) -> None:
         """Answer what is waiting (the caller has settled the pipeline); a phone's
-        rating is written at once and its events handed to ``publish``."""
+        rating is written at once and its events handed to ``publish``; ``seq()`` is
+        the hall's event seq, which status answers say they are as of."""
         for _ in range(LOOKUPS_PER_TURN):
             try:
                 ident, body = self.socket.recv_multipart(zmq.NOBLOCK)
@@ -75,13 +81,14 @@ class Lookups:
             except ValueError:
                 continue
             try:
-                reply = self._one(hall, body, publish)
+                reply = self._one(hall, body, publish, seq)
             except Exception:
                 log.exception("status lookup failed")
                 reply = None
             self.socket.send_multipart([ident, json.dumps(reply).encode("utf-8")])
 
-    def _one(self, hall: HallPort, body: bytes, publish: Publish | None) -> Any:
+    def _one(self, hall: HallPort, body: bytes, publish: Publish | None,
+             seq: Callable[[], int] | None = None) -> Any:
         if not body.startswith(b"{"):
             return _status(hall, body.decode("utf-8", "replace"))
         request = json.loads(body)
@@ -92,7 +99,8 @@ class Lookups:
             results = dict(zip(tokens, _statuses(hall, tokens), strict=True))
             # the loop's own time for this answer: the page paces itself by it, not by
             # how long the answer waited for the loop's turn
-            return {"results": results, "work": time.perf_counter() - began}
+            return {"results": results, "work": time.perf_counter() - began,
+                    "seq": seq() if seq is not None else None}
         if kind == "hall":
             snap = hall.snapshot()
             names_en = (((snap.get("hall") or {}).get("settings") or {})
@@ -117,12 +125,20 @@ class Lookups:
             return {"result": outcome.result}
         return None
 
-    def changed(self, data: dict[str, Any]) -> None:
-        """The loop published a change: tell the page (never blocks; may drop)."""
+    def changed(self, data: dict[str, Any], seq: int | None = None) -> None:
+        """The loop published a change (event ``seq``): tell the page (never blocks;
+        may drop)."""
+        self._note({"waiting": data.get("waiting"), "estimates": data.get("estimates"),
+                    "seq": seq, "at": time.time()})
+
+    def beat(self, seq: int) -> None:
+        """The loop's heartbeat: its current seq, so the page hears of a dropped note
+        within a heartbeat (never blocks; may drop)."""
+        self._note({"seq": seq, "beat": True, "at": time.time()})
+
+    def _note(self, note: dict[str, Any]) -> None:
         with contextlib.suppress(zmq.ZMQError):
-            self.feed.send(json.dumps({"waiting": data.get("waiting"),
-                                       "estimates": data.get("estimates")}).encode(),
-                           zmq.NOBLOCK)
+            self.feed.send(json.dumps(note).encode(), zmq.NOBLOCK)
 
     def client(self) -> Callable[[str], dict[str, Any] | None]:
         """A thread-safe lookup(token): one inproc request per call (the first form)."""

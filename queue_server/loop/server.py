@@ -241,6 +241,7 @@ class HallServer:
             if now >= next_beat:
                 next_beat = now + self.options.heartbeat_seconds
                 self._publish(p.Ev.HEARTBEAT, {"calls_seq": self.calls_seq}, advance=False)
+                self._lookups.beat(self.seq)  # a note the page missed costs a beat
             wait_ms = max(0, int(1000 * (min(next_beat, next_tick) - time.monotonic())))
             back = self._logins_back or self._reads_back
             timeout = 0 if back else (
@@ -257,7 +258,7 @@ class HallServer:
                     self._drain_requests()
                 if self._lookups.socket in events:
                     pipeline.settle()
-                    self._lookups.answer(self.hall, self._publish)
+                    self._lookups.answer(self.hall, self._publish, lambda: self.seq)
             except Exception:  # a bug must not take the hall down: log it and go on
                 log.exception("the request loop hit an error; serving goes on")
         pipeline.settle()  # the batches in hand are committed and answered before stopping
@@ -543,7 +544,7 @@ class HallServer:
         except zmq.ZMQError as exc:  # PUB drops rather than blocks; subscribers resync
             log.warning("event %s not published: %s", type_, exc)
         if advance and self._lookups is not None:
-            self._lookups.changed(data)  # the status page refreshes the phones
+            self._lookups.changed(data, self.seq)  # the status page refreshes the phones
         call = data.get("call") if advance else None
         if call:
             self._publish_call(call)

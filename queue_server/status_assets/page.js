@@ -25,7 +25,9 @@
   var pickedReason = null;
   var rateAnswer = null;
   var shown = null;  // the reminder on screen: "near" or "called"
-  window.__status = { updates: 0, reminders: [], transport: "" };
+  // what the page is doing, for a person debugging a phone (and the browser tests)
+  window.__status = { updates: 0, reminders: [], transport: "", opens: 0, id: init.id,
+                      repeats: 0 };  // repeats: states sent again with the id it had
 
   function t(key, args) {
     var pair = T[key];
@@ -214,7 +216,8 @@
     lastHeard = Date.now();
     failures = 0;
     setOffline(false);
-    if (id) { lastId = id; }
+    if (id && v && id === lastId) { window.__status.repeats += 1; }
+    if (id) { lastId = id; window.__status.id = id; }
     if (v) {
       view = v;
       window.__status.updates += 1;
@@ -233,7 +236,7 @@
     es.addEventListener("status", function (e) { apply(e.lastEventId, JSON.parse(e.data)); });
     es.addEventListener("ping", function (e) { apply(null, null); view.reachable = e.data === "1"; renderOffline(); });
     es.addEventListener("gone", function () { es.close(); es = null; location.reload(); });
-    es.onopen = function () { lastHeard = Date.now(); setOffline(false); };
+    es.onopen = function () { window.__status.opens += 1; lastHeard = Date.now(); setOffline(false); };
     es.onerror = function () {
       failures += 1;
       if (es && es.readyState === 2) { es = null; setTimeout(connect, 1500); }
@@ -259,8 +262,11 @@
     var quiet = Date.now() - lastHeard;
     if (quiet > 25000) { setOffline(true); if (es) { connect(); } }
   }, 2000);
+  // A phone that wakes: a stream closed meanwhile, or quiet too long, starts again now
+  // (with the last id: the server sends the state only if it moved on).
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible" && Date.now() - lastHeard > 12000 && es) { connect(); }
+    if (document.visibilityState === "visible" && es &&
+        (es.readyState === 2 || Date.now() - lastHeard > 12000)) { connect(); }
   });
   window.addEventListener("online", function () { if (es) { connect(); } });
   window.addEventListener("offline", function () { setOffline(true); });

@@ -5,6 +5,7 @@ says plainly when the server is out of reach."""
 from __future__ import annotations
 
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,86 @@ def test_the_hall_page_shows_counts_per_department_and_nothing_personal(
     shot(browser, "hall-en")
     browser.refresh()  # the choice of language is kept
     _until(browser, "return document.getElementById('h-waiting').textContent === 'Waiting'", 3)
+
+
+def _wifi(browser: Any, on: bool) -> None:
+    """The phone's network comes and goes (Chrome's own emulation, via CDP)."""
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": not on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+# Keeps every EventSource the page makes in window.__sources (installed before the
+# page's own script runs), so a test can drop the stream as a sleeping phone's OS does.
+_KEEP_SOURCES = """
+(function () {
+  var Real = window.EventSource;
+  window.__sources = [];
+  function Kept(url, options) {
+    var source = new Real(url, options);
+    window.__sources.push(source);
+    return source;
+  }
+  Kept.prototype = Real.prototype;
+  Kept.CONNECTING = 0; Kept.OPEN = 1; Kept.CLOSED = 2;
+  window.EventSource = Kept;
+})();
+"""
+
+
+def _sleep_and_wake(browser: Any, *, wifi_lost: bool, during: Any = None) -> None:
+    """The phone sleeps: its stream is gone (closed by the test as the phone's OS
+    would: Chrome's offline emulation leaves an open stream alone), and with
+    `wifi_lost` the network too; `during` happens meanwhile; then it wakes (network
+    back, the page visible again)."""
+    if wifi_lost:
+        _wifi(browser, False)
+    browser.execute_script("window.__sources.forEach(function (s) { s.close(); })")
+    if wifi_lost:
+        _until(browser, "return !document.getElementById('offline').classList"
+                        ".contains('hidden')", 8)
+    if during is not None:
+        during()
+    if wifi_lost:
+        _wifi(browser, True)
+    browser.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+
+
+def test_a_phone_that_slept_through_a_call_shows_it_on_waking_and_resumes_from_its_id(
+        browser: Any, hall: LiveHall) -> None:
+    kiosk = hall.connect("kiosk-1")
+    tickets = _issue(kiosk, 4)
+    mine = tickets[-1]
+    clerk = hall.connect("counter-1", user="clerk1", counter=1)
+    clerk.call("open_counter", {})
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _KEEP_SOURCES})
+    _open(browser, hall, mine)
+    assert _ahead(browser) == "3"
+    status = "return window.__status"
+    before = browser.execute_script(status)
+
+    def called_while_asleep() -> None:
+        assert clerk.call("call_next", {}).ok
+        time.sleep(1.0)  # the page would have shown it by now, were it awake
+        assert _ahead(browser) == "3"
+
+    _sleep_and_wake(browser, wifi_lost=True, during=called_while_asleep)
+    _until(browser, "return document.getElementById('offline').classList.contains('hidden')"
+                    " && document.getElementById('facts').getAttribute('data-ahead') === '2'",
+           10)
+    woke = browser.execute_script(status)
+    assert woke["opens"] > before["opens"] and woke["id"] != before["id"]
+    assert woke["repeats"] == 0
+    shot(browser, "woke")
+
+    # asleep again, the Wi-Fi kept, nothing happens meanwhile: waking alone starts the
+    # stream again, from the id it has, so the server sends nothing (a server that
+    # ignored the id would send the state again)
+    _sleep_and_wake(browser, wifi_lost=False)
+    _until(browser, f"return window.__status.opens > {woke['opens']}", 5)
+    time.sleep(1.0)  # what the server sends on a resumed stream comes at once
+    again = browser.execute_script(status)
+    assert again["repeats"] == 0 and again["id"] == woke["id"]
+    newest = browser.execute_script("return window.__sources[window.__sources.length - 1].url")
+    assert newest.endswith("/events?last=" + urllib.parse.quote(woke["id"], safe=""))
+    assert _ahead(browser) == "2"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from queue_common import i18n
-from queue_server.status_page import StatusServer, start_status_server
+from queue_server.status_page import Statuses, StatusServer, start_status_server
 
 TOKEN = "Q3kz9fWm2LpXa7RtVb0NcYe"
 
@@ -164,9 +164,14 @@ class FakeBackend:
         self.results: dict[str, Mapping[str, Any]] = {}
         self.rated: list[tuple[str, int | None]] = []
         self.on_change: Any = None
+        self.seq = 0  # the hall's event seq the answers are as of
+        self.asked: list[list[str]] = []  # every statuses() call's tokens
+        self.work = 0.001  # what each answer says it cost the loop (the page pauses 3x)
 
-    def statuses(self, tokens: list[str]) -> dict[str, Mapping[str, Any] | None]:
-        return {t: self.results.get(t) for t in tokens}
+    def statuses(self, tokens: list[str]) -> Statuses:
+        self.asked.append(list(tokens))
+        return Statuses({t: self.results.get(t) for t in tokens}, work_seconds=self.work,
+                        seq=self.seq)
 
     def hall(self) -> Mapping[str, Any] | None:
         return {"waiting": {"total": 2, "by_service": {"RS01": 2}}, "estimates": {"RS01": 600},
@@ -270,6 +275,90 @@ def test_the_hall_page_counts_per_department(live: tuple[StatusServer, FakeBacke
     assert data["rows"] == [{"code": "RS", "name": "人社", "name_en": "人社", "waiting": 2,
                              "wait_seconds": 600}]
 
+
+def _watching(page: StatusServer, backend: FakeBackend, token: str) -> tuple[
+        threading.Thread, dict[str, Any], str]:
+    """A phone long-polling its ticket with the current id: (thread, its answer, id),
+    once the page watches it (it looked the ticket up)."""
+    status, first = _json(page.url(token) + "/poll?last=")
+    assert status == 200
+    asked = len(backend.asked)
+    answer: dict[str, Any] = {}
+    waiting = threading.Thread(target=lambda: answer.update(
+        got=_json(page.url(token) + f"/poll?last={first['id']}")))
+    waiting.start()
+    assert _until(lambda: len(backend.asked) > asked)
+    return waiting, answer, first["id"]
+
+
+def _until(predicate: Any, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_call_whose_feed_note_was_dropped_reaches_the_phone_at_the_next_heartbeat(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    page, backend = live  # periodic refresh every 60 s: only the feed can refresh
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    backend.seq = 7
+    waiting, answer, _first = _watching(page, backend, TOKEN)
+    asked = len(backend.asked)
+    backend.on_change({"seq": 7})  # a change: the refresh is as of seq 7
+    assert _until(lambda: len(backend.asked) > asked)
+    asked = len(backend.asked)
+    backend.on_change({"seq": 7, "beat": True})  # a heartbeat, nothing new
+    time.sleep(0.4)
+    assert len(backend.asked) == asked and waiting.is_alive()
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 2}  # a call ...
+    backend.seq = 8  # ... whose note never reached the page
+    backend.on_change({"seq": 8, "beat": True})  # the next heartbeat says seq 8
+    waiting.join(5)
+    status, second = answer["got"]
+    assert status == 200 and second["view"]["ahead"] == 2
+
+
+def test_a_late_note_of_a_change_already_refreshed_asks_the_hall_nothing(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    page, backend = live
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    backend.seq = 12
+    waiting, answer, _first = _watching(page, backend, TOKEN)
+    asked = len(backend.asked)
+    backend.on_change({"seq": 12})
+    assert _until(lambda: len(backend.asked) > asked)
+    asked = len(backend.asked)
+    backend.on_change({"seq": 11})  # that refresh (as of 12) already carried it
+    time.sleep(0.4)
+    assert len(backend.asked) == asked
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 1}
+    backend.seq = 13
+    backend.on_change({"seq": 13})  # a new change is refreshed as before
+    waiting.join(5)
+    assert answer["got"][1]["view"]["ahead"] == 1
+
+
+def test_a_call_during_the_pause_after_a_costly_refresh_is_refreshed_when_it_ends(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    page, backend = live  # periodic refresh every 60 s: only the feed can refresh
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    backend.work = 0.5  # the loop says each refresh cost it 0.5 s: the page pauses 1.5 s
+    waiting, answer, _first = _watching(page, backend, TOKEN)
+    asked = len(backend.asked)
+    backend.seq = 1
+    backend.on_change({"seq": 1})
+    assert _until(lambda: len(backend.asked) > asked)  # refreshed; now in its pause
+    asked = len(backend.asked)
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 2}
+    backend.seq = 2
+    backend.on_change({"seq": 2})  # the call, during the pause
+    time.sleep(0.5)
+    assert len(backend.asked) == asked and waiting.is_alive()  # the pause holds
+    waiting.join(10)  # ... and ends: refreshed then, not at the periodic refresh
+    assert answer["got"][1]["view"]["ahead"] == 2
 
 def test_a_citizen_kept_for_the_next_opening_reads_so_on_the_phone() -> None:
     from queue_server.status_page import PageOptions, view_of
