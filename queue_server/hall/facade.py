@@ -389,6 +389,9 @@ class Hall:
             if s.processed.seen.might_have(key):  # older than memory holds: the database's
                 kept = s.store.stored_reply(*key)
                 if kept is not None:
+                    # held in memory again from now: a device replaying an old request
+                    # costs the database's scan once, not at every replay
+                    s.processed.put(key, (json_bytes.encode(dict(kept.reply)), now))
                     return Outcome(dict(kept.reply), None, [])
         row = registry.REGISTRY.get(op)
         if row is None or row.handler is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from queue_common.protocol import Err
 from queue_server.hall import day
@@ -88,3 +89,24 @@ def test_a_retry_hours_later_still_gets_its_first_answer(kit: HallKit) -> None:
     kit.reopen()  # and after a restart
     assert kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "early")) == first
     assert len(kit.rows("ticket")) == before
+
+
+def test_a_device_replaying_an_old_request_costs_the_database_once(kit: HallKit) -> None:
+    """An old request answered from the database is held in memory again, so replaying
+    it (a confused or hostile PC) does not scan the stored replies every time."""
+    first = kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "early"))
+    kit.clock.advance(seconds=REPLIES_HELD.total_seconds() * 6)
+    kit.hall.tick()
+    assert kit.hall.state.processed.get(("kiosk-1", "early")) is None
+    asked: list[tuple[str, str]] = []
+    store = kit.hall.state.store
+    real = store.stored_reply
+
+    def counting(device: str, request_id: str) -> Any:
+        asked.append((device, request_id))
+        return real(device, request_id)
+
+    store.stored_reply = counting  # type: ignore[method-assign]
+    for _ in range(5):
+        assert kit.ok("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-1", "early")) == first
+    assert asked == [("kiosk-1", "early")]
