@@ -983,11 +983,19 @@ textarea{width:100%;box-sizing:border-box;font-size:1em;margin:.4rem 0}
 table{width:100%;border-collapse:collapse;font-size:1.05em}
 td,th{padding:.5em .3em;border-bottom:1px solid #d5dde6;text-align:left}
 td.n{text-align:right;font-weight:700}
+#h-waiting{text-align:right}
+@media (min-width:1000px){main.wide{max-width:92vw;font-size:min(2vw,2.8vh)}
+main.wide .tools button{font-size:.6em}}
 """
 
 
+WIDE_CLASS = ' class="wide"'
+
+
 def _page(title: str, body: str, *, refresh: int = 0, script: str = "",
-          data: Mapping[str, Any] | None = None) -> str:
+          data: Mapping[str, Any] | None = None, wide: bool = False) -> str:
+    """A whole page; `wide`: on a screen wider than a phone's (the hall's public
+    screen) it fills the screen in letters big enough to read from across the hall."""
     meta = (f'<noscript><meta http-equiv="refresh" content="{refresh}"></noscript>'
             if refresh > 0 else "")
     blob = ""
@@ -999,7 +1007,7 @@ def _page(title: str, body: str, *, refresh: int = 0, script: str = "",
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"{meta}<title>{html.escape(title)}</title><style>{_STYLE}</style>{js}</head>"
-        f"<body><main>{body}</main>{blob}</body></html>")
+        f"<body><main{WIDE_CLASS if wide else ''}>{body}</main>{blob}</body></html>")
 
 
 def _not_found_page() -> str:
@@ -1094,4 +1102,4 @@ def hall_page_html(data: Mapping[str, Any] | None, opts: PageOptions) -> str:
             + ("" if data else f'<p class="state final">{esc(tr("status.unavailable"))}</p>'))
     init = {"texts": {k: [tr_in("zh", k), tr_in("en", k)] for k in HALL_TEXTS},
             "hall": [name, str(hall.get("name_en") or name)]}
-    return _page(name, body, refresh=REFRESH_SECONDS, script="hall.js", data=init)
+    return _page(name, body, refresh=REFRESH_SECONDS, script="hall.js", data=init, wide=True)

@@ -195,6 +195,15 @@ def test_the_hall_page_shows_counts_per_department_and_nothing_personal(
     shot(browser, "hall-en")
     browser.refresh()  # the choice of language is kept
     _until(browser, "return document.getElementById('h-waiting').textContent === 'Waiting'", 3)
+    # the same page on the hall's public screen (a 1920x1080 panel, not a phone)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    browser.find_element("id", "lang").click()  # back to Chinese
+    _until(browser, "return document.getElementById('h-waiting').textContent !== 'Waiting'", 3)
+    table = browser.find_element("id", "rows").rect
+    assert table["width"] <= 1920 and browser.execute_script(
+        "return document.documentElement.scrollWidth") <= 1920  # nothing cut off at the side
+    shot(browser, "hall-desktop")
 
 
 def _wifi(browser: Any, on: bool) -> None:
