@@ -23,7 +23,8 @@ PERIODIC_SECONDS anyway, as estimates age), and pushes what changed:
 - ``/``: the hall page, waiting counts and a waiting-time figure per department.
 
 Bounded: at most ``max_connections`` connections (fewer if the process's file limit
-is lower, keeping ``fd_reserve`` descriptors for ZeroMQ, the database and the keys);
+is lower, keeping ``fd_reserve`` descriptors for ZeroMQ, the database and the keys;
+at the limit a newcomer takes the place of the connection quiet the longest, _Gate);
 a connection with no request under way is closed after ``idle_seconds``; a stream
 ends after ``stream_seconds`` (the phone reconnects); a write a phone does not take
 within WRITE_TIMEOUT drops that phone.
