@@ -24,7 +24,9 @@ load (--clients processes: kiosks issue, clerks call -> start -> complete, paced
 
 The probe is a phone that keeps coming in: a new connection for each request, one after
 the other, every --probe-every s, in turn GET /t/<token> (the whole page), GET
-/hall.json, and an SSE stream until its first `status` event. A probe request that is
+/hall.json, and an SSE stream until its first `status` event. Its figures count the
+requests made while the load is measured (the load's 20 client processes starting up
+are the bench's own burst of CPU; the whole phase is in the JSON too). A probe request that is
 refused (503), fails or takes over 10 s counts as not answered: its latency is taken as
 infinite for the percentile, so the p99 is met only if at least 99 % were answered 200
 in time. Also reported: the server's open file descriptors and CPU (per thread) in each
@@ -252,15 +254,15 @@ def _probe_once(port: int, kind: str, token: str) -> tuple[float, str]:
 def probe(port: int, token: str, every: float, stop: threading.Event,
           out: list[tuple[str, float, str, float]]) -> None:
     """Until stop: the three kinds of request in turn, every `every` s; (kind, seconds,
-    outcome, when it began in the phase)."""
+    outcome, wall time it began)."""
     i = 0
-    t0 = time.monotonic()
     while not stop.is_set():
         kind = PROBE_KINDS[i % len(PROBE_KINDS)]
         i += 1
         began = time.monotonic()
+        at = time.time()
         seconds, outcome = _probe_once(port, kind, token)
-        out.append((kind, seconds, outcome, began - t0))
+        out.append((kind, seconds, outcome, at))
         stop.wait(max(0.0, every - (time.monotonic() - began)))
 
 
@@ -283,7 +285,7 @@ def probe_summary(samples: list[tuple[str, float, str, float]]) -> dict[str, Any
     # or the page's loop stopping, not one route
     worst = sorted(samples, key=lambda r: -r[1] if r[2] == "200" else -1e9)[:10]
     out["slowest"] = [{"kind": k, "ms": round(s * 1000, 1), "outcome": o,
-                       "at_s": round(at, 2)} for k, s, o, at in worst]
+                       "at": round(at, 2)} for k, s, o, at in worst]
     return out
 
 
@@ -376,9 +378,11 @@ def main(argv: list[str] | None = None) -> int:
                     pid, now_open, stop_probe, watch), daemon=True)]
             for t in threads:
                 t.start()
+            marks: dict[str, float] = {}
             results, wall, cpu = drive(hall.data, server, kiosks, counters, args.seconds,
                                        "hall", 100 if phase == "without_slow" else 0,
-                                       args.rate, pid, "lean", False, 0, args.warmup)
+                                       args.rate, pid, "lean", False, 0, args.warmup,
+                                       marks)
             stop_probe.set()
             for t in threads:
                 t.join(PROBE_TIMEOUT + 5)
@@ -387,7 +391,11 @@ def main(argv: list[str] | None = None) -> int:
                 "clerks": per_op(results, CLERK_OPS), "kiosks": per_op(results, KIOSK_OPS),
                 "ops_per_second": round(sum(len(v) for r in results
                                             for v in r["lat"].values()) / wall, 1),
-                "probe": probe_summary(samples),
+                # the probe while the load is measured (its clients' start-up, 20
+                # processes spawning, is the bench's own burst), and over the whole phase
+                "probe": probe_summary([r for r in samples if marks["measure_start"]
+                                        <= r[3] <= marks["measure_end"]]),
+                "probe_whole_phase": probe_summary(samples),
                 "server_fds": {"min": min((f for f, _ in watch), default=None),
                                "max": max((f for f, _ in watch), default=None)},
                 "slow_open": {"min": min((s for _, s in watch), default=None),
