@@ -107,7 +107,8 @@ class StatusPageSection(_Section):
 
     wifi_name: str = ""  # the hall Wi-Fi phones must join; printed on the ticket when set
     remind_ahead: int = 3  # remind the citizen when this many (or fewer) are ahead
-    max_connections: int = 2000  # phones' connections at once (more wait or are refused)
+    max_connections: int = 2000  # phones' connections at once (then a newcomer
+    # replaces the one quiet the longest, or is refused if all are mid-request)
     idle_seconds: float = 20.0  # a connection with no request under way is closed after
     stream_seconds: int = 300  # a live stream ends after this; the phone reconnects
     rate_per_minute: int = 6  # writes (ratings) per ticket token per minute

@@ -23,7 +23,8 @@ PERIODIC_SECONDS anyway, as estimates age), and pushes what changed:
 - ``/``: the hall page, waiting counts and a waiting-time figure per department.
 
 Bounded: at most ``max_connections`` connections (fewer if the process's file limit
-is lower, keeping ``fd_reserve`` descriptors for ZeroMQ, the database and the keys);
+is lower, keeping ``fd_reserve`` descriptors for ZeroMQ, the database and the keys;
+at the limit a newcomer takes the place of the connection quiet the longest, _Gate);
 a connection with no request under way is closed after ``idle_seconds``; a stream
 ends after ``stream_seconds`` (the phone reconnects); a write a phone does not take
 within WRITE_TIMEOUT drops that phone.
@@ -649,14 +650,16 @@ async def _serve(host: str, port: int, backend: PageBackend, opts: PageOptions,
     server = runner.server
     assert server is not None
     busy = _busy_reply()
+    gate = app[GATE]
+    gate.attach(server, limit)
 
     def factory() -> asyncio.BaseProtocol:
-        if len(server._connections) >= limit:  # noqa: SLF001  (aiohttp keeps the count)
+        if gate.full() and not gate.evict():
             return _Refuse(busy)
-        return server()
+        return gate.accept(server)
 
     listener = await loop.create_server(factory, host, port, backlog=512)
-    sweeper = asyncio.ensure_future(_sweep(server, app, opts.idle_seconds))
+    sweeper = asyncio.ensure_future(_sweep(gate, opts.idle_seconds))
     refresher = asyncio.ensure_future(hub.refresher())
     def changed(data: dict[str, Any]) -> None:  # on the feed's thread
         loop.call_soon_threadsafe(hub.on_change, data)
@@ -699,28 +702,111 @@ def _busy_reply() -> bytes:
             + str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
-ACTIVE = web.AppKey("active", dict)
+class _Gate:
+    """The page's connections: how many are open, which have no request under way (and
+    since when), and which to drop.
+
+    At the limit a new connection takes the place of the one that has gone longest
+    without a request under way (it connected and sent nothing, or half a request, or a
+    header a byte at a time, or it kept its connection open after its answer): the page
+    stays reachable for real phones however many such connections are held, and the one
+    dropped costs its sender only a reconnection. Only when every connection is in the
+    middle of a request (a live stream, a long poll) is the newcomer refused with a 503.
+
+    Dropping is transport.abort(), never close(): close() waits until what is still
+    buffered for the peer is sent, and a peer that asks and never reads never takes it,
+    so the connection kept its descriptor and its place for good.
+    """
+
+    def __init__(self) -> None:
+        self.server: Any = None
+        self.limit = 0
+        self.active: dict[Any, int] = {}  # handler -> requests under way
+        self.quiet: dict[Any, float] = {}  # handler -> since when no request is under
+        # way, the longest quiet first
+        self.dropped: set[Any] = set()  # aborted, not yet gone from aiohttp's table
+        self.born: dict[Any, float] = {}  # accepted, not yet in aiohttp's table (asyncio
+        # accepts a whole backlog before the first of them is connected)
+
+    def attach(self, server: Any, limit: int) -> None:
+        self.server = server
+        self.limit = limit
+
+    def _live(self) -> dict[Any, Any]:
+        live: dict[Any, Any] = self.server._connections  # noqa: SLF001  (aiohttp's table)
+        return live
+
+    def full(self) -> bool:
+        live = self._live()
+        if self.dropped:
+            self.dropped = {h for h in self.dropped if h in live}
+        if self.born:
+            now = time.monotonic()
+            self.born = {h: t for h, t in self.born.items()
+                         if h not in live and now - t < 5.0}
+        return len(live) - len(self.dropped) + len(self.born) >= self.limit
+
+    def accept(self, server: Any) -> asyncio.BaseProtocol:
+        """A new connection's handler, counted from now."""
+        handler: asyncio.BaseProtocol = server()
+        self.born[handler] = time.monotonic()
+        return handler
+
+    def begin(self, handler: Any) -> None:
+        self.active[handler] = self.active.get(handler, 0) + 1
+        self.quiet.pop(handler, None)
+
+    def end(self, handler: Any) -> None:
+        self.active[handler] -= 1
+        if self.active[handler] <= 0:
+            del self.active[handler]
+            self.quiet[handler] = time.monotonic()  # now the newest quiet one
+
+    def evict(self) -> bool:
+        """Drop the connection quiet the longest; False if every one is mid-request."""
+        live = self._live()
+        self.notice(live, time.monotonic())
+        for handler in self.quiet:  # the longest quiet first
+            transport = live.get(handler)
+            if transport is not None and handler not in self.dropped:
+                self.drop(handler, transport)
+                return True
+        return False
+
+    def notice(self, live: dict[Any, Any], now: float) -> None:
+        """Connections not yet seen quiet (no request so far) are quiet from now."""
+        if len(self.quiet) + len(self.active) < len(live):
+            for handler in live:
+                if handler not in self.active and handler not in self.quiet:
+                    self.quiet[handler] = now
+
+    def drop(self, handler: Any, transport: Any) -> None:
+        self.dropped.add(handler)
+        self.quiet.pop(handler, None)
+        transport.abort()
+
+    def sweep(self, idle: float) -> None:
+        """Drop what has been quiet for `idle` seconds; forget connections gone."""
+        live = self._live()
+        now = time.monotonic()
+        for handler in [h for h in self.quiet if h not in live]:
+            del self.quiet[handler]
+        self.notice(live, now)
+        for handler, since in list(self.quiet.items()):
+            if now - since <= idle:
+                break  # the rest have been quiet for less
+            self.drop(handler, live[handler])
 
 
-async def _sweep(server: Any, app: web.Application, idle: float) -> None:
+GATE = web.AppKey("gate", _Gate)
+
+
+async def _sweep(gate: _Gate, idle: float) -> None:
     """Close connections with no request under way for `idle` seconds (a phone that
     connects and sends nothing, or half a request, holds no descriptor for long)."""
-    seen: dict[Any, float] = {}
-    active: dict[Any, int] = app[ACTIVE]
     while True:
         await asyncio.sleep(min(1.0, idle / 4))
-        now = time.monotonic()
-        live = server._connections  # noqa: SLF001
-        for handler in list(seen):
-            if handler not in live:
-                del seen[handler]
-        for handler, transport in list(live.items()):
-            if active.get(handler):
-                seen[handler] = now
-                continue
-            first = seen.setdefault(handler, now)
-            if now - first > idle:
-                transport.close()
+        gate.sweep(idle)
 
 
 # ---- routes ------------------------------------------------------------------------
@@ -753,19 +839,16 @@ def _asset(name: str) -> bytes:
 def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
     @web.middleware
     async def track(request: web.Request, handler: Any) -> web.StreamResponse:
-        proto = request.protocol
-        active: dict[Any, int] = request.app[ACTIVE]
-        active[proto] = active.get(proto, 0) + 1
+        gate = request.app[GATE]
+        gate.begin(request.protocol)
         try:
             response: web.StreamResponse = await handler(request)
             return response
         finally:
-            active[proto] -= 1
-            if active[proto] <= 0:
-                del active[proto]
+            gate.end(request.protocol)
 
     app = web.Application(middlewares=[track], client_max_size=16 * 1024)
-    app[ACTIVE] = {}
+    app[GATE] = _Gate()
     assets = {"page.js": _asset("page.js"), "hall.js": _asset("hall.js")}
 
     def token_of(request: web.Request) -> str | None:

@@ -87,3 +87,102 @@ def test_a_thousand_slow_phones_do_not_stop_the_kiosks(tmp_path: Path) -> None:
             for p in phones:
                 with contextlib.suppress(OSError):
                     p.close()
+
+
+def _quiet_phones(port: int, n: int) -> list[socket.socket]:
+    phones = [p for p in (_slow_phone(port) for _ in range(n)) if p]
+    assert len(phones) == n
+    return phones
+
+
+def _still_open(s: socket.socket) -> bool:
+    return not _closed_by_server(s)
+
+
+@pytest.mark.slow
+def test_a_citizen_is_served_while_every_place_is_held_by_connections_that_send_nothing(
+        tmp_path: Path) -> None:
+    """The page is full of half requests (long before they are swept as idle): a phone
+    that comes now gets its page, the connection quiet the longest makes room, and a
+    citizen's live stream keeps its place."""
+
+    def prepare(data: Path) -> None:
+        open_all_day(data)
+        page_settings(data, idle_seconds=120, max_connections=40)
+
+    with live_hall(tmp_path, prepare=prepare) as hall:
+        kiosk = hall.connect("kiosk-1")
+        ticket: dict[str, Any] = kiosk.call("issue", {"services": ["RS01"]}).result["ticket"]
+        watching = socket.create_connection(("127.0.0.1", hall.status_port), timeout=5)
+        watching.sendall(f"GET /t/{ticket['token']}/events HTTP/1.1\r\nHost: hall\r\n"
+                         "\r\n".encode())
+        heard = b""
+        while b"event: status" not in heard:
+            got = watching.recv(65536)
+            assert got, "the stream ended before its first event"
+            heard += got
+        first = _quiet_phones(hall.status_port, 10)
+        time.sleep(0.5)  # quiet for longer than the rest
+        rest = _quiet_phones(hall.status_port, 29)  # the page is full: 1 + 10 + 29
+        phones = first + rest
+        try:
+            time.sleep(1.0)
+            for _ in range(5):
+                status, body = _get(f"http://127.0.0.1:{hall.status_port}/t/{ticket['token']}")
+                assert status == 200 and ticket["number"] in body
+            time.sleep(0.5)
+            dropped = [p for p in phones if not _still_open(p)]
+            # the newcomers took the places of the oldest quiet ones, one each
+            assert 5 <= len(dropped) <= 6 and all(p in first for p in dropped)
+            assert all(_still_open(p) for p in rest)
+            watching.settimeout(0)
+            with contextlib.suppress(BlockingIOError):
+                assert watching.recv(65536), "the live stream was closed"
+        finally:
+            watching.close()
+            for p in phones:
+                with contextlib.suppress(OSError):
+                    p.close()
+
+
+def _open_files(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/PID/fd")
+def test_phones_that_ask_and_never_read_do_not_keep_their_descriptors(
+        tmp_path: Path) -> None:
+    """Connections that ask for page after page and never read the answers: once they
+    are dropped as idle, their descriptors are free again (a close that waits to send
+    what they will never take kept them for good)."""
+
+    def prepare(data: Path) -> None:
+        open_all_day(data)
+        page_settings(data, idle_seconds=2, max_connections=50)
+
+    with live_hall(tmp_path, prepare=prepare) as hall:
+        assert hall.proc is not None
+        kiosk = hall.connect("kiosk-1")
+        ticket: dict[str, Any] = kiosk.call("issue", {"services": ["RS01"]}).result["ticket"]
+        before = _open_files(hall.proc.pid)
+        ask = f"GET /t/{ticket['token']} HTTP/1.1\r\nHost: hall\r\n\r\n".encode() * 1000
+        readers = []
+        try:
+            for _ in range(5):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+                s.connect(("127.0.0.1", hall.status_port))
+                s.sendall(ask)
+                readers.append(s)
+            deadline = time.monotonic() + 3
+            while _open_files(hall.proc.pid) < before + 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _open_files(hall.proc.pid) >= before + 5
+            deadline = time.monotonic() + 15
+            while _open_files(hall.proc.pid) > before + 1 and time.monotonic() < deadline:
+                time.sleep(0.25)
+            assert _open_files(hall.proc.pid) <= before + 1, "the page still holds them"
+        finally:
+            for s in readers:
+                s.close()

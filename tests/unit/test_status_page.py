@@ -249,18 +249,50 @@ def test_a_phone_rates_once_politely_and_is_rate_limited(
     assert status == 429 and "频繁" in body["zh"]
 
 
-def test_over_the_connection_limit_a_phone_gets_a_quick_503(
+def test_when_every_place_is_a_live_stream_a_new_phone_gets_a_quick_503(
         live: tuple[StatusServer, FakeBackend]) -> None:
     import socket
 
-    page, _backend = live
-    held = [socket.create_connection(("127.0.0.1", page.port)) for _ in range(page.max_connections)]
+    page, backend = live
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    held = []
     try:
-        time.sleep(0.2)
+        for _ in range(page.max_connections):
+            s = socket.create_connection(("127.0.0.1", page.port), timeout=5)
+            s.sendall(f"GET /t/{TOKEN}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert s.recv(100).startswith(b"HTTP/1.1 200")  # a stream under way
+            held.append(s)
         extra = socket.create_connection(("127.0.0.1", page.port), timeout=5)
         extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert extra.recv(100).startswith(b"HTTP/1.1 503")
         extra.close()
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_over_the_connection_limit_a_phone_takes_the_place_of_one_that_sent_nothing(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    import socket
+
+    page, backend = live
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    held = [socket.create_connection(("127.0.0.1", page.port)) for _ in range(page.max_connections)]
+    try:
+        time.sleep(0.2)
+        status, body = _get(page.url(TOKEN))
+        assert status == 200 and "A012" in body
+        time.sleep(0.2)
+
+        def closed(s: socket.socket) -> bool:
+            s.settimeout(0)
+            try:
+                return s.recv(100) == b""
+            except BlockingIOError:
+                return False
+
+        # the first to connect (quiet the longest), and only it
+        assert [closed(s) for s in held] == [True] + [False] * (len(held) - 1)
     finally:
         for s in held:
             s.close()
