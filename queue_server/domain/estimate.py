@@ -23,6 +23,7 @@ import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from queue_server.domain.policy import Waiting, pick
 
@@ -243,12 +244,19 @@ def _spreads(cv2: float | Sequence[float], n: int) -> list[float]:
     return [float(cv2)] * n if isinstance(cv2, (int, float)) else list(cv2)
 
 
+_LAST_DRAWS: list[tuple[tuple[Any, ...], list[list[float]]]] = []
+
+
 def _residual_draws(busy: Sequence[tuple[float, float]], cv2: float | Sequence[float]
                     ) -> list[list[float]]:
     """For each busy window (expected service, elapsed), ORDER_SAMPLES stratified draws
     of its time to go (lognormal beyond `elapsed`, squared CV `cv2`, one for all or one
     per window), dealt out in an order of its own (a stride prime to the count), so no
-    two windows line up their short draws."""
+    two windows line up their short draws. The last answer is kept: free_times and
+    Renewal ask the same of one run (do not change the rows)."""
+    key = (tuple(busy), tuple(_spreads(cv2, len(busy))), ORDER_SAMPLES)
+    if _LAST_DRAWS and _LAST_DRAWS[0][0] == key:
+        return _LAST_DRAWS[0][1]
     draws: list[list[float]] = []
     for i, ((expected, elapsed), spread) in enumerate(
             zip(busy, _spreads(cv2, len(busy)), strict=True)):
@@ -268,6 +276,7 @@ def _residual_draws(busy: Sequence[tuple[float, float]], cv2: float | Sequence[f
             row[(j * stride + i) % ORDER_SAMPLES] = max(
                 0.0, math.exp(mu + sigma * _ppf(u)) - max(elapsed, 0.0))
         draws.append(row)
+    _LAST_DRAWS[:] = [(key, draws)]
     return draws
 
 
@@ -368,8 +377,8 @@ class Renewal:
         unit = statistics.fmean(factor)  # the strata's factors average exactly 1
         self._factor = [f / unit for f in factor]
         now_cv2 = current if current is not None else cv2  # the busy windows' own
-        starts = _residual_draws(busy, now_cv2) if busy else []
-        starts.extend([0.0] * n for _ in range(idle))
+        starts = [*(_residual_draws(busy, now_cv2) if busy else []),
+                  *([0.0] * n for _ in range(idle))]
         self._heaps = [[row[j] for row in starts] for j in range(n)]
         for heap in self._heaps:
             heapq.heapify(heap)
