@@ -73,11 +73,16 @@ class _Run:
     renewal: estimate.Renewal | None = None
     _ranks: dict[int, int] | None = None  # ticket -> its place in the run's calls
 
-    def shifted(self, value: float, ticket_id: int | None = None) -> float:
-        """The run's figure for a call at `value` seconds, moved by the renewal shift of
-        the call's rank (windows taking uncertain times call sooner): a ticket's place
-        among the run's calls; a new ticket's (no id) comes after all of them."""
-        if self.renewal is None:
+    def shifted(self, value: float, services: frozenset[str],
+                ticket_id: int | None = None) -> float:
+        """The run's figure for a call at `value` seconds of a ticket for `services`,
+        moved by the renewal shift of the call's rank (windows taking uncertain times
+        call sooner): a ticket's place among the run's calls; a new ticket's (no id)
+        comes after all of them. Only for a ticket every calling window takes: the shift
+        is measured on windows that all take everybody, and a ticket only some windows
+        take waits for those (the run forward keeps that)."""
+        if self.renewal is None or any(services.isdisjoint(c.services)
+                                       for c in self.run.counters):
             return value
         if self._ranks is None:  # O(calls) once per run, at its first question
             self._ranks = {tid: i for i, tid in enumerate(self.run.called)}
@@ -224,7 +229,8 @@ class EstimateCache:
         if value is None:
             return None
         waited = (est.at - t.queued_at).total_seconds()
-        value = estimate.overtaken(est.shifted(value, t.id), t.credit.total_seconds(),
+        value = estimate.overtaken(est.shifted(value, t.pending_services, t.id),
+                                   t.credit.total_seconds(),
                                    waited, est.arrivals, est.times.turn * 60.0, est.windows)
         return self._wait(max(0.0, value - (now - est.at).total_seconds()), est)
 
@@ -251,7 +257,8 @@ class EstimateCache:
                 if v is None:
                     per_matter[k] = None
                     continue
-                v = estimate.overtaken(est.shifted(v), 0.0, 0.0, est.arrivals,
+                v = estimate.overtaken(est.shifted(v, frozenset({k})), 0.0, 0.0,
+                                       est.arrivals,
                                        est.times.turn * 60.0, est.windows)
                 per_matter[k] = self._wait(v, est)
             self._view = view = (est, est.appends, per_matter)
