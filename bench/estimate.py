@@ -20,6 +20,9 @@ prints a range); the range's coverage and mean width.
     .venv/bin/python bench/estimate.py            # both halls, 27 cells each, 3 days
     .venv/bin/python bench/estimate.py --quick    # a few cells, 2 days: a smoke run
     .venv/bin/python bench/estimate.py --cost     # ms per issue / state change, 300-10,000
+    .venv/bin/python bench/estimate.py --diagnose --priority 0   # where the error comes
+        # from: the run's figure before calibration, the run with the busy windows' true
+        # ends, and the best figure possible from what the hall sees (Sim.diagnosis)
 
 Writes --out (default bench/results/estimate-<date>.json).
 """
