@@ -44,7 +44,7 @@ RELATIVE_SPREAD = 0.15  # of a long wait: how far the model's means may be off
 ARRIVAL_DAYS = 14  # days of credited arrivals per hour the forecast averages
 SCALE_FLOOR = 60.0  # seconds: the range of a wait of 0 still has some width
 STALE_AFTER = 5.0  # seconds: a run older than this prices a new ticket again (_stale)
-BIAS_ALLOWANCE = 30.0  # seconds the printed point may be off on average, to be off by less
+BIAS_ALLOWANCE = 30.0  # seconds the printed point may be off on average before it is moved
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class EstimateCache:
         self._residuals: list[collections.deque[float]] = [
             collections.deque(maxlen=RESIDUALS_KEPT) for _ in range(len(BANDS) + 1)]
         self._called = 0  # tickets called since the cache began (the calibration's version)
-        self._calibrated: dict[tuple[int, int], tuple[float, float, float, float]] = {}
+        self._calibrated: dict[tuple[int, int], tuple[float, float, float]] = {}
 
     def forget(self) -> None:
         """Run again at the next question (what a run from scratch says)."""
@@ -265,25 +265,28 @@ class EstimateCache:
         return view[2]
 
     def _wait(self, model: float, est: _Run | None) -> Wait:
-        """The printed wait around the run forward's figure: shifted by the mean of the
-        hall's own recent errors for figures of this band, the range their quantiles,
-        both scaled as _scale; with too few of them yet, those of every band, and before
-        any, the figure itself and a normal error of the model's spread."""
+        """The printed wait around the run forward's figure: the figure, moved only as
+        far as keeps the mean of the hall's own recent errors for figures of this band
+        within BIAS_ALLOWANCE, the range their quantiles, both scaled as _scale; with
+        too few of them yet, those of every band, and before any, the figure itself and
+        a normal error of the model's spread."""
         scale = self._scale(model, est)
-        mean, median, lo, hi = self._calibration(_band(model))
-        # the median error is what a point should move by to be off by least; it moves
-        # by the mean instead as far as needed to keep the mean error within
-        # BIAS_ALLOWANCE (errors skewed one way would make the point short or long)
+        mean, lo, hi = self._calibration(_band(model))
+        # The point stays the run's figure, which is what is off by least (moving it by
+        # the band's mean or median error adds that estimate's own noise and the lag of
+        # errors of citizens called earlier in the day), unless the band's errors say
+        # it is off on average by more than BIAS_ALLOWANCE: then just enough to be
+        # within it.
         allowance = BIAS_ALLOWANCE / scale
-        shift = min(max(median, mean - allowance), mean + allowance)
+        shift = min(max(0.0, mean - allowance), mean + allowance)
         point = max(0.0, model + shift * scale)
         low = min(point, max(0.0, model + lo * scale))
         high = max(point, model + hi * scale)
         return Wait(round(point), round(low), round(high), model)
 
-    def _calibration(self, band: int) -> tuple[float, float, float, float]:
-        """(mean, median, low quantile, high quantile) of the recent errors of a band,
-        kept until another ticket of any band is called."""
+    def _calibration(self, band: int) -> tuple[float, float, float]:
+        """(mean, low quantile, high quantile) of the recent errors of a band, kept until
+        another ticket of any band is called."""
         key = (band, self._called)
         hit = self._calibrated.get(key)
         if hit is not None:
@@ -294,15 +297,14 @@ class EstimateCache:
         seen: collections.deque[float] | list[float] = self._residuals[band]
         if len(seen) < RESIDUALS_MIN:
             seen = [z for errors in self._residuals for z in errors]
-        found: tuple[float, float, float, float]
+        found: tuple[float, float, float]
         if len(seen) >= RESIDUALS_MIN:
             ranked = sorted(seen)
-            mean, median = statistics.fmean(ranked), statistics.median(ranked)
-            found = (mean, median, ranked[int(tail * (len(ranked) - 1))],
+            found = (statistics.fmean(ranked), ranked[int(tail * (len(ranked) - 1))],
                      ranked[math.ceil((1 - tail) * (len(ranked) - 1))])
         else:
             z = statistics.NormalDist().inv_cdf(1 - tail)
-            found = (0.0, 0.0, -z, z)
+            found = (0.0, -z, z)
         self._calibrated[key] = found
         return found
 

@@ -157,13 +157,16 @@ def test_the_printed_wait_learns_from_how_long_citizens_really_waited() -> None:
                      T0 + dt.timedelta(hours=1))
     after = cache._wait(600.0, None)
     assert before.point == 600 and before.low < 600 < before.high
-    assert after.point == 600 + 5 * 600 and after.low == after.high == after.point
+    # moved until the mean error is within the allowance; the range is where they were
+    assert after.point == 600 + 5 * 600 - BIAS_ALLOWANCE
+    assert after.high == 600 + 5 * 600 and after.low == after.point
 
 
-def test_a_few_citizens_called_far_later_move_the_printed_wait_only_a_little() -> None:
-    """Most citizens are called when printed, a few an hour later: the point moves by
-    what keeps it off by least (the median error: nothing) only as far as the mean
-    error allows (BIAS_ALLOWANCE), not by the mean error of the few."""
+def test_a_few_citizens_called_far_later_move_the_printed_wait_only_as_far_as_needed(
+) -> None:
+    """Most citizens are called when printed, a few an hour later: the point moves
+    only as far as keeps the mean error within BIAS_ALLOWANCE; one citizen a minute late
+    among forty does not move it at all."""
     cache = EstimateCache()
     for i in range(RESIDUALS_MIN):
         cache._printed[i] = (600.0, 600.0)
@@ -180,6 +183,13 @@ def test_a_few_citizens_called_far_later_move_the_printed_wait_only_a_little() -
         cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
                      T0 + dt.timedelta(seconds=60 if i == 0 else 0))
     assert cache._wait(0.0, None).point == 0
+    # a few more a little late than a little early: on average on time, so it stays
+    cache = EstimateCache()
+    for i in range(RESIDUALS_MIN):
+        cache._printed[i] = (600.0, SCALE_FLOOR)
+        cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
+                     T0 + dt.timedelta(seconds=620 if i % 2 or i == 0 else 580))
+    assert cache._wait(600.0, None).point == 600
 
 
 def test_a_citizen_who_comes_while_the_window_has_been_busy_a_while_is_priced_anew(
