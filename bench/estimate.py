@@ -20,6 +20,9 @@ prints a range); the range's coverage and mean width.
     .venv/bin/python bench/estimate.py            # both halls, 27 cells each, 3 days
     .venv/bin/python bench/estimate.py --quick    # a few cells, 2 days: a smoke run
     .venv/bin/python bench/estimate.py --cost     # ms per issue / state change, 300-10,000
+    .venv/bin/python bench/estimate.py --diagnose --priority 0   # where the error comes
+        # from: the run's figure before calibration, the run with the busy windows' true
+        # ends, and the best figure possible from what the hall sees (Sim.diagnosis)
 
 Writes --out (default bench/results/estimate-<date>.json).
 """
@@ -50,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 from queue_common.protocol import Role  # noqa: E402
 from queue_server.clock import FakeClock  # noqa: E402
 from queue_server.config import HallConfig, default_config_text, parse_config  # noqa: E402
+from queue_server.domain import estimate  # noqa: E402
 from queue_server.hall.changes import Actor  # noqa: E402
 from queue_server.hall.facade import Hall  # noqa: E402
 from tests.support.hallkit import PASSWORD, password_hash  # noqa: E402
@@ -121,6 +125,8 @@ class Record:
     open_windows: int
     naive_mean: float  # seconds per ticket (history)
     called: dt.datetime | None = None
+    # --diagnose: other figures for the same ticket (seconds), see Sim.diagnosis
+    other: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +135,7 @@ class Sim:
 
     cell: Cell
     seed: int
+    diagnose: bool = False  # also the figures of Sim.diagnosis (draws in another order)
     hall: Hall = field(init=False)
     clock: FakeClock = field(init=False)
     cfg: HallConfig = field(init=False)
@@ -162,6 +169,8 @@ class Sim:
             self.true_mean[c] for c in self.general)
         windows = len(self.cfg.counters)
         self.per_day = self.cell.load * windows * 8 * 60 / mean_ticket
+        self.ends: dict[int, dt.datetime] = {}  # --diagnose: window -> its visit's true end
+        self.measuring = False
 
     # -- one business day ----------------------------------------------------------------
 
@@ -190,6 +199,7 @@ class Sim:
             for _ in range(count):
                 at(start + dt.timedelta(seconds=self.rng.uniform(0, 3600)), "arrive", None)
         records: dict[int, Record] = {}
+        self.measuring = measure
         idle = set(self.clerks)
         naive_mean = (statistics.fmean(self.visit_minutes[-400:]) * 60 if self.visit_minutes
                       else statistics.fmean(self.true_mean.values()) * 60)
@@ -201,16 +211,15 @@ class Sim:
                 if rec is not None:
                     records[rec[0]] = rec[1]
             elif kind == "show":
-                number, ticket_id, came = data
+                number, ticket_id, came, drawn = data
                 clerk = self.clerks[number]
                 if not came:
                     self._ok("no_show", {}, clerk)
                     idle.add(number)
                 else:
                     self._ok("start", {}, clerk)
-                    codes = self._handled(ticket_id)
-                    minutes = sum(self._service(c) for c in codes)
-                    minutes *= 1 - 0.1 * (len(codes) - 1)  # one form for several matters
+                    minutes = drawn if drawn is not None else self._visit(
+                        self._handled(ticket_id))
                     self.visit_minutes.append(minutes)
                     at(when + dt.timedelta(minutes=minutes), "done", number)
                     continue
@@ -220,6 +229,11 @@ class Sim:
             self._call_idle(idle, records, when, at)
         self.hall.tick()
         return list(records.values()) if measure else []
+
+    def _visit(self, codes: list[str]) -> float:
+        """Minutes of service for these matters served together."""
+        minutes = sum(self._service(c) for c in codes)
+        return minutes * (1 - 0.1 * (len(codes) - 1))  # one form for several matters
 
     def _handled(self, ticket_id: int) -> list[str]:
         t = self.hall.state.tickets[ticket_id]
@@ -240,8 +254,13 @@ class Sim:
                 rec.called = when
             walk = self.rng.uniform(*WALK_MINUTES)
             came = self.rng.random() >= NO_SHOW
+            drawn = None
+            if self.diagnose:  # the visit's time now, so its true end is known
+                drawn = self._visit(self._handled(ticket_id)) if came else 0.0
+                self.ends[number] = when + dt.timedelta(
+                    minutes=(walk if came else 1.5) + drawn)
             at(when + dt.timedelta(minutes=walk if came else 1.5), "show",
-               (number, ticket_id, came))
+               (number, ticket_id, came, drawn))
 
     def _issue(self, naive_mean: float, closing: dt.datetime) -> tuple[int, Record] | None:
         if self.clock.now() >= closing:
@@ -262,10 +281,95 @@ class Sim:
         if wait is None:
             return None
         low, high = out.get("estimated_wait_low"), out.get("estimated_wait_high")
-        return out["ticket"]["id"], Record(prio, self.clock.now(), float(wait),
-                                           None if low is None else float(low),
-                                           None if high is None else float(high),
-                                           int(out["ahead"]), open_windows, naive_mean)
+        ticket_id = out["ticket"]["id"]
+        other = self.diagnosis(ticket_id) if self.diagnose and self.measuring else {}
+        return ticket_id, Record(prio, self.clock.now(), float(wait),
+                                 None if low is None else float(low),
+                                 None if high is None else float(high),
+                                 int(out["ahead"]), open_windows, naive_mean, other=other)
+
+    # -- --diagnose: where the error comes from ----------------------------------------------
+
+    def diagnosis(self, ticket_id: int) -> dict[str, float]:
+        """Other figures for a ticket just issued (seconds until its first call):
+
+        - model: the run forward's figure before the hall's own errors shift it;
+        - known_ends: the same run (the hall's learnt times, its policy) with every busy
+          window free at the true end of its visit, which only the simulator knows;
+        - best_mean / best_median: the mean and median over DIAGNOSE_DRAWS futures drawn
+          from the simulator's own laws, given only what the hall can see (each busy
+          window's matters, state and elapsed time; who waits, in order): the window's
+          visit drawn from its true law beyond the elapsed time, every later visit from
+          its true law (true means, the cell's CV, walk-up, 过号), the same calling rule.
+          No estimator that sees only the hall can do better on average than these,
+          except by what both leave out (tickets that come back: 过号, partial service).
+        """
+        s = self.hall.state
+        now = self.clock.now()
+        t = s.tickets[ticket_id]
+        wait = s.estimates.wait_of(s, t, now)
+        out = {"model": wait.model} if wait is not None else {}
+        calling = [c for c in s.counters.values() if c.calls]
+        line = s.waiting.in_order()
+        windows = [(c.number, frozenset(c.services)) for c in calling]
+        ends = [max(0.0, (self.ends[c.number] - now).total_seconds())
+                if c.ticket_id is not None and c.number in self.ends else 0.0
+                for c in calling]
+        times = s.estimates._service_times(s)
+        sims = [estimate.SimCounter(n, services, end)
+                for (n, services), end in zip(windows, ends, strict=True)]
+        run = estimate.run_forward(line, sims, times, transfer_first=s.credits.transfer_first,
+                                   ordered=True, horizon=estimate.HORIZON)
+        known = run.call_of(ticket_id)
+        if known is not None:
+            out["known_ends"] = known
+        busy = [(c.number, [i.service for i in s.tickets[c.ticket_id].items_here(c.id)],
+                 c.state, (now - (c.since or now)).total_seconds())
+                for c in calling if c.ticket_id is not None]
+        draw = random.Random(ticket_id * 7919 + self.seed)
+        futures = []
+        for _ in range(DIAGNOSE_DRAWS):
+            free = dict.fromkeys((n for n, _ in windows), 0.0)
+            for number, codes, state, elapsed in busy:
+                free[number] = self._rest_of_visit(draw, codes, state, elapsed)
+            called = _play(line, windows, free, ticket_id,
+                           lambda codes: self._turn(draw, codes))
+            if called is not None:
+                futures.append(called)
+        if futures:
+            out["best_mean"] = statistics.fmean(futures)
+            out["best_median"] = statistics.median(futures)
+        return out
+
+    def _turn(self, draw: random.Random, codes: list[str]) -> float:
+        """Seconds a window spends on a citizen called for these matters, drawn from
+        the simulator's laws: walking up and the visit, or 过号 after 1.5 min."""
+        if draw.random() < NO_SHOW:
+            return 90.0
+        return 60 * (draw.uniform(*WALK_MINUTES) + self._draw_visit(draw, codes))
+
+    def _draw_visit(self, draw: random.Random, codes: list[str]) -> float:
+        sigma2 = math.log(1 + self.cell.cv ** 2)
+        minutes = sum(draw.lognormvariate(math.log(self.true_mean[c]) - sigma2 / 2,
+                                          math.sqrt(sigma2)) for c in codes)
+        return minutes * (1 - 0.1 * (len(codes) - 1))
+
+    def _rest_of_visit(self, draw: random.Random, codes: list[str], state: str,
+                       elapsed: float) -> float:
+        """Seconds until a busy window is free, drawn from the simulator's laws given
+        that its citizen has been called (state calling) or served (serving) for
+        `elapsed` seconds already (by rejection: the visits that last that long)."""
+        for _ in range(5_000):
+            if state == "calling":
+                if draw.random() < NO_SHOW:
+                    total = 90.0
+                else:
+                    total = 60 * (draw.uniform(*WALK_MINUTES) + self._draw_visit(draw, codes))
+            else:
+                total = 60 * self._draw_visit(draw, codes)
+            if total > elapsed:
+                return total - elapsed
+        return 0.0  # far in the tail: about to be done
 
     def _ok(self, op: str, args: dict[str, Any], actor: Actor) -> dict[str, Any]:
         out = self.hall.apply(op, args, actor)
@@ -290,6 +394,32 @@ class Sim:
             n += 1
 
 
+DIAGNOSE_DRAWS = 48  # futures per ticket for --diagnose's best possible figure
+
+
+def _play(line: list[Any], windows: list[tuple[int, frozenset[str]]], free: dict[int, float],
+          ticket_id: int, turn: Any) -> float | None:
+    """Seconds until `ticket_id` is called in one drawn future: each window, when free,
+    calls the first in `line` (policy.Waiting, in the hall's order; no transfers) that it
+    takes and is busy for turn(the matters it serves)."""
+    heap = [(free[n], n) for n, _ in windows]
+    heapq.heapify(heap)
+    takes = dict(windows)
+    left = list(line)
+    while heap:
+        at, number = heap[0]
+        services = takes[number]
+        i = next((i for i, w in enumerate(left) if not w.services.isdisjoint(services)), None)
+        if i is None:
+            heapq.heappop(heap)
+            continue
+        w = left.pop(i)
+        if w.ticket_id == ticket_id:
+            return at
+        heapq.heapreplace(heap, (at + turn(sorted(w.services & services)), number))
+    return None
+
+
 def summarise(records: list[Record]) -> dict[str, Any]:
     called = [r for r in records if r.called is not None]
     actual = [(r.called - r.issued).total_seconds() for r in called]  # type: ignore[operator]
@@ -309,6 +439,16 @@ def summarise(records: list[Record]) -> dict[str, Any]:
               if r.low is not None and r.high is not None]
     late = [a > (r.high if r.high is not None else r.printed) + 300
             for r, a in zip(called, actual, strict=True)]
+    others: dict[str, Any] = {}
+    for key in sorted({k for r in called for k in r.other}):
+        pairs = [(r.other[key] - a, n) for r, a, n in zip(called, actual, naive, strict=True)
+                 if key in r.other]
+        if pairs and naive_mae:
+            nm = statistics.fmean(abs(n) for _, n in pairs)
+            others[key] = {"signed_error_min": round(statistics.fmean(e for e, _ in pairs) / 60,
+                                                      2),
+                           "mae_vs_naive": round(statistics.fmean(abs(e) for e, _ in pairs)
+                                                 / nm, 3) if nm else None}
     return {
         "tickets": len(called),
         "mean_wait_min": round(mean_wait / 60, 2),
@@ -324,6 +464,7 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         if ranged else None,
         "width_min": round(statistics.fmean((r.high - r.low) for r, _ in ranged) / 60, 2)  # type: ignore[operator]
         if ranged else None,
+        **({"diagnosis": others} if others else {}),
     }
 
 
@@ -345,8 +486,8 @@ def targets(row: dict[str, Any]) -> list[str]:
     return missed
 
 
-def run_cell(cell: Cell, days: int, seed: int) -> dict[str, Any]:
-    sim = Sim(cell, seed)
+def run_cell(cell: Cell, days: int, seed: int, diagnose: bool = False) -> dict[str, Any]:
+    sim = Sim(cell, seed, diagnose)
     records: list[Record] = []
     for n in range(days + 1):
         records += sim.day(n, measure=n > 0)
@@ -474,6 +615,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--credit", type=float, help="priority credit minutes (default: config)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--diagnose", action="store_true",
+                    help="also the run's figure before calibration, the run with the true "
+                         "ends of the busy windows, and the best figure possible from what "
+                         "the hall sees (slow; the simulator draws in another order)")
     ap.add_argument("--cost", action="store_true",
                     help="the estimate's cost per issue and per state change instead")
     args = ap.parse_args(argv)
@@ -492,14 +637,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rows = []
     for i, (h, load, prio, cv) in enumerate(itertools.product(halls, loads, prios, cvs)):
-        rows.append(run_cell(Cell(h, load, prio, cv, args.credit), days, args.seed + i))
+        rows.append(run_cell(Cell(h, load, prio, cv, args.credit), days, args.seed + i,
+                             args.diagnose))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
+        if args.diagnose:
+            print("    MAE/naive (bias min): " + "; ".join(
+                f"{k} {v['mae_vs_naive']} ({v['signed_error_min']:+.1f})"
+                for k, v in rows[-1].get("diagnosis", {}).items()), flush=True)
     command = "python bench/estimate.py " + " ".join(argv if argv is not None else sys.argv[1:])
     report = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
               "machine": f"{platform.platform()}, {os.cpu_count()} cores, "
                          f"Python {platform.python_version()}",
               "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-              "mode": "quick" if args.quick else "full", "command": command.strip(),
+              "mode": ("quick" if args.quick else "full") + (" diagnose" if args.diagnose else ""), "command": command.strip(),
               "days_per_cell": days, "seconds": round(time.monotonic() - started, 1),
               "cells": rows,
               "cells_meeting_all_targets": sum(not r["missed"] for r in rows)}

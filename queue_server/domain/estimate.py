@@ -23,6 +23,7 @@ import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from queue_server.domain.policy import Waiting, pick
 
@@ -69,6 +70,7 @@ class ServiceTimes:
     overhead: float = 0.0
     cv2: float = 0.36
     turn: float = 10.0
+    spreads: tuple[float, ...] = ()  # squared CV of a visit of k matters (k = 1, 2, 3+)
     # seconds per (ticket's matters, window's matters): every run of the same fit asks
     # the same few hundred pairs again
     _seconds: dict[tuple[frozenset[str], frozenset[str]], float] = field(
@@ -100,6 +102,13 @@ class ServiceTimes:
                 self._seconds.clear()
             found = self._seconds[key] = self.visit_minutes(services & window or services) * 60
         return found
+
+    def cv2_of(self, matters: int) -> float:
+        """The squared CV of a visit for this many matters (several matters served at
+        once vary less, in proportion, than one), else of any visit."""
+        if not self.spreads or matters <= 0:
+            return self.cv2
+        return self.spreads[min(matters, len(self.spreads)) - 1]
 
     def visit_minutes(self, codes: Iterable[str], *, overhead: bool = True) -> float:
         """Expected minutes at a window for these matters served in one visit."""
@@ -174,11 +183,26 @@ def fit(visits: Sequence[Visit], configured: Mapping[str, float], *,
     times = ServiceTimes(means, tuple(factors), overhead)
     ratios = [v.minutes / e for v in usable
               if (e := times.visit_minutes(v.services, overhead=False)) > 0]
-    cv2 = statistics.pvariance(ratios) / statistics.fmean(ratios) ** 2 \
-        if len(ratios) >= 20 else 0.36
+    cv2 = _spread(ratios) if len(ratios) >= SPREAD_MIN else 0.36
+    # the same per number of matters, shrunk toward all visits' by SPREAD_MIN of them
+    by_k: list[list[float]] = [[] for _ in range(max_matters)]
+    for v in usable:
+        e = times.visit_minutes(v.services, overhead=False)
+        if e > 0:
+            by_k[min(len(v.services), max_matters) - 1].append(v.minutes / e)
+    spreads = tuple((len(r) * _spread(r) + SPREAD_MIN * cv2) / (len(r) + SPREAD_MIN)
+                    if len(r) >= 2 else cv2 for r in by_k)
     turn = (statistics.fmean(v.minutes for v in usable) + overhead) if usable else \
         statistics.fmean(configured.values()) + overhead if configured else 10.0
-    return ServiceTimes(means, tuple(factors), overhead, cv2, turn)
+    return ServiceTimes(means, tuple(factors), overhead, cv2, turn, spreads)
+
+
+SPREAD_MIN = 20  # visits before their spread replaces the default (and weight of the pooled)
+
+
+def _spread(ratios: Sequence[float]) -> float:
+    """Squared coefficient of variation."""
+    return statistics.pvariance(ratios) / statistics.fmean(ratios) ** 2
 
 
 def remaining(expected: float, elapsed: float, cv2: float) -> float:
@@ -203,7 +227,7 @@ def remaining(expected: float, elapsed: float, cv2: float) -> float:
 
 
 _NORMAL = statistics.NormalDist()
-ORDER_SAMPLES = 24  # draws per window for free_times (deterministic, stratified)
+ORDER_SAMPLES = 48  # draws per window for free_times (deterministic, stratified)
 _PPF_STEPS = 8192
 _PPF: list[float] = []
 
@@ -216,7 +240,48 @@ def _ppf(u: float) -> float:
     return _PPF[min(_PPF_STEPS - 1, int(u * _PPF_STEPS))]
 
 
-def free_times(busy: Sequence[tuple[float, float]], cv2: float) -> list[float]:
+def _spreads(cv2: float | Sequence[float], n: int) -> list[float]:
+    return [float(cv2)] * n if isinstance(cv2, (int, float)) else list(cv2)
+
+
+_LAST_DRAWS: list[tuple[tuple[Any, ...], list[list[float]]]] = []
+
+
+def _residual_draws(busy: Sequence[tuple[float, float]], cv2: float | Sequence[float]
+                    ) -> list[list[float]]:
+    """For each busy window (expected service, elapsed), ORDER_SAMPLES stratified draws
+    of its time to go (lognormal beyond `elapsed`, squared CV `cv2`, one for all or one
+    per window), dealt out in an order of its own (a stride prime to the count), so no
+    two windows line up their short draws. The last answer is kept: free_times and
+    Renewal ask the same of one run (do not change the rows)."""
+    key = (tuple(busy), tuple(_spreads(cv2, len(busy))), ORDER_SAMPLES)
+    if _LAST_DRAWS and _LAST_DRAWS[0][0] == key:
+        return _LAST_DRAWS[0][1]
+    draws: list[list[float]] = []
+    for i, ((expected, elapsed), spread) in enumerate(
+            zip(busy, _spreads(cv2, len(busy)), strict=True)):
+        sigma = math.sqrt(math.log1p(max(spread, 1e-6)))
+        if expected <= 0:
+            draws.append([0.0] * ORDER_SAMPLES)
+            continue
+        mu = math.log(expected) - sigma * sigma / 2
+        start = _NORMAL.cdf((math.log(elapsed) - mu) / sigma) if elapsed > 0 else 0.0
+        start = min(start, 1 - 1e-9)
+        stride = (7 + 2 * i) % ORDER_SAMPLES or 1
+        while math.gcd(stride, ORDER_SAMPLES) != 1:
+            stride += 1
+        row = [0.0] * ORDER_SAMPLES
+        for j in range(ORDER_SAMPLES):
+            u = start + (1 - start) * (j + 0.5) / ORDER_SAMPLES
+            row[(j * stride + i) % ORDER_SAMPLES] = max(
+                0.0, math.exp(mu + sigma * _ppf(u)) - max(elapsed, 0.0))
+        draws.append(row)
+    _LAST_DRAWS[:] = [(key, draws)]
+    return draws
+
+
+def free_times(busy: Sequence[tuple[float, float]], cv2: float | Sequence[float]
+               ) -> list[float]:
     """When the busy windows will be free, as the run forward should assume it: for
     windows (expected service, elapsed) in that order, the expected time to go of each,
     but handed out as the expected ORDER statistics of all of them.
@@ -230,29 +295,11 @@ def free_times(busy: Sequence[tuple[float, float]], cv2: float) -> list[float]:
     stratified quantiles of its lognormal service time beyond `elapsed`, in a fixed
     per-window order, so the answer is the same every time.
     """
-    means = [remaining(e, t, cv2) for e, t in busy]
-    if len(busy) < 2 or cv2 <= 0:
+    spreads = _spreads(cv2, len(busy))
+    means = [remaining(e, t, c) for (e, t), c in zip(busy, spreads, strict=True)]
+    if len(busy) < 2 or min(spreads) <= 0:
         return means
-    sigma = math.sqrt(math.log1p(cv2))
-    draws: list[list[float]] = []
-    for i, (expected, elapsed) in enumerate(busy):
-        if expected <= 0:
-            draws.append([0.0] * ORDER_SAMPLES)
-            continue
-        mu = math.log(expected) - sigma * sigma / 2
-        start = _NORMAL.cdf((math.log(elapsed) - mu) / sigma) if elapsed > 0 else 0.0
-        start = min(start, 1 - 1e-9)
-        # the window's quantiles, dealt out in an order of its own (a stride prime to
-        # the count), so no two windows line up their short draws
-        stride = (7 + 2 * i) % ORDER_SAMPLES or 1
-        while math.gcd(stride, ORDER_SAMPLES) != 1:
-            stride += 1
-        row = [0.0] * ORDER_SAMPLES
-        for j in range(ORDER_SAMPLES):
-            u = start + (1 - start) * (j + 0.5) / ORDER_SAMPLES
-            row[(j * stride + i) % ORDER_SAMPLES] = max(
-                0.0, math.exp(mu + sigma * _ppf(u)) - max(elapsed, 0.0))
-        draws.append(row)
+    draws = _residual_draws(busy, spreads)
     ranks = [0.0] * len(busy)
     for j in range(ORDER_SAMPLES):
         for k, value in enumerate(sorted(row[j] for row in draws)):
@@ -262,6 +309,114 @@ def free_times(busy: Sequence[tuple[float, float]], cv2: float) -> list[float]:
     for k, i in enumerate(order):
         out[i] = ranks[k]
     return out
+
+
+RENEWAL_CALLS = 4  # rounds of calls (one per window) Renewal measures; later ones: the last
+_PERMS: dict[tuple[int, int], list[int]] = {}
+
+
+def _perm(window: int, visit: int) -> list[int]:
+    """A fixed shuffle of the sample indices for one (window, visit): the stratified
+    draws of different windows and visits must not line up (a fixed-seed LCG, so every
+    run, process and machine draws the same)."""
+    key = (window, visit)
+    found = _PERMS.get(key)
+    if found is None:
+        if len(_PERMS) > 4096:
+            _PERMS.clear()
+        found = list(range(ORDER_SAMPLES))
+        state = (window * 7919 + visit * 104_729 + 1) & 0x7FFFFFFF
+        for j in range(ORDER_SAMPLES - 1, 0, -1):
+            state = (state * 1_103_515_245 + 12_345) & 0x7FFFFFFF
+            k = state % (j + 1)
+            found[j], found[k] = found[k], found[j]
+        _PERMS[key] = found
+    return found
+
+
+class Renewal:
+    """How much sooner (negative) or later the k-th call from now comes than a run of
+    expected times says, k = 0, 1, ...: what the run forward misses about windows whose
+    visits take uncertain times.
+
+    The run gives every visit its expected time, so a window calls again exactly that
+    long after it called. Real visits vary: a window whose citizen is quick calls again
+    soon, and may call twice while a slow one is still busy, so over several windows the
+    calls come sooner than a schedule of means (the count of a window's calls by some
+    time, the renewal function, runs ahead of elapsed / mean by about (CV^2 - 1) / 2 of
+    a call, where a schedule of means lags by half of one). Measured on the same
+    windows and the same citizens in line: busy windows (expected time of the current
+    visit, elapsed) end as `free_times` draws them (the same draws, so the first calls
+    agree), idle ones are free now, and the citizens in line, added in order by `add`
+    with their expected times, go one by one to the first window free, each taking that
+    time times a lognormal factor of mean 1 and squared CV `cv2`: ORDER_SAMPLES
+    stratified draws in fixed orders. shift(k) is the mean k-th call over the draws
+    minus the k-th call of the same play with expected times (windows free at `free`,
+    default free_times(busy)). Windows' matters are left out (every window takes every
+    citizen; the run forward keeps those). The shift of call k depends only on the
+    citizens before it, so adding a citizen behind everybody later (estimate.append)
+    gives what measuring again would. Pure and deterministic: O(samples x log windows)
+    per citizen added.
+    """
+
+    def __init__(self, busy: Sequence[tuple[float, float]], idle: int, cv2: float,
+                 free: Sequence[float] | None = None, limit: int = 0,
+                 current: Sequence[float] | None = None) -> None:
+        self.windows = len(busy) + idle
+        self.limit = limit or RENEWAL_CALLS * max(1, self.windows)  # citizens measured
+        self.shifts: list[float] = []
+        self._heaps: list[list[float]] = []
+        self._plain: list[float] = []
+        self._factor: list[float] = []
+        if self.windows <= 0 or cv2 <= 0:
+            return
+        n = ORDER_SAMPLES
+        sigma = math.sqrt(math.log1p(cv2))
+        factor = [math.exp(sigma * _ppf((j + 0.5) / n) - sigma * sigma / 2)
+                  for j in range(n)]
+        unit = statistics.fmean(factor)  # the strata's factors average exactly 1
+        self._factor = [f / unit for f in factor]
+        now_cv2 = current if current is not None else cv2  # the busy windows' own
+        starts = [*(_residual_draws(busy, now_cv2) if busy else []),
+                  *([0.0] * n for _ in range(idle))]
+        self._heaps = [[row[j] for row in starts] for j in range(n)]
+        for heap in self._heaps:
+            heapq.heapify(heap)
+        self._plain = sorted([*(free if free is not None else free_times(busy, now_cv2)),
+                              *([0.0] * idle)])
+        self._settle()
+
+    def _settle(self) -> None:
+        """The shift of the next call (the one after every citizen added so far)."""
+        total = 0.0
+        for heap in self._heaps:
+            total += heap[0]
+        self.shifts.append(total / len(self._heaps) - self._plain[0])
+
+    def add(self, seconds: float) -> None:
+        """A citizen behind every one added before, expected to take `seconds`."""
+        if not self._heaps or len(self.shifts) > self.limit:
+            return
+        k = len(self.shifts) - 1
+        order = _perm(k % 4096, k // 4096 + 1)
+        factor = self._factor
+        replace = heapq.heapreplace
+        for j, heap in enumerate(self._heaps):
+            replace(heap, heap[0] + seconds * factor[order[j]])
+        replace(self._plain, self._plain[0] + seconds)
+        self._settle()
+
+    def shift(self, rank: int) -> float:
+        """The shift of the call `rank` calls from now; past the last one measured, the
+        mean of the last round (one call per window: a single call's shift depends on
+        where in a round it falls)."""
+        shifts = self.shifts
+        if not shifts:
+            return 0.0
+        if rank < len(shifts):
+            return shifts[max(rank, 0)]
+        last = shifts[-max(1, min(self.windows, len(shifts))):]
+        return sum(last) / len(last)
 
 
 def service_seconds(ticket: Waiting, counter: SimCounter,

@@ -43,6 +43,8 @@ RANGE_SHARE = 0.86
 RELATIVE_SPREAD = 0.15  # of a long wait: how far the model's means may be off
 ARRIVAL_DAYS = 14  # days of credited arrivals per hour the forecast averages
 SCALE_FLOOR = 60.0  # seconds: the range of a wait of 0 still has some width
+STALE_AFTER = 5.0  # seconds: a run older than this prices a new ticket again (_stale)
+BIAS_ALLOWANCE = 30.0  # seconds the printed point may be off on average before it is moved
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,35 @@ class _Run:
     last_key: tuple[dt.datetime, int] | None  # the queue's last ticket in the run
     windows: int  # calling windows
     arrivals: list[estimate.Credited]
-    appended: int = 0
+    appends: int = 0
+    # how much sooner the k-th call comes than the run says (estimate.Renewal)
+    renewal: estimate.Renewal | None = None
+    _ranks: dict[int, int] | None = None  # ticket -> its place in the run's calls
+
+    def shifted(self, value: float, services: frozenset[str],
+                ticket_id: int | None = None) -> float:
+        """The run's figure for a call at `value` seconds of a ticket for `services`,
+        moved by the renewal shift of the call's rank (windows taking uncertain times
+        call sooner): a ticket's place among the run's calls; a new ticket's (no id)
+        comes after all of them. Only for a ticket every calling window takes: the shift
+        is measured on windows that all take everybody, and a ticket only some windows
+        take waits for those (the run forward keeps that)."""
+        if self.renewal is None or any(services.isdisjoint(c.services)
+                                       for c in self.run.counters):
+            return value
+        if self._ranks is None:  # O(calls) once per run, at its first question
+            self._ranks = {tid: i for i, tid in enumerate(self.run.called)}
+        rank = self._ranks.get(ticket_id, len(self._ranks)) if ticket_id is not None \
+            else len(self.run.called)
+        return max(0.0, value + self.renewal.shift(rank))
+
+    def appended(self, ticket_id: int, seconds: float) -> None:
+        """A ticket behind everybody was added to the run (estimate.append), expected to
+        take `seconds`: the same ranks and shifts as a new run would give."""
+        if self._ranks is not None and ticket_id in self.run.called:
+            self._ranks.setdefault(ticket_id, len(self._ranks))
+        if self.renewal is not None:
+            self.renewal.add(seconds)
 
 
 @dataclass
@@ -182,52 +212,78 @@ class EstimateCache:
     def wait_of(self, s: HallState, t: Ticket, now: dt.datetime) -> Wait | None:
         """Seconds until t is called and the range, aged to now. A ticket that just
         joined the queue behind everybody (a plain issue) is added to the last run
-        exactly; any other change runs the queue forward again."""
+        exactly, unless that run is older than STALE_AFTER and few wait (_stale); any
+        other change runs the queue forward again."""
         if t.state != "waiting":
             return None
         est = self._last
-        if est is not None and est.run.call_of(t.id) is None \
+        if est is not None and not self._stale(s, est, now) \
+                and est.run.call_of(t.id) is None \
                 and est.fingerprint[1:] == _fingerprint(s)[1:] \
                 and est.fingerprint[0] == _joins(s) - 1 and t.transfer_to_counter_id is None \
                 and (est.last_key is None or t.key > est.last_key):
-            value = estimate.append(est.run, s.waiting.policy_of(t.id), est.times)
+            ticket = s.waiting.policy_of(t.id)
+            value = estimate.append(est.run, ticket, est.times)
+            est.appended(t.id, est.times.seconds_at(ticket.services, ticket.services))
             est.fingerprint = _fingerprint(s)
             est.last_key = t.key
-            est.appended += 1
+            est.appends += 1
         else:
             est = self._fresh(s, now)
             value = est.run.call_of(t.id)
         if value is None:
             return None
         waited = (est.at - t.queued_at).total_seconds()
-        value = estimate.overtaken(value, t.credit.total_seconds(), waited, est.arrivals,
-                                   est.times.turn * 60.0, est.windows)
+        value = estimate.overtaken(est.shifted(value, t.pending_services, t.id),
+                                   t.credit.total_seconds(),
+                                   waited, est.arrivals, est.times.turn * 60.0, est.windows)
         return self._wait(max(0.0, value - (now - est.at).total_seconds()), est)
 
     # -- inside ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _stale(s: HallState, est: _Run, now: dt.datetime) -> bool:
+        """Whether a new ticket should not be added to `est` but priced by a new run: the
+        run is older than STALE_AFTER and no more wait than the windows call in the
+        first rounds (RENEWAL_CALLS per window). The run's figures age by the time since
+        it ran, as if the busy windows were sure to finish when it said; but a window
+        that has not finished since is likely one of the slow ones, and while few wait,
+        when the busy windows finish is most of a new ticket's wait. With many waiting,
+        that part is small next to the wait, and a run costs more."""
+        return (now - est.at).total_seconds() >= STALE_AFTER \
+            and len(s.waiting) <= estimate.RENEWAL_CALLS * max(1, est.windows)
+
     def _per_matter(self, s: HallState, now: dt.datetime) -> dict[str, Wait | None]:
         est = self._fresh(s, now)
         view = self._view
-        if view is None or view[0] is not est or view[1] != est.appended:
+        if view is None or view[0] is not est or view[1] != est.appends:
             per_matter: dict[str, Wait | None] = {}
             for k, v in est.run.per_matter.items():
                 if v is None:
                     per_matter[k] = None
                     continue
-                v = estimate.overtaken(v, 0.0, 0.0, est.arrivals, est.times.turn * 60.0,
-                                       est.windows)
+                v = estimate.overtaken(est.shifted(v, frozenset({k})), 0.0, 0.0,
+                                       est.arrivals,
+                                       est.times.turn * 60.0, est.windows)
                 per_matter[k] = self._wait(v, est)
-            self._view = view = (est, est.appended, per_matter)
+            self._view = view = (est, est.appends, per_matter)
         return view[2]
 
     def _wait(self, model: float, est: _Run | None) -> Wait:
-        """The printed wait around the run forward's figure: shifted by the mean of the
-        hall's own recent errors for figures of this band, the range their quantiles,
-        both scaled as _scale; with too few of them yet, those of every band, and before
-        any, the figure itself and a normal error of the model's spread."""
+        """The printed wait around the run forward's figure: the figure, moved only as
+        far as keeps the mean of the hall's own recent errors for figures of this band
+        within BIAS_ALLOWANCE, the range their quantiles, both scaled as _scale; with
+        too few of them yet, those of every band, and before any, the figure itself and
+        a normal error of the model's spread."""
         scale = self._scale(model, est)
-        shift, lo, hi = self._calibration(_band(model))
+        mean, lo, hi = self._calibration(_band(model))
+        # The point stays the run's figure, which is what is off by least (moving it by
+        # the band's mean or median error adds that estimate's own noise and the lag of
+        # errors of citizens called earlier in the day), unless the band's errors say
+        # it is off on average by more than BIAS_ALLOWANCE: then just enough to be
+        # within it.
+        allowance = BIAS_ALLOWANCE / scale
+        shift = min(max(0.0, mean - allowance), mean + allowance)
         point = max(0.0, model + shift * scale)
         low = min(point, max(0.0, model + lo * scale))
         high = max(point, model + hi * scale)
@@ -246,6 +302,7 @@ class EstimateCache:
         seen: collections.deque[float] | list[float] = self._residuals[band]
         if len(seen) < RESIDUALS_MIN:
             seen = [z for errors in self._residuals for z in errors]
+        found: tuple[float, float, float]
         if len(seen) >= RESIDUALS_MIN:
             ranked = sorted(seen)
             found = (statistics.fmean(ranked), ranked[int(tail * (len(ranked) - 1))],
@@ -306,25 +363,34 @@ class EstimateCache:
         times = self._service_times(s)
         calling = [c for c in s.counters.values() if c.calls]
         busy: list[tuple[float, float]] = []
+        spreads: list[float] = []  # each busy window's visit's squared CV
         for c in calling:
             if c.ticket_id is not None:
                 t = s.tickets[c.ticket_id]
-                expect = times.visit_minutes((i.service for i in t.items_here(c.id)),
-                                             overhead=c.state == "calling") * 60
+                here = [i.service for i in t.items_here(c.id)]
+                expect = times.visit_minutes(here, overhead=c.state == "calling") * 60
                 busy.append((expect, (now - (c.since or now)).total_seconds()))
-        free = iter(estimate.free_times(busy, times.cv2))
+                spreads.append(times.cv2_of(len(here)))
+        ends = estimate.free_times(busy, spreads)
+        free = iter(ends)
         sims = [estimate.SimCounter(c.number, frozenset(c.services),
                                     next(free) if c.ticket_id is not None else 0.0)
                 for c in calling]
+        line = s.waiting.in_order()
+        renewal = estimate.Renewal(busy, len(calling) - len(busy), times.cv2, free=ends,
+                                   current=spreads)
+        for w in line[:renewal.limit + 1]:
+            renewal.add(times.seconds_at(w.services, w.services))
         run = estimate.run_forward(
-            s.waiting.in_order(), sims, times, transfer_first=s.credits.transfer_first,
+            line, sims, times, transfer_first=s.credits.transfer_first,
             phantoms=[x.code for x in s.services.values() if x.active], ordered=True,
             horizon=estimate.HORIZON)
         credits = {td.total_seconds() for td in (
             *(dt.timedelta(minutes=m) for m in s.credits.priority.values()),
             dt.timedelta(minutes=s.credits.appointment))}
         arrivals = self._arrivals.forecast(s.day, now, now.astimezone(s.tz).hour, credits)
-        self._last = _Run(now, run, times, fingerprint, run.last_key, len(sims), arrivals)
+        self._last = _Run(now, run, times, fingerprint, run.last_key, len(sims), arrivals,
+                          renewal=renewal)
         return self._last
 
 

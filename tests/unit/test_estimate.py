@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
+import random
+import statistics
 
 import pytest
 from hypothesis import given, settings
@@ -253,3 +256,110 @@ def test_a_fit_asked_again_by_the_next_run_gives_the_same_waits_as_a_fresh_one(
     assert again.called == fresh.called == _called_by_the_policy(queue, counters,
                                                                  transfer_first)
     assert again.per_matter == fresh.per_matter and again.exits == fresh.exits
+
+
+def _greedy(free: list[float], upcoming: list[float], factors: list[float]) -> list[float]:
+    """The k-th call from now, k = 0 .. len(upcoming): each citizen in line goes to the
+    first window free and keeps it busy for its time x its factor."""
+    heap = sorted(free)
+    calls = []
+    for seconds, factor in zip(upcoming, factors, strict=True):
+        at = heap[0]
+        calls.append(at)
+        heapq.heapreplace(heap, at + seconds * factor)
+    calls.append(heap[0])
+    return calls
+
+
+def test_windows_whose_visits_vary_call_sooner_than_a_schedule_of_means() -> None:
+    """Eight windows, forty citizens of ten minutes each: when visits vary, a quick
+    window calls again soon, so after a round the calls come minutes sooner than a
+    schedule of means; when visits hardly vary, they do not."""
+    varied = estimate.Renewal([], 8, 1.0)
+    steady = estimate.Renewal([], 8, 0.01)
+    for _ in range(40):
+        varied.add(600.0)
+        steady.add(600.0)
+    assert varied.shift(0) == 0.0  # an idle window calls the first now either way
+    # eight windows free together call together in the schedule of means; drawn, the
+    # first of a round comes minutes sooner, the last a little later: on average sooner
+    for start in (8, 16, 24):
+        assert statistics.fmean(varied.shift(k) for k in range(start, start + 8)) < -120
+        assert abs(statistics.fmean(steady.shift(k) for k in range(start, start + 8))) < 30
+    assert varied.shift(1000) == pytest.approx(statistics.fmean(varied.shifts[-8:]))
+
+
+def test_the_renewal_shift_is_what_drawing_futures_at_random_gives() -> None:
+    """Busy windows at several elapsed times and idle ones, a line of citizens of
+    different expected times: the run of means plus the shift is, call by call, the
+    mean of many futures drawn at random from the same lognormal times."""
+    busy = [(600.0, 0.0), (600.0, 200.0), (900.0, 500.0), (400.0, 900.0)]
+    cv2 = 0.5
+    upcoming = [300.0, 900.0, 600.0, 600.0, 450.0, 1200.0, 300.0, 600.0] * 3
+    renewal = estimate.Renewal(busy, 2, cv2)
+    for seconds in upcoming:
+        renewal.add(seconds)
+    plain = _greedy([*estimate.free_times(busy, cv2), 0.0, 0.0], upcoming,
+                    [1.0] * len(upcoming))
+    rng = random.Random(5)
+    sigma = math.sqrt(math.log1p(cv2))
+    totals = [0.0] * (len(upcoming) + 1)
+    draws = 4000
+    for _ in range(draws):
+        free = [0.0, 0.0]
+        for expected, elapsed in busy:
+            while True:  # a visit that has lasted `elapsed` already
+                took = expected * math.exp(sigma * rng.gauss(0, 1) - sigma * sigma / 2)
+                if took > elapsed:
+                    free.append(took - elapsed)
+                    break
+        factors = [math.exp(sigma * rng.gauss(0, 1) - sigma * sigma / 2) for _ in upcoming]
+        for k, at in enumerate(_greedy(free, upcoming, factors)):
+            totals[k] += at / draws
+    for k, mean in enumerate(totals):
+        assert plain[k] + renewal.shift(k) == pytest.approx(mean, abs=45), k
+    assert min(renewal.shifts) < -60  # and it is not nothing
+
+
+def test_the_renewal_shift_is_the_same_every_time_and_added_citizens_keep_it() -> None:
+    busy = [(600.0, 100.0), (300.0, 0.0), (900.0, 1200.0)]
+    whole = estimate.Renewal(busy, 1, 0.7)
+    part = estimate.Renewal(busy, 1, 0.7)
+    for seconds in (600.0, 300.0, 900.0, 600.0, 600.0):
+        whole.add(seconds)
+    for seconds in (600.0, 300.0):
+        part.add(seconds)
+    before = list(part.shifts)
+    for seconds in (900.0, 600.0, 600.0):
+        part.add(seconds)
+    assert part.shifts == whole.shifts
+    assert part.shifts[:3] == before
+    assert whole.shift(0) == pytest.approx(0.0, abs=1e-6)  # the first end: free_times'
+
+
+def test_a_visit_for_several_matters_varies_less_than_one_for_a_single_matter() -> None:
+    """Each matter's time varies on its own; three served together vary less, in
+    proportion, than one: the fit keeps a spread per number of matters."""
+    rng = random.Random(2)
+    codes = ["A", "B", "C", "D"]
+    visits = []
+    for _ in range(400):
+        k = rng.choice([1, 1, 2, 3])
+        chosen = rng.sample(codes, k)
+        minutes = sum(rng.lognormvariate(math.log(10) - 0.35, math.sqrt(0.69)) for _ in chosen)
+        visits.append(estimate.Visit(frozenset(chosen), minutes))
+    times = estimate.fit(visits, dict.fromkeys(codes, 10.0))
+    one, two, three = times.spreads
+    assert one > two > three
+    assert one > times.cv2 > three
+    assert times.cv2_of(1) == one and times.cv2_of(5) == three
+    assert estimate.fit([], {"A": 10.0}).cv2_of(2) == pytest.approx(0.36)
+
+
+def test_a_busy_window_serving_one_uncertain_matter_may_be_free_sooner() -> None:
+    """Two windows twenty minutes into a visit expected to take twenty: the one whose
+    visit varies more is more likely one of the long ones, so it has longer to go on
+    average, yet its first-to-finish draws are shorter."""
+    free = estimate.free_times([(1200.0, 1200.0), (1200.0, 1200.0)], [1.0, 0.1])
+    assert free[0] > free[1]
+    assert estimate.remaining(1200, 1200, 1.0) > estimate.remaining(1200, 1200, 0.1)
