@@ -75,11 +75,6 @@ REFRESH_SHARE = 3  # ... and at least this many times the loop's own work for th
 # phones see a call seconds late while the loop had time to spare.
 PERIODIC_SECONDS = 5.0  # a refresh even without a change (estimates move with time)
 PING_SECONDS = 10.0  # a stream sends a ping this often: the phone knows it is live
-# Live waits (streams and long polls) one ticket may hold at once: a phone, its
-# reconnection, a second browser. A newer one takes the place of the oldest, so a
-# client that opens streams on a ticket and never reads them holds at most this many
-# connections (they cannot be displaced by newcomers: each has a request under way).
-WAITS_PER_TOKEN = 3
 LONG_POLL_SECONDS = 25.0
 WRITE_TIMEOUT = 5.0
 LOOKUP_CHUNK = 500  # tokens per lookup: one turn of the loop for a hall's phones (300
@@ -873,35 +868,10 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
             return _html(404, _not_found_page())
         return _html(200, ticket_page(view, hub.ident(view), opts, refresh_seconds))
 
-    waits_of: dict[str, collections.deque[Any]] = {}
-
-    @contextlib.contextmanager
-    def held(token: str, request: web.Request) -> Any:
-        """This request is one of the token's live waits; the oldest beyond
-        WAITS_PER_TOKEN is dropped (abort: a peer that never reads takes no close)."""
-        mine = request.transport
-        queue = waits_of.setdefault(token, collections.deque())
-        while len(queue) >= WAITS_PER_TOKEN:
-            oldest = queue.popleft()
-            if oldest is not None:
-                oldest.abort()
-        queue.append(mine)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(ValueError):
-                queue.remove(mine)
-            if not queue:
-                waits_of.pop(token, None)
-
     async def events(request: web.Request) -> web.StreamResponse:
         token = token_of(request)
         if token is None:
             return _json(404, {"error": "not_found"})
-        with held(token, request):
-            return await _events(request, token)
-
-    async def _events(request: web.Request, token: str) -> web.StreamResponse:
         try:
             try:
                 view = await hub.open(token)
@@ -946,10 +916,6 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
         token = token_of(request)
         if token is None:
             return _json(404, {"error": "not_found"})
-        with held(token, request):
-            return await _poll(request, token)
-
-    async def _poll(request: web.Request, token: str) -> web.StreamResponse:
         last = request.query.get("last", "")
         try:
             try:
