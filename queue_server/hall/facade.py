@@ -34,6 +34,7 @@ from queue_server.clock import Clock, SystemClock
 from queue_server.config import HallConfig
 from queue_server.errors import EarlierWriteFailed, HallError, bilingual, store_unavailable
 from queue_server.hall import carry, day, find, logins, window
+from queue_server.hall import transitions as tr
 from queue_server.hall.changes import (
     PROOF_ARG,
     SERVER,
@@ -186,6 +187,7 @@ class Hall:
                                     None, failed_index=i)
             if new_day:  # published with the batch, before the events of that operation
                 outcomes[new_day_at].events[:0] = new_day
+            tr.with_estimates(s, [e for o in outcomes for e in o.events], self.clock.now())
             if not ch:
                 return Prepared(outcomes, None)
             rows = self._rows(s, ch)

@@ -209,3 +209,24 @@ def test_a_citizen_who_comes_while_the_window_has_been_busy_a_while_is_priced_an
     kit.hall.state.estimates.forget()
     fresh = kit.ok("ticket_status", {"ticket_id": printed["ticket"]["id"]}, kit.board)
     assert printed["estimated_wait"] == fresh["estimated_wait"]
+
+
+def test_events_of_one_batch_carry_the_new_ticket_estimates_as_the_batch_left_them(
+        new_kit: NewKit) -> None:
+    """Published together, a batch's events all say what a new ticket waits once the
+    whole batch is applied (the queue is run forward once per batch, not per event)."""
+    kit = new_kit()
+    clerk = kit.login("clerk1", counter=1)
+    for _ in range(3):
+        kit.issue("RS01")
+    outcomes = kit.hall.apply_batch([
+        ("call_next", {}, clerk, None),
+        ("issue", {"services": ["RS01"]}, kit.kiosk, None),
+        ("issue", {"services": ["RS01"]}, kit.kiosk, None)])
+    events = [data for o in outcomes for _type, data in o.events]
+    assert len(events) == 3
+    after = kit.snapshot()
+    for data in events:
+        assert data["estimates"] == after["estimates"]
+        assert data["estimate_ranges"] == after["estimate_ranges"]
+    assert [d["waiting"]["total"] for d in events] == [2, 3, 4]  # counts stay per event
