@@ -9,7 +9,6 @@ from typing import Any
 from queue_common.protocol import Ev
 from queue_server import args as schemas
 from queue_server.config import hhmm
-from queue_server.domain.visit import Ticket
 from queue_server.errors import bad_request, conflict
 from queue_server.hall import carry
 from queue_server.hall import transitions as tr
@@ -50,18 +49,13 @@ def _write_day(s: HallState, ch: Changes, now: dt.datetime, *, closed: bool) -> 
         s.day_known = True
 
 
-def stale_tickets(s: HallState, today: dt.date) -> list[Ticket]:
-    """Tickets waiting or parked for an earlier day (closed or kept at the rollover)."""
-    return carry.stale(s, today)
-
-
 def rollover(s: HallState, ch: Changes, a: dict[str, Any], actor: Actor,
              now: dt.datetime) -> Reply:
     """The hall's own operation at a new business day: earlier days' queues closed,
     numbering restarts."""
     today = s.calendar.local_day(now)
     events: list[Event] = []
-    stale = stale_tickets(s, today)
+    stale = carry.stale(s, today)
     if stale:
         old_days = sorted({carry.queue_day(t) for t in stale})
         kept, ended = carry.end_day(s, ch, stale, now, SERVER, "rollover", at_closing=True)

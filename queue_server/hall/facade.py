@@ -258,7 +258,7 @@ class Hall:
         today = s.calendar.local_day(now)
         if today == s.day and s.day_known and s.settled_day == today:
             return []  # no ticket of an earlier day can appear within the day
-        if today == s.day and s.day_known and not day.stale_tickets(s, today):
+        if today == s.day and s.day_known and not carry.stale(s, today):
             s.settled_day = today
             self._summarize_finished()
             return []
