@@ -180,7 +180,7 @@ def with_estimates(s: HallState, events: list[Event], now: dt.datetime) -> None:
     Events of one batch are published together, so a mirror applying them in turn ends
     with the batch's last figures whichever each carries; computing them per event ran
     the queue forward after every operation of the batch, which was most of what a busy
-    hall's server did (a 50-client load spent 56 % of its time there)."""
+    hall's server did (README, "Performance")."""
     if not events:
         return
     figures = {"estimates": s.estimates.new_ticket(s, now),
