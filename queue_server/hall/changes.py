@@ -116,7 +116,11 @@ class Changes:
     sessions: dict[str, LoginSession] = field(default_factory=dict)
     new_sessions: dict[str, LoginSession] = field(default_factory=dict)
     batch: Batch = field(default_factory=Batch)  # rows added outright (events, ratings ...)
-    processed: dict[tuple[str, str], StoredReply] = field(default_factory=dict)
+    # idempotency replies of this batch, as results until the batch is priced (price)
+    processed: dict[tuple[str, str], tuple[dict[str, Any], dt.datetime]] = field(
+        default_factory=dict)
+    # replies whose wait and people ahead are filled at the end of the batch (price)
+    priced: list[tuple[dict[str, Any], Ticket, bool]] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     appointments: set[int] = field(default_factory=set)  # bookings used by this batch
     # Finished days' statistics facts to store (stat_day): (day, version, JSON).
@@ -139,6 +143,14 @@ class Changes:
 
     def session(self, s: LoginSession) -> None:
         self.sessions[s.token_hash] = s
+
+    def price(self, result: dict[str, Any], t: Ticket, *, issued: bool) -> None:
+        """Fill the reply's people ahead and wait at the end of the batch, from the
+        state the whole batch left (Hall.prepare): then the queue is run forward once
+        per batch, not once per ticket issued or looked up after a call changed it. A
+        figure from after the ticket's own issue, never before (issued: its printed
+        wait, which the estimate learns its range from)."""
+        self.priced.append((result, t, issued))
 
     def after(self, fn: Callable[[], None]) -> None:
         """Run fn once the batch is applied (the state it changes follows the write)."""

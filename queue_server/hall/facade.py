@@ -21,6 +21,7 @@ Threads (docs/design.md, "Threads"):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections import deque
@@ -33,7 +34,7 @@ from queue_server import json_bytes, registry
 from queue_server.clock import Clock, SystemClock
 from queue_server.config import HallConfig
 from queue_server.errors import EarlierWriteFailed, HallError, bilingual, store_unavailable
-from queue_server.hall import carry, day, find, logins, window
+from queue_server.hall import carry, day, find, logins, visit, window
 from queue_server.hall import transitions as tr
 from queue_server.hall.changes import (
     PROOF_ARG,
@@ -187,7 +188,9 @@ class Hall:
                                     None, failed_index=i)
             if new_day:  # published with the batch, before the events of that operation
                 outcomes[new_day_at].events[:0] = new_day
-            tr.with_estimates(s, [e for o in outcomes for e in o.events], self.clock.now())
+            now = self.clock.now()
+            self._finish(s, ch, now)
+            tr.with_estimates(s, [e for o in outcomes for e in o.events], now)
             if not ch:
                 return Prepared(outcomes, None)
             rows = self._rows(s, ch)
@@ -385,7 +388,10 @@ class Hall:
             return Outcome(result, None, events)
         if key is not None and op in KEEPS_REPLY_OPS:
             key = stored_request_key(key)
-            stored = ch.processed.get(key) or s.processed.get(key)
+            this_batch = ch.processed.get(key)
+            if this_batch is not None:  # the same result, priced with it (_finish)
+                return Outcome(this_batch[0], None, [])
+            stored = s.processed.get(key)
             if stored is not None:
                 return Outcome(json_bytes.decode(stored[0]), None, [])
             if s.processed.seen.might_have(key):  # older than memory holds: the database's
@@ -412,12 +418,19 @@ class Hall:
             reply = row.handler(s, ch, parsed, actor, now)
         result, events = reply
         if key is not None and op in KEEPS_REPLY_OPS:
-            stored_key, entry = key, (json_bytes.encode(result), now)
-            ch.processed[stored_key] = entry
-            ch.batch.insert(T.PROCESSED_REQUEST, {
-                "device": key[0], "request_id": key[1], "reply": result, "at": entry[1]})
-            ch.after(lambda: s.processed.put(stored_key, entry))
+            ch.processed[key] = (result, now)  # kept once priced (_finish)
         return Outcome(result, None, events)
+
+    def _finish(self, s: HallState, ch: Changes, now: dt.datetime) -> None:
+        """The end of a batch's operations: the replies' waits from the state they all
+        left (Changes.price), then the idempotency replies as they will be sent."""
+        for result, t, issued in ch.priced:
+            visit.priced(s, result, t, issued, now)
+        for key, (result, at) in ch.processed.items():
+            entry = (json_bytes.encode(result), at)
+            ch.batch.insert(T.PROCESSED_REQUEST, {
+                "device": key[0], "request_id": key[1], "reply": result, "at": at})
+            ch.after(functools.partial(s.processed.put, key, entry))
 
     def _rows(self, s: HallState, ch: Changes) -> Batch:
         """Every row the batch changed, as values taken now (later batches change the

@@ -187,10 +187,10 @@ def _issue_ticket(s: HallState, ch: Changes, services: list[ServiceInfo],
         "services": [x.code for x in services], "kind": kind,
         "priority_class": priority_class,
         "appointment": appointment.code if appointment is not None else None})
-    result = {"ticket": s.views.ticket(t), "ahead": ahead(s, t),
-              **wait_fields(s.estimates.issued(s, t, now)),
+    result = {"ticket": s.views.ticket(t), **PRICED_LATER,
               "services": [x.view() for x in services],
               "status_url": s.status_url(t)}
+    ch.price(result, t, issued=True)
     if appointment is not None:
         start, end = (x.astimezone(s.tz) for x in (appointment.slot_start,
                                                    appointment.slot_end))
@@ -212,9 +212,22 @@ def ticket_status(s: HallState, ch: Changes, a: schemas.TicketStatusArgs, actor:
         t = find.ticket_arg(s, a.ticket_id)
     else:
         t = find.ticket_by_token(s, str(a.token))
-    return {"ticket": s.views.ticket(t), "ahead": ahead(s, t),
-             **wait_fields(s.estimates.wait_of(s, t, now)),
-             "waiting_total": len(s.waiting), "rated": s.rated.get(t.id)}, []
+    result = {"ticket": s.views.ticket(t), **PRICED_LATER,
+              "waiting_total": len(s.waiting), "rated": s.rated.get(t.id)}
+    ch.price(result, t, issued=False)
+    return result, []
+
+
+# The fields Changes.price fills at the end of the batch, in the reply's order.
+PRICED_LATER: dict[str, Any] = {"ahead": 0, **wait_fields(None)}
+
+
+def priced(s: HallState, result: dict[str, Any], t: Ticket, issued: bool,
+           now: dt.datetime) -> None:
+    """A reply's people ahead and wait, from the state as the batch left it
+    (Changes.price). A ticket already called within its batch waits no longer."""
+    wait = s.estimates.issued(s, t, now) if issued else s.estimates.wait_of(s, t, now)
+    result.update(ahead=ahead(s, t), **wait_fields(wait))
 
 
 def ahead(s: HallState, t: Ticket) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -230,3 +231,61 @@ def test_events_of_one_batch_carry_the_new_ticket_estimates_as_the_batch_left_th
         assert data["estimates"] == after["estimates"]
         assert data["estimate_ranges"] == after["estimate_ranges"]
     assert [d["waiting"]["total"] for d in events] == [2, 3, 4]  # counts stay per event
+
+
+def test_tickets_issued_between_calls_of_one_batch_cost_one_run_and_match_a_fresh_one(
+        new_kit: NewKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two windows call and two kiosks issue in one batch: each printed wait is what a
+    run from the state the whole batch left says, and the queue is run forward once
+    (not once per ticket issued after a call changed it)."""
+    kit = new_kit()
+    one, two = kit.login("clerk1", counter=1), kit.login("clerk2", counter=2)
+    for _ in range(6):
+        kit.issue("RS01")
+    runs = []
+    cache = kit.hall.state.estimates
+    real = cache._fresh
+
+    def counted(s: object, now: dt.datetime) -> object:
+        before = cache._last
+        got = real(s, now)  # type: ignore[arg-type]
+        if got is not before:
+            runs.append(now)
+        return got
+
+    monkeypatch.setattr(cache, "_fresh", counted)
+    outcomes = kit.hall.apply_batch([
+        ("call_next", {}, one, ("kiosk-test", "a")),
+        ("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-test", "b")),
+        ("call_next", {}, two, ("kiosk-test", "c")),
+        ("issue", {"services": ["RS01"]}, kit.kiosk, ("kiosk-test", "d"))])
+    assert all(o.error is None for o in outcomes)
+    assert len(runs) == 1
+    printed = [outcomes[1].result, outcomes[3].result]
+    monkeypatch.undo()
+    cache.forget()
+    for reply in printed:
+        assert reply is not None
+        fresh = kit.ok("ticket_status", {"ticket_id": reply["ticket"]["id"]}, kit.board)
+        assert reply["estimated_wait"] == fresh["estimated_wait"]
+        assert reply["ahead"] == fresh["ahead"]
+    assert [r["ahead"] for r in printed if r] == [4, 5]
+
+
+def test_a_retried_issue_answers_the_wait_first_printed_with_it(new_kit: NewKit) -> None:
+    """The kept idempotency reply is the priced one: a kiosk retrying after a lost reply
+    prints the same wait and people ahead, not the placeholders."""
+    kit = new_kit()
+    kit.login("clerk1", counter=1)
+    for _ in range(3):
+        kit.issue("RS01")
+    key = ("kiosk-test", "retry-1")
+    first = kit.hall.apply("issue", {"services": ["RS01"]}, kit.kiosk, key).result
+    again = kit.hall.apply("issue", {"services": ["RS01"]}, kit.kiosk, key).result
+    assert first is not None and again is not None
+    assert first["ahead"] == 3 and first["estimated_wait"] is not None
+    assert again == first
+    kit.hall.state.processed.prune(kit.clock.now() + dt.timedelta(days=1))
+    stored = kit.hall.store.stored_reply(*key)
+    assert stored is not None and dict(stored.reply)["ahead"] == 3
+    assert dict(stored.reply)["estimated_wait"] == first["estimated_wait"]
