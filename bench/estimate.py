@@ -315,7 +315,7 @@ class Sim:
         ends = [max(0.0, (self.ends[c.number] - now).total_seconds())
                 if c.ticket_id is not None and c.number in self.ends else 0.0
                 for c in calling]
-        times = s.estimates._service_times(s)
+        times = s.estimates._service_times(s, now)
         sims = [estimate.SimCounter(n, services, end)
                 for (n, services), end in zip(windows, ends, strict=True)]
         run = estimate.run_forward(line, sims, times, transfer_first=s.credits.transfer_first,

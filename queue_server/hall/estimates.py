@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from queue_server.hall.state import HallState
 
 REFIT_AFTER = 10  # new visits before the service times are fitted again
+REFIT_SECONDS = 30.0  # and no sooner than this after the last fit (a fit reads every
+# visit kept; a hall completes a few a minute, a load test hundreds a second)
 RESIDUALS_KEPT = 300  # per band: errors of the last called tickets, for point and range
 RESIDUALS_MIN = 40  # fewer in a band: all bands together; fewer still: the model alone
 # Bands of the run forward's figure (minutes): its errors differ in kind with the wait. Below
@@ -142,6 +144,7 @@ class EstimateCache:
         self._view: tuple[_Run, int, dict[str, Wait | None]] | None = None
         self._times: estimate.ServiceTimes | None = None
         self._fitted_on: tuple[int, estimate.Visit | None] = (-1, None)
+        self._fitted_at: dt.datetime | None = None
         self._fitted_new = 0
         self._arrivals = _Arrivals()
         self._arrivals_loaded = False
@@ -325,13 +328,17 @@ class EstimateCache:
         spread = (wait + turn) * turn * (1 + est.times.cv2) / max(1, est.windows)
         return max(SCALE_FLOOR, math.sqrt(spread + (RELATIVE_SPREAD * wait) ** 2))
 
-    def _service_times(self, s: HallState) -> estimate.ServiceTimes:
-        """The fitted service times; fitted again after REFIT_AFTER new visits."""
+    def _service_times(self, s: HallState, now: dt.datetime) -> estimate.ServiceTimes:
+        """The fitted service times; fitted again after REFIT_AFTER new visits, at most
+        once in REFIT_SECONDS of the hall's clock."""
         visits = s.actuals
         last = visits[-1] if visits else None
         if self._times is not None and self._fitted_on == (id(visits), last):
             return self._times
         if self._times is not None and self._fitted_on[0] == id(visits):
+            if self._fitted_at is not None and \
+                    (now - self._fitted_at).total_seconds() < REFIT_SECONDS:
+                return self._times
             new = 0
             for v in reversed(visits):
                 if v is self._fitted_on[1]:
@@ -342,6 +349,7 @@ class EstimateCache:
         configured = {code: float(info.minutes) for code, info in s.services.items()}
         self._times = estimate.fit(list(visits), configured)
         self._fitted_on = (id(visits), last)
+        self._fitted_at = now
         return self._times
 
     def _load_arrivals(self, s: HallState) -> None:
@@ -360,7 +368,7 @@ class EstimateCache:
         if cached is not None and cached.fingerprint == fingerprint and cached.at <= now:
             return cached
         self._load_arrivals(s)
-        times = self._service_times(s)
+        times = self._service_times(s, now)
         calling = [c for c in s.counters.values() if c.calls]
         busy: list[tuple[float, float]] = []
         spreads: list[float] = []  # each busy window's visit's squared CV

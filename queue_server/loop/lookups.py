@@ -18,9 +18,10 @@ answers between batches, from committed state only (it settles first):
 Every answer is bounded (LOOKUPS_PER_TURN messages per turn, MAX_TOKENS per status
 request), so however many phones watch, kiosks and clerks are answered in between.
 
-The change feed: the loop ``changed``s after every state-changing event it publishes;
-an inproc PUB carries the event's `waiting` and `estimates` (no ticket data), its
-`seq` and the wall time `at` it was published to the page, which then refreshes the
+The change feed: the loop ``changed``s after every state-changing event it publishes
+and ``flush``es once per turn; an inproc PUB carries the latest `waiting` and
+`estimates` of the turn's events (no ticket data), the last one's `seq` and the wall
+time `at` it was sent to the page, which then refreshes the
 phones that watch. With every heartbeat the loop also ``beat``s its current seq. PUB
 never blocks the loop: when the page is slow a note may drop, and the page sees that
 the hall's seq is past what it refreshed at the next note or heartbeat (a second at
@@ -67,6 +68,7 @@ class Lookups:
         self.feed.linger = 0
         self.feed.sndhwm = 100
         self.feed.bind(self.feed_url)
+        self._pending: dict[str, Any] = {}
 
     def answer(self, hall: HallPort, publish: Publish | None = None,
                seq: Callable[[], int] | None = None) -> None:
@@ -126,14 +128,26 @@ class Lookups:
         return None
 
     def changed(self, data: dict[str, Any], seq: int | None = None) -> None:
-        """The loop published a change (event ``seq``): tell the page (never blocks;
-        may drop)."""
-        self._note({"waiting": data.get("waiting"), "estimates": data.get("estimates"),
-                    "seq": seq, "at": time.time()})
+        """The loop published a change (event ``seq``): kept for ``flush``, so a turn
+        of the loop that published many changes tells the page once, with the latest
+        ``waiting`` and ``estimates`` (a hop to the page's thread per event cost the
+        loop more than all the phones' refreshes)."""
+        for key in ("waiting", "estimates"):
+            if isinstance(data.get(key), dict):
+                self._pending[key] = data[key]
+        self._pending["seq"] = seq
+
+    def flush(self) -> None:
+        """Tell the page of the changes kept since the last flush (never blocks; may
+        drop, then the next note or heartbeat carries the seq)."""
+        if self._pending:
+            note, self._pending = self._pending, {}
+            self._note(note | {"at": time.time()})
 
     def beat(self, seq: int) -> None:
         """The loop's heartbeat: its current seq, so the page hears of a dropped note
         within a heartbeat (never blocks; may drop)."""
+        self.flush()
         self._note({"seq": seq, "beat": True, "at": time.time()})
 
     def _note(self, note: dict[str, Any]) -> None:

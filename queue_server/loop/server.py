@@ -261,6 +261,7 @@ class HallServer:
                     self._lookups.answer(self.hall, self._publish, lambda: self.seq)
             except Exception:  # a bug must not take the hall down: log it and go on
                 log.exception("the request loop hit an error; serving goes on")
+            self._lookups.flush()  # one note to the page per turn, however many changes
         pipeline.settle()  # the batches in hand are committed and answered before stopping
         written = pipeline.committer.stats
         log.info("served %d requests in %d batches; %d written in %d transactions, "
