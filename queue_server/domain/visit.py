@@ -118,6 +118,10 @@ class Ticket:
     no_shows: int = 0
     closed_at: dt.datetime | None = None
     carried_to: dt.date | None = None  # kept from its day for this one (once)
+    # the printed wait's figure and spread (s), and at the first call its error in
+    # spreads: what the printed range is calibrated on (hall.estimates)
+    printed: tuple[float, float] | None = None
+    wait_error: float | None = None
     items: list[Item] = field(default_factory=list)
 
     @property

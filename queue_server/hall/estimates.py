@@ -18,6 +18,7 @@ import collections
 import datetime as dt
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -148,8 +149,6 @@ class EstimateCache:
         self._fitted_new = 0
         self._arrivals = _Arrivals()
         self._arrivals_loaded = False
-        # ticket -> (model figure, scale) as printed on it
-        self._printed: dict[int, tuple[float, float]] = {}
         # (actual - model figure) / scale of the last called tickets, per band
         self._residuals: list[collections.deque[float]] = [
             collections.deque(maxlen=RESIDUALS_KEPT) for _ in range(len(BANDS) + 1)]
@@ -169,26 +168,33 @@ class EstimateCache:
         self._arrivals.add(t.business_day, now, now.astimezone(s.tz).hour,
                            t.credit.total_seconds())
         wait = self.wait_of(s, t, now)
-        if wait is not None:
-            self._printed[t.id] = (wait.model, self._scale(wait.model, self._last))
-            if len(self._printed) > 20_000:  # tickets never called (cancelled, closed)
-                for old in list(self._printed)[:10_000]:
-                    del self._printed[old]
+        if wait is not None:  # kept on the ticket, written with it: a restart finds it
+            t.printed = (wait.model, self._scale(wait.model, self._last))
         return wait
 
-    def forget_printed(self, t: Ticket) -> None:
+    @staticmethod
+    def forget_printed(t: Ticket) -> None:
         """A ticket kept for the next opening: its wait spans closed hours, so it
         says nothing about the printed estimate's errors."""
-        self._printed.pop(t.id, None)
+        t.printed = None
 
     def called(self, t: Ticket, now: dt.datetime) -> None:
-        """A ticket is called: the first call ends the wait its ticket promised."""
-        printed = self._printed.pop(t.id, None)
-        if printed is not None:
-            model, scale = printed
-            actual = (now - t.issued_at).total_seconds()
-            self._residuals[_band(model)].append((actual - model) / scale)
-            self._called += 1
+        """A ticket is called: the first call ends the wait its ticket promised, and
+        its error (kept on the ticket, written with it) calibrates the range."""
+        if t.printed is not None and t.wait_error is None:
+            model, scale = t.printed
+            t.wait_error = ((now - t.issued_at).total_seconds() - model) / scale
+            self._learn(model, t.wait_error)
+
+    def recall(self, errors: Iterable[tuple[float, float]]) -> None:
+        """The errors of tickets called before a restart, (figure, error) oldest first,
+        so the range is calibrated as it was, not started again from the model's."""
+        for model, error in errors:
+            self._learn(model, error)
+
+    def _learn(self, model: float, error: float) -> None:
+        self._residuals[_band(model)].append(error)
+        self._called += 1
 
     # -- what it answers -----------------------------------------------------------------
 

@@ -102,7 +102,7 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
     for r in rows.device_reports:
         if r.device and isinstance(r.data, dict) and isinstance(r.data.get("device"), dict):
             devices[r.device] = r.data["device"]
-    return HallState(
+    state = HallState(
         config=config, store=store, calendar=calendar, credits=credits,
         throttle=throttle if throttle is not None else Throttle(
             config.login.max_failures, config.login.lockout_seconds),
@@ -115,6 +115,8 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
         issued_today=issued_today, rated=dict(rows.rated), recent_calls=recent,
         devices=devices, actuals=_actuals(rows, service_by_id), processed=processed,
         next_id=dict(rows.next_ids), views=Views(calendar.tz, numbers, staff))
+    state.estimates.recall(rows.wait_errors)  # the range calibrated as before a restart
+    return state
 
 
 def _tickets(rows: StoredHall, credits: Credits,
@@ -130,7 +132,10 @@ def _tickets(rows: StoredHall, credits: Credits,
             issued_by=r.issued_by, carried_to=r.carried_to,
             called_at=r.called_at, counter_id=r.counter_id,
             transfer_to_counter_id=r.transfer_to_counter_id, recalls=r.recalls,
-            no_shows=r.no_shows, closed_at=r.closed_at)
+            no_shows=r.no_shows, closed_at=r.closed_at,
+            printed=(r.printed_wait, r.printed_scale)
+            if r.printed_wait is not None and r.printed_scale is not None else None,
+            wait_error=r.wait_error)
     items: dict[int, Item] = {}
     for r in rows.items:
         item = Item(id=r.id, ticket_id=r.ticket_id, service=service_by_id[r.service_id].code,

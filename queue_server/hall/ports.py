@@ -13,6 +13,10 @@ from typing import Any, Protocol
 from queue_server.appointments import Booking
 from queue_server.store.batch import Batch
 
+# Tickets whose printed wait's error a restart reads back: more than the calibration
+# keeps (hall.estimates: RESIDUALS_KEPT in each of its bands), the newest first.
+WAIT_ERRORS_READ = 2000
+
 
 @dataclass
 class StoredHall:
@@ -35,6 +39,9 @@ class StoredHall:
     recent_calls: Sequence[Any]  # (id, device, data) of the day's newest call events
     device_reports: Sequence[Any]  # (id, device, data) of the day's device.status events
     serving_periods: Sequence[Any]  # closed serving periods since the given time
+    # (printed_wait, wait_error) of tickets issued since that time and called, oldest
+    # first: the printed range's calibration (hall.estimates)
+    wait_errors: Sequence[tuple[float, float]] = ()
 
 
 @dataclass(frozen=True)

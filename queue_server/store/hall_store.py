@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Row, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from queue_server.appointments import Booking
-from queue_server.hall.ports import LoginFacts, StoredHall
+from queue_server.hall.ports import WAIT_ERRORS_READ, LoginFacts, StoredHall
 from queue_server.store import db
 from queue_server.store import tables as T
 from queue_server.store.appointment_rows import cancel_booking, store_bookings
@@ -97,7 +97,8 @@ class HallStore:
                 processed=stored_replies(conn, replies_since),
                 recent_calls=event_data(conn, day, list(call_types), newest=recent_calls),
                 device_reports=event_data(conn, day, [device_type]),
-                serving_periods=serving_periods_since(conn, served_since))
+                serving_periods=serving_periods_since(conn, served_since),
+                wait_errors=wait_errors_since(conn, served_since))
 
     def login_facts(self, now: dt.datetime) -> LoginFacts:
         with self.reading() as conn:
@@ -259,6 +260,16 @@ def serving_periods_since(conn: Connection, since: dt.datetime) -> Sequence[Any]
     return conn.execute(select(p.c.ticket_id, p.c.service_id, p.c.start, p.c.end).where(
         p.c.kind == "serving", p.c.end.is_not(None), p.c.start > since)
         .order_by(p.c.start)).all()
+
+
+def wait_errors_since(conn: Connection, since: dt.datetime) -> list[tuple[float, float]]:
+    """(printed figure, error) of the newest WAIT_ERRORS_READ tickets issued since and
+    called, oldest first."""
+    t = T.TICKET
+    rows = conn.execute(select(t.c.printed_wait, t.c.wait_error).where(
+        t.c.issued_at > since, t.c.wait_error.is_not(None), t.c.printed_wait.is_not(None))
+        .order_by(t.c.id.desc()).limit(WAIT_ERRORS_READ)).all()
+    return [(float(r.printed_wait), float(r.wait_error)) for r in reversed(rows)]
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClau
 
 from queue_server.appointments import Booking
 from queue_server.config import HallConfig
-from queue_server.hall.ports import LoginFacts, StoredHall
+from queue_server.hall.ports import WAIT_ERRORS_READ, LoginFacts, StoredHall
 from queue_server.store.batch import Batch
 from queue_server.store.hall_store import NUMBERED
 from queue_server.store.models import Base
@@ -164,7 +164,11 @@ class MemoryStore:
             serving_periods=_ns(sorted(
                 (r for r in self.rows("period") if r["kind"] == "serving"
                  and r["end"] is not None and r["start"] > actuals_since),
-                key=lambda r: r["start"])))
+                key=lambda r: r["start"])),
+            wait_errors=[(float(r["printed_wait"]), float(r["wait_error"]))
+                         for r in sorted(self.rows("ticket"), key=lambda r: r["id"])
+                         if r["issued_at"] > actuals_since and r.get("wait_error") is not None
+                         and r.get("printed_wait") is not None][-WAIT_ERRORS_READ:])
 
     def staff_by_user(self, user: str) -> Any | None:
         return next(iter(_ns(r for r in self.rows("staff") if r["user"] == user)), None)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -203,6 +204,12 @@ class Ticket(Base):
     # The business day a ticket still waiting at its day's end was kept for ([day]
     # carry_over = "next_opening"); NULL for every other ticket.
     carried_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The wait as printed (the run forward's figure, s, and the spread it was printed
+    # with) and, at the first call, its error in spreads: the range's calibration
+    # (queue_server.hall.estimates), which a restart reads back.
+    printed_wait: Mapped[float | None] = mapped_column(Float, nullable=True)
+    printed_scale: Mapped[float | None] = mapped_column(Float, nullable=True)
+    wait_error: Mapped[float | None] = mapped_column(Float, nullable=True)
     items: Mapped[list[TicketItem]] = relationship(
         back_populates="ticket", order_by="TicketItem.position")
 

@@ -21,7 +21,10 @@ def ticket_row(t: Ticket) -> dict[str, Any]:
             "issued_at": t.issued_at, "called_at": t.called_at, "counter_id": t.counter_id,
             "transfer_to_counter_id": t.transfer_to_counter_id, "queued_at": t.queued_at,
             "recalls": t.recalls, "no_shows": t.no_shows, "issued_by": t.issued_by,
-            "closed_at": t.closed_at, "carried_to": t.carried_to}
+            "closed_at": t.closed_at, "carried_to": t.carried_to,
+            "printed_wait": t.printed[0] if t.printed is not None else None,
+            "printed_scale": t.printed[1] if t.printed is not None else None,
+            "wait_error": t.wait_error}
 
 
 def item_row(i: Item) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 from queue_server.domain import estimate
 from queue_server.domain.estimate import SimCounter
 from queue_server.domain.policy import Waiting
+from queue_server.domain.visit import Ticket
 from queue_server.hall.estimates import (
+    BANDS,
     BIAS_ALLOWANCE,
     RESIDUALS_MIN,
     SCALE_FLOOR,
@@ -147,15 +150,20 @@ def test_the_issue_prints_a_range_around_its_point(new_kit: NewKit) -> None:
     assert low <= kit.snapshot()["estimates"]["RS01"] <= high
 
 
+def _printed(ticket_id: int, model: float, scale: float) -> Ticket:
+    """A ticket issued at T0 whose wait was printed from `model` with spread `scale`."""
+    ticket: Any = SimpleNamespace(id=ticket_id, issued_at=T0, printed=(model, scale),
+                                  wait_error=None)
+    return cast(Ticket, ticket)
+
+
 def test_the_printed_wait_learns_from_how_long_citizens_really_waited() -> None:
     """Citizens called an hour after a printed 10 minutes, again and again: the hall's
     printed figure for a run that says 10 minutes moves up, and the range with it."""
     cache = EstimateCache()
     before = cache._wait(600.0, None)
     for i in range(RESIDUALS_MIN):
-        cache._printed[i] = (600.0, 600.0)
-        cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
-                     T0 + dt.timedelta(hours=1))
+        cache.called(_printed(i, 600.0, 600.0), T0 + dt.timedelta(hours=1))
     after = cache._wait(600.0, None)
     assert before.point == 600 and before.low < 600 < before.high
     # moved until the mean error is within the allowance; the range is where they were
@@ -170,9 +178,8 @@ def test_a_few_citizens_called_far_later_move_the_printed_wait_only_as_far_as_ne
     among forty does not move it at all."""
     cache = EstimateCache()
     for i in range(RESIDUALS_MIN):
-        cache._printed[i] = (600.0, 600.0)
         late = dt.timedelta(hours=1) if i % 10 == 0 else dt.timedelta(0)
-        cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
+        cache.called(_printed(i, 600.0, 600.0),
                      T0 + dt.timedelta(seconds=600) + late)
     wait = cache._wait(600.0, None)
     mean_error = 3600 / 10
@@ -180,15 +187,13 @@ def test_a_few_citizens_called_far_later_move_the_printed_wait_only_as_far_as_ne
     # all on time but one a minute late: the point stays where nearly all were called
     cache = EstimateCache()
     for i in range(RESIDUALS_MIN):
-        cache._printed[i] = (0.0, SCALE_FLOOR)
-        cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
+        cache.called(_printed(i, 0.0, SCALE_FLOOR),
                      T0 + dt.timedelta(seconds=60 if i == 0 else 0))
     assert cache._wait(0.0, None).point == 0
     # a few more a little late than a little early: on average on time, so it stays
     cache = EstimateCache()
     for i in range(RESIDUALS_MIN):
-        cache._printed[i] = (600.0, SCALE_FLOOR)
-        cache.called(SimpleNamespace(id=i, issued_at=T0),  # type: ignore[arg-type]
+        cache.called(_printed(i, 600.0, SCALE_FLOOR),
                      T0 + dt.timedelta(seconds=620 if i % 2 or i == 0 else 580))
     assert cache._wait(600.0, None).point == 600
 
@@ -289,3 +294,37 @@ def test_a_retried_issue_answers_the_wait_first_printed_with_it(new_kit: NewKit)
     stored = kit.hall.store.stored_reply(*key)
     assert stored is not None and dict(stored.reply)["ahead"] == 3
     assert dict(stored.reply)["estimated_wait"] == first["estimated_wait"]
+
+
+def _calibrations(kit: Any) -> list[tuple[float, float, float]]:
+    cache = kit.hall.state.estimates
+    return [cache._calibration(band) for band in range(len(BANDS) + 1)]
+
+
+def test_a_restart_keeps_the_printed_range_calibrated_on_the_hall_s_own_errors(
+        new_kit: NewKit) -> None:
+    """Fifty citizens called later than printed, then the server restarts: the range is
+    calibrated on the same errors as before (not the model's normal one again), and a
+    citizen who took a ticket before the restart and is called after it still counts."""
+    kit = new_kit()
+    clerk = kit.login("clerk1", 1)
+    normal = _calibrations(kit)
+    for i in range(RESIDUALS_MIN + 10):
+        kit.issue("RS01")
+        kit.issue("RS01")
+        kit.clock.advance(minutes=1 + i % 4)
+        kit.serve(clerk, minutes=3 + i % 7)
+    waiting_through = kit.issue("RS01")["ticket"]["id"]
+    before = _calibrations(kit)
+    assert before != normal, "fifty errors move the calibration off the model's own"
+    called_before = kit.hall.state.estimates._called
+    kit.reopen()
+    assert _calibrations(kit) == before
+    assert kit.hall.state.estimates._called == called_before  # every error read back
+    t = kit.hall.state.tickets[waiting_through]
+    assert t.printed is not None and t.wait_error is None
+    while kit.hall.state.tickets[waiting_through].wait_error is None:
+        kit.serve(clerk, minutes=4)
+    assert kit.hall.state.estimates._called > called_before
+    kit.reopen()  # the error learned after the first restart is read back too
+    assert kit.hall.state.tickets[waiting_through].wait_error is not None
