@@ -112,6 +112,8 @@ class StatusPageSection(_Section):
     idle_seconds: float = 20.0  # a connection with no request under way is closed after
     stream_seconds: int = 300  # a live stream ends after this; the phone reconnects
     rate_per_minute: int = 6  # writes (ratings) per ticket token per minute
+    waits_per_ticket: int = 3  # live waits (streams, long polls) per ticket at once; a
+    # newer one ends the oldest (so connections of one ticket cannot fill the page)
     fd_reserve: int = 256  # file descriptors kept for ZeroMQ, the database and keys
 
 
@@ -394,6 +396,8 @@ def _check(cfg: HallConfig, file: str, require_hall: bool) -> None:  # noqa: C90
         fail("status_page.idle_seconds", "must be 1..600")
     if not 10 <= page.stream_seconds <= 3600:
         fail("status_page.stream_seconds", "must be 10..3600")
+    if not 1 <= page.waits_per_ticket <= 100:
+        fail("status_page.waits_per_ticket", "must be 1..100")
     if not 1 <= page.rate_per_minute <= 600:
         fail("status_page.rate_per_minute", "must be 1..600")
     if not 16 <= page.fd_reserve <= 10_000:

@@ -189,6 +189,7 @@ class PageOptions:
     idle_seconds: float = 20.0
     stream_seconds: int = 300
     rate_per_minute: int = 6
+    waits_per_ticket: int = 3
     fd_reserve: int = 256
     periodic_seconds: float = PERIODIC_SECONDS
 
@@ -202,7 +203,8 @@ class PageOptions:
                    reasons_en=list(config.rating.reasons_en),
                    max_connections=page.max_connections, idle_seconds=page.idle_seconds,
                    stream_seconds=page.stream_seconds,
-                   rate_per_minute=page.rate_per_minute, fd_reserve=page.fd_reserve)
+                   rate_per_minute=page.rate_per_minute,
+                   waits_per_ticket=page.waits_per_ticket, fd_reserve=page.fd_reserve)
 
 
 # ---- what a phone is shown ---------------------------------------------------------
@@ -335,6 +337,8 @@ class Hub:
         self.epoch = secrets.token_hex(4)
         self.version = 0
         self.watchers: collections.Counter[str] = collections.Counter()
+        # each ticket's live waits (streams, long polls), oldest first: their transports
+        self.waits: dict[str, collections.deque[asyncio.Transport]] = {}
         self.views: dict[str, dict[str, Any] | None] = {}
         self.changed = asyncio.Event()
         self.dirty = asyncio.Event()
@@ -422,6 +426,27 @@ class Hub:
     def watch(self, token: str) -> None:
         self.watchers[token] += 1
         self.idle_since.pop(token, None)
+
+    def hold(self, token: str, transport: asyncio.Transport | None) -> None:
+        """A live wait on the ticket begins: past opts.waits_per_ticket, the oldest of
+        that ticket's waits is ended (aborted: its phone, if it is one, reconnects and
+        gets in again), so connections made with one ticket's token can never hold
+        every place of the page (each costs its sender a reconnection instead)."""
+        if transport is None:
+            return
+        held = self.waits.setdefault(token, collections.deque())
+        while len(held) >= self.opts.waits_per_ticket:
+            held.popleft().abort()
+        held.append(transport)
+
+    def release(self, token: str, transport: asyncio.Transport | None) -> None:
+        held = self.waits.get(token)
+        if held is None:
+            return
+        with contextlib.suppress(ValueError):
+            held.remove(transport)  # type: ignore[arg-type]
+        if not held:
+            del self.waits[token]
 
     def unwatch(self, token: str) -> None:
         self.watchers[token] -= 1
@@ -883,11 +908,13 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
             resp.headers["X-Accel-Buffering"] = "no"
             await resp.prepare(request)
             last = request.headers.get("Last-Event-ID") or request.query.get("last", "")
+            hub.hold(token, request.transport)
             # the phone left, or stopped reading: it reconnects when it can
             with contextlib.suppress(ConnectionError, TimeoutError):
                 await _stream(resp, hub, token, last, opts.stream_seconds)
             return resp
         finally:
+            hub.release(token, request.transport)
             hub.unwatch(token)
 
     async def _stream(resp: web.StreamResponse, hub: Hub, token: str, last: str,
@@ -922,6 +949,7 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
                 view = await hub.open(token)
             except Exception:
                 return _json(503, {"error": "unavailable"})
+            hub.hold(token, request.transport)
             deadline = time.monotonic() + LONG_POLL_SECONDS
             while view is not None and hub.ident(view) == last:
                 left = deadline - time.monotonic()
@@ -938,6 +966,7 @@ def _app(hub: Hub, opts: PageOptions, refresh_seconds: int) -> web.Application:
                 return _json(404, {"error": "not_found"})
             return _json(200, {"id": hub.ident(view), "view": _wire(view, hub)})
         finally:
+            hub.release(token, request.transport)
             hub.unwatch(token)
 
     async def rate(request: web.Request) -> web.StreamResponse:

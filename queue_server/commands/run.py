@@ -61,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
         group_commit=not args.no_group_commit,
         timezone=config.tz,
     )
+    status_port = sec.status_port if args.status_port is None else args.status_port
+    options.page_link = status_port >= 0
     if args.refusal_burst is not None:
         options.refusal_burst = args.refusal_burst
-    status_port = sec.status_port if args.status_port is None else args.status_port
     hall = Hall.open(config)
     tune_files()
     tune_gc()
@@ -78,10 +79,12 @@ def run(args: argparse.Namespace) -> int:
             return 1
         _check_devices(data)
         if status_port >= 0:
-            status = _start_status_page(options.host, status_port, server, config)
+            status = _start_status_page(options.host, status_port, server, config,
+                                        str(args.log_level).upper())
         _install_stop_handlers(server)
         ready = {"request_port": server.request_port, "event_port": server.event_port,
                  "status_port": status.port if status is not None else None,
+                 "status_pid": status.pid if status is not None else None,
                  "epoch": server.epoch, "pid": _pid()}
         print("READY " + json.dumps(ready), flush=True)
         log.info("serving %s: requests :%d, events :%d", config.hall.name,
@@ -170,22 +173,26 @@ def _check_devices(data: Any) -> None:
         log.warning("devices: could not compare the table with keys/trusted: %s", exc)
 
 
-def _start_status_page(host: str, port: int, server: Any, config: Any = None) -> Any:
-    """The KIOSK engineer's status page, if present; it reads through the loop."""
-    try:
-        from queue_server.status_page import start_status_server
-    except ImportError:
-        log.warning("status page module missing: no citizen status page")
-        return None
-    try:
-        from queue_server.status_page import LoopBackend, PageOptions
+def _start_status_page(host: str, port: int, server: Any, config: Any = None,
+                       log_level: str = "INFO") -> Any:
+    """The citizen status page in its own process (queue_server.status_process), or
+    None if it cannot start (the hall is served without it; the log says why)."""
+    from queue_server.status_page import PageOptions
+    from queue_server.status_process import PAGE_DEVICE, PageFailed, PageProcess
 
-        options = PageOptions.from_config(config) if config is not None else None
-        return start_status_server(host, port, LoopBackend(server.status_backend()),
-                                   options=options)
-    except OSError as exc:
+    def alert(state: str, message: str) -> None:
+        server.alert(PAGE_DEVICE, state, message, {"status_page": state == "ok"},
+                     role="server")
+
+    options = PageOptions.from_config(config) if config is not None else PageOptions()
+    page = PageProcess(host, port, server.page_link(), options, log_level=log_level,
+                       alert=alert)
+    try:
+        page.start()
+    except (PageFailed, OSError) as exc:
         log.error("status page not started on port %s: %s", port, exc)
         return None
+    return page
 
 
 def _install_stop_handlers(server: Any) -> None:

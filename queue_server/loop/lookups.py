@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import zmq
 
 from queue_common.protocol import Op, Role
+from queue_server.loop.zap import PAGE_DOMAIN, make_curve_server
 
 if TYPE_CHECKING:
     from queue_server.loop.pipeline import HallPort
@@ -57,18 +58,29 @@ Publish = Callable[[str, dict[str, Any]], None]
 class Lookups:
     """The loop's end (bound sockets) and thread-safe clients for the page."""
 
-    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], name: str) -> None:
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], name: str,
+                 page_key: tuple[str, str] | None = None) -> None:
+        """Bound on inproc (a page in this process); with `page_key` (this end's CURVE
+        public and secret key) also on loopback TCP for the page's own process, which
+        the ZAP handler lets in with the one key it was told (ZapHandler.allow_page)."""
         self.ctx = ctx
         self.url = f"inproc://status-lookup-{name}"
         self.feed_url = f"inproc://status-changes-{name}"
         self.socket = ctx.socket(zmq.ROUTER)
         self.socket.linger = 0
-        self.socket.bind(self.url)
         self.feed = ctx.socket(zmq.PUB)
         self.feed.linger = 0
         self.feed.sndhwm = 100
+        self.tcp: tuple[str, str] | None = None
+        if page_key is not None:
+            for sock in (self.socket, self.feed):
+                make_curve_server(sock, *page_key, domain=PAGE_DOMAIN)
+        self.socket.bind(self.url)
         self.feed.bind(self.feed_url)
+        if page_key is not None:
+            self.tcp = (_bind_loopback(self.socket), _bind_loopback(self.feed))
         self._pending: dict[str, Any] = {}
+        self._local = LookupClient(ctx, self.url, self.feed_url)
 
     def answer(self, hall: HallPort, publish: Publish | None = None,
                seq: Callable[[], int] | None = None) -> None:
@@ -155,6 +167,77 @@ class Lookups:
             self.feed.send(json.dumps(note).encode(), zmq.NOBLOCK)
 
     def client(self) -> Callable[[str], dict[str, Any] | None]:
+        """A thread-safe lookup(token) in this process (LookupClient.client)."""
+        return self._local.client()
+
+    def asker(self) -> Callable[[bytes], Any]:
+        """A thread-safe ask(request bytes) in this process (LookupClient.asker)."""
+        return self._local.asker()
+
+    def watch_changes(self, on_change: Callable[[dict[str, Any]], None],
+                      stop: threading.Event) -> threading.Thread:
+        """The change feed in this process (LookupClient.watch_changes)."""
+        return self._local.watch_changes(on_change, stop)
+
+    def close(self) -> None:
+        self._local.close()
+        self.socket.close(linger=0)
+        self.feed.close(linger=0)
+
+
+def _bind_loopback(sock: zmq.Socket[bytes]) -> str:
+    port = sock.bind_to_random_port("tcp://127.0.0.1")
+    return f"tcp://127.0.0.1:{port}"
+
+
+class LookupClient:
+    """The page's end: asks the loop and hears its change feed, over inproc (a page in
+    the server's process) or loopback TCP with CURVE (the page's own process).
+
+    Each asking thread keeps one DEALER (a CURVE handshake per lookup would cost more
+    than the lookup); one that timed out is closed, so a late answer never reaches the
+    next question."""
+
+    def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], url: str, feed_url: str,
+                 curve: tuple[str, str, str] | None = None) -> None:
+        """curve: (the loop's public key, this end's public key, its secret key)."""
+        self.ctx = ctx
+        self.url = url
+        self.feed_url = feed_url
+        self._curve = curve
+        self._local = threading.local()
+        self._sockets: set[zmq.Socket[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def _socket(self, kind: int) -> zmq.Socket[bytes]:
+        sock = self.ctx.socket(kind)
+        sock.linger = 0
+        if self._curve is not None:
+            server, public, secret = self._curve
+            sock.curve_serverkey = server.encode("ascii")
+            sock.curve_publickey = public.encode("ascii")
+            sock.curve_secretkey = secret.encode("ascii")
+        return sock
+
+    def _dealer(self) -> zmq.Socket[bytes]:
+        sock: zmq.Socket[bytes] | None = getattr(self._local, "dealer", None)
+        if sock is None:
+            sock = self._socket(zmq.DEALER)
+            sock.connect(self.url)
+            self._local.dealer = sock
+            with self._lock:
+                self._sockets.add(sock)
+        return sock
+
+    def _drop_dealer(self) -> None:
+        sock = getattr(self._local, "dealer", None)
+        self._local.dealer = None
+        if sock is not None:
+            with self._lock:
+                self._sockets.discard(sock)
+            sock.close(linger=0)
+
+    def client(self) -> Callable[[str], dict[str, Any] | None]:
         """A thread-safe lookup(token): one inproc request per call (the first form)."""
         ask = self.asker()
 
@@ -167,27 +250,24 @@ class Lookups:
     def asker(self) -> Callable[[bytes], Any]:
         """A thread-safe ask(request bytes) -> decoded answer; TimeoutError if the
         loop does not answer in LOOKUP_TIMEOUT_MS."""
-        ctx, url = self.ctx, self.url
 
         def ask(request: bytes) -> Any:
-            sock = ctx.socket(zmq.DEALER)
-            sock.linger = 0
+            sock = self._dealer()
             try:
-                sock.connect(url)
                 sock.send(request)
                 if not sock.poll(LOOKUP_TIMEOUT_MS):
                     raise TimeoutError("the request loop did not answer")
                 return json.loads(sock.recv())
-            finally:
-                sock.close()
+            except BaseException:
+                self._drop_dealer()
+                raise
 
         return ask
 
     def watch_changes(self, on_change: Callable[[dict[str, Any]], None],
                       stop: threading.Event) -> threading.Thread:
         """A daemon thread calling on_change(data) for every change the loop reports."""
-        sub = self.ctx.socket(zmq.SUB)
-        sub.linger = 0
+        sub = self._socket(zmq.SUB)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
         sub.connect(self.feed_url)
 
@@ -212,8 +292,11 @@ class Lookups:
         return thread
 
     def close(self) -> None:
-        self.socket.close(linger=0)
-        self.feed.close(linger=0)
+        """Close every asking thread's socket (the page has stopped asking)."""
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            sock.close(linger=0)
 
 
 def _status(hall: HallPort, token: str) -> dict[str, Any] | None:

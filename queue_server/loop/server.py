@@ -34,6 +34,7 @@ password) on the writer. 30 clerks logging in at 08:30 do not hold up the kiosks
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import secrets
@@ -99,6 +100,9 @@ class ServerOptions:
     # (queue_server.loop.throttle); 0: never throttled (fuzz tests that send only bad).
     refusal_burst: float = throttle.BURST
     refusals_per_second: float = throttle.PER_SECOND
+    # The status page runs in a process of its own (queue_server.status_process) and
+    # reaches the loop on loopback TCP with keys made for this run (page_link()).
+    page_link: bool = False
 
 
 class HallServer:
@@ -126,6 +130,7 @@ class HallServer:
         self._workers_out = 0  # logins and reads handed to the pool, not yet back
         self._logins_back: deque[Pending] = deque()
         self._reads_back: deque[tuple[Pending, Outcome]] = deque()
+        self._page_keys: tuple[str, str, str] = ("", "", "")
         self._router: zmq.Socket[bytes] | None = None
         self._pub: zmq.Socket[bytes] | None = None
         self._lookups: Lookups | None = None
@@ -142,7 +147,7 @@ class HallServer:
             per_second=options.refusals_per_second)
         # The server's own device_status operations (alerts), for the next batch.
         self._alerts: deque[Pending] = deque()
-        self._alert_count = 0
+        self._alert_ids = itertools.count(1)
 
     # ---- start-up -------------------------------------------------------------------
 
@@ -175,7 +180,14 @@ class HallServer:
         self.request_port = self._bind(router, self.options.request_port)
         self._router = router
         self._pub = self._make_pub(self.options.event_port)
-        self._lookups = Lookups(self.ctx, self.epoch)
+        page_key: tuple[str, str] | None = None
+        if self.options.page_link:
+            loop_public, loop_secret = (k.decode("ascii") for k in zmq.curve_keypair())
+            page_public, page_secret = (k.decode("ascii") for k in zmq.curve_keypair())
+            self.zap.allow_page(page_public)
+            page_key = (loop_public, loop_secret)
+            self._page_keys = (loop_public, page_public, page_secret)
+        self._lookups = Lookups(self.ctx, self.epoch, page_key)
         self._pipeline = Pipeline(self.hall, self.ctx, self.epoch, self._release,
                                   self._refuse, group_commit=self.options.group_commit)
         return self.request_port, self.event_port
@@ -283,10 +295,10 @@ class HallServer:
         for name, refused in self.buckets.ended():
             log.warning("device %s is served again (%d requests were throttled)",
                         name, refused)
-            self._alert(name, "ok", "限流已解除 / no longer throttled",
+            self.alert(name, "ok", "限流已解除 / no longer throttled",
                         {"throttled": False, "refused": refused})
         for state, message in self.trusted.take_alarms():
-            self._alert("server", state, message, {"trusted_keys": state == "ok"},
+            self.alert("server", state, message, {"trusted_keys": state == "ok"},
                         role="server")
         alerts = self._take_alerts()
         if alerts:
@@ -306,17 +318,17 @@ class HallServer:
             return
         self.trusted.rebound()
 
-    def _alert(self, device: str, state: str, message: str, details: dict[str, Any],
-               *, role: str | None = None) -> None:
+    def alert(self, device: str, state: str, message: str, details: dict[str, Any],
+              *, role: str | None = None) -> None:
         """A supervisor alert about a device, as that device's `device_status` (the
         dashboard shows a device in `error` or `warning`); applied with the next batch
-        and answered to nobody."""
+        (housekeeping, each second) and answered to nobody. Safe from any thread (the
+        status page's watcher raises one when the page's process dies)."""
         if role is None:
             known = self.zap.device_for(device)
             role = known.role if known is not None else "unknown"
-        self._alert_count += 1
         args = {"state": state, "message": message, "details": dict(details, server=True)}
-        self._alerts.append(Pending(b"", f"server-alert-{self._alert_count}",
+        self._alerts.append(Pending(b"", f"server-alert-{next(self._alert_ids)}",
                                     Op.DEVICE_STATUS,
                                     (Op.DEVICE_STATUS, args, Actor(device, role), None)))
 
@@ -328,7 +340,7 @@ class HallServer:
         supervisor's alert."""
         if self.buckets.charge(device, code):
             log.warning("device %s sends too many bad requests: throttled", device)
-            self._alert(device, "error", throttle.MESSAGE,
+            self.alert(device, "error", throttle.MESSAGE,
                         {"throttled": True, "per_second": self.buckets.per_second})
 
     def _drain_requests(self) -> None:
@@ -579,6 +591,16 @@ class HallServer:
         """A thread-safe lookup(token) for the status page (queue_server.loop.lookups)."""
         assert self._lookups is not None, "bind() first"
         return self._lookups.client()
+
+    def page_link(self) -> dict[str, str]:
+        """What the status page's process needs to reach the loop: the two loopback
+        endpoints and this run's keys (options.page_link; after bind())."""
+        assert self._lookups is not None and self._lookups.tcp is not None, \
+            "bind() with options.page_link first"
+        loop_public, page_public, page_secret = self._page_keys
+        return {"lookup_url": self._lookups.tcp[0], "feed_url": self._lookups.tcp[1],
+                "loop_public": loop_public, "page_public": page_public,
+                "page_secret": page_secret}
 
     def status_backend(self) -> Lookups:
         """The status page's end of the loop: lookups, ratings, the change feed."""

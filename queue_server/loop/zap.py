@@ -26,6 +26,10 @@ from queue_server.keys import TrustedDevice
 log = logging.getLogger(__name__)
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+# The status page's own process reaches the loop on loopback TCP in this domain, with
+# the one key the server made for it at start (allow_page); no device key opens it.
+PAGE_DOMAIN = "queue-status-page"
+PAGE_USER = "status-page"
 LOG_EVERY = 60.0  # seconds between two log lines about the same refused peer
 
 
@@ -36,6 +40,7 @@ class ZapHandler:
         self._ctx = ctx
         self._domain = domain
         self._trusted: Mapping[bytes, TrustedDevice] = {}
+        self._page_keys: frozenset[bytes] = frozenset()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -45,6 +50,10 @@ class ZapHandler:
     def set_trusted(self, devices: Mapping[str, TrustedDevice]) -> None:
         """Replace the trusted set (Z85 key -> device); one assignment, so thread-safe."""
         self._trusted = {z85.decode(k.encode("ascii")): d for k, d in devices.items()}
+
+    def allow_page(self, public: str) -> None:
+        """The key of the status page's process (made anew at each start)."""
+        self._page_keys = self._page_keys | {z85.decode(public.encode("ascii"))}
 
     def device_for(self, name: str) -> TrustedDevice | None:
         """The trusted device of that name, or None if it is not trusted (any more)."""
@@ -99,20 +108,26 @@ class ZapHandler:
 
         if version != b"1.0":
             return refuse("ZAP version")
-        if domain.decode("utf-8", "replace") != self._domain:
-            return refuse("unknown ZAP domain")
         if mechanism != b"CURVE" or len(credentials) != 1:
             return refuse("CURVE required")
+        if domain == PAGE_DOMAIN.encode("ascii"):
+            if credentials[0] not in self._page_keys:
+                return refuse("not the status page's key")
+            return [b"1.0", request_id, b"200", b"OK", PAGE_USER.encode("ascii"), b""]
+        if domain.decode("utf-8", "replace") != self._domain:
+            return refuse("unknown ZAP domain")
         device = self._trusted.get(credentials[0])
         if device is None:
             return refuse("key not trusted")
         return [b"1.0", request_id, b"200", b"OK", device.name.encode("utf-8"), b""]
 
 
-def make_curve_server(sock: zmq.Socket[bytes], public: str, secret: str) -> None:
-    """Make sock a CURVE server in our ZAP domain, enforced (set before bind)."""
+def make_curve_server(sock: zmq.Socket[bytes], public: str, secret: str,
+                      domain: str = ZAP_DOMAIN) -> None:
+    """Make sock a CURVE server in our ZAP domain (or the page's), enforced (set before
+    bind)."""
     sock.curve_secretkey = secret.encode("ascii")
     sock.curve_publickey = public.encode("ascii")
     sock.curve_server = True
-    sock.zap_domain = ZAP_DOMAIN.encode("ascii")
+    sock.zap_domain = domain.encode("ascii")
     sock.setsockopt(zmq.ZAP_ENFORCE_DOMAIN, 1)

@@ -75,6 +75,7 @@ class LiveHall:
         self.request_port = 0
         self.event_port = 0
         self.status_port = 0
+        self.status_pid: int | None = None
         self.epoch = ""
         self.extra_args = extra_args
         self.proc: subprocess.Popen[bytes] | None = None
@@ -110,6 +111,7 @@ class LiveHall:
                     self.request_port = int(ready["request_port"])
                     self.event_port = int(ready["event_port"])
                     self.status_port = int(ready["status_port"] or 0)
+                    self.status_pid = ready.get("status_pid")  # the page's own process
                     self.epoch = str(ready["epoch"])
                     return
             if self.proc.poll() is not None:

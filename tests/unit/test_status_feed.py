@@ -72,3 +72,83 @@ def test_a_beat_sends_the_changes_kept_before_it() -> None:
         watcher.join(5)
         lookups.close()
         ctx.term()
+
+
+def _answer_once(lookups: Lookups, timeout_ms: int = 2000) -> bool:
+    """The loop's turn: answer one waiting lookup with "pong" (no hall needed)."""
+    if not lookups.socket.poll(timeout_ms):
+        return False
+    ident, _body = lookups.socket.recv_multipart()
+    lookups.socket.send_multipart([ident, b'"pong"'])
+    return True
+
+
+def test_only_the_page_s_own_key_opens_the_loop_s_lookups(
+        monkeypatch: Any) -> None:
+    """The page's process reaches the loop on loopback TCP with the key made for this
+    run; a trusted device's key, or any other, gets no answer; and the page's key opens
+    nothing in the hall's own domain."""
+    from queue_server.keys import TrustedDevice
+    from queue_server.loop import lookups as lookups_module
+    from queue_server.loop.lookups import LookupClient
+    from queue_server.loop.zap import ZapHandler, make_curve_server
+
+    monkeypatch.setattr(lookups_module, "LOOKUP_TIMEOUT_MS", 500)
+    ctx: zmq.Context[Any] = zmq.Context()
+    zap = ZapHandler(ctx)
+    zap.start()
+    loop_public, loop_secret = (k.decode() for k in zmq.curve_keypair())
+    page_public, page_secret = (k.decode() for k in zmq.curve_keypair())
+    kiosk_public, kiosk_secret = (k.decode() for k in zmq.curve_keypair())
+    zap.set_trusted({kiosk_public: TrustedDevice("kiosk-1", "kiosk", kiosk_public)})
+    zap.allow_page(page_public)
+    lookups = Lookups(ctx, f"page-{time.monotonic_ns()}", (loop_public, loop_secret))
+    assert lookups.tcp is not None and lookups.tcp[0].startswith("tcp://127.0.0.1:")
+    other: zmq.Context[Any] = zmq.Context()  # as the page's own process would have
+    clients = []
+    try:
+        page = LookupClient(other, *lookups.tcp, (loop_public, page_public, page_secret))
+        kiosk = LookupClient(other, *lookups.tcp, (loop_public, kiosk_public, kiosk_secret))
+        clients += [page, kiosk]
+        answers: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=lambda: answers.put(page.asker()(b"{}")), daemon=True).start()
+        assert _answer_once(lookups)
+        assert answers.get(timeout=2) == "pong"
+        refused = zap.refused
+        asked = threading.Thread(target=lambda: answers.put(_ask_or_timeout(kiosk)),
+                                 daemon=True)
+        asked.start()
+        assert not _answer_once(lookups, 800), "a device key opened the lookups"
+        asked.join(3)
+        assert answers.get(timeout=1) == "timeout" and zap.refused > refused
+        # the page's key in the hall's own domain (the request socket): refused
+        hall_public, hall_secret = (k.decode() for k in zmq.curve_keypair())
+        router = ctx.socket(zmq.ROUTER)
+        router.linger = 0
+        make_curve_server(router, hall_public, hall_secret)
+        port = router.bind_to_random_port("tcp://127.0.0.1")
+        dealer = other.socket(zmq.DEALER)
+        dealer.linger = 0
+        dealer.curve_serverkey = hall_public.encode()
+        dealer.curve_publickey = page_public.encode()
+        dealer.curve_secretkey = page_secret.encode()
+        dealer.connect(f"tcp://127.0.0.1:{port}")
+        dealer.send(b"hello")
+        assert not router.poll(800), "the page's key opened the hall's request socket"
+        dealer.close()
+        router.close()
+    finally:
+        for client in clients:
+            client.close()
+        lookups.close()
+        zap.stop()
+        other.term()
+        ctx.term()
+
+
+def _ask_or_timeout(client: Any) -> str:
+    try:
+        client.asker()(b"{}")
+    except TimeoutError:
+        return "timeout"
+    return "answered"

@@ -254,18 +254,60 @@ def test_when_every_place_is_a_live_stream_a_new_phone_gets_a_quick_503(
     import socket
 
     page, backend = live
-    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
     held = []
     try:
-        for _ in range(page.max_connections):
+        for i in range(page.max_connections):  # each a citizen of their own
+            token = f"{TOKEN}{i:03d}"
+            backend.results[token] = {"ticket": _ticket(), "ahead": 3}
             s = socket.create_connection(("127.0.0.1", page.port), timeout=5)
-            s.sendall(f"GET /t/{TOKEN}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            s.sendall(f"GET /t/{token}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             assert s.recv(100).startswith(b"HTTP/1.1 200")  # a stream under way
             held.append(s)
         extra = socket.create_connection(("127.0.0.1", page.port), timeout=5)
         extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert extra.recv(100).startswith(b"HTTP/1.1 503")
         extra.close()
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_streams_opened_with_one_ticket_cannot_fill_the_page(
+        live: tuple[StatusServer, FakeBackend]) -> None:
+    """Every place taken by live streams of ONE ticket, none of them read: a fourth
+    ends the oldest, so a citizen with another ticket still gets in at once, and three
+    of that ticket's streams (a family's three phones) live on."""
+    import socket
+
+    page, backend = live
+    backend.results[TOKEN] = {"ticket": _ticket(), "ahead": 3}
+    other = f"{TOKEN}X"
+    backend.results[other] = {"ticket": _ticket(), "ahead": 1}
+    held = []
+
+    def alive(s: socket.socket) -> bool:
+        s.settimeout(0)
+        try:
+            while True:
+                if s.recv(65536) == b"":
+                    return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    try:
+        for _ in range(page.max_connections):
+            s = socket.create_connection(("127.0.0.1", page.port), timeout=5)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.sendall(f"GET /t/{TOKEN}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            held.append(s)
+        time.sleep(0.5)
+        status, body = _get(page.url(other))
+        assert status == 200 and "A012" in body
+        time.sleep(0.3)
+        assert sum(alive(s) for s in held) == 3
+        assert all(alive(s) for s in held[-3:]), "the newest three live on"
     finally:
         for s in held:
             s.close()
