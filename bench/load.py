@@ -20,6 +20,7 @@ Target: >= 3,000 ops/s with 50 clients and p99 <= 20 ms on this machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -38,7 +39,7 @@ import msgspec
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.proc import thread_cpu  # noqa: E402
+from bench.proc import cpu_seconds, thread_cpu  # noqa: E402
 from queue_common import protocol as p  # noqa: E402
 from queue_common.connection import Connection, Reply  # noqa: E402
 from tests.support.live import DEMO_PASSWORD, live_hall  # noqa: E402
@@ -259,7 +260,7 @@ def pct(values: list[float], q: float) -> float:
 def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
           mix: str = "hall", queue: int = 0, rate: float = 0.0, server_pid: int | None = None,
           client: str = "lean", pin: bool = False, nice: int = 0, warmup: float = 0.0,
-          marks: dict[str, float] | None = None
+          marks: dict[str, float] | None = None, page_pid: int | None = None
           ) -> tuple[list[dict[str, Any]], float, dict[str, float]]:
     """Run every client process against the server.
 
@@ -300,9 +301,9 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
     time.sleep(warmup)
     if marks is not None:
         marks["measure_start"] = time.time()
-    before = thread_cpu(server_pid) if server_pid else {}
+    before = _server_cpu(server_pid, page_pid)
     time.sleep(seconds)
-    after = thread_cpu(server_pid) if server_pid else {}
+    after = _server_cpu(server_pid, page_pid)
     if marks is not None:
         marks["measure_end"] = time.time()
     try:
@@ -313,6 +314,16 @@ def drive(data: Path, server: str, kiosks: int, counters: int, seconds: float,
             proc.join(30)
     server_cpu = {name: round(cpu - before.get(name, 0.0), 3) for name, cpu in after.items()}
     return results, seconds, server_cpu
+
+
+def _server_cpu(server_pid: int | None, page_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the server's threads, and of the status page's own process
+    (counted with the server: it is the server's, on the same cores)."""
+    out = thread_cpu(server_pid) if server_pid else {}
+    if page_pid:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            out["page process"] = cpu_seconds(page_pid)
+    return out
 
 
 def run_once(args: argparse.Namespace, kiosks: int, counters: int,
@@ -335,7 +346,8 @@ def run_once(args: argparse.Namespace, kiosks: int, counters: int,
             results, wall, server_cpu = drive(hall.data, server, kiosks, counters,
                                               args.seconds, args.mix, args.queue, args.rate,
                                               hall.proc.pid, args.client, args.pin,
-                                              args.nice_clients, args.warmup)
+                                              args.nice_clients, args.warmup,
+                                              page_pid=hall.status_pid)
             server_log_tail = hall.log()[-2000:]
 
     per_op: dict[str, list[float]] = {}

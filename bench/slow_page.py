@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             results, wall, cpu = drive(hall.data, server, kiosks, counters, args.seconds,
                                        "hall", 100 if phase == "without_slow" else 0,
                                        args.rate, pid, "lean", False, 0, args.warmup,
-                                       marks)
+                                       marks, page_pid=hall.status_pid)
             stop_probe.set()
             for t in threads:
                 t.join(PROBE_TIMEOUT + 5)
