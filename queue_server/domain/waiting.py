@@ -32,6 +32,10 @@ class WaitingIndex:
         self._counted: dict[int, frozenset[str]] = {}
         self._policy: dict[int, policy.Waiting] = {}  # unchanged while a ticket waits
         self._general: list[Key] = []  # every untransferred ticket
+        self._general_w: list[policy.Waiting] = []  # the same tickets, in the same order
+        # how many untransferred tickets wait for each set of matters (what the run
+        # forward adds up for the queue beyond its horizon, estimate.run_forward)
+        self.general_sets: Tally[frozenset[str]] = Tally()
         self.count: Tally[str] = Tally()
         # Tickets that joined the queue (or moved in it) since the index was made: the
         # estimate cache runs the queue forward again when this moved by more than the
@@ -50,13 +54,18 @@ class WaitingIndex:
         key = t.key
         self.tickets[t.id] = t
         entries: list[tuple[str | int, Key]] = []
+        services = t.pending_services
+        waiting = policy.Waiting(ticket_id=t.id, queued_at=t.queued_at, credit=t.credit,
+                                 services=services, transfer_to=transfer_to)
         if transfer_to is not None:
             bisect.insort(self._by_counter.setdefault(transfer_to, []), key)
             entries.append((transfer_to, key))
         else:
-            bisect.insort(self._general, key)
+            i = bisect.bisect_left(self._general, key)
+            self._general.insert(i, key)
+            self._general_w.insert(i, waiting)
+            self.general_sets[services] += 1
             entries.append(("", key))
-        services = t.pending_services
         for s in services:
             if transfer_to is None:
                 bisect.insort(self._by_service.setdefault(s, []), key)
@@ -64,9 +73,7 @@ class WaitingIndex:
             self.count[s] += 1
         self._entries[t.id] = entries
         self._counted[t.id] = services
-        self._policy[t.id] = policy.Waiting(ticket_id=t.id, queued_at=t.queued_at,
-                                            credit=t.credit, services=services,
-                                            transfer_to=transfer_to)
+        self._policy[t.id] = waiting
         self.joins += 1
 
     def remove(self, t: Ticket) -> None:
@@ -79,6 +86,12 @@ class WaitingIndex:
             i = bisect.bisect_left(line, key)
             assert i < len(line) and line[i] == key
             del line[i]
+            if where == "":
+                del self._general_w[i]
+                services = self._policy[t.id].services
+                self.general_sets[services] -= 1
+                if not self.general_sets[services]:
+                    del self.general_sets[services]
         del self._policy[t.id]
         for s in self._counted.pop(t.id):
             self.count[s] -= 1
@@ -135,16 +148,15 @@ class WaitingIndex:
         then those transferred to each window, each window's in key order (what
         estimate.run_forward takes as `ordered`, sparing it a sort of the queue)."""
         p = self._policy
-        return [p[k[1]] for k in self._general] + [
-            p[k[1]] for line in self._by_counter.values() for k in line]
+        return [*self._general_w, *(p[k[1]] for line in self._by_counter.values()
+                                    for k in line)]
 
     def candidates(self, number: int) -> list[policy.Waiting]:
         """The tickets window `number` might call as policy.Waiting: those transferred to
         it, then every untransferred one, each part in key order, so that sorting them
         (policy.call_order) costs about one comparison per ticket."""
         p = self._policy
-        return [p[k[1]] for k in self._by_counter.get(number, ())] + [
-            p[k[1]] for k in self._general]
+        return [*(p[k[1]] for k in self._by_counter.get(number, ())), *self._general_w]
 
     def transferred_to(self, number: int) -> list[Ticket]:
         """The waiting tickets transferred to window `number`, in calling order."""

@@ -398,7 +398,7 @@ class EstimateCache:
         run = estimate.run_forward(
             line, sims, times, transfer_first=s.credits.transfer_first,
             phantoms=[x.code for x in s.services.values() if x.active], ordered=True,
-            horizon=estimate.HORIZON)
+            horizon=estimate.HORIZON, sets=s.waiting.general_sets)
         credits = {td.total_seconds() for td in (
             *(dt.timedelta(minutes=m) for m in s.credits.priority.values()),
             dt.timedelta(minutes=s.credits.appointment))}

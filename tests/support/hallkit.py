@@ -447,6 +447,11 @@ class HallKit:
             transfer_to=(numbers_by_id[t["transfer_to_counter_id"]]
                          if t["transfer_to_counter_id"] is not None else None))
             for t in tickets.values() if t["state"] == "waiting"]
+        # The index's own order and tally (what the run forward reads) are the queue's
+        in_line = sorted((x for x in waiting if x.transfer_to is None), key=lambda x: x.key)
+        assert [x.ticket_id for x in state.waiting.in_order() if x.transfer_to is None] \
+            == [x.ticket_id for x in in_line]
+        assert state.waiting.general_sets == collections.Counter(x.services for x in in_line)
         first = state.credits.transfer_first
         for c in state.counters.values():
             want = policy.next_ticket(waiting, c.number, set(c.services), transfer_first=first)

@@ -229,6 +229,39 @@ def test_a_run_cut_at_its_horizon_prices_the_rest_of_a_long_queue_in_aggregate()
     assert new is not None and want is not None and abs(new - want) <= 600
 
 
+@settings(max_examples=300, deadline=None)
+@given(tickets=st.lists(st.tuples(st.integers(0, 120), st.sampled_from([0, 0, 15, 30]),
+                                  matter_sets), max_size=40),
+       windows=st.lists(st.tuples(matter_sets, st.sampled_from([0.0, 0.0, 90.0, 700.0])),
+                        min_size=1, max_size=3),
+       horizon=st.integers(0, 12), transfer_first=st.booleans())
+def test_the_rest_beyond_the_horizon_priced_from_the_index_s_tally_is_the_same(
+        tickets: list[tuple[int, int, frozenset[str]]],
+        windows: list[tuple[frozenset[str], float]], horizon: int,
+        transfer_first: bool) -> None:
+    """A long queue's rest, priced from the waiting index's tally of matter sets less
+    what the run called, gives every ticket and every new ticket the same wait as
+    counting the rest ticket by ticket (windows that take only some matters make the
+    run take tickets from further on in line)."""
+    import collections
+
+    queue = sorted((w(i + 1, minute, *services, credit=credit)
+                    for i, (minute, credit, services) in enumerate(tickets)),
+                   key=lambda x: x.key)
+    counters = [SimCounter(n + 1, services, free)
+                for n, (services, free) in enumerate(windows)]
+    tally = collections.Counter(x.services for x in queue)
+    kwargs = {"phantoms": sorted(MINUTES), "ordered": True, "horizon": horizon,
+              "transfer_first": transfer_first}
+    counted = estimate.run_forward(queue, counters, MINUTES, **kwargs)  # type: ignore[arg-type]
+    tallied = estimate.run_forward(queue, counters, MINUTES, sets=tally,  # type: ignore[arg-type]
+                                   **kwargs)
+    assert tallied.exits == pytest.approx(counted.exits)
+    assert tallied.per_matter == pytest.approx(counted.per_matter)
+    for x in queue:
+        assert tallied.call_of(x.ticket_id) == pytest.approx(counted.call_of(x.ticket_id))
+
+
 @settings(max_examples=150, deadline=None)
 @given(tickets=st.lists(st.tuples(st.integers(0, 120), st.sampled_from([0, 0, 15, 30]),
                                   matter_sets, st.sampled_from([None, None, None, None, 1])),
