@@ -61,6 +61,8 @@ class Ticket(msgspec.Struct):
     recalls: int
     no_shows: int
     carried_to: str | None  # kept from its day for this one (docs/policy.md, "End of the day")
+    # when its wait began: issued_at, or for a kept ticket the opening of carried_to
+    waiting_since: str
     items: list[Item]
 
 

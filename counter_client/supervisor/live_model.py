@@ -55,22 +55,6 @@ class WaitingRow:
     kept: bool = False  # kept from an earlier day for the next opening
 
 
-def _waiting_since(t: dict[str, Any], opening: Any) -> Any:
-    """When a waiting ticket's wait began: its issue; for a ticket kept from an earlier
-    day, the opening of the day it was kept for (the night is no wait, and the hall's
-    long-wait alert must not fire for it at once)."""
-    kept = t.get("carried_to")
-    issued = parse_time(t.get("issued_at"))
-    if not isinstance(kept, str) or not isinstance(opening, str) or issued is None:
-        return t.get("issued_at")
-    try:
-        day = dt.date.fromisoformat(kept)
-        hh, mm = (int(x) for x in opening.split(":"))
-    except ValueError:
-        return t.get("issued_at")
-    return dt.datetime.combine(day, dt.time(hh % 24, mm), issued.tzinfo).isoformat()
-
-
 @dataclass(frozen=True)
 class Alert:
     kind: str  # wait | queue | no_window | pause | device | device_warning
@@ -124,14 +108,14 @@ def live_view(state: dict[str, Any], now: dt.datetime,
     counters: dict[int, dict[str, Any]] = state.get("counters") or {}
     estimates: dict[str, Any] = state.get("estimates") or {}
 
-    opening = (state.get("hall") or {}).get("opening")
     waiting = [t for t in tickets.values() if t.get("state") == "waiting"]
     for t in waiting:
         pending = tuple(i["service"] for i in t.get("items", ()) if i.get("state") == "pending")
         view.waiting.append(WaitingRow(
             ticket_id=int(t["id"]), number=str(t.get("number", "")),
             kind=str(t.get("kind", "normal")), services=pending,
-            waited_s=_elapsed(_waiting_since(t, opening), now) or 0,
+            # the server says when the wait began (a kept ticket's at its day's opening)
+            waited_s=_elapsed(t.get("waiting_since") or t.get("issued_at"), now) or 0,
             transfer_to=t.get("transfer_to_counter"), kept=bool(t.get("carried_to"))))
     view.waiting.sort(key=lambda w: (-w.waited_s, w.ticket_id))
     view.waiting_total = len(waiting)

@@ -107,10 +107,7 @@ def _night_from(s: HallState, t: Ticket, now: dt.datetime, at_closing: bool) -> 
 
 def opening_of(s: HallState, t: Ticket) -> dt.datetime | None:
     """When the day a kept ticket waits for opens."""
-    if t.carried_to is None:
-        return None
-    hours = s.calendar.hours(t.carried_to)
-    return dt.datetime.combine(t.carried_to, hours[0], s.tz) if hours is not None else None
+    return s.calendar.opening(t.carried_to) if t.carried_to is not None else None
 
 
 def open_kept(s: HallState, ch: Changes, now: dt.datetime) -> None:

@@ -114,7 +114,8 @@ def load_state(store: HallStorePort, config: HallConfig, now: dt.datetime, *,
         waiting=waiting, seq_by_prefix=seq_by_prefix, issued_by_service=issued_by_service,
         issued_today=issued_today, rated=dict(rows.rated), recent_calls=recent,
         devices=devices, actuals=_actuals(rows, service_by_id), processed=processed,
-        next_id=dict(rows.next_ids), views=Views(calendar.tz, numbers, staff))
+        next_id=dict(rows.next_ids), views=Views(calendar.tz, numbers, staff,
+                                                   calendar.opening))
     state.estimates.recall(rows.wait_errors)  # the range calibrated as before a restart
     return state
 

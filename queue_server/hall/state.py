@@ -88,6 +88,11 @@ class Calendar:
                                   else dt.datetime.combine(day, hours[1], self.tz))
         return self._closing[day]
 
+    def opening(self, day: dt.date) -> dt.datetime | None:
+        """When the business day opens (None on a closed day)."""
+        hours = self.hours(day)
+        return None if hours is None else dt.datetime.combine(day, hours[0], self.tz)
+
     def is_open(self, now: dt.datetime, day_closed: bool) -> bool:
         if day_closed:
             return False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +31,12 @@ class Views:
     """Turns the live state's objects into docs/hall-state.md dicts (times in the hall's offset)."""
 
     def __init__(self, tz: zoneinfo.ZoneInfo, numbers: Mapping[int, int],
-                 staff: Mapping[int, StaffInfo]) -> None:
+                 staff: Mapping[int, StaffInfo],
+                 opening: Callable[[dt.date], dt.datetime | None] | None = None) -> None:
         self.tz = tz
         self.numbers = numbers  # counter id -> window number
         self.staff = staff
+        self.opening = opening  # a business day's opening (Calendar.opening)
         self._times: dict[dt.datetime, str] = {}
 
     def time(self, t: dt.datetime | None) -> str | None:
@@ -58,9 +60,20 @@ class Views:
                                     if t.transfer_to_counter_id is not None else None),
             "recalls": t.recalls, "no_shows": t.no_shows,
             "carried_to": t.carried_to.isoformat() if t.carried_to is not None else None,
+            "waiting_since": self.time(self.waiting_since(t)),
             "items": [{"service": i.service, "state": i.state, "counter": self._item_counter(i)}
                       for i in t.items],
         }
+
+    def waiting_since(self, t: Ticket) -> dt.datetime:
+        """When the ticket's wait began, as the hall counts it: its issue, and for a
+        ticket kept from an earlier day the opening of the day it was kept for (the
+        night is no wait: a long-wait alert must not fire for it at the opening)."""
+        if t.carried_to is not None and self.opening is not None:
+            opening = self.opening(t.carried_to)
+            if opening is not None:
+                return opening
+        return t.issued_at
 
     def _item_counter(self, i: Item) -> int | None:
         """The window where this matter is called, served or parked now (None while it

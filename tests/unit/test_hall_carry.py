@@ -62,6 +62,9 @@ def test_citizens_left_waiting_at_close_are_called_first_at_the_next_opening(
     snap = kit.snapshot()
     assert snap["business_day"] == "2026-11-27"
     assert {t["number"] for t in snap["tickets"]} == {"A002", "B001"}  # still waiting
+    # their wait counts from Friday's opening (the night is no wait: screens and the
+    # supervisor's long-wait alert read this, not issued_at)
+    assert {t["waiting_since"] for t in snap["tickets"]} == {"2026-11-27T08:30:00+08:00"}
     at(kit, FRI, 8, 30, 1)
     kit.hall.tick()  # the opening: the kept tickets wait again from 08:30
     at(kit, FRI, 8, 31)

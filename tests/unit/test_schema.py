@@ -45,7 +45,8 @@ def test_a_wrong_ticket_in_an_event_is_caught(doc: dict[str, Any]) -> None:
     ticket = {"id": 1, "number": "A001", "token": "t", "kind": "normal",
               "priority_class": None, "state": "waiting", "issued_at": "x",
               "called_at": None, "counter": None, "transfer_to_counter": None,
-              "recalls": 0, "no_shows": 0, "carried_to": None, "items": []}
+              "recalls": 0, "no_shows": 0, "carried_to": None, "waiting_since": "x",
+              "items": []}
     validate_event_data(doc, "ticket.issued", {"tickets": [ticket]})
     del ticket["number"]
     with pytest.raises(jsonschema.ValidationError):

@@ -116,11 +116,13 @@ def test_a_silent_board_is_an_alert_and_a_board_speaking_from_the_engine_a_warni
 
 
 def test_a_citizen_kept_from_yesterday_has_waited_since_this_morning_s_opening() -> None:
-    kept = {**ticket(1, "A041", ["RS01"], 18 * 60), "carried_to": "2026-11-26"}
+    """The server says when a kept ticket's wait began (this morning's opening, not its
+    issue yesterday): the live tab counts from there."""
+    kept = {**ticket(1, "A041", ["RS01"], 18 * 60), "carried_to": "2026-11-26",
+            "waiting_since": at(15)}
     state = hall([kept], [counter(1, "idle", ["RS01"])])
-    state["hall"]["opening"] = "09:45"
     view = live_view(state, NOW)
     assert view.waiting[0].waited_s == 15 * 60 and view.waiting[0].kept
     assert view.alerts == []  # no long-wait alarm for last night's hours
-    state["hall"]["opening"] = "09:15"
-    assert [a.kind for a in live_view(state, NOW).alerts] == ["wait"]  # 45 min since 09:15
+    kept["waiting_since"] = at(45)
+    assert [a.kind for a in live_view(state, NOW).alerts] == ["wait"]  # 45 min since
