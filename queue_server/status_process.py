@@ -63,7 +63,11 @@ def main() -> int:
         return 2
     logging.basicConfig(level=spec.get("log_level", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    # Ctrl-C (and on Windows Ctrl-Break, sent to the whole console group) stops the
+    # server, which then stops us: the page must not die first and be restarted
+    for name in ("SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     import zmq
 
     from queue_server import fd_limits
