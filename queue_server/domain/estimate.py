@@ -257,27 +257,48 @@ def _residual_draws(busy: Sequence[tuple[float, float]], cv2: float | Sequence[f
     key = (tuple(busy), tuple(_spreads(cv2, len(busy))), ORDER_SAMPLES)
     if _LAST_DRAWS and _LAST_DRAWS[0][0] == key:
         return _LAST_DRAWS[0][1]
+    if not _PPF:
+        _ppf(0.5)  # builds the table
+    table, steps, n = _PPF, _PPF_STEPS, ORDER_SAMPLES
+    exp, top = math.exp, _PPF_STEPS - 1
     draws: list[list[float]] = []
     for i, ((expected, elapsed), spread) in enumerate(
             zip(busy, _spreads(cv2, len(busy)), strict=True)):
         sigma = math.sqrt(math.log1p(max(spread, 1e-6)))
         if expected <= 0:
-            draws.append([0.0] * ORDER_SAMPLES)
+            draws.append([0.0] * n)
             continue
         mu = math.log(expected) - sigma * sigma / 2
         start = _NORMAL.cdf((math.log(elapsed) - mu) / sigma) if elapsed > 0 else 0.0
         start = min(start, 1 - 1e-9)
-        stride = (7 + 2 * i) % ORDER_SAMPLES or 1
-        while math.gcd(stride, ORDER_SAMPLES) != 1:
-            stride += 1
-        row = [0.0] * ORDER_SAMPLES
-        for j in range(ORDER_SAMPLES):
-            u = start + (1 - start) * (j + 0.5) / ORDER_SAMPLES
-            row[(j * stride + i) % ORDER_SAMPLES] = max(
-                0.0, math.exp(mu + sigma * _ppf(u)) - max(elapsed, 0.0))
+        gone = max(elapsed, 0.0)
+        # the j-th stratum's quantile, as _ppf reads it from the table
+        values = [exp(mu + sigma * table[min(top, int((start + (1 - start) * (j + 0.5) / n)
+                                                      * steps))]) - gone
+                  for j in range(n)]
+        row = [0.0] * n
+        for j, at in enumerate(_deal(i)):
+            value = values[j]
+            row[at] = value if value > 0.0 else 0.0
         draws.append(row)
     _LAST_DRAWS[:] = [(key, draws)]
     return draws
+
+
+_DEALS: dict[int, list[int]] = {}
+
+
+def _deal(i: int) -> list[int]:
+    """Where window i's j-th draw goes in its row: a stride prime to ORDER_SAMPLES,
+    offset by i, so no two windows line up their short draws (kept: the same for every
+    run)."""
+    deal = _DEALS.get(i)
+    if deal is None:
+        stride = (7 + 2 * i) % ORDER_SAMPLES or 1
+        while math.gcd(stride, ORDER_SAMPLES) != 1:
+            stride += 1
+        deal = _DEALS[i] = [(j * stride + i) % ORDER_SAMPLES for j in range(ORDER_SAMPLES)]
+    return deal
 
 
 def free_times(busy: Sequence[tuple[float, float]], cv2: float | Sequence[float]
