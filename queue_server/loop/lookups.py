@@ -1,8 +1,10 @@
-"""Status-page lookups: other threads ask the loop about tickets, and hear of changes.
+"""Status-page lookups: the page asks the loop about tickets, and hears of changes.
 
-The citizen status page runs in its own thread and event loop and must never touch the
-hall, whose only user is the request loop. It asks over an inproc socket; the loop
-answers between batches, from committed state only (it settles first):
+The citizen status page runs in a process of its own (queue_server.status_process; in
+tests, a thread of this one) and must never touch the hall, whose only user is the
+request loop. It asks over a socket (loopback TCP with CURVE from its process, inproc
+from a thread); the loop answers between batches, from committed state only (it
+settles first):
 
 - a bare token (the first form, kept): that ticket's `ticket_status`, or null;
 - ``{"kind": "status", "tokens": [...]}``: ``{"results": {token: status | null},
@@ -19,7 +21,7 @@ Every answer is bounded (LOOKUPS_PER_TURN messages per turn, MAX_TOKENS per stat
 request), so however many phones watch, kiosks and clerks are answered in between.
 
 The change feed: the loop ``changed``s after every state-changing event it publishes
-and ``flush``es once per turn; an inproc PUB carries the latest `waiting` and
+and ``flush``es once per turn; a PUB carries the latest `waiting` and
 `estimates` of the turn's events (no ticket data), the last one's `seq` and the wall
 time `at` it was sent to the page, which then refreshes the
 phones that watch. With every heartbeat the loop also ``beat``s its current seq. PUB
