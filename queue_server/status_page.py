@@ -441,10 +441,10 @@ class Hub:
 
     def release(self, token: str, transport: asyncio.Transport | None) -> None:
         held = self.waits.get(token)
-        if held is None:
+        if held is None or transport is None:
             return
         with contextlib.suppress(ValueError):
-            held.remove(transport)  # type: ignore[arg-type]
+            held.remove(transport)
         if not held:
             del self.waits[token]
 

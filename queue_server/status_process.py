@@ -44,7 +44,6 @@ PORT_WAIT_SECONDS = 5.0  # a fixed port still held by the page of a stopped serv
 STOP_SECONDS = 5.0  # a stopping child that has not exited by then is killed
 RESTART_FIRST = 1.0  # seconds before the first restart; doubled up to RESTART_MOST
 RESTART_MOST = 30.0
-PAGE_DEVICE = "status-page"  # the name the supervisor's alerts give the page
 
 Alert = Callable[[str, str], None]  # (state "error" | "ok", bilingual message)
 
@@ -202,7 +201,7 @@ class PageProcess:
             while not self._stopping.wait(delay):
                 try:
                     self._spawn()
-                except (PageFailed, OSError) as exc:
+                except OSError as exc:  # PageFailed among them
                     log.error("the status page did not start again: %s", exc)
                     delay = min(RESTART_MOST, delay * 2)
                     continue

@@ -177,11 +177,12 @@ def _start_status_page(host: str, port: int, server: Any, config: Any = None,
                        log_level: str = "INFO") -> Any:
     """The citizen status page in its own process (queue_server.status_process), or
     None if it cannot start (the hall is served without it; the log says why)."""
+    from queue_server.loop.zap import PAGE_USER
     from queue_server.status_page import PageOptions
-    from queue_server.status_process import PAGE_DEVICE, PageFailed, PageProcess
+    from queue_server.status_process import PageProcess
 
     def alert(state: str, message: str) -> None:
-        server.alert(PAGE_DEVICE, state, message, {"status_page": state == "ok"},
+        server.alert(PAGE_USER, state, message, {"status_page": state == "ok"},
                      role="server")
 
     options = PageOptions.from_config(config) if config is not None else PageOptions()
@@ -189,7 +190,7 @@ def _start_status_page(host: str, port: int, server: Any, config: Any = None,
                        alert=alert)
     try:
         page.start()
-    except (PageFailed, OSError) as exc:
+    except OSError as exc:  # PageFailed, or the interpreter could not be started
         log.error("status page not started on port %s: %s", port, exc)
         return None
     return page

@@ -32,7 +32,7 @@ class Views:
 
     def __init__(self, tz: zoneinfo.ZoneInfo, numbers: Mapping[int, int],
                  staff: Mapping[int, StaffInfo],
-                 opening: Callable[[dt.date], dt.datetime | None] | None = None) -> None:
+                 opening: Callable[[dt.date], dt.datetime | None]) -> None:
         self.tz = tz
         self.numbers = numbers  # counter id -> window number
         self.staff = staff
@@ -69,11 +69,8 @@ class Views:
         """When the ticket's wait began, as the hall counts it: its issue, and for a
         ticket kept from an earlier day the opening of the day it was kept for (the
         night is no wait: a long-wait alert must not fire for it at the opening)."""
-        if t.carried_to is not None and self.opening is not None:
-            opening = self.opening(t.carried_to)
-            if opening is not None:
-                return opening
-        return t.issued_at
+        opening = self.opening(t.carried_to) if t.carried_to is not None else None
+        return opening if opening is not None else t.issued_at
 
     def _item_counter(self, i: Item) -> int | None:
         """The window where this matter is called, served or parked now (None while it
