@@ -258,18 +258,3 @@ def open_counters_for(state: Mapping[str, Any], service: str | None,
             continue
         result.append(counter)
     return sorted(result, key=lambda c: int(c.get("number") or 0))
-
-
-def whole_minutes(seconds: int | None) -> int | None:
-    """Waits in a list change once a minute, not every second: 754 s -> 12."""
-    return None if seconds is None else max(0, int(seconds)) // 60
-
-
-def format_duration(seconds: int | None) -> str:
-    """12 s -> 0:12, 754 s -> 12:34, 4000 s -> 1:06:40."""
-    if seconds is None:
-        return "-"
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

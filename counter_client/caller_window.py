@@ -32,6 +32,7 @@ from counter_client.look import Fonts
 from counter_client.my_day import MyDay
 from counter_client.panels import TicketList, TicketPanel, WaitingCounts
 from counter_client.window_queue import WindowQueue
+from queue_common.durations import clock_text
 from queue_common.hall_view import find_counter
 from queue_common.i18n import tr
 from queue_common.ports import StaffConnection
@@ -362,7 +363,7 @@ class CallerWindow:
             self._lists_job = self.root.after(1, self._render_lists)
         served, average = self.my_day.figures()
         self.my_stats.configure(text=tr("cc.my_stats", served=served,
-                                        average=cs.format_duration(average))
+                                        average=clock_text(average))
                                 if served is not None else tr("cc.my_stats.unknown"))
 
     def _render_lists(self) -> None:

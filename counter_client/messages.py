@@ -98,7 +98,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cc.no_ticket": ("—", "—"),
     "cc.current": ("当前号", "Current ticket"),
     "cc.matters": ("事项（勾选已办结）", "Matters (tick what is done)"),
-    "cc.minutes": ("{n} 分", "{n} min"),
     "cc.waited": ("已等候 {duration}", "Waited {duration}"),
     "cc.called_at": ("呼叫于 {time}", "Called at {time}"),
     "cc.recalls": ("重呼 {count} 次", "Recalled {count}×"),

@@ -16,6 +16,7 @@ from counter_client import caller_state as cs
 from counter_client import look
 from counter_client import messages as _messages  # noqa: F401  (registers the texts)
 from counter_client.look import Fonts
+from queue_common.durations import clock_text, minutes_text
 from queue_common.i18n import language, tr
 
 
@@ -30,10 +31,6 @@ def priority_name(code: str | None, settings: Mapping[str, Any]) -> str | None:
         if name:
             return str(name)
     return code
-
-
-def minutes_text(minutes: int | None) -> str:
-    return "-" if minutes is None else tr("cc.minutes", n=minutes)
 
 
 def ticket_kind_text(ticket: cs.TicketView, settings: Mapping[str, Any]) -> str:
@@ -82,7 +79,7 @@ class TicketPanel(ttk.Frame):
         self.number.configure(text=ticket.number)
         self.kind.configure(text=ticket_kind_text(ticket, settings))
         self.waited.configure(text=tr("cc.waited",
-                                      duration=cs.format_duration(ticket.waited_seconds(now))))
+                                      duration=clock_text(ticket.waited_seconds(now))))
         called = ticket.called_at.strftime("%H:%M:%S") if ticket.called_at else "-"
         self.called.configure(text=tr("cc.called_at", time=called))
         self.recalls.configure(text=tr("cc.recalls", count=ticket.recalls))
@@ -141,10 +138,12 @@ class TicketList(ttk.Frame):
         columns = ("number", "kind", "waited", "matters")
         self.tree = ttk.Treeview(self, columns=columns, show="headings", height=height,
                                  selectmode="browse", style="Caller.Treeview")
-        widths = {"number": 70, "kind": 80, "waited": 70, "matters": 230}
+        widths = {"number": 70, "kind": 80, "waited": self._waited_width(fonts),
+                  "matters": 230}
         for col in columns:
             self.tree.heading(col, text=tr(f"cc.col.{col}"))
             self.tree.column(col, width=widths[col], stretch=col == "matters", anchor="w")
+        self.tree.column("waited", minwidth=widths["waited"])
         self.tree.grid(row=1, column=0, columnspan=2, sticky="nsew")
         self.tree.bind("<Double-1>", lambda _e: self._pick_selected())
         self.tree.bind("<Return>", lambda _e: self._pick_selected())
@@ -155,11 +154,19 @@ class TicketList(ttk.Frame):
         self.enabled = False
         self._font = fonts.small if fonts is not None else None
 
+    @staticmethod
+    def _waited_width(fonts: Fonts | None) -> int:
+        """Wide enough for "999 小时 59 分": a ticket left waiting for days (a clock set
+        wrong, a day not closed) still reads whole, and the column never shrinks under it."""
+        if fonts is None:
+            return 70
+        return max(70, fonts.small.measure(minutes_text(999 * 3600 + 59 * 60)) + 12)
+
     def render(self, tickets: tuple[cs.TicketView, ...], settings: Mapping[str, Any],
                now: dt.datetime, enabled: bool) -> None:
         rows = tuple(
             (str(t.id), t.number, ticket_kind_text(t, settings),
-             minutes_text(cs.whole_minutes(t.waited_seconds(now))), self._matters(t))
+             minutes_text(t.waited_seconds(now)), self._matters(t))
             for t in tickets)
         if rows != self._rows:
             self._update_rows(rows)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from queue_common import i18n
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # --- a length of time in a list (durations.py) -----------------------------------
+    "duration.minutes": ("{n} 分", "{n} min"),
+    "duration.hours": ("{h} 小时 {m} 分", "{h} h {m} min"),
     # --- a citizen's wait (waits.py): ticket, kiosk, status page ------------------------
     "wait.range": ("预计等候约 {low}-{high} 分钟", "Estimated wait: about {low}-{high} min"),
     "wait.about": ("预计等候约 {minutes} 分钟", "Estimated wait: about {minutes} min"),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from queue_common import messages as _messages  # noqa: F401  (registers the report.* texts)
+from queue_common.durations import clock_text
 from queue_common.i18n import tr
 
 # Column order of every report row (CLI table, CSV, JSON, xlsx, dashboard): the keys of
@@ -68,21 +69,11 @@ def xlsx_value(column: str, value: Any) -> Any:
     return value
 
 
-def duration_text(seconds: float | None) -> str:
-    """m:ss (h:mm:ss from an hour) for the text table; '-' when there is no figure."""
-    if seconds is None:
-        return "-"
-    whole = round(seconds)
-    h, rest = divmod(whole, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def cell_text(column: str, value: Any) -> str:
     if value is None:
         return "-"
     if column in DURATION_COLUMNS:
-        return duration_text(float(value))
+        return clock_text(float(value))
     if column in RATE_COLUMNS:
         return f"{value * 100:.1f}%"
     return str(value)

@@ -186,12 +186,3 @@ def live_view(state: dict[str, Any], now: dt.datetime,
                                      name, {"device": name,
                                             "message": str(dev.get("message") or "")}))
     return view
-
-
-def duration(seconds: int | None) -> str:
-    """'12:05' (m:ss) or '1:02:03' for the tables; '' when unknown."""
-    if seconds is None:
-        return ""
-    h, rest = divmod(int(seconds), 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

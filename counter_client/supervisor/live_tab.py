@@ -22,6 +22,7 @@ from counter_client.supervisor.dialogs import (
     ServicesDialog,
     ThrottleDialog,
 )
+from queue_common.durations import clock_text
 from queue_common.hall_view import service_names
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
@@ -182,19 +183,19 @@ class LiveTab(ttk.Frame):
         self.summary.configure(text=tr("sv.summary", waiting=view.waiting_total,
                                        open=view.open_windows, alerts=len(view.alerts)))
         sync_rows(self.matters, [
-            (m.code, (m.name, m.waiting, lm.duration(m.longest_s),
-                      lm.duration(m.estimate_s), m.windows),
+            (m.code, (m.name, m.waiting, clock_text(m.longest_s),
+                      clock_text(m.estimate_s), m.windows),
              ("alert",) if m.alert else ()) for m in view.matters])
         sync_rows(self.windows, [
             (str(w.number), (w.name, tr(f"sv.state.{w.state}"), w.clerk, self._detail(w),
-                             lm.duration(w.since_s)),
+                             clock_text(w.since_s)),
              ("alert",) if w.alert else (("closed",) if w.state == "closed" else ()))
             for w in view.windows])
         sync_rows(self.tickets, [
             (str(t.ticket_id), (t.number, tr("sv.kind.kept", kind=tr(f"sv.kind.{t.kind}"))
                                 if t.kept else tr(f"sv.kind.{t.kind}"),
                                 "、".join(names.get(c, c) for c in t.services),
-                                lm.duration(t.waited_s)), ())
+                                clock_text(t.waited_s)), ())
             for t in view.waiting])
         self.alerts.delete(0, "end")
         if not view.alerts:

@@ -15,9 +15,9 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
-from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.live_tab import _tree, sync_rows
 from queue_common import report
+from queue_common.durations import clock_text
 from queue_common.i18n import tr
 from queue_common.ports import ClientConnection
 from queue_common.tk import look as tk_look
@@ -42,7 +42,7 @@ def cell(column: str, value: Any) -> str:
     if value is None:
         return "-"
     if column in DURATIONS:
-        return lm.duration(round(value))
+        return clock_text(value)
     if column in RATES:
         return f"{value * 100:.1f}%"
     return f"{value:,}" if isinstance(value, int) else str(value)

@@ -15,9 +15,9 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
-from counter_client.supervisor import live_model as lm
 from counter_client.supervisor.live_tab import _tree, sync_rows
 from counter_client.supervisor.stats_tab import setup_matplotlib
+from queue_common.durations import clock_text
 from queue_common.i18n import tr
 
 COLUMNS = ("issued", "real_mean", "unchanged_mean", "changed_mean", "changed_range",
@@ -26,7 +26,7 @@ COLUMNS = ("issued", "real_mean", "unchanged_mean", "changed_mean", "changed_ran
 
 
 def _s(value: Any) -> str:
-    return "-" if value is None else lm.duration(round(value))
+    return clock_text(value)
 
 
 def parse_windows(text: str) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from counter_client import caller_state as cs
+from queue_common import i18n
+from queue_common.durations import clock_text, minutes_text
 from queue_common.mirror import Mirror
 from tests.support.hall_snapshots import counter, snapshot, ticket
 
@@ -115,8 +117,8 @@ def test_waited_time_stops_at_the_call() -> None:
                       cs.parse_time("2026-11-26T09:12:30+08:00"), 0, 0, None, ())
     later = dt.datetime(2026, 11, 26, 5, 0, tzinfo=dt.UTC)
     assert t.waited_seconds(later) == 750
-    assert cs.format_duration(750) == "12:30"
-    assert cs.format_duration(4000) == "1:06:40"
+    assert clock_text(750) == "12:30"
+    assert clock_text(4000) == "1:06:40"
 
 
 def test_broken_ticket_rows_are_skipped_not_fatal() -> None:
@@ -169,3 +171,17 @@ def test_a_ticket_transferred_here_has_every_matter_here_when_the_server_says_so
     view = cs.caller_view(snap, 3, online=True)
     assert view.current is not None
     assert [(i.service, i.here) for i in view.current.items] == [("ZJ03", True)]
+
+
+def test_a_wait_of_hours_in_the_list_reads_as_hours_not_thousands_of_minutes() -> None:
+    try:
+        i18n.set_language("zh")
+        assert minutes_text(754) == "12 分"
+        assert minutes_text(3599) == "59 分"
+        assert minutes_text(3600) == "1 小时 00 分"
+        assert minutes_text(642_960) == "178 小时 36 分"
+        assert minutes_text(None) == "-"
+        i18n.set_language("en")
+        assert minutes_text(7500) == "2 h 05 min"
+    finally:
+        i18n.set_language("zh")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from counter_client.supervisor.live_model import duration, live_view
+from counter_client.supervisor.live_model import live_view
+from queue_common.durations import clock_text
 
 NOW = dt.datetime(2026, 11, 26, 10, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -94,7 +95,7 @@ def test_thresholds_default_when_the_hall_sends_none() -> None:
 
 
 def test_durations_read_as_minutes_and_hours() -> None:
-    assert (duration(65), duration(3725), duration(None)) == ("1:05", "1:02:05", "")
+    assert (clock_text(65), clock_text(3725), clock_text(None, "")) == ("1:05", "1:02:05", "")
 
 
 def test_a_matter_whose_only_window_is_on_a_short_pause_raises_no_alert_yet() -> None:
