@@ -750,12 +750,23 @@ class _Gate:
         self.quiet: dict[Any, float] = {}  # handler -> since when no request is under
         # way, the longest quiet first
         self.dropped: set[Any] = set()  # aborted, not yet gone from aiohttp's table
-        self.born: dict[Any, float] = {}  # accepted, not yet in aiohttp's table (asyncio
+        self.born: dict[Any, float] = {}  # accepted, connection not yet made (asyncio
         # accepts a whole backlog before the first of them is connected)
 
     def attach(self, server: Any, limit: int) -> None:
         self.server = server
         self.limit = limit
+        made = server.connection_made
+
+        def connection_made(handler: Any, transport: Any) -> None:
+            """Born until made, never after: a connection made and already gone
+            again by the next accept (the fourth stream of one ticket, ended at
+            once) was counted as still to come, and under load the page refused
+            newcomers for seconds with places free."""
+            self.born.pop(handler, None)
+            made(handler, transport)
+
+        server.connection_made = connection_made
 
     def _live(self) -> dict[Any, Any]:
         live: dict[Any, Any] = self.server._connections  # noqa: SLF001  (aiohttp's table)
@@ -765,10 +776,9 @@ class _Gate:
         live = self._live()
         if self.dropped:
             self.dropped = {h for h in self.dropped if h in live}
-        if self.born:
+        if self.born:  # (a connection never made: gone after 5 s)
             now = time.monotonic()
-            self.born = {h: t for h, t in self.born.items()
-                         if h not in live and now - t < 5.0}
+            self.born = {h: t for h, t in self.born.items() if now - t < 5.0}
         return len(live) - len(self.dropped) + len(self.born) >= self.limit
 
     def accept(self, server: Any) -> asyncio.BaseProtocol:

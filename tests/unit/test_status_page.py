@@ -302,9 +302,22 @@ def test_streams_opened_with_one_ticket_cannot_fill_the_page(
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
             s.sendall(f"GET /t/{TOKEN}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             held.append(s)
-        time.sleep(0.5)
+
+        def answered(s: socket.socket) -> bool:  # a reply head or the end, left unread
+            s.settimeout(0)
+            try:
+                s.recv(1, socket.MSG_PEEK)
+                return True
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+
+        deadline = time.monotonic() + 10  # the page has taken every stream in hand
+        while not all(answered(s) for s in held) and time.monotonic() < deadline:
+            time.sleep(0.05)
         status, body = _get(page.url(other))
-        assert status == 200 and "A012" in body
+        assert status == 200 and "A012" in body, body[:300]
         time.sleep(0.3)
         assert sum(alive(s) for s in held) == 3
         assert all(alive(s) for s in held[-3:]), "the newest three live on"
@@ -443,3 +456,31 @@ def test_a_citizen_kept_for_the_next_opening_reads_so_on_the_phone() -> None:
     assert "2026-11-27" in kept["en"]["sentence"]
     plain = view_of({"ticket": _ticket(), "ahead": 0}, PageOptions())
     assert plain["zh"]["sentence"] == "等候中"
+
+
+def test_a_connection_made_and_gone_between_two_newcomers_frees_its_place() -> None:
+    """Two phones connect in one go (accepted together); the first's stream is ended
+    at once (a family's fourth phone) before anyone else connects: its place is free
+    again, not counted as a connection still to come."""
+    from queue_server.status_page import _Gate
+
+    class Server:  # what the gate sees of aiohttp's: the table and its two hooks
+        def __init__(self) -> None:
+            self._connections: dict[object, object] = {}
+
+        def __call__(self) -> object:
+            return object()
+
+        def connection_made(self, handler: object, transport: object) -> None:
+            self._connections[handler] = transport
+
+    server = Server()
+    gate = _Gate()
+    gate.attach(server, limit=2)
+    first, second = gate.accept(server), gate.accept(server)
+    assert gate.full()  # two on their way
+    server.connection_made(first, "transport")
+    del server._connections[first]  # made, then lost before the next newcomer
+    assert not gate.full()
+    server.connection_made(second, "transport")
+    assert not gate.full() and len(server._connections) == 1
