@@ -31,6 +31,10 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy queue_server queue_common
 
+# Two workers: the suite mostly waits (real servers, Xvfb, sockets), so two halve its
+# time even on a 2-core machine; each worker has its own Xvfb display and free ports.
+# `make pytest PYTEST_ARGS="-n 0 -x"` runs it in one process.
+PYTEST_ARGS ?= -n 2
 pytest: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
