@@ -133,8 +133,10 @@ def test_a_citizen_is_served_while_every_place_is_held_by_connections_that_send_
                 assert status == 200 and ticket["number"] in body
             time.sleep(0.5)
             dropped = [p for p in phones if not _still_open(p)]
-            # the newcomers took the places of the oldest quiet ones, one each
-            assert 5 <= len(dropped) <= 6 and all(p in first for p in dropped)
+            # the first newcomer took the place of the oldest quiet one; each closed its
+            # connection with its answer, so the next found that place free (a place
+            # freed is free at once: the page does not drop a phone it need not)
+            assert 1 <= len(dropped) <= 2 and all(p in first for p in dropped)
             assert all(_still_open(p) for p in rest)
             watching.settimeout(0)
             with contextlib.suppress(BlockingIOError):
