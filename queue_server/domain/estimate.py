@@ -455,36 +455,56 @@ class Credited:
 
 
 def overtaken(called_in: float, credit: float, waited: float, arrivals: Sequence[Credited],
-              turn: float, windows: int) -> float:
-    """Seconds until called once tickets that arrive later with a larger credit have
-    overtaken (docs/policy.md: a ticket arriving d seconds after me with credit C
-    is called first when d < C - my credit).
+              turn: float, windows: int, returns: Returns | None = None) -> float:
+    """Seconds until called once the citizens who will join the queue ahead of this
+    ticket have: tickets that arrive later with a larger credit (docs/policy.md: a
+    ticket arriving d seconds after me with credit C is called first when d < C - my
+    credit), and citizens called before me who come back (`returns`).
 
     `called_in` is the run forward's answer (it knows only who waits now), `credit` the
     ticket's credit and `waited` how long since it queued (seconds), `turn` the seconds a
     window spends per citizen, `windows` those that share the work. Arrivals of class j
     overtake for h_j = C_j - credit - waited more seconds; each brings `turn` seconds of
     work shared by the windows, so the wait T solves T = called_in + sum_j rho_j min(T,
-    h_j) with rho_j = rate_j x turn / windows (their share of the windows' time, capped so
-    the sum stays below 0.9). Pure, a few steps.
+    h_j) + r max(0, T - front), with rho_j = rate_j x turn / windows (their share of the
+    windows' time) and r the share of the windows' work that comes back (Returns), which
+    comes back ahead of me for all but the last `front` seconds of my wait; the shares
+    are capped so their sum stays below 0.9. Pure, a few steps.
     """
-    if not arrivals or windows <= 0 or called_in <= 0:
+    if windows <= 0 or called_in <= 0:
         return called_in
     terms = [(min(a.per_second * turn / windows, 0.9), a.credit - credit - waited)
              for a in arrivals if a.credit > credit]
     terms = [(rho, h) for rho, h in terms if h > 0 and rho > 0]
-    if not terms:
+    back = min(returns.share, 0.5) if returns is not None else 0.0
+    front = returns.front if returns is not None else 0.0
+    if not terms and back <= 0:
         return called_in
-    total = sum(rho for rho, _ in terms)
+    total = sum(rho for rho, _ in terms) + back
     if total > 0.9:
         terms = [(rho * 0.9 / total, h) for rho, h in terms]
+        back *= 0.9 / total
     wait = called_in
-    for _ in range(8):  # monotone and contracting: a few steps reach the fixed point
-        nxt = called_in + sum(rho * min(wait, h) for rho, h in terms)
+    for _ in range(12):  # monotone and contracting: a few steps reach the fixed point
+        nxt = called_in + sum(rho * min(wait, h) for rho, h in terms) \
+            + back * max(0.0, wait - front)
         if abs(nxt - wait) < 0.5:
             return nxt
         wait = nxt
     return wait
+
+
+@dataclass(frozen=True)
+class Returns:
+    """Citizens called before a ticket who come back to the queue ahead of it with
+    matters still to do: the rest of a partly served ticket, or a transferred one, at
+    their old places. `share` is the part of the matters the windows call that comes
+    back (the hall's recent calls); `front` the last seconds of a wait in which a
+    return no longer passes (the citizens at the windows when I am called come back
+    after me)."""
+
+    share: float
+    front: float
 
 
 @dataclass

@@ -48,6 +48,8 @@ ARRIVAL_DAYS = 14  # days of credited arrivals per hour the forecast averages
 SCALE_FLOOR = 60.0  # seconds: the range of a wait of 0 still has some width
 STALE_AFTER = 5.0  # seconds: a run older than this prices a new ticket again (_stale)
 BIAS_ALLOWANCE = 30.0  # seconds the printed point may be off on average before it is moved
+RETURNS_HOURS = 2.0  # the calls over which the share that comes back is measured
+RETURNS_MIN = 50  # fewer calls in them: no returns forecast (a new day, a quiet hall)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class _Run:
     windows: int  # calling windows
     arrivals: list[estimate.Credited]
     appends: int = 0
+    # matters called in the last hours, and those that came back, per matter (_Returns)
+    returns: tuple[int, collections.Counter[str]] | None = None
+    front: float = 0.0  # the last seconds of a wait that returns no longer pass
+    _shares: dict[frozenset[str], estimate.Returns | None] = field(default_factory=dict)
     # how much sooner the k-th call comes than the run says (estimate.Renewal)
     renewal: estimate.Renewal | None = None
     _ranks: dict[int, int] | None = None  # ticket -> its place in the run's calls
@@ -100,6 +106,56 @@ class _Run:
             self._ranks.setdefault(ticket_id, len(self._ranks))
         if self.renewal is not None:
             self.renewal.add(seconds)
+
+    def overtaken(self, value: float, services: frozenset[str], credit: float,
+                  waited: float) -> float:
+        """The run's figure for a ticket for `services`, lengthened by those who will
+        join the queue ahead (estimate.overtaken): credited arrivals, and citizens who
+        come back with matters that windows calling this ticket also take."""
+        return estimate.overtaken(value, credit, waited, self.arrivals,
+                                  self.times.turn * 60.0, self.windows,
+                                  self._returns_for(services))
+
+    def _returns_for(self, services: frozenset[str]) -> estimate.Returns | None:
+        """The share of the windows' work that comes back and competes with a ticket for
+        `services`: returned matters taken by a window that also calls it (the rest of
+        a visit for a matter only windows that never call it take does not delay it)."""
+        if self.returns is None:
+            return None
+        if services not in self._shares:
+            called, back = self.returns
+            takers = self.run.takers
+            mine = {n for code in services for n in takers.get(code, ())}
+            competing = sum(k for code, k in back.items()
+                            if not mine.isdisjoint(takers.get(code, ())))
+            self._shares[services] = estimate.Returns(competing / max(1, called),
+                                                      self.front) if competing else None
+        return self._shares[services]
+
+
+@dataclass
+class _Returns:
+    """Matters called, and matters that came back to the queue after a visit (the rest
+    of a partly served ticket, a transfer), over the last RETURNS_HOURS: their ratio is
+    the share of the windows' work that returns ahead of those waiting."""
+
+    calls: collections.deque[tuple[dt.datetime, int]] = field(
+        default_factory=collections.deque)  # (when, matters called)
+    back: collections.deque[tuple[dt.datetime, tuple[str, ...]]] = field(
+        default_factory=collections.deque)  # (when, the matters that came back)
+
+    def seen(self, now: dt.datetime) -> tuple[int, collections.Counter[str]] | None:
+        """Matters called in the last RETURNS_HOURS and, per matter, those that came
+        back; None with fewer than RETURNS_MIN calls or nothing back."""
+        since = now - dt.timedelta(hours=RETURNS_HOURS)
+        while self.calls and self.calls[0][0] < since:
+            self.calls.popleft()
+        while self.back and self.back[0][0] < since:
+            self.back.popleft()
+        if len(self.calls) < RETURNS_MIN or not self.back:
+            return None
+        back = collections.Counter(code for _, codes in self.back for code in codes)
+        return sum(n for _, n in self.calls), back
 
 
 @dataclass
@@ -146,9 +202,9 @@ class EstimateCache:
         self._times: estimate.ServiceTimes | None = None
         self._fitted_on: tuple[int, estimate.Visit | None] = (-1, None)
         self._fitted_at: dt.datetime | None = None
-        self._fitted_new = 0
         self._arrivals = _Arrivals()
         self._arrivals_loaded = False
+        self._returns = _Returns()
         # (actual - model figure) / scale of the last called tickets, per band
         self._residuals: list[collections.deque[float]] = [
             collections.deque(maxlen=RESIDUALS_KEPT) for _ in range(len(BANDS) + 1)]
@@ -178,13 +234,22 @@ class EstimateCache:
         says nothing about the printed estimate's errors."""
         t.printed = None
 
-    def called(self, t: Ticket, now: dt.datetime) -> None:
-        """A ticket is called: the first call ends the wait its ticket promised, and
-        its error (kept on the ticket, written with it) calibrates the range."""
+    def called(self, t: Ticket, now: dt.datetime, matters: int) -> None:
+        """A ticket is called for `matters` of its matters: the first call ends the wait
+        its ticket promised, and its error (kept on the ticket, written with it)
+        calibrates the range."""
+        self._returns.calls.append((now, matters))
         if t.printed is not None and t.wait_error is None:
             model, scale = t.printed
             t.wait_error = ((now - t.issued_at).total_seconds() - model) / scale
             self._learn(model, t.wait_error)
+
+    def returned(self, t: Ticket, now: dt.datetime) -> None:
+        """A ticket served in part (or transferred) is back in the queue with the
+        matters the window did not do: work the run forward, which gives a ticket one
+        visit at the first window to call it, did not count. (A 过号 citizen requeued is
+        not such work: the run gave them a visit, and they have it later instead.)"""
+        self._returns.back.append((now, tuple(i.service for i in t.pending)))
 
     def recall(self, errors: Iterable[tuple[float, float]]) -> None:
         """The errors of tickets called before a restart, (figure, error) oldest first,
@@ -243,9 +308,8 @@ class EstimateCache:
         if value is None:
             return None
         waited = (est.at - t.queued_at).total_seconds()
-        value = estimate.overtaken(est.shifted(value, t.pending_services, t.id),
-                                   t.credit.total_seconds(),
-                                   waited, est.arrivals, est.times.turn * 60.0, est.windows)
+        value = est.overtaken(est.shifted(value, t.pending_services, t.id),
+                              t.pending_services, t.credit.total_seconds(), waited)
         return self._wait(max(0.0, value - (now - est.at).total_seconds()), est)
 
     # -- inside ----------------------------------------------------------------------------
@@ -271,9 +335,7 @@ class EstimateCache:
                 if v is None:
                     per_matter[k] = None
                     continue
-                v = estimate.overtaken(est.shifted(v, frozenset({k})), 0.0, 0.0,
-                                       est.arrivals,
-                                       est.times.turn * 60.0, est.windows)
+                v = est.overtaken(est.shifted(v, frozenset({k})), frozenset({k}), 0.0, 0.0)
                 per_matter[k] = self._wait(v, est)
             self._view = view = (est, est.appends, per_matter)
         return view[2]
@@ -334,29 +396,42 @@ class EstimateCache:
         spread = (wait + turn) * turn * (1 + est.times.cv2) / max(1, est.windows)
         return max(SCALE_FLOOR, math.sqrt(spread + (RELATIVE_SPREAD * wait) ** 2))
 
-    def _service_times(self, s: HallState, now: dt.datetime) -> estimate.ServiceTimes:
-        """The fitted service times; fitted again after REFIT_AFTER new visits, at most
-        once in REFIT_SECONDS of the hall's clock."""
+    def refit(self, s: HallState, now: dt.datetime) -> None:
+        """Fit the service times again if REFIT_AFTER visits were completed since the
+        last fit and REFIT_SECONDS have passed. The hall's tick calls this, about once
+        a second: a fit reads every visit kept (a few ms for 600), and made here it is
+        off the path of the call or completion that made the visits (a state change
+        then only runs the queue forward). A run uses the fit it finds; a new fit
+        changes no estimate until the next state change runs the queue again, so
+        estimates still change only with an event."""
+        if self._times is None or self._fitted_on[0] != id(s.actuals):
+            return  # the first fit is the first run's
+        if self._fitted_at is not None and \
+                0 <= (now - self._fitted_at).total_seconds() < REFIT_SECONDS:
+            return
         visits = s.actuals
-        last = visits[-1] if visits else None
-        if self._times is not None and self._fitted_on == (id(visits), last):
-            return self._times
-        if self._times is not None and self._fitted_on[0] == id(visits):
-            if self._fitted_at is not None and \
-                    (now - self._fitted_at).total_seconds() < REFIT_SECONDS:
-                return self._times
-            new = 0
-            for v in reversed(visits):
-                if v is self._fitted_on[1]:
-                    break
-                new += 1
-            if new < REFIT_AFTER:
-                return self._times
+        new = 0
+        for v in reversed(visits):
+            if v is self._fitted_on[1] or new >= REFIT_AFTER:
+                break
+            new += 1
+        if new >= REFIT_AFTER:
+            self._fit(s, now)
+
+    def _service_times(self, s: HallState, now: dt.datetime) -> estimate.ServiceTimes:
+        """The fitted service times: fitted at the first run over this state's visits,
+        then again only by refit."""
+        if self._times is None or self._fitted_on[0] != id(s.actuals):
+            self._fit(s, now)
+        assert self._times is not None
+        return self._times
+
+    def _fit(self, s: HallState, now: dt.datetime) -> None:
+        visits = s.actuals
         configured = {code: float(info.minutes) for code, info in s.services.items()}
         self._times = estimate.fit(list(visits), configured)
-        self._fitted_on = (id(visits), last)
+        self._fitted_on = (id(visits), visits[-1] if visits else None)
         self._fitted_at = now
-        return self._times
 
     def _load_arrivals(self, s: HallState) -> None:
         """Today's credited tickets already in the state (after a restart)."""
@@ -404,7 +479,8 @@ class EstimateCache:
             dt.timedelta(minutes=s.credits.appointment))}
         arrivals = self._arrivals.forecast(s.day, now, now.astimezone(s.tz).hour, credits)
         self._last = _Run(now, run, times, fingerprint, run.last_key, len(sims), arrivals,
-                          renewal=renewal)
+                          renewal=renewal, returns=self._returns.seen(now),
+                          front=times.turn * 60.0)  # a return is back once its window is done
         return self._last
 
 

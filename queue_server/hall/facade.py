@@ -230,7 +230,8 @@ class Hall:
 
     def tick(self) -> list[Event]:
         """About once a second: logins ended by the CLI (queue_server.hall.logins),
-        business-day rollover, statistics facts to store."""
+        business-day rollover, statistics facts to store, the estimate's service times
+        fitted again (off the path of a request)."""
         with self._lock:
             now = self.clock.now()
             events: list[Event] = []
@@ -251,6 +252,7 @@ class Hall:
             if self._facts:
                 days = [self._facts.popleft() for _ in range(len(self._facts))]
                 self.apply(KEEP_FACTS_OP, {"days": days}, SERVER)
+            self.state.estimates.refit(self.state, now)
             return events
 
     def _roll_over(self, now: dt.datetime) -> list[Event]:

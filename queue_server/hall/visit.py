@@ -296,7 +296,7 @@ def _call_ticket(s: HallState, ch: Changes, t: Ticket, c: Counter, actor: Actor,
                  now: dt.datetime, type_: str = Ev.TICKET_CALLED) -> Reply:
     """Ticket t is called to window c: its matters c takes move to `called`."""
     handled = t.items_to_call(c.services)
-    s.estimates.called(t, now)
+    s.estimates.called(t, now, len(handled))
     for item in handled:
         tr.open_period(s, ch, item, "called", now, c, actor.staff_id)
     t.counter_id = c.id
@@ -407,6 +407,7 @@ def complete(s: HallState, ch: Changes, a: schemas.CompleteArgs, actor: Actor,
     tr.set_counter(s, ch, c, "idle", now)
     if t.pending:
         tr.requeue(s, ch, t, now)
+        s.estimates.returned(t, now)
         type_ = Ev.TICKET_REQUEUED
     else:
         t.counter_id = None
@@ -471,6 +472,7 @@ def transfer(s: HallState, ch: Changes, a: schemas.TransferArgs, actor: Actor,
         tr.open_period(s, ch, added, "waiting", now)
     t.transfer_to_counter_id = target.id if target else None
     tr.requeue(s, ch, t, now)
+    s.estimates.returned(t, now)
     tr.set_counter(s, ch, c, "idle", now)
     tr.audit(s, ch, Ev.TICKET_TRANSFERRED, now, actor, ticket=t, counter=c, data={
         "to_counter": target.number if target else None, "to_service": a.service,

@@ -163,7 +163,7 @@ def test_the_printed_wait_learns_from_how_long_citizens_really_waited() -> None:
     cache = EstimateCache()
     before = cache._wait(600.0, None)
     for i in range(RESIDUALS_MIN):
-        cache.called(_printed(i, 600.0, 600.0), T0 + dt.timedelta(hours=1))
+        cache.called(_printed(i, 600.0, 600.0), T0 + dt.timedelta(hours=1), 1)
     after = cache._wait(600.0, None)
     assert before.point == 600 and before.low < 600 < before.high
     # moved until the mean error is within the allowance; the range is where they were
@@ -180,7 +180,7 @@ def test_a_few_citizens_called_far_later_move_the_printed_wait_only_as_far_as_ne
     for i in range(RESIDUALS_MIN):
         late = dt.timedelta(hours=1) if i % 10 == 0 else dt.timedelta(0)
         cache.called(_printed(i, 600.0, 600.0),
-                     T0 + dt.timedelta(seconds=600) + late)
+                     T0 + dt.timedelta(seconds=600) + late, 1)
     wait = cache._wait(600.0, None)
     mean_error = 3600 / 10
     assert wait.point == round(600 + mean_error - BIAS_ALLOWANCE)
@@ -188,13 +188,13 @@ def test_a_few_citizens_called_far_later_move_the_printed_wait_only_as_far_as_ne
     cache = EstimateCache()
     for i in range(RESIDUALS_MIN):
         cache.called(_printed(i, 0.0, SCALE_FLOOR),
-                     T0 + dt.timedelta(seconds=60 if i == 0 else 0))
+                     T0 + dt.timedelta(seconds=60 if i == 0 else 0), 1)
     assert cache._wait(0.0, None).point == 0
     # a few more a little late than a little early: on average on time, so it stays
     cache = EstimateCache()
     for i in range(RESIDUALS_MIN):
         cache.called(_printed(i, 600.0, SCALE_FLOOR),
-                     T0 + dt.timedelta(seconds=620 if i % 2 or i == 0 else 580))
+                     T0 + dt.timedelta(seconds=620 if i % 2 or i == 0 else 580), 1)
     assert cache._wait(600.0, None).point == 600
 
 
@@ -328,3 +328,77 @@ def test_a_restart_keeps_the_printed_range_calibrated_on_the_hall_s_own_errors(
     assert kit.hall.state.estimates._called > called_before
     kit.reopen()  # the error learned after the first restart is read back too
     assert kit.hall.state.tickets[waiting_through].wait_error is not None
+
+
+def test_citizens_who_come_back_with_matters_left_lengthen_a_long_wait() -> None:
+    """A fifth of the windows' work comes back (the rest of partly served tickets): a
+    wait of an hour is that much longer; the last minutes of a wait, when returns come
+    back behind me, are not."""
+    back = estimate.Returns(share=0.2, front=300.0)
+    assert estimate.overtaken(3600, 0, 0, [], 600, 4, back) == pytest.approx(
+        (3600 - 0.2 * 300) / 0.8, abs=1)
+    assert estimate.overtaken(240, 0, 0, [], 600, 4, back) == 240
+    assert estimate.overtaken(3600, 0, 0, [], 600, 4, None) == 3600
+
+
+@pytest.mark.parametrize("specialised_window_open", [True, False])
+def test_rests_of_partly_served_tickets_are_forecast_where_they_compete(
+        new_kit: NewKit, specialised_window_open: bool) -> None:
+    """Every fifth citizen also asks for 残联 (CL01), which window 1 cannot do: it does
+    the rest and sends CL01 back. Window 3 takes CL01 and everything else, so with it
+    open the rests come back ahead of an ordinary citizen far back; with only window 1
+    calling, nobody who calls that citizen takes them, and the wait is not lengthened."""
+    kit = new_kit()
+    clerk = kit.login("clerk1", counter=1)
+    if specialised_window_open:
+        kit.login("clerk3", counter=3)
+    for i in range(80):
+        kit.issue("RS01", "CL01") if i % 5 == 0 else kit.issue("RS01")
+    for _ in range(55):
+        kit.ok("call_next", {}, clerk)
+        kit.ok("start", {}, clerk)
+        kit.clock.advance(seconds=60)
+        kit.ok("complete", {}, clerk)
+    s, now = kit.hall.state, kit.clock.now()
+    last = max(s.tickets.values(), key=lambda t: t.id)
+    assert last.pending_services == {"RS01"}
+    with_returns = s.estimates.wait_of(s, last, now)
+    s.estimates._returns = type(s.estimates._returns)()  # the hall before it saw any
+    s.estimates.forget()
+    without = s.estimates.wait_of(s, last, now)
+    assert with_returns is not None and without is not None
+    if specialised_window_open:
+        # 11 of 55 matters called came back: the wait grows by up to 1 / (1 - 0.2)
+        assert 1.15 * without.model < with_returns.model < without.model / 0.8 + 1
+    else:
+        assert with_returns.model == without.model
+
+
+def test_the_service_times_are_fitted_again_in_the_tick_not_in_a_clerks_press(
+        new_kit: NewKit) -> None:
+    """Ten visits completed and half a minute gone: the next call runs the queue forward
+    on the fit it has (the clerk's press does not pay for a new one); the hall's tick
+    fits again, and no published estimate changes until the next event."""
+    kit = new_kit()
+    clerk = kit.login("clerk1", counter=1)
+    for _ in range(14):
+        kit.issue("RS01")
+    s = kit.hall.state
+    kit.ok("call_next", {}, clerk)
+    first = s.estimates._times
+    assert first is not None
+    for _ in range(10):
+        kit.ok("start", {}, clerk)
+        kit.clock.advance(seconds=60)
+        kit.ok("complete", {}, clerk)
+        kit.ok("call_next", {}, clerk)
+    kit.clock.advance(seconds=31)
+    kit.ok("start", {}, clerk)  # a state change: the queue is run forward again
+    kit.snapshot()
+    assert s.estimates._times is first
+    before = kit.snapshot()
+    kit.hall.tick()
+    assert s.estimates._times is not first
+    after = kit.snapshot()
+    assert after["estimates"] == before["estimates"]
+    assert after["estimates_at"] == before["estimates_at"]
