@@ -16,6 +16,7 @@ import logging
 import queue
 import threading
 import time
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,13 @@ class PromptVoice:
         while not done.wait(0.05):  # an engine that failed to start answers no job
             if self.failed is not None or time.monotonic() > deadline:
                 return False
-        return path.exists() and self.failed is None
+        # espeak's driver may still be finishing the file when runAndWait returns (seen
+        # under load: a WAV whose header did not yet say how long it is)
+        while self.failed is None and not _complete_wav(path):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return self.failed is None
 
     def _start(self) -> None:
         if self._thread is None:
@@ -108,6 +115,15 @@ class PromptVoice:
             _text, _path, done = self._jobs.get()
             if done is not None:
                 done.set()
+
+
+def _complete_wav(path: Path) -> bool:
+    """A WAV file with its header written and at least one frame of sound."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() > 0
+    except (OSError, EOFError, wave.Error):
+        return False
 
 
 _shared: PromptVoice | None = None

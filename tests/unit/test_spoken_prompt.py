@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import wave
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -34,11 +36,36 @@ class FakeEngine:
         self.said.append(text)
 
     def save_to_file(self, text: str, path: str) -> None:
-        Path(path).write_bytes(b"RIFF")
+        _write_wav(Path(path))
         self.said.append(f"file:{text}")
 
     def runAndWait(self) -> None:  # noqa: N802
         pass
+
+
+def _write_wav(path: Path, frames: int = 800) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x01\x00" * frames)
+
+
+class LateEngine(FakeEngine):
+    """espeak under load: the file's header is final only a moment after runAndWait."""
+
+    def save_to_file(self, text: str, path: str) -> None:
+        Path(path).write_bytes(b"RIFF")  # begun, not finished
+        threading.Timer(0.3, _write_wav, (Path(path),)).start()
+        self.said.append(f"file:{text}")
+
+
+def test_a_render_waits_for_the_file_to_be_finished(tmp_path: Path) -> None:
+    voice = PromptVoice(LateEngine)
+    wav = tmp_path / "p.wav"
+    assert voice.render("请您对本次服务进行评价", wav, timeout=5)
+    with wave.open(str(wav), "rb") as w:
+        assert w.getnframes() == 800
 
 
 def test_a_chinese_voice_is_chosen_when_installed() -> None:
