@@ -49,7 +49,7 @@ SCALE_FLOOR = 60.0  # seconds: the range of a wait of 0 still has some width
 STALE_AFTER = 5.0  # seconds: a run older than this prices a new ticket again (_stale)
 BIAS_ALLOWANCE = 30.0  # seconds the printed point may be off on average before it is moved
 RETURNS_HOURS = 2.0  # the calls over which the share that comes back is measured
-RETURNS_MIN = 50  # fewer calls in them: no returns forecast (a new day, a quiet hall)
+RETURNS_MIN = 50  # fewer matters called in them: no returns forecast (a new day, a quiet hall)
 
 
 @dataclass(frozen=True)
@@ -137,25 +137,42 @@ class _Run:
 class _Returns:
     """Matters called, and matters that came back to the queue after a visit (the rest
     of a partly served ticket, a transfer), over the last RETURNS_HOURS: their ratio is
-    the share of the windows' work that returns ahead of those waiting."""
+    the share of the windows' work that returns ahead of those waiting. Kept per minute
+    with running totals, so a load test's thousands of calls a minute cost neither
+    memory nor a sum per run."""
 
-    calls: collections.deque[tuple[dt.datetime, int]] = field(
-        default_factory=collections.deque)  # (when, matters called)
-    back: collections.deque[tuple[dt.datetime, tuple[str, ...]]] = field(
-        default_factory=collections.deque)  # (when, the matters that came back)
+    minutes: collections.deque[tuple[dt.datetime, list[int], collections.Counter[str]]] = \
+        field(default_factory=collections.deque)  # (minute, [matters called], came back)
+    called: int = 0
+    back: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    def _minute(self, now: dt.datetime) -> tuple[list[int], collections.Counter[str]]:
+        minute = now.replace(second=0, microsecond=0)
+        if not self.minutes or self.minutes[-1][0] != minute:
+            self.minutes.append((minute, [0], collections.Counter()))
+        return self.minutes[-1][1], self.minutes[-1][2]
+
+    def call(self, now: dt.datetime, matters: int) -> None:
+        self._minute(now)[0][0] += matters
+        self.called += matters
+
+    def came_back(self, now: dt.datetime, codes: Iterable[str]) -> None:
+        counts = self._minute(now)[1]
+        for code in codes:
+            counts[code] += 1
+            self.back[code] += 1
 
     def seen(self, now: dt.datetime) -> tuple[int, collections.Counter[str]] | None:
         """Matters called in the last RETURNS_HOURS and, per matter, those that came
-        back; None with fewer than RETURNS_MIN calls or nothing back."""
+        back; None with fewer than RETURNS_MIN called or nothing back."""
         since = now - dt.timedelta(hours=RETURNS_HOURS)
-        while self.calls and self.calls[0][0] < since:
-            self.calls.popleft()
-        while self.back and self.back[0][0] < since:
-            self.back.popleft()
-        if len(self.calls) < RETURNS_MIN or not self.back:
+        while self.minutes and self.minutes[0][0] < since:
+            _, called, back = self.minutes.popleft()
+            self.called -= called[0]
+            self.back -= back
+        if self.called < RETURNS_MIN or not self.back:
             return None
-        back = collections.Counter(code for _, codes in self.back for code in codes)
-        return sum(n for _, n in self.calls), back
+        return self.called, collections.Counter(self.back)
 
 
 @dataclass
@@ -238,7 +255,7 @@ class EstimateCache:
         """A ticket is called for `matters` of its matters: the first call ends the wait
         its ticket promised, and its error (kept on the ticket, written with it)
         calibrates the range."""
-        self._returns.calls.append((now, matters))
+        self._returns.call(now, matters)
         if t.printed is not None and t.wait_error is None:
             model, scale = t.printed
             t.wait_error = ((now - t.issued_at).total_seconds() - model) / scale
@@ -249,7 +266,7 @@ class EstimateCache:
         matters the window did not do: work the run forward, which gives a ticket one
         visit at the first window to call it, did not count. (A 过号 citizen requeued is
         not such work: the run gave them a visit, and they have it later instead.)"""
-        self._returns.back.append((now, tuple(i.service for i in t.pending)))
+        self._returns.came_back(now, (i.service for i in t.pending))
 
     def recall(self, errors: Iterable[tuple[float, float]]) -> None:
         """The errors of tickets called before a restart, (figure, error) oldest first,

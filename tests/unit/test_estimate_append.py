@@ -402,3 +402,20 @@ def test_the_service_times_are_fitted_again_in_the_tick_not_in_a_clerks_press(
     after = kit.snapshot()
     assert after["estimates"] == before["estimates"]
     assert after["estimates_at"] == before["estimates_at"]
+
+
+def test_returns_are_counted_over_the_last_two_hours_only() -> None:
+    """A morning of partial services says nothing about the afternoon: after two hours
+    without any, there is no returns forecast, and the totals are exact meanwhile."""
+    from queue_server.hall.estimates import RETURNS_MIN, _Returns
+
+    kept = _Returns()
+    for i in range(RETURNS_MIN):
+        kept.call(T0 + dt.timedelta(seconds=20 * i), 1)
+    kept.came_back(T0 + dt.timedelta(minutes=5), ["CL01"])
+    kept.came_back(T0 + dt.timedelta(minutes=70), ["CL01", "YB01"])
+    assert kept.seen(T0 + dt.timedelta(minutes=71)) == (RETURNS_MIN, {"CL01": 2, "YB01": 1})
+    for i in range(RETURNS_MIN):  # the afternoon's calls, none back
+        kept.call(T0 + dt.timedelta(minutes=130, seconds=20 * i), 1)
+    assert kept.seen(T0 + dt.timedelta(minutes=150)) == (RETURNS_MIN, {"CL01": 1, "YB01": 1})
+    assert kept.seen(T0 + dt.timedelta(minutes=200)) is None  # the 70th minute's gone too
