@@ -319,8 +319,11 @@ def test_streams_opened_with_one_ticket_cannot_fill_the_page(
         status, body = _get(page.url(other))
         assert status == 200 and "A012" in body, body[:300]
         time.sleep(0.3)
-        assert sum(alive(s) for s in held) == 3
-        assert all(alive(s) for s in held[-3:]), "the newest three live on"
+        living = [i for i, s in enumerate(held) if alive(s)]
+        # three live on, and they are among the last to come: the page ends the oldest
+        # by when it took each stream in hand, and it looks tickets up two at a time,
+        # so neighbours may be taken in hand in either order
+        assert len(living) == 3 and min(living) >= len(held) - 6, living
     finally:
         for s in held:
             s.close()
