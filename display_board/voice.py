@@ -22,7 +22,6 @@ import logging
 import queue
 import tempfile
 import threading
-import time
 import wave
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -37,6 +36,7 @@ from display_board.speech_text import (
     announcement_zh,
     announcement_zh_groups,
 )
+from queue_common.wav_files import wait_for_wav
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -86,17 +86,6 @@ def _languages(raw: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _complete_wav(path: Path) -> int:
-    """Size of a readable WAV with samples at path, else 0."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            if wav.getnframes() == 0:
-                return 0
-        return path.stat().st_size
-    except (OSError, EOFError, wave.Error):
-        return 0
-
-
 def _read_clip(path: Path) -> audio.Clip | None:
     try:
         return audio.read_wav(path)
@@ -106,23 +95,10 @@ def _read_clip(path: Path) -> audio.Clip | None:
 
 def _wait_for_audio(finished: threading.Event, target: Path) -> None:
     """Until the engine says the utterance is done; else until the file has looked
-    complete and unchanged for QUIET_SECONDS (a driver that sends no finished).
-
-    Not sooner: a WAV being written reads as complete after each chunk (the wave module
-    patches the header at every writeframes), and on a busy PC the writer can pause for
-    tens of ms; 50 ms of quiet could take a half-written sentence for the whole.
-    """
-    deadline = time.monotonic() + SYNTH_TIMEOUT
-    last_size, quiet_since = 0, time.monotonic()
-    while time.monotonic() < deadline:
-        if finished.wait(0.05):
-            return
-        size = _complete_wav(target)
-        if not size or size != last_size:
-            last_size, quiet_since = size, time.monotonic()
-        elif time.monotonic() - quiet_since >= QUIET_SECONDS:
-            return
-    log.warning("speech engine finished no audio in %ss", SYNTH_TIMEOUT)
+    complete and unchanged for QUIET_SECONDS (a driver that sends no finished; see
+    queue_common.wav_files: not sooner, or a pause of the writer cuts the sentence)."""
+    if not wait_for_wav(target, SYNTH_TIMEOUT, QUIET_SECONDS, finished):
+        log.warning("speech engine finished no audio in %ss", SYNTH_TIMEOUT)
 
 
 def _voices_and_rate(engine: Any) -> tuple[list[VoiceInfo], int]:

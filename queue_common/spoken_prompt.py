@@ -16,14 +16,16 @@ import logging
 import queue
 import threading
 import time
-import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from queue_common.wav_files import wait_for_wav
+
 log = logging.getLogger(__name__)
 
 # A voice whose id, name or languages contain one of these speaks Chinese.
+QUIET_SECONDS = 0.3  # a rendered file unchanged this long is written (wav_files)
 ZH_VOICES = ("cmn", "huihui", "yaoyao", "kangkang", "xiaoxiao", "tingting", "zh")
 
 
@@ -66,11 +68,8 @@ class PromptVoice:
                 return False
         # espeak's driver may still be finishing the file when runAndWait returns (seen
         # under load: a WAV whose header did not yet say how long it is)
-        while self.failed is None and not _complete_wav(path):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return self.failed is None
+        written = wait_for_wav(path, max(0.0, deadline - time.monotonic()), QUIET_SECONDS)
+        return written and self.failed is None
 
     def _start(self) -> None:
         if self._thread is None:
@@ -115,15 +114,6 @@ class PromptVoice:
             _text, _path, done = self._jobs.get()
             if done is not None:
                 done.set()
-
-
-def _complete_wav(path: Path) -> bool:
-    """A WAV file with its header written and at least one frame of sound."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            return w.getnframes() > 0
-    except (OSError, EOFError, wave.Error):
-        return False
 
 
 _shared: PromptVoice | None = None

@@ -25,10 +25,6 @@ COLUMNS = ("issued", "real_mean", "unchanged_mean", "changed_mean", "changed_ran
            "unchanged_windows", "changed_windows")
 
 
-def _s(value: Any) -> str:
-    return clock_text(value)
-
-
 def parse_windows(text: str) -> dict[str, Any]:
     """'9=4,10-11=6,12=1+2+5' -> {"9": 4, "10-11": 6, "12": [1, 2, 5]} (the plan's
     JSON, docs/whatif.md); ValueError when it is not that."""
@@ -173,9 +169,11 @@ class WhatifTab(ttk.Frame):
         rows = hour_rows(result)
         sync_rows(self.table, [(f"h:{r['hour']}", (
             f"{r['hour']}:00", f"{r['issued']:.0f}" if r["issued"] is not None else "-",
-            _s(r["real_mean"]), _s(r["unchanged_mean"]), _s(r["changed_mean"]),
-            f"{_s(r['changed_low'])}–{_s(r['changed_high'])}",
-            _s(r["unchanged_p90"]), _s(r["changed_p90"]), _s(r["changed_max_ordinary"]),
+            clock_text(r["real_mean"]), clock_text(r["unchanged_mean"]),
+            clock_text(r["changed_mean"]),
+            f"{clock_text(r['changed_low'])}–{clock_text(r['changed_high'])}",
+            clock_text(r["unchanged_p90"]), clock_text(r["changed_p90"]),
+            clock_text(r["changed_max_ordinary"]),
             "-" if r["changed_waiting"] is None else f"{r['changed_waiting']:.1f}",
             str(r["unchanged_windows"]), str(r["changed_windows"])), ()) for r in rows])
         self.draw(rows, result)

@@ -76,7 +76,6 @@ class _Run:
     appends: int = 0
     # matters called in the last hours, and those that came back, per matter (_Returns)
     returns: tuple[int, collections.Counter[str]] | None = None
-    front: float = 0.0  # the last seconds of a wait that returns no longer pass
     _shares: dict[frozenset[str], estimate.Returns | None] = field(default_factory=dict)
     # how much sooner the k-th call comes than the run says (estimate.Renewal)
     renewal: estimate.Renewal | None = None
@@ -128,9 +127,20 @@ class _Run:
             mine = {n for code in services for n in takers.get(code, ())}
             competing = sum(k for code, k in back.items()
                             if not mine.isdisjoint(takers.get(code, ())))
-            self._shares[services] = estimate.Returns(competing / max(1, called),
-                                                      self.front) if competing else None
+            # a return is back once its window is done: the last turn of a wait it
+            # no longer passes
+            self._shares[services] = estimate.Returns(
+                competing / max(1, called), self.times.turn * 60.0) if competing else None
         return self._shares[services]
+
+
+@dataclass
+class _Minute:
+    """One minute's matters called and matters that came back (_Returns)."""
+
+    at: dt.datetime
+    called: int = 0
+    back: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 @dataclass
@@ -141,23 +151,22 @@ class _Returns:
     with running totals, so a load test's thousands of calls a minute cost neither
     memory nor a sum per run."""
 
-    minutes: collections.deque[tuple[dt.datetime, list[int], collections.Counter[str]]] = \
-        field(default_factory=collections.deque)  # (minute, [matters called], came back)
+    minutes: collections.deque[_Minute] = field(default_factory=collections.deque)
     called: int = 0
     back: collections.Counter[str] = field(default_factory=collections.Counter)
 
-    def _minute(self, now: dt.datetime) -> tuple[list[int], collections.Counter[str]]:
+    def _minute(self, now: dt.datetime) -> _Minute:
         minute = now.replace(second=0, microsecond=0)
-        if not self.minutes or self.minutes[-1][0] != minute:
-            self.minutes.append((minute, [0], collections.Counter()))
-        return self.minutes[-1][1], self.minutes[-1][2]
+        if not self.minutes or self.minutes[-1].at != minute:
+            self.minutes.append(_Minute(minute))
+        return self.minutes[-1]
 
     def call(self, now: dt.datetime, matters: int) -> None:
-        self._minute(now)[0][0] += matters
+        self._minute(now).called += matters
         self.called += matters
 
     def came_back(self, now: dt.datetime, codes: Iterable[str]) -> None:
-        counts = self._minute(now)[1]
+        counts = self._minute(now).back
         for code in codes:
             counts[code] += 1
             self.back[code] += 1
@@ -166,10 +175,10 @@ class _Returns:
         """Matters called in the last RETURNS_HOURS and, per matter, those that came
         back; None with fewer than RETURNS_MIN called or nothing back."""
         since = now - dt.timedelta(hours=RETURNS_HOURS)
-        while self.minutes and self.minutes[0][0] < since:
-            _, called, back = self.minutes.popleft()
-            self.called -= called[0]
-            self.back -= back
+        while self.minutes and self.minutes[0].at < since:
+            gone = self.minutes.popleft()
+            self.called -= gone.called
+            self.back -= gone.back
         if self.called < RETURNS_MIN or not self.back:
             return None
         return self.called, collections.Counter(self.back)
@@ -496,8 +505,7 @@ class EstimateCache:
             dt.timedelta(minutes=s.credits.appointment))}
         arrivals = self._arrivals.forecast(s.day, now, now.astimezone(s.tz).hour, credits)
         self._last = _Run(now, run, times, fingerprint, run.last_key, len(sims), arrivals,
-                          renewal=renewal, returns=self._returns.seen(now),
-                          front=times.turn * 60.0)  # a return is back once its window is done
+                          renewal=renewal, returns=self._returns.seen(now))
         return self._last
 
 
