@@ -251,11 +251,17 @@ def test_caller_fits_the_clerks_screen(display: str, shots: Path,
     look.apply_styles(root, fonts)
     state = busy_window_3()
     conn = FakeConnection(state)
-    caller = CallerWindow(root, conn, counter=3, staff=CLERK, fonts=fonts, expanded=True)
     sheet = Sheet(root, display, shots, f"caller_{size[0]}x{size[1]}")
+    caller = None
     try:
         for lang in ("zh", "en"):
+            # the caller takes its language at start (--lang), so each is built afresh:
+            # its headings and buttons are in that language, as a clerk sees them
             i18n.set_language(lang)
+            if caller is not None:
+                caller.destroy()
+            caller = CallerWindow(root, conn, counter=3, staff=CLERK, fonts=fonts,
+                                  expanded=True)
             for expanded in (True, False):
                 if caller.expanded != expanded:
                     caller.toggle_size()
@@ -274,7 +280,9 @@ def test_caller_fits_the_clerks_screen(display: str, shots: Path,
                 sheet.check(f"{mode}_paused")
         sheet.assert_clean()
     finally:
-        caller.destroy()
+        if caller is not None:
+            caller.destroy()
+        i18n.set_language("zh")
         close_root(root)
 
 
